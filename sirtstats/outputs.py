@@ -1,0 +1,125 @@
+"""Saving a notebook's tables, figures and key numbers into a report folder.
+
+Notebooks call these after displaying a result. With ``output_dir`` empty (interactive use in
+JupyterLab) nothing is written. Written files are deterministic: tables are CSV with a fixed
+float format, figures carry no creation date, metrics are JSON with sorted keys.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["save_figure", "save_metrics", "save_table"]
+
+#: Significant digits kept for floats in CSV tables and metrics.
+FLOAT_FORMAT = "%.10g"
+
+
+def _folder(output_dir: str | Path | None, sub: str) -> Path | None:
+    if not output_dir:
+        return None
+    path = Path(output_dir) / sub
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def save_table(df: pd.DataFrame, name: str, *, output_dir: str | Path | None) -> pd.DataFrame:
+    """Write ``df`` to ``<output_dir>/tables/<name>.csv`` and return it unchanged.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Table to save; a non-default index is written as columns.
+    name : str
+        File stem, ``<NN>_<topic>`` by convention (e.g. ``"01_flow"``).
+    output_dir : str or Path or None
+        Report folder; empty or None writes nothing.
+
+    Returns
+    -------
+    DataFrame
+        ``df`` itself, so a notebook cell can end with the call and display the table.
+    """
+    folder = _folder(output_dir, "tables")
+    if folder is not None:
+        out = df.reset_index() if not isinstance(df.index, pd.RangeIndex) else df
+        out.to_csv(folder / f"{name}.csv", index=False, float_format=FLOAT_FORMAT,
+                   date_format="%Y-%m-%d", lineterminator="\n")
+    return df
+
+
+def save_figure(fig, name: str, *, output_dir: str | Path | None):
+    """Write a matplotlib figure as ``figures/<name>.png`` and ``.svg``; return the figure.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure or matplotlib.axes.Axes
+        Figure (or an Axes of it) to save.
+    name : str
+        File stem.
+    output_dir : str or Path or None
+        Report folder; empty or None writes nothing.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    fig = getattr(fig, "figure", fig)
+    folder = _folder(output_dir, "figures")
+    if folder is not None:
+        import matplotlib as mpl
+
+        with mpl.rc_context({"svg.hashsalt": "sirtstats", "svg.fonttype": "none"}):
+            fig.savefig(folder / f"{name}.png", dpi=150, bbox_inches="tight",
+                        metadata={"Software": None})
+            fig.savefig(folder / f"{name}.svg", bbox_inches="tight", metadata={"Date": None})
+    return fig
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d")
+    if isinstance(value, float):
+        return None if math.isnan(value) else float(FLOAT_FORMAT % value)
+    if value is pd.NA or value is None:
+        return None
+    return value
+
+
+def save_metrics(metrics: dict, *, notebook: str, output_dir: str | Path | None) -> dict:
+    """Merge key numbers into ``<output_dir>/metrics/<notebook>.json``.
+
+    Parameters
+    ----------
+    metrics : dict
+        Key numbers (str -> number, str or nested dict); NaN becomes null.
+    notebook : str
+        Notebook stem (e.g. ``"01_cohort"``); each notebook writes its own file, which the
+        report runner merges into ``metrics.json``.
+    output_dir : str or Path or None
+        Report folder; empty or None writes nothing.
+
+    Returns
+    -------
+    dict
+        The JSON-ready metrics.
+    """
+    clean = _jsonable(metrics)
+    folder = _folder(output_dir, "metrics")
+    if folder is not None:
+        path = folder / f"{notebook}.json"
+        merged = json.loads(path.read_text()) if path.exists() else {}
+        merged.update(clean)
+        path.write_text(json.dumps(merged, indent=2, sort_keys=True) + "\n")
+    return clean
