@@ -20,6 +20,7 @@ class Registry:
     tables: dict[str, pd.DataFrame]
     problems: pd.DataFrame = field(default_factory=pd.DataFrame)
     source: str = "demo"
+    cutoff_date: pd.Timestamp | None = None
     file_hashes: dict[str, str] = field(default_factory=dict)
 
     def __getitem__(self, table: str) -> pd.DataFrame:
