@@ -187,8 +187,11 @@ def apply_dtypes(df: pd.DataFrame, table: str) -> pd.DataFrame:
             out[f.name] = col.astype("datetime64[ns]")
         elif f.type == "string":
             out[f.name] = col.astype("object").where(col.notna(), None)
+        elif f.type in ("integer", "number"):
+            out[f.name] = pd.to_numeric(col.astype("object").where(col.notna(), None)).astype(
+                f.dtype)
         else:
-            out[f.name] = col.astype(f.dtype)
+            out[f.name] = col.astype("object").where(col.notna(), None).astype(f.dtype)
     return out
 
 

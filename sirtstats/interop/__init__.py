@@ -1,0 +1,1 @@
+"""Interoperability: REDCap exports and CDISC SDTM in, ADaM-style datasets out."""
