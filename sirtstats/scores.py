@@ -98,7 +98,7 @@ def compute_albi_grade(albi_score):
     >>> compute_albi_grade(-2.586)
     2
     """
-    s = pd.Series(np.atleast_1d(np.asarray(albi_score, dtype=float)))
+    s = pd.Series(np.round(np.atleast_1d(np.asarray(albi_score, dtype=float)), 9))
     low, high = ALBI_GRADE_CUTOFFS
     grade = pd.Series(np.select([s <= low, s <= high, s > high], [1, 2, 3], 0)).astype("Int64")
     grade[s.isna()] = pd.NA
@@ -107,9 +107,14 @@ def compute_albi_grade(albi_score):
     return _scalar_or(grade, albi_score)
 
 
+#: Decimals kept before comparing a value with a score boundary, so that a unit conversion such
+#: as 3.0 mg/dL x 17.1 = 51.300000000000004 umol/L still lands exactly on the 51.3 boundary.
+BOUNDARY_DECIMALS = 6
+
+
 def _points(values, low, high, *, higher_is_worse):
     """1/2/3 points with both boundaries scoring 2 (sirt-domain.md 3.2)."""
-    v = np.asarray(values, dtype=float)
+    v = np.round(np.asarray(values, dtype=float), BOUNDARY_DECIMALS)
     if higher_is_worse:
         pts = np.where(v < low, 1, np.where(v <= high, 2, 3))
     else:
