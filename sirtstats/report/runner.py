@@ -1,0 +1,656 @@
+"""Run the report notebooks with papermill and assemble ``reports/<period>/``.
+
+Order of work (each step stops the run with a clear message when it fails):
+
+1. find the notebooks (``notebooks/[0-9][0-9]_*.ipynb``, sorted), read their ``parameters``
+   cells (papermill's inspector) and check they declare the common parameters;
+2. check the Jupyter kernel ``sirtstats`` exists;
+3. load and validate the registry: errors stop the run before any notebook, with the problems;
+4. execute the notebooks (up to ``jobs`` at a time; each kernel is its own process) into an
+   attempt folder; each writes its tables, figures and key numbers there;
+5. export each notebook to HTML without code, collect the tables into ``tables.xlsx``, merge the
+   key numbers into ``metrics.json``, write ``manifest.json`` and ``index.html``;
+6. publish the attempt atomically (see :mod:`sirtstats.report.publish`).
+
+A failing notebook stops the run: the attempt moves to ``<root>/_failed/<period>-<time>/`` and a
+:class:`ReportError` names the notebook and the cell.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import os
+import shutil
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sirtstats.exceptions import SirtDataError
+from sirtstats.report.params import COMMON_NOTEBOOK_PARAMETERS, ReportParameters
+
+__all__ = [
+    "KERNEL_NAME",
+    "NOTEBOOK_GLOB",
+    "NotebookFailure",
+    "ReportError",
+    "ReportResult",
+    "check_kernel",
+    "default_notebooks_dir",
+    "discover_notebooks",
+    "load_checked_registry",
+    "run_report",
+]
+
+#: Jupyter kernel the notebooks run on (installed by ``make venv``).
+KERNEL_NAME = "sirtstats"
+#: Notebooks that make up the report, run in sorted order.
+NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
+KERNEL_INSTALL_HINT = (
+    "Install it with `make venv`, or: python -m ipykernel install --sys-prefix "
+    "--name sirtstats --display-name 'Python (sirtstats)'"
+)
+
+
+class ReportError(RuntimeError):
+    """The report could not be produced; the published report (if any) is untouched.
+
+    Attributes
+    ----------
+    notebook : str or None
+        Stem of the failing notebook.
+    cell : int or None
+        1-based index of the failing cell in the notebook template (as seen in JupyterLab).
+    failed_dir : Path or None
+        Where the failed attempt (with the executed failing notebook) was kept.
+    """
+
+    def __init__(self, message, *, notebook=None, cell=None, failed_dir=None):
+        super().__init__(message)
+        self.notebook = notebook
+        self.cell = cell
+        self.failed_dir = failed_dir
+
+
+@dataclass
+class NotebookFailure:
+    """Where and how a notebook failed."""
+
+    notebook: str
+    cell: int | None
+    exec_count: int | None
+    ename: str
+    evalue: str
+    source: str = ""
+
+    def describe(self) -> str:
+        where = f"cell {self.cell}" if self.cell is not None else "an unknown cell"
+        if self.exec_count is not None:
+            where += f" (In [{self.exec_count}])"
+        first = next((ln for ln in self.source.splitlines() if ln.strip()), "")
+        line = f"\n    {first[:120]}" if first else ""
+        return f"notebook {self.notebook} failed in {where}: {self.ename}: {self.evalue}{line}"
+
+
+@dataclass
+class ReportResult:
+    """A published report."""
+
+    path: Path
+    metrics: dict
+    manifest: dict
+    timings_s: dict = field(default_factory=dict)
+
+    @property
+    def index_html(self) -> Path:
+        return self.path / "index.html"
+
+
+def default_notebooks_dir() -> Path:
+    """``notebooks/`` of the sirtstats checkout."""
+    return Path(__file__).resolve().parents[2] / "notebooks"
+
+
+def discover_notebooks(notebooks_dir: Path, select=None) -> list[Path]:
+    """Report notebooks in ``notebooks_dir``, sorted; optionally only those selected.
+
+    Parameters
+    ----------
+    notebooks_dir : Path
+        Folder of templates.
+    select : list of str, optional
+        Prefixes (``"01"``) or stems (``"01_cohort"``) to keep.
+
+    Returns
+    -------
+    list of Path
+
+    Raises
+    ------
+    ReportError
+        No notebook found, or a selection matching nothing.
+    """
+    notebooks_dir = Path(notebooks_dir)
+    found = sorted(notebooks_dir.glob(NOTEBOOK_GLOB))
+    if select:
+        wanted = [s.strip() for s in select if s.strip()]
+        unknown = [w for w in wanted
+                   if not any(p.stem == w or p.stem.split("_", 1)[0] == w for p in found)]
+        if unknown:
+            raise ReportError(
+                f"The 'notebooks' option of sirtstats report must name notebooks in "
+                f"{notebooks_dir} (one of {[p.stem for p in found]}). Got {unknown} instead.")
+        found = [p for p in found if p.stem in wanted or p.stem.split("_", 1)[0] in wanted]
+    if not found:
+        raise ReportError(f"No report notebook ({NOTEBOOK_GLOB}) in {notebooks_dir}.")
+    return found
+
+
+def _declared_parameters(nb_path: Path) -> dict[str, dict]:
+    """Parameters declared in the notebook's ``parameters`` cell: name -> {default, type, help}.
+
+    Names come from parsing the cell with :mod:`ast` (papermill's inspector skips any line with
+    two ``=``, e.g. ``output_dir: str = ""  # "" = nothing written``); type and help come from
+    ``papermill.inspect_notebook`` where it could read the line.
+    """
+    import ast
+
+    import nbformat
+    import papermill
+
+    nb = nbformat.read(str(nb_path), as_version=4)
+    cell = next((c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])),
+                None)
+    if cell is None:
+        raise ReportError(f"notebook {nb_path.stem} has no cell tagged 'parameters'.",
+                          notebook=nb_path.stem)
+    try:
+        tree = ast.parse(cell.source)
+    except SyntaxError as exc:
+        raise ReportError(f"notebook {nb_path.stem}: the parameters cell is not valid Python "
+                          f"({exc.msg}, line {exc.lineno}).", notebook=nb_path.stem) from None
+    declared = {}
+    for node in tree.body:
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            declared[node.target.id] = {"default": ast.get_source_segment(cell.source, node.value)
+                                        if node.value is not None else None,
+                                        "inferred_type_name": ast.unparse(node.annotation),
+                                        "help": ""}
+        elif isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    declared[target.id] = {"default": ast.get_source_segment(cell.source,
+                                                                             node.value),
+                                           "inferred_type_name": "None", "help": ""}
+    import logging
+
+    logger = logging.getLogger("papermill")
+    old_level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        inspected = papermill.inspect_notebook(str(nb_path))
+    finally:
+        logger.setLevel(old_level)
+    for name, info in inspected.items():
+        if name in declared:
+            declared[name]["help"] = info.get("help", "")
+    return declared
+
+
+def _inspect(nb_path: Path) -> dict:
+    params = _declared_parameters(nb_path)
+    missing = [p for p in COMMON_NOTEBOOK_PARAMETERS if p not in params]
+    if missing:
+        raise ReportError(
+            f"notebook {nb_path.stem} does not declare the parameter(s) {missing} in its cell "
+            "tagged 'parameters'; every report notebook needs "
+            f"{list(COMMON_NOTEBOOK_PARAMETERS)}.", notebook=nb_path.stem)
+    return params
+
+
+def check_kernel(name: str = KERNEL_NAME) -> None:
+    """Raise :class:`ReportError` with install instructions if kernel ``name`` is missing."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        KernelSpecManager().get_kernel_spec(name)
+    except NoSuchKernel:
+        raise ReportError(f"Jupyter kernel {name!r} not found. {KERNEL_INSTALL_HINT}") from None
+
+
+def _blocking_problems(problems):
+    import pandas as pd
+
+    if problems is None or not isinstance(problems, pd.DataFrame) or problems.empty:
+        return None
+    if "severity" in problems.columns:
+        blocking = problems[problems["severity"].astype(str).str.lower() == "error"]
+        return blocking if len(blocking) else None
+    return problems
+
+
+def load_checked_registry(params: ReportParameters):
+    """Load the registry at the cut-off; raise SirtDataError with the problems if invalid.
+
+    Returns
+    -------
+    sirtstats.registry.Registry
+
+    Raises
+    ------
+    SirtDataError
+        The registry has errors; ``rows`` holds the problems table (warnings do not stop).
+    """
+    from sirtstats.registry import load_registry
+
+    registry = load_registry(params.data_path, cutoff_date=params.cutoff_date.isoformat())
+    blocking = _blocking_problems(getattr(registry, "problems", None))
+    if blocking is not None:
+        raise SirtDataError(
+            f"registry {params.data_path}: {len(blocking)} problem(s) must be fixed before the "
+            "report can run; no notebook was run.", rule="registry validation", rows=blocking)
+    return registry
+
+
+def _failure_from(exc: Exception, nb_path: Path, executed: Path) -> NotebookFailure:
+    from papermill.exceptions import PapermillExecutionError
+
+    if isinstance(exc, PapermillExecutionError):
+        cell = None
+        if executed.exists():
+            import nbformat
+
+            nb = nbformat.read(str(executed), as_version=4)
+            # papermill puts an error banner first and an injected-parameters cell after the
+            # parameters cell: neither is in the template the researcher opens.
+            template_index = 0
+            for c in nb.cells:
+                tags = c.get("metadata", {}).get("tags", [])
+                if "injected-parameters" in tags or "papermill-error-cell-tag" in tags:
+                    continue
+                template_index += 1
+                if c.get("cell_type") == "code" and c.get("execution_count") == exc.exec_count \
+                        and any(o.get("output_type") == "error" for o in c.get("outputs", [])):
+                    cell = template_index
+                    break
+        return NotebookFailure(nb_path.stem, cell, exc.exec_count, exc.ename, str(exc.evalue),
+                               exc.source or "")
+    return NotebookFailure(nb_path.stem, None, None, type(exc).__name__, str(exc))
+
+
+def _kernel_manager_class(log_file):
+    """An AsyncKernelManager whose kernel process writes stdout/stderr to ``log_file``.
+
+    The kernel's own console chatter (transport warnings, "KeyboardInterrupt caught in kernel"
+    when jupyter_client interrupts it at shutdown) would otherwise land in the scheduler's mail;
+    the log is kept with a failed attempt for inspection.
+    """
+    from jupyter_client.manager import AsyncKernelManager
+
+    class _LoggedKernelManager(AsyncKernelManager):
+        async def start_kernel(self, **kw):
+            kw.setdefault("stdout", log_file)
+            kw.setdefault("stderr", log_file)
+            return await super().start_kernel(**kw)
+
+    return _LoggedKernelManager
+
+
+def _execute(nb_path: Path, out_path: Path, parameters: dict, kernel_name: str,
+             timeout: float | None) -> float:
+    import papermill
+
+    start = time.perf_counter()
+    log_path = out_path.with_suffix(".kernel.log")
+    with log_path.open("wb") as log_file:
+        papermill.execute_notebook(
+            str(nb_path), str(out_path), parameters=parameters, kernel_name=kernel_name,
+            cwd=str(nb_path.parent), progress_bar=False, report_mode=True, log_output=False,
+            execution_timeout=timeout,
+            kernel_manager_class=_kernel_manager_class(log_file),
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],
+        )
+    log_path.unlink()
+    return time.perf_counter() - start
+
+
+def _notebook_title(nb_path: Path) -> str:
+    import nbformat
+
+    nb = nbformat.read(str(nb_path), as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("#"):
+                    return line.lstrip("#").strip()
+    return nb_path.stem
+
+
+@contextlib.contextmanager
+def _period_lock(root: Path, label: str):
+    lock_path = root / f".{label}.lock"
+    with lock_path.open("w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ReportError(f"another sirtstats report run for {label} is in progress "
+                              f"(lock {lock_path}).") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def _kernel_env():
+    """Fixed hash seed in kernels (set ordering, so outputs do not vary between runs), and
+    papermill's own warnings (parameter-cell parsing, unknown parameters) kept out of the
+    progress output: the runner checks parameters itself."""
+    import logging
+
+    old = os.environ.get("PYTHONHASHSEED")
+    os.environ["PYTHONHASHSEED"] = "0"
+    logger = logging.getLogger("papermill")
+    old_level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(old_level)
+        if old is None:
+            os.environ.pop("PYTHONHASHSEED", None)
+        else:
+            os.environ["PYTHONHASHSEED"] = old
+
+
+def _cohort_patient_ids(registry, params: ReportParameters):
+    """Patients matching the report's filters (None = everyone), for the activity counts.
+
+    Same meaning as ``sirtstats.cohort.select_cohort``'s filters: primary tumour in
+    ``diagnoses``; device of the patient's first SIRT in ``devices``. Eligibility rules of the
+    cohort notebook do not apply here: these counts describe registry activity.
+    """
+    if not params.diagnoses and not params.devices:
+        return None
+    pts = registry["patients"]
+    ids = set(pts["patient_id"])
+    if params.diagnoses:
+        ids &= set(pts.loc[pts["primary_tumour"].isin(params.diagnoses), "patient_id"])
+    if params.devices:
+        tr = registry["treatments"]
+        tr = tr[tr["treatment_date"].notna()]
+        first = tr.loc[tr.groupby("patient_id")["treatment_date"].idxmin()]
+        ids &= set(first.loc[first["device"].isin(params.devices), "patient_id"])
+    return ids
+
+
+def _previous_report(root: Path, params: ReportParameters) -> dict | None:
+    import json
+
+    prev = root / params.period.previous().label
+    metrics_path, manifest_path = prev / "metrics.json", prev / "manifest.json"
+    if not metrics_path.is_file():
+        return None
+    metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
+    cutoff = params.period.previous().end.isoformat()
+    if manifest_path.is_file():
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        cutoff = manifest.get("parameters", {}).get("cutoff_date", cutoff)
+    return {"period": prev.name, "cutoff_date": cutoff, "metrics": metrics}
+
+
+def _count_rows(csv_path: Path) -> int:
+    import csv
+
+    with csv_path.open(newline="", encoding="utf-8") as fh:
+        return max(sum(1 for _ in csv.reader(fh)) - 1, 0)
+
+
+def run_report(
+    params: ReportParameters,
+    *,
+    output_root: str | Path = "reports",
+    notebooks_dir: str | Path | None = None,
+    notebooks: list[str] | None = None,
+    jobs: int = 2,
+    kernel_name: str = KERNEL_NAME,
+    timeout: float | None = None,
+    echo: Callable[[str], None] | None = print,
+    now: Callable[[], dt.datetime] = dt.datetime.now,
+) -> ReportResult:
+    """Produce ``<output_root>/<period>/`` from the report notebooks.
+
+    Parameters
+    ----------
+    params : ReportParameters
+        Validated parameters (:func:`sirtstats.report.validate_parameters`).
+    output_root : str or Path, default "reports"
+        Folder holding one sub-folder per period.
+    notebooks_dir : str or Path, optional
+        Templates folder; default ``notebooks/`` of the checkout.
+    notebooks : list of str, optional
+        Run only these (prefixes ``"01"`` or stems).
+    jobs : int, default 2
+        Notebooks executed at the same time (each in its own kernel process).
+    kernel_name : str, default "sirtstats"
+        Jupyter kernel.
+    timeout : float, optional
+        Per-cell timeout in seconds (None = no limit).
+    echo : callable or None, default print
+        Progress sink; None = quiet.
+    now : callable
+        Clock for the failed-attempt folder name and the manifest.
+
+    Returns
+    -------
+    ReportResult
+
+    Raises
+    ------
+    SirtDataError
+        The registry is invalid (no notebook ran; ``rows`` = problems table).
+    ReportError
+        Missing kernel, bad notebook, or a failing notebook (``notebook``, ``cell``,
+        ``failed_dir`` set); the published report, if any, is unchanged.
+    """
+    say = echo or (lambda _msg: None)
+    t0 = time.perf_counter()
+    jobs = max(1, int(jobs))
+    root = Path(output_root).resolve()
+    nb_dir = Path(notebooks_dir).resolve() if notebooks_dir else default_notebooks_dir()
+    label = params.period.label
+
+    nb_paths = discover_notebooks(nb_dir, notebooks)
+    declared = {p.stem: _inspect(p) for p in nb_paths}
+    check_kernel(kernel_name)
+    t_reg = time.perf_counter()
+    registry = load_checked_registry(params)
+    t_reg = time.perf_counter() - t_reg
+
+    root.mkdir(parents=True, exist_ok=True)
+    with _period_lock(root, label):
+        from sirtstats.report import publish
+
+        publish.clean_stale_attempts(root, label)
+        attempt = publish.attempt_dir(root, label)
+        try:
+            say(f"sirtstats report {label}: cut-off {params.cutoff_date.isoformat()}, data "
+                f"{params.data_path}, {len(nb_paths)} notebook(s), {min(jobs, len(nb_paths))} "
+                f"at a time")
+            timings, nb_params = _run_notebooks(nb_paths, declared, params, attempt, kernel_name,
+                                                timeout, jobs, say)
+            t_asm = time.perf_counter()
+            metrics, manifest = _assemble(attempt, root, params, registry, nb_paths, nb_params,
+                                          timings, now)
+            timings["assemble"] = round(time.perf_counter() - t_asm, 3)
+            timings["registry_load"] = round(t_reg, 3)
+            timings["total"] = round(time.perf_counter() - t0, 3)
+            manifest["timings_s"] = timings
+            from sirtstats.report.export import write_json
+
+            write_json(manifest, attempt / "manifest.json")
+            target = publish.publish_attempt(attempt, root / label)
+        except _NotebookFailed as failed:
+            kept = publish.keep_failed_attempt(attempt, root, label, failed.failure.describe(),
+                                               now=now())
+            executed = kept / "notebooks" / f"{failed.failure.notebook}.ipynb"
+            raise ReportError(
+                f"{failed.failure.describe()}\nExecuted notebook kept at {executed}\n"
+                f"The published report {root / label} was not changed.",
+                notebook=failed.failure.notebook, cell=failed.failure.cell,
+                failed_dir=kept) from failed.__cause__
+        except BaseException:
+            shutil.rmtree(attempt, ignore_errors=True)
+            raise
+    say(f"Report published: {target / 'index.html'} ({timings['total']:.1f} s)")
+    return ReportResult(path=target, metrics=metrics, manifest=manifest, timings_s=timings)
+
+
+class _NotebookFailed(Exception):
+    def __init__(self, failure: NotebookFailure):
+        super().__init__(failure.describe())
+        self.failure = failure
+
+
+def _run_notebooks(nb_paths, declared, params, attempt, kernel_name, timeout, jobs, say):
+    from sirtstats.report.export import export_notebook_html
+
+    out_dir = attempt / "notebooks"
+    out_dir.mkdir()
+    target = attempt.parent / params.period.label
+    timings, nb_params = {}, {}
+    total = len(nb_paths)
+    done = 0
+    failure = None
+    pool = ThreadPoolExecutor(max_workers=min(jobs, total), thread_name_prefix="notebook")
+    interrupted = False
+    try:
+        with _kernel_env():
+            pending = {}
+            queue = list(nb_paths)
+
+            def submit(nb_path):
+                injected = params.for_notebook(declared[nb_path.stem], output_dir=attempt)
+                # manifest: the notebook's declared defaults overridden by what was injected, with
+                # the published folder rather than the attempt folder as output_dir
+                shown = {k: v["default"] for k, v in declared[nb_path.stem].items()}
+                shown.update(injected)
+                if "output_dir" in shown:
+                    shown["output_dir"] = str(target)
+                nb_params[nb_path.stem] = shown
+                out = out_dir / f"{nb_path.stem}.ipynb"
+                fut = pool.submit(_execute, nb_path, out, injected, kernel_name, timeout)
+                pending[fut] = (nb_path, out)
+
+            while queue and len(pending) < jobs:
+                submit(queue.pop(0))
+            while pending:
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    nb_path, out = pending.pop(fut)
+                    try:
+                        seconds = fut.result()
+                    except Exception as exc:  # papermill / kernel errors
+                        if failure is None:
+                            failure = (_failure_from(exc, nb_path, out), exc)
+                        continue
+                    if failure is not None:
+                        continue
+                    t_html = time.perf_counter()
+                    _retarget_paths(out, attempt, target)
+                    export_notebook_html(out, out_dir / f"{nb_path.stem}.html",
+                                         title=_notebook_title(nb_path))
+                    timings[nb_path.stem] = {"execute": round(seconds, 3),
+                                             "html": round(time.perf_counter() - t_html, 3)}
+                    done += 1
+                    say(f"[{done}/{total}] {nb_path.stem} \u2026 {seconds:.1f} s")
+                if failure is None:
+                    while queue and len(pending) < jobs:
+                        submit(queue.pop(0))
+    except (KeyboardInterrupt, SystemExit):
+        interrupted = True  # Ctrl-C / SIGTERM: do not wait for the running notebooks
+        raise
+    finally:
+        pool.shutdown(wait=not interrupted, cancel_futures=True)
+    if failure is not None:
+        raise _NotebookFailed(failure[0]) from failure[1]
+    return timings, nb_params
+
+
+def _retarget_paths(executed: Path, attempt: Path, target: Path) -> None:
+    """Show the published folder, not the attempt folder, in the executed notebook."""
+    text = executed.read_text(encoding="utf-8")
+    if str(attempt) in text:
+        executed.write_text(text.replace(str(attempt), str(target)), encoding="utf-8")
+
+
+def _assemble(attempt, root, params, registry, nb_paths, nb_params, timings, now):
+    import sirtstats
+    from sirtstats.report import manifest as mf
+    from sirtstats.report.activity import summarise_activity
+    from sirtstats.report.export import merge_metrics, write_json, write_tables_workbook
+    from sirtstats.report.index_html import IndexContent, metric_deltas, render_index
+
+    tables = dict(registry.tables)
+    cohort_ids = _cohort_patient_ids(registry, params)
+    activity = summarise_activity(tables, end=params.cutoff_date, patient_ids=cohort_ids)
+    metrics = merge_metrics(attempt / "metrics", extra={"registry": activity})
+    shutil.rmtree(attempt / "metrics", ignore_errors=True)
+    write_json(metrics, attempt / "metrics.json")
+
+    workbook = write_tables_workbook(attempt / "tables", attempt / "tables.xlsx")
+    table_stems = sorted(p.stem for p in (attempt / "tables").glob("*.csv"))
+    figure_stems = sorted({p.stem for p in (attempt / "figures").glob("*.png")} |
+                          {p.stem for p in (attempt / "figures").glob("*.svg")})
+
+    previous = _previous_report(root, params)
+    changes = None
+    if previous is not None:
+        since = dt.date.fromisoformat(previous["cutoff_date"])
+        changes = {
+            "period": previous["period"],
+            "cutoff_date": previous["cutoff_date"],
+            "new": summarise_activity(tables, start=since, end=params.cutoff_date,
+                                      patient_ids=cohort_ids),
+            "deltas": metric_deltas(metrics, previous["metrics"]),
+        }
+    git = mf.git_commit()
+    content = IndexContent(
+        period=params.period.label,
+        cutoff_date=params.cutoff_date.isoformat(),
+        data_source="demo registry" if params.data_path == "demo" else Path(params.data_path).name,
+        diagnoses=list(params.diagnoses), devices=list(params.devices),
+        criterion=params.criterion, metrics=metrics, activity=activity,
+        notebooks=[(p.stem, _notebook_title(p)) for p in nb_paths],
+        tables=table_stems, figures=figure_stems, has_workbook=workbook is not None,
+        previous=changes, sirtstats_version=sirtstats.__version__, git_commit=git["commit"],
+    )
+    (attempt / "index.html").write_text(render_index(content), encoding="utf-8")
+
+    outputs = {p.relative_to(attempt).as_posix(): mf.file_sha256(p)
+               for p in sorted(attempt.rglob("*")) if p.is_file()}
+    manifest = {
+        "report": {"period": params.period.label, "generated_at": now().isoformat(
+            timespec="seconds"), "kernel": KERNEL_NAME},
+        "parameters": params.to_dict(),
+        "notebook_parameters": nb_params,
+        "sirtstats_version": sirtstats.__version__,
+        "git": git,
+        "packages": mf.package_versions(),
+        "inputs": {"source": params.data_path,
+                   "sha256": mf.input_hashes(params.data_path, tables,
+                                             getattr(registry, "file_hashes", None))},
+        "row_counts": {
+            "inputs": {name: int(len(df)) for name, df in sorted(tables.items())},
+            "tables": {s: _count_rows(attempt / "tables" / f"{s}.csv") for s in table_stems},
+        },
+        "changes_since_previous": (None if changes is None else
+                                   {"period": changes["period"],
+                                    "cutoff_date": changes["cutoff_date"],
+                                    "new": changes["new"]}),
+        "outputs_sha256": outputs,
+    }
+    return metrics, manifest

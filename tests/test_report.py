@@ -1,0 +1,345 @@
+"""Unit tests of the report machinery that need no Jupyter kernel: periods, parameters,
+publication, workbook, HTML guard, activity counts, index deltas."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _report_helpers import fake_tables  # noqa: E402
+
+from sirtstats.report import (
+    InvalidParameterError,
+    Period,
+    parse_period,
+    publish,
+    validate_parameters,
+)
+from sirtstats.report.activity import summarise_activity
+from sirtstats.report.export import export_notebook_html, merge_metrics, write_tables_workbook
+from sirtstats.report.index_html import IndexContent, flatten_metrics, metric_deltas, render_index
+
+TODAY = dt.date(2026, 11, 27)
+
+
+# --- periods -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("today", "expected"), [
+    (dt.date(2026, 11, 27), "2026Q3"),   # the brief's "today"
+    (dt.date(2026, 10, 1), "2026Q3"),    # first day of Q4: Q3 has just completed
+    (dt.date(2026, 9, 30), "2026Q2"),    # last day of Q3: Q3 not completed yet
+    (dt.date(2026, 1, 15), "2025Q4"),    # year boundary
+])
+def test_auto_period_is_last_completed_quarter(today, expected):
+    assert parse_period("auto", today=today).label == expected
+
+
+@pytest.mark.parametrize(("label", "start", "end"), [
+    ("2026Q3", dt.date(2026, 7, 1), dt.date(2026, 9, 30)),
+    ("2024Q1", dt.date(2024, 1, 1), dt.date(2024, 3, 31)),
+    ("2025Q4", dt.date(2025, 10, 1), dt.date(2025, 12, 31)),
+    ("2025q2", dt.date(2025, 4, 1), dt.date(2025, 6, 30)),
+])
+def test_period_bounds(label, start, end):
+    p = parse_period(label)
+    assert (p.start, p.end) == (start, end)
+
+
+def test_period_previous_and_next_cross_years():
+    assert Period(2026, 1).previous() == Period(2025, 4)
+    assert Period(2025, 4).next() == Period(2026, 1)
+
+
+@pytest.mark.parametrize("bad", ["2026Q5", "2026-Q3", "Q3 2026", "26Q3", "", "latest"])
+def test_bad_period_is_rejected_with_the_value(bad):
+    with pytest.raises(ValueError, match=r"'period' argument .* Got "):
+        parse_period(bad)
+
+
+# --- parameters --------------------------------------------------------------------------------
+
+def test_defaults_cutoff_is_period_end():
+    p = validate_parameters({"period": "auto"}, today=TODAY)
+    assert p.period.label == "2026Q3"
+    assert p.cutoff_date == dt.date(2026, 9, 30)
+    assert (p.data_path, p.diagnoses, p.devices, p.criterion) == ("demo", (), (), None)
+
+
+def test_explicit_cutoff_is_parsed():
+    p = validate_parameters({"period": "2026Q3", "cutoff_date": "2026-08-15"})
+    assert p.cutoff_date == dt.date(2026, 8, 15)
+    p = validate_parameters({"period": "2026Q3", "cutoff_date": dt.date(2026, 8, 1)})
+    assert p.cutoff_date == dt.date(2026, 8, 1)
+
+
+@pytest.mark.parametrize(("raw", "pattern"), [
+    ({"period": 2026}, r"'period' parameter .* Got 2026 instead"),       # papermill -p period 2026
+    ({"period": "2026Q3", "cutoff_date": 20260930}, r"'cutoff_date' .*ISO date.* Got 20260930"),
+    ({"period": "2026Q3", "cutoff_date": "30/09/2026"}, r"'cutoff_date'.*Got '30/09/2026'"),
+    ({"diagnoses": ["HCC", 3]}, r"'diagnoses' parameter .* list of str"),
+    ({"diagnoses": 5}, r"'diagnoses' parameter .* list of str. Got 5 instead"),
+    ({"devices": ["Y90"]}, r"'devices' parameter .* one of \{'Y90_glass', 'Y90_resin', "
+                           r"'Ho166_PLLA'\}. Got 'Y90' instead"),
+    ({"criterion": "RECIST"}, r"'criterion' .* one of \{'RECIST_1_1', 'mRECIST'\}. Got 'RECIST'"),
+    ({"data_path": 1}, r"'data_path' parameter .* a str. Got 1 instead"),
+    ({"data_path": "/no/such/registry"}, r"'data_path' .*existing registry folder"),
+    ({"quarter": "2026Q3"}, r"Unknown parameter\(s\) \['quarter'\]"),
+])
+def test_invalid_parameters_are_refused_before_anything_runs(raw, pattern):
+    with pytest.raises(InvalidParameterError, match=pattern):
+        validate_parameters(raw, today=TODAY)
+
+
+def test_invalid_parameter_error_is_value_and_type_error():
+    assert issubclass(InvalidParameterError, ValueError)
+    assert issubclass(InvalidParameterError, TypeError)
+
+
+def test_enum_values_are_matched_case_insensitively_and_canonicalised():
+    p = validate_parameters({"diagnoses": "hcc, MCRC", "devices": ["y90_GLASS", "Y90_glass"],
+                             "criterion": "mrecist"}, today=TODAY)
+    assert p.diagnoses == ("HCC", "mCRC")
+    assert p.devices == ("Y90_glass",)
+    assert p.criterion == "mRECIST"
+
+
+def test_data_path_folder_is_made_absolute(tmp_path, monkeypatch):
+    (tmp_path / "reg").mkdir()
+    monkeypatch.chdir(tmp_path)
+    p = validate_parameters({"data_path": "reg"}, today=TODAY)
+    assert p.data_path == str((tmp_path / "reg").resolve())
+
+
+def test_for_notebook_passes_only_declared_names_and_json_types():
+    p = validate_parameters({"period": "2026Q3", "diagnoses": ["HCC"]})
+    got = p.for_notebook({"data_path", "cutoff_date", "output_dir", "diagnoses", "criterion",
+                          "my_own"}, output_dir="/r/x")
+    # criterion is not set: the notebook keeps its own default
+    assert got == {"data_path": "demo", "cutoff_date": "2026-09-30", "output_dir": "/r/x",
+                   "diagnoses": ["HCC"]}
+    p2 = validate_parameters({"period": "2026Q3", "criterion": "RECIST_1_1"})
+    assert p2.for_notebook({"criterion"}, output_dir="x") == {"criterion": "RECIST_1_1"}
+    assert json.loads(json.dumps(p.to_dict()))["cutoff_date"] == "2026-09-30"
+
+
+# --- publication -------------------------------------------------------------------------------
+
+def _folder(path: Path, text: str) -> Path:
+    path.mkdir(parents=True)
+    (path / "index.html").write_text(text)
+    (path / "sub").mkdir()
+    (path / "sub" / "x.csv").write_text(text)
+    return path
+
+
+def test_publish_into_empty_root(tmp_path):
+    attempt = _folder(tmp_path / ".2026Q3.tmp-1", "new")
+    publish.publish_attempt(attempt, tmp_path / "2026Q3")
+    assert (tmp_path / "2026Q3" / "index.html").read_text() == "new"
+    assert not attempt.exists()
+
+
+def test_publish_replaces_existing_report_whole(tmp_path):
+    old = _folder(tmp_path / "2026Q3", "old")
+    (old / "only_in_old.txt").write_text("stale")
+    attempt = _folder(tmp_path / ".2026Q3.tmp-1", "new")
+    publish.publish_attempt(attempt, tmp_path / "2026Q3")
+    assert (tmp_path / "2026Q3" / "index.html").read_text() == "new"
+    assert (tmp_path / "2026Q3" / "sub" / "x.csv").read_text() == "new"
+    assert not (tmp_path / "2026Q3" / "only_in_old.txt").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["2026Q3"]
+
+
+def test_publish_fallback_two_renames_when_exchange_unsupported(tmp_path, monkeypatch):
+    monkeypatch.setattr(publish, "_exchange", lambda a, b: False)
+    _folder(tmp_path / "2026Q3", "old")
+    attempt = _folder(tmp_path / ".2026Q3.tmp-1", "new")
+    publish.publish_attempt(attempt, tmp_path / "2026Q3")
+    assert (tmp_path / "2026Q3" / "index.html").read_text() == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["2026Q3"]
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_clean_stale_attempts_removes_dead_runs_only(tmp_path):
+    dead = _dead_pid()
+    alive = os.getppid()
+    _folder(tmp_path / f".2026Q3.tmp-{dead}", "x")
+    _folder(tmp_path / f".2026Q3.tmp-{alive}", "x")
+    _folder(tmp_path / f".2026Q2.tmp-{dead}", "x")   # another period: not ours to clean
+    _folder(tmp_path / "2026Q3", "good")
+    removed = publish.clean_stale_attempts(tmp_path, "2026Q3")
+    assert [p.name for p in removed] == [f".2026Q3.tmp-{dead}"]
+    assert (tmp_path / f".2026Q3.tmp-{alive}").exists()
+    assert (tmp_path / f".2026Q2.tmp-{dead}").exists()
+    assert (tmp_path / "2026Q3" / "index.html").read_text() == "good"
+
+
+def test_clean_stale_attempts_restores_backup_left_between_fallback_renames(tmp_path):
+    dead = _dead_pid()
+    _folder(tmp_path / f".2026Q3.old-{dead}", "good")
+    publish.clean_stale_attempts(tmp_path, "2026Q3")
+    assert (tmp_path / "2026Q3" / "index.html").read_text() == "good"
+
+
+def test_keep_failed_attempt_moves_it_with_error_text(tmp_path):
+    attempt = _folder(tmp_path / ".2026Q3.tmp-1", "partial")
+    kept = publish.keep_failed_attempt(attempt, tmp_path, "2026Q3", "boom",
+                                       now=dt.datetime(2026, 11, 27, 3, 4, 5))
+    assert kept == tmp_path / "_failed" / "2026Q3-20261127T030405"
+    assert (kept / "error.txt").read_text() == "boom\n"
+    assert not attempt.exists()
+
+
+# --- workbook, metrics -------------------------------------------------------------------------
+
+def _write_csvs(folder: Path):
+    folder.mkdir()
+    (folder / "01_flow.csv").write_text("step,n,patient_id\nscreened,12,007\nincluded,10.5,P1\n")
+    long = "02_" + "x" * 40
+    (folder / f"{long}.csv").write_text("a,b\n1,\n")
+    (folder / f"{long}y.csv").write_text("a\n2\n")
+    return long
+
+
+def test_workbook_is_byte_identical_across_writes_and_typed(tmp_path):
+    import openpyxl
+
+    long = _write_csvs(tmp_path / "tables")
+    a = write_tables_workbook(tmp_path / "tables", tmp_path / "a.xlsx").read_bytes()
+    b = write_tables_workbook(tmp_path / "tables", tmp_path / "b.xlsx").read_bytes()
+    assert a == b
+    wb = openpyxl.load_workbook(tmp_path / "a.xlsx")
+    assert wb.sheetnames[0] == "contents"
+    assert len(wb.sheetnames) == 4
+    assert all(len(n) <= 31 for n in wb.sheetnames)
+    assert len(set(wb.sheetnames)) == 4
+    flow = wb["01_flow"]
+    assert [c.value for c in flow[2]] == ["screened", 12, "007"]   # leading zero kept as text
+    assert [c.value for c in flow[3]] == ["included", 10.5, "P1"]
+    contents = [[c.value for c in row] for row in wb["contents"].iter_rows(min_row=2)]
+    assert contents[0] == ["01_flow", "tables/01_flow.csv", 2]
+    assert contents[1][1] == f"tables/{long}.csv"
+    with zipfile.ZipFile(io.BytesIO(a)) as z:
+        assert {i.date_time for i in z.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+        assert "2000-01-01T00:00:00Z" in z.read("docProps/core.xml").decode()
+
+
+def test_workbook_none_without_tables(tmp_path):
+    assert write_tables_workbook(tmp_path / "missing", tmp_path / "t.xlsx") is None
+    assert not (tmp_path / "t.xlsx").exists()
+
+
+def test_merge_metrics_keys_by_notebook(tmp_path):
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "02_b.json").write_text('{"x": 1}')
+    (tmp_path / "m" / "01_a.json").write_text('{"n": 3, "s": {"y": 2}}')
+    got = merge_metrics(tmp_path / "m", extra={"registry": {"n": 9}})
+    assert got == {"01_a": {"n": 3, "s": {"y": 2}}, "02_b": {"x": 1}, "registry": {"n": 9}}
+
+
+# --- HTML export guard -------------------------------------------------------------------------
+
+def test_html_export_has_no_code_and_refuses_external_resources(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# Title"),
+                nbformat.v4.new_code_cell("secret_code_line = 41 + 1", outputs=[
+                    nbformat.v4.new_output("execute_result", {"text/plain": "42"},
+                                           execution_count=1)])]
+    nbformat.write(nb, str(tmp_path / "ok.ipynb"))
+    html = export_notebook_html(tmp_path / "ok.ipynb", tmp_path / "ok.html").read_text()
+    assert "secret_code_line" not in html
+    assert "42" in html
+    assert "require.min.js" not in html
+    assert "mathjax" not in html.lower().split("</style>")[-1]
+    nb.cells[1].outputs = [nbformat.v4.new_output(
+        "display_data", {"text/html": '<script src="https://cdn.example.org/x.js"></script>'})]
+    nbformat.write(nb, str(tmp_path / "bad.ipynb"))
+    with pytest.raises(RuntimeError, match="external resource"):
+        export_notebook_html(tmp_path / "bad.ipynb", tmp_path / "bad.html")
+
+
+# --- activity counts and index -----------------------------------------------------------------
+
+def test_activity_counts_hand_computed():
+    tables = fake_tables()
+    total = summarise_activity(tables, end=dt.date(2026, 9, 30))
+    assert total == {"n_patients_treated": 4, "n_sirt_sessions": 5, "n_imaging_assessments": 2,
+                     "n_reported_progressions": 1, "n_adverse_events": 3,
+                     "n_adverse_events_grade3plus": 2, "n_deaths": 1}
+    new = summarise_activity(tables, start=dt.date(2026, 6, 30), end=dt.date(2026, 9, 30))
+    assert new == {"n_patients_treated": 2, "n_sirt_sessions": 3, "n_imaging_assessments": 1,
+                   "n_reported_progressions": 1, "n_adverse_events": 2,
+                   "n_adverse_events_grade3plus": 1, "n_deaths": 1}
+    only = summarise_activity(tables, start=dt.date(2026, 6, 30), end=dt.date(2026, 9, 30),
+                              patient_ids={"P1"})
+    assert (only["n_patients_treated"], only["n_sirt_sessions"], only["n_adverse_events"]) == \
+        (0, 1, 1)
+
+
+def test_activity_does_not_modify_tables():
+    tables = fake_tables()
+    before = {k: v.copy() for k, v in tables.items()}
+    summarise_activity(tables, start=dt.date(2026, 6, 30), end=dt.date(2026, 9, 30))
+    for k in tables:
+        pd.testing.assert_frame_equal(tables[k], before[k])
+
+
+def test_metric_deltas_numeric_leaves_only():
+    cur = {"01": {"n": 12, "orr": 0.5, "label": "x", "sub": {"k": 3}}, "02": {"new": 1}}
+    prev = {"01": {"n": 10, "orr": 0.25, "label": "y", "sub": {"k": 3}}}
+    assert flatten_metrics(cur)["01.sub.k"] == 3
+    assert metric_deltas(cur, prev) == [
+        {"key": "01.n", "previous": 10, "current": 12, "delta": 2},
+        {"key": "01.orr", "previous": 0.25, "current": 0.5, "delta": 0.25},
+        {"key": "01.sub.k", "previous": 3, "current": 3, "delta": 0},
+    ]
+
+
+def test_index_escapes_values_and_shows_changes():
+    content = IndexContent(
+        period="2026Q3", cutoff_date="2026-09-30", data_source="demo <registry>",
+        diagnoses=["HCC"], devices=[], criterion=None,
+        metrics={"01_cohort": {"n_included": 42, "note": "<b>x</b>"}},
+        activity={"n_patients_treated": 50},
+        notebooks=[("01_cohort", "Cohort & flow")], tables=["01_flow"], figures=["01_bar"],
+        has_workbook=True,
+        previous={"period": "2026Q2", "cutoff_date": "2026-06-30",
+                  "new": {"n_patients_treated": 7},
+                  "deltas": [{"key": "01_cohort.n_included", "previous": 35, "current": 42,
+                              "delta": 7}]})
+    page = render_index(content)
+    assert "<b>x</b>" not in page
+    assert "&lt;b&gt;x&lt;/b&gt;" in page
+    assert "demo &lt;registry&gt;" in page
+    assert "Cohort &amp; flow" in page
+    assert "Changes since 2026Q2" in page
+    assert "+7" in page
+    assert "<strong>42</strong> patients included" in page
+    assert "<script" not in page
+    assert "http" not in page
+    assert "href='tables.xlsx'" in page
+    assert "href='figures/01_bar.svg'" in page
+
+
+def test_package_import_is_light():
+    code = ("import sys, sirtstats.report; "
+            "print(sorted(m for m in ('papermill','nbconvert','openpyxl','matplotlib',"
+            "'lifelines','sklearn') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
