@@ -493,3 +493,48 @@ def test_select_cohort_on_demo_registry_partitions_everyone():
     sel = select_cohort(reg)
     _check_partition(sel, reg)
     assert sel.n_included > 0
+
+
+# ------------------------------------------------------------------------------------ plot_flow
+
+
+def test_plot_flow_draws_one_box_per_step_and_one_per_exclusion(registry):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from sirtstats.plotting.cohort import plot_flow
+
+    sel = select_cohort(registry, diagnoses=["HCC"])
+    fig, ax = plt.subplots()
+    try:
+        out = plot_flow(sel.flow, ax=ax, title="Flow")
+        assert out is ax
+        from matplotlib.text import Annotation
+
+        texts = [t.get_text() for t in ax.texts if not isinstance(t, Annotation)]
+        assert sum(isinstance(t, Annotation) for t in ax.texts) == 2 * (len(sel.flow) - 1)
+        assert len(texts) == 1 + 2 * (len(sel.flow) - 1)
+        assert texts[0] == "Patients in registry\nn = 6"
+        assert "Included: n = 3" in texts[-2]
+        assert "Excluded: n = 1\nno SIRT session recorded" in texts
+        assert "Excluded: n = 1\nprimary tumour not selected" in texts
+        assert ax.get_title() == "Flow"
+    finally:
+        plt.close(fig)
+
+
+def test_plot_flow_creates_figure_and_rejects_bad_input(registry):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from sirtstats.plotting.cohort import plot_flow
+
+    ax = plot_flow(select_cohort(registry).flow)
+    plt.close(ax.figure)
+    with pytest.raises(ValueError, match=r"The 'flow' argument of plot_flow .*\['n_remaining'"):
+        plot_flow(pd.DataFrame({"step": [0], "criterion": ["x"], "n_in": [1],
+                                "n_excluded": [0], "reason": [""]}))

@@ -1,0 +1,1 @@
+"""Plotting: one module per topic; only these modules import matplotlib/seaborn."""
