@@ -14,6 +14,8 @@ from sirtstats.cohort import (
     derive_baseline,
     derive_first_sirt,
     select_cohort,
+    summarise_exclusions,
+    summarise_registry,
 )
 from sirtstats.exceptions import SirtDataError
 from sirtstats.registry import Registry
@@ -538,3 +540,39 @@ def test_plot_flow_creates_figure_and_rejects_bad_input(registry):
     with pytest.raises(ValueError, match=r"The 'flow' argument of plot_flow .*\['n_remaining'"):
         plot_flow(pd.DataFrame({"step": [0], "criterion": ["x"], "n_in": [1],
                                 "n_excluded": [0], "reason": [""]}))
+
+
+# ------------------------------------------------------------------------------------ summaries
+
+
+def test_summarise_registry_counts_rows_patients_and_problems(registry):
+    problems = pd.DataFrame({"table": ["labs", "labs", "patients"],
+                             "severity": ["warning", "error", "warning"]})
+    reg = Registry(tables=registry.tables, problems=problems)
+    out = summarise_registry(reg)
+    expected = pd.DataFrame(
+        {
+            "table": ["patients", "baseline", "workups", "treatments", "imaging_assessments",
+                      "labs"],
+            "n_rows": [6, 4, 4, 7, 4, 4],
+            "n_patients": [6, 4, 4, 5, 4, 2],
+            "n_errors": [0, 0, 0, 0, 0, 1],
+            "n_warnings": [1, 0, 0, 0, 0, 1],
+        }
+    )
+    pd.testing.assert_frame_equal(out, expected)
+
+
+def test_summarise_exclusions_by_step_without_ids(registry):
+    sel = select_cohort(registry, diagnoses=["HCC"])
+    out = summarise_exclusions(sel.exclusions)
+    expected = pd.DataFrame(
+        {
+            "step": [1, 2, 3],
+            "reason": ["no SIRT session recorded", "first SIRT after the data cut-off",
+                       "primary tumour not selected"],
+            "n_patients": [1, 1, 1],
+        }
+    )
+    pd.testing.assert_frame_equal(out, expected)
+    assert "patient_id" not in out.columns
