@@ -576,3 +576,47 @@ def test_summarise_exclusions_by_step_without_ids(registry):
     )
     pd.testing.assert_frame_equal(out, expected)
     assert "patient_id" not in out.columns
+
+
+# ------------------------------------------------------------------------- property: partition
+
+
+def test_select_cohort_partition_holds_for_random_registries():
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    diag = ["HCC", "ICC", "mCRC", "NET"]
+    dev = ["Y90_glass", "Y90_resin", "Ho166_PLLA"]
+
+    @st.composite
+    def registries(draw):
+        n = draw(st.integers(1, 12))
+        ids = [f"P{i:02d}" for i in range(n)]
+        pts = apply_dtypes(pd.DataFrame({
+            "patient_id": ids, "centre_id": "C1", "sex": "M", "birth_year": 1950,
+            "primary_tumour": draw(st.lists(st.sampled_from(diag), min_size=n, max_size=n)),
+            "diagnosis_date": "2022-01-01", "last_contact_date": "2027-01-01",
+        }), "patients")
+        rows = []
+        for i, pid in enumerate(ids):
+            for j in range(draw(st.integers(0, 2))):
+                day = draw(st.integers(0, 1800))
+                rows.append({"injection_id": f"I{i}_{j}", "session_id": f"S{i}_{j}",
+                             "patient_id": pid,
+                             "treatment_date": pd.Timestamp("2022-06-01") + pd.Timedelta(days=day),
+                             "device": draw(st.sampled_from(dev)), "territory": "right_lobe",
+                             "delivered_activity_gbq": 1.0})
+        tx = apply_dtypes(pd.DataFrame(rows), "treatments") if rows else None
+        tables = {"patients": pts} | ({"treatments": tx} if tx is not None else {})
+        return Registry(tables=tables, cutoff_date=pd.Timestamp(CUTOFF))
+
+    @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(reg=registries(), diagnoses=st.lists(st.sampled_from(diag), max_size=2),
+           devices=st.lists(st.sampled_from(dev), max_size=2),
+           window=st.sampled_from([("", ""), ("2023-01-01", ""), ("2022-09-01", "2024-12-31")]))
+    def check(reg, diagnoses, devices, window):
+        sel = select_cohort(reg, diagnoses=diagnoses, devices=devices,
+                            first_sirt_from=window[0], first_sirt_to=window[1])
+        _check_partition(sel, reg)
+
+    check()
