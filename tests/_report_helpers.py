@@ -23,13 +23,11 @@ save_metrics({"n_patients": month, "mean_value": table["value"].mean(), "cutoff"
               "diagnoses": diagnoses}, notebook=NAME, output_dir=output_dir)
 save_table(table, NAME, output_dir=output_dir)'''
 
-FIGURE_CELL = '''import matplotlib
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
+FIGURE_CELL = '''import matplotlib.pyplot as plt
 fig, ax = plt.subplots(figsize=(3, 2))
 ax.plot([0, 1, 2], [1, 0.8, 0.5])
 from sirtstats.outputs import save_figure
-save_figure(fig, NAME + "_curve", output_dir=output_dir)'''
+save_figure(fig, NAME + "_curve", output_dir=output_dir);'''
 
 
 def make_notebook(path: Path, *cells: str, title: str = "Tiny notebook",
@@ -102,3 +100,25 @@ def install_fake_registry(monkeypatch, tables=None, problems=None):
 
     monkeypatch.setattr(reg, "load_registry", fake_load_registry)
     return tables
+
+
+def scan_for_strings(folder: Path, needles) -> list[tuple[str, str]]:
+    """Every (file, needle) where a needle occurs, case-insensitively, in any file under
+    ``folder``: text files as UTF-8, XLSX/zip entries unzipped, other binaries as Latin-1."""
+    import zipfile
+
+    hits = []
+    lowered = [n.lower() for n in needles]
+    for path in sorted(Path(folder).rglob("*")):
+        if not path.is_file():
+            continue
+        data = path.read_bytes()
+        texts = []
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as zf:
+                texts = [zf.read(n).decode("utf-8", "replace") for n in zf.namelist()]
+        else:
+            texts = [data.decode("utf-8", "replace"), data.decode("latin-1")]
+        blob = "\n".join(texts).lower()
+        hits += [(str(path.relative_to(folder)), n) for n in lowered if n in blob]
+    return hits

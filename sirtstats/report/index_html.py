@@ -94,7 +94,7 @@ def _fmt(value) -> str:
             return _fmt(int(value))
         return f"{value:.4g}"
     if isinstance(value, list):
-        return ", ".join(_fmt(v) for v in value)
+        return ", ".join(_fmt(v) for v in value) if value else "–"
     return str(value)
 
 

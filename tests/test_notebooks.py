@@ -1,0 +1,177 @@
+"""The report notebooks: conventions (static, fast) and execution on the demo registry.
+
+Static checks (every ``notebooks/NN_*.ipynb``): committed without outputs, kernel ``sirtstats``,
+a markdown title first, a ``parameters`` cell declaring the common report parameters where
+papermill's inspector (``papermill --help-notebook``) sees every parameter with a type and a
+help comment, no ``def``/``class`` and short code cells.
+
+Execution (``@pytest.mark.notebooks``): the whole report is run once, exactly as
+``sirtstats report --data demo --period 2026Q3`` does it (papermill, kernel ``sirtstats``, two
+notebooks at a time) into ``tmp_path``; then each notebook's key numbers (metrics.json) are
+checked against direct calls of the package on the same registry. Checks for one notebook live
+in a ``test_<stem>_...`` function below; notebooks without one are still run and must succeed.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import logging
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+COMMON = ("data_path", "cutoff_date", "output_dir", "diagnoses", "devices")
+PERIOD = "2026Q3"
+CUTOFF = "2026-09-30"
+MAX_CODE_LINES = 12  # style.md §6: "a code cell longer than about 10 lines belongs in the package"
+
+
+def _ids(paths):
+    return [p.stem for p in paths]
+
+
+def _read(path: Path):
+    return nbformat.read(str(path), as_version=4)
+
+
+def _parameters_cell(nb):
+    cells = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(cells) == 1, "exactly one cell must be tagged 'parameters'"
+    return cells[0]
+
+
+# --- static conventions ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_notebook_committed_without_outputs_on_sirtstats_kernel(path):
+    nb = _read(path)
+    assert nb.metadata.get("kernelspec", {}).get("name") == "sirtstats"
+    for i, cell in enumerate(nb.cells, 1):
+        if cell.cell_type == "code":
+            assert cell.get("outputs") == [], f"cell {i} has outputs"
+            assert cell.get("execution_count") is None, f"cell {i} has an execution count"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_notebook_starts_with_title_then_parameters(path):
+    nb = _read(path)
+    assert nb.cells[0].cell_type == "markdown"
+    assert nb.cells[0].source.lstrip().startswith("# ")
+    assert nb.cells[1] is _parameters_cell(nb), "cell 2 must be the parameters cell"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_parameters_are_typed_with_help_for_papermill_help_notebook(path):
+    """Every assignment in the parameters cell is listed by papermill's inspector with a type
+    annotation and a help comment (its parser skips a line holding two '=', e.g. a comment
+    '# [] = all': write '# empty: all' instead)."""
+    import papermill
+
+    cell = _parameters_cell(_read(path))
+    declared = [node.target.id for node in ast.parse(cell.source).body
+                if isinstance(node, ast.AnnAssign)]
+    untyped = [node.targets[0].id for node in ast.parse(cell.source).body
+               if isinstance(node, ast.Assign)]
+    assert untyped == [], f"parameters without a type annotation: {untyped}"
+    assert set(COMMON) <= set(declared), f"missing common parameters {set(COMMON) - set(declared)}"
+    logging.getLogger("papermill").setLevel(logging.ERROR)
+    inspected = papermill.inspect_notebook(str(path))
+    unseen = [name for name in declared if name not in inspected]
+    assert unseen == [], f"papermill --help-notebook does not list {unseen}"
+    for name, info in inspected.items():
+        assert info["inferred_type_name"] not in ("None", ""), f"{name} has no type"
+        assert info["help"], f"{name} has no help comment"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_notebook_code_is_thin(path):
+    nb = _read(path)
+    for i, cell in enumerate(nb.cells, 1):
+        if cell.cell_type != "code" or "parameters" in cell.metadata.get("tags", []):
+            continue
+        tree = ast.parse(cell.source)
+        kinds = {type(n).__name__ for n in ast.walk(tree)}
+        assert not kinds & {"FunctionDef", "AsyncFunctionDef", "ClassDef", "Lambda"}, \
+            f"cell {i} defines a function or class: move it into the package"
+        assert not kinds & {"For", "While"}, f"cell {i} loops: move it into the package"
+        assert ".merge(" not in cell.source, f"cell {i} merges tables: move it into the package"
+        lines = [ln for ln in cell.source.splitlines() if ln.strip() and
+                 not ln.strip().startswith("#")]
+        assert len(lines) <= MAX_CODE_LINES, f"cell {i} has {len(lines)} lines"
+
+
+# --- execution on the demo registry ------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def demo_report(tmp_path_factory):
+    """The full report on the demo registry, as `sirtstats report --data demo` runs it."""
+    pytest.importorskip("sirtstats.demo", reason="the demo registry is not available yet")
+    if not NOTEBOOKS:
+        pytest.skip("no notebook yet")
+    from sirtstats.report import run_report, validate_parameters
+
+    root = tmp_path_factory.mktemp("notebooks") / "reports"
+    lines = []
+    result = run_report(validate_parameters({"period": PERIOD, "data_path": "demo"}),
+                        output_root=root, echo=lines.append, jobs=2)
+    return result
+
+
+@pytest.fixture(scope="module")
+def demo_registry():
+    pytest.importorskip("sirtstats.demo", reason="the demo registry is not available yet")
+    from sirtstats.registry import load_registry
+
+    return load_registry("demo", cutoff_date=CUTOFF)
+
+
+@pytest.mark.notebooks
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_notebook_runs_and_is_published(demo_report, path):
+    folder = demo_report.path / "notebooks"
+    executed = _read(folder / f"{path.stem}.ipynb")
+    errors = [o for c in executed.cells if c.cell_type == "code" for o in c.get("outputs", [])
+              if o.output_type == "error"]
+    assert errors == []
+    html = (folder / f"{path.stem}.html").read_text(encoding="utf-8")
+    code_lines = [ln.strip() for c in _read(path).cells if c.cell_type == "code"
+                  for ln in c.source.splitlines() if len(ln.strip()) > 25]
+    leaked = [ln for ln in code_lines if ln in html]
+    assert leaked == [], "the HTML shows code"
+    assert path.stem in demo_report.metrics, "the notebook saved no key numbers (save_metrics)"
+    assert demo_report.metrics[path.stem]["cutoff_date"] == CUTOFF
+
+
+@pytest.mark.notebooks
+def test_report_tables_are_in_the_workbook(demo_report):
+    import openpyxl
+
+    stems = sorted(p.stem for p in (demo_report.path / "tables").glob("*.csv"))
+    wb = openpyxl.load_workbook(demo_report.path / "tables.xlsx", read_only=True)
+    listed = [row[1] for row in wb["contents"].iter_rows(min_row=2, values_only=True)]
+    assert listed == [f"tables/{s}.csv" for s in stems]
+    assert json.loads((demo_report.path / "manifest.json").read_text())["row_counts"]["tables"]
+
+
+@pytest.mark.notebooks
+def test_01_cohort_key_numbers_match_package(demo_report, demo_registry):
+    from sirtstats.cohort import select_cohort
+
+    m = demo_report.metrics["01_cohort"]
+    selection = select_cohort(demo_registry, cutoff_date=CUTOFF)
+    assert m["n_registry"] == len(demo_registry["patients"])
+    assert m["n_included"] == selection.n_included
+    assert m["n_excluded"] == selection.n_excluded
+    assert m["n_included"] + m["n_excluded"] == m["n_registry"]  # each patient counted once
+    expected = selection.patients["primary_tumour"].value_counts().sort_index()
+    assert m["n_by_diagnosis"] == {k: int(v) for k, v in expected.items()}
+    assert sum(m["n_by_diagnosis"].values()) == m["n_included"]
+    flow = pd.read_csv(demo_report.path / "tables" / "01_flow.csv")
+    assert len(flow) >= 1
+    assert (demo_report.path / "figures" / "01_flow.png").exists()
+    assert (demo_report.path / "figures" / "01_flow.svg").exists()
