@@ -343,3 +343,20 @@ def test_package_import_is_light():
             "'lifelines','sklearn') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_benchmark_floor_keeps_parameters_and_imports_only(tmp_path):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    import bench_report
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# T"),
+                nbformat.v4.new_code_cell("x: int = 1  # p", metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell("import pandas as pd\nfrom os import path"),
+                nbformat.v4.new_code_cell("import pandas as pd\ndf = pd.DataFrame()"),
+                nbformat.v4.new_code_cell("df")]
+    (tmp_path / "src").mkdir()
+    nbformat.write(nb, str(tmp_path / "src" / "01_t.ipynb"))
+    (floor,) = bench_report.make_floor_notebooks(tmp_path / "src", tmp_path / "floor")
+    got = [c.source for c in nbformat.read(str(floor), as_version=4).cells]
+    assert got == ["# T", "x: int = 1  # p", "import pandas as pd\nfrom os import path", "", ""]
