@@ -144,7 +144,8 @@ def test_notebook_runs_and_is_published(demo_report, path):
     leaked = [ln for ln in code_lines if ln in html]
     assert leaked == [], "the HTML shows code"
     assert path.stem in demo_report.metrics, "the notebook saved no key numbers (save_metrics)"
-    assert demo_report.metrics[path.stem]["cutoff_date"] == CUTOFF
+    injected = json.loads((demo_report.path / "manifest.json").read_text())
+    assert injected["notebook_parameters"][path.stem]["cutoff_date"] == CUTOFF
 
 
 @pytest.mark.notebooks
