@@ -1,0 +1,1389 @@
+"""Dosimetry for hepatic radioembolization: MIRD, partition model, BSA method, lung dose, decay.
+
+Implements the formulas of ``shared/docs/sirt-domain.md`` section 2 (and its Appendix A test
+vectors):
+
+* MIRD single-compartment mean absorbed dose, forward and inverse (TheraSphere package insert
+  form ``D = K * A * (1 - LSF) / m``);
+* the three-compartment partition model (Ho et al., Eur J Nucl Med 1996), forward (doses for an
+  activity) and inverse (activity for a normal-liver or tumour target dose);
+* the resin BSA method with the lung-shunt reduction table of the SIR-Spheres IFU;
+* lung dose with the 30 Gy single-treatment / 50 Gy cumulative limits;
+* physical decay correction between vial calibration and administration time.
+
+The ``compute_*`` functions are vectorised: they take scalars, arrays or Series and return the
+same shape (a Series keeps its index). The ``derive_*`` functions take registry tables
+(``treatments``, ``workups``) and return new tidy frames; they never modify their inputs.
+Impossible physical inputs (negative or zero mass, LSF outside 0-100 %, negative activity or
+dose) raise :class:`~sirtstats.exceptions.SirtDataError` (a ``ValueError``) naming the argument.
+
+Every constant is defined once below with its source; where sources disagree the alternatives
+are named options (sirt-domain.md section 7.1).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from sirtstats.exceptions import SirtDataError
+
+__all__ = [
+    "DEVICE_ISOTOPE",
+    "HALF_LIFE_H",
+    "HO166_GY_KG_PER_GBQ",
+    "LITERATURE_DOSE_THRESHOLDS",
+    "LUNG_DOSE_LIMIT_CUMULATIVE_GY",
+    "LUNG_DOSE_LIMIT_SINGLE_GY",
+    "LUNG_MASS_KG",
+    "RESIN_LSF_REDUCTION",
+    "TISSUE_DENSITY_G_ML",
+    "Y90_DOSE_FACTORS",
+    "Y90_GY_KG_PER_GBQ",
+    "compute_bsa_activity",
+    "compute_decay_factor",
+    "compute_decayed_activity",
+    "compute_dose_factor",
+    "compute_lung_dose",
+    "compute_max_activity_for_lung_limit",
+    "compute_mird_activity",
+    "compute_mird_dose",
+    "compute_partition_activity",
+    "compute_partition_doses",
+    "compute_resin_lsf_factor",
+    "compute_tissue_mass",
+    "CROSSCHECK_COLUMNS",
+    "CROSSCHECK_RULES",
+    "INJECTION_DOSE_COLUMNS",
+    "LUNG_DOSE_COLUMNS",
+    "derive_dose_crosscheck",
+    "derive_injection_doses",
+    "derive_lung_dose",
+    "load_dose_thresholds",
+]
+
+# --------------------------------------------------------------------------------------------
+# constants (sirt-domain.md sections 1.1, 2.1-2.6, 7.1)
+# --------------------------------------------------------------------------------------------
+
+#: Y-90 absorbed-dose constant, Gy.kg/GBq (= J/GBq released over complete decay, local
+#: deposition). Default of the partition-model literature and most calculators
+#: (sirt-domain.md section 2.1 recommendation).
+Y90_GY_KG_PER_GBQ: float = 49.67
+
+#: Named Y-90 dose-constant variants (Gy.kg/GBq); differences are <= 1.2 %.
+#: ``"partition_model"`` 49.67 (partition-model literature, Ho et al. 1996 tradition);
+#: ``"glass_insert"`` 50 (TheraSphere US package insert v12, ``D = 50 A (1 - F) / M``);
+#: ``"icrp107"`` 49.38 (ICRP-107 mean beta energy 0.9267 MeV with T1/2 64.1 h).
+Y90_DOSE_FACTORS: dict[str, float] = {
+    "partition_model": 49.67,
+    "glass_insert": 50.0,
+    "icrp107": 49.38,
+}
+
+#: Ho-166 absorbed-dose constant, Gy.kg/GBq (15.87 mJ/MBq; J Nucl Med 2016;57(S2):199).
+HO166_GY_KG_PER_GBQ: float = 15.87
+
+#: Physical half-lives in hours: Y-90 64.1 h (TheraSphere insert v12), Ho-166 26.8 h.
+HALF_LIFE_H: dict[str, float] = {"Y90": 64.1, "Ho166": 26.8}
+
+#: Isotope of each ``treatments.device`` value.
+DEVICE_ISOTOPE: dict[str, str] = {"Y90_glass": "Y90", "Y90_resin": "Y90", "Ho166_PLLA": "Ho166"}
+
+#: Liver and tumour tissue density, g/mL (convention; 1.05 and 1.06 are also in use).
+TISSUE_DENSITY_G_ML: float = 1.03
+
+#: Lung mass convention, kg (a CT-derived patient-specific mass may replace it).
+LUNG_MASS_KG: float = 1.0
+
+#: Lung absorbed-dose limits, Gy: 30 Gy for a single treatment, 50 Gy cumulative over all
+#: treatments (glass insert tradition; sirt-domain.md section 2.3). Some resin guidance uses
+#: ~25 Gy per session [unverified]: pass ``single_limit_gy=25``.
+LUNG_DOSE_LIMIT_SINGLE_GY: float = 30.0
+LUNG_DOSE_LIMIT_CUMULATIVE_GY: float = 50.0
+
+#: Resin (SIR-Spheres IFU) lung-shunt reduction applied to the BSA/empirical activity, as rules:
+#: ``(lower_pct, lower_inclusive, upper_pct, upper_inclusive, factor)``: [0, 10) -> 1.0,
+#: [10, 15) -> 0.8, [15, 20] -> 0.6, (20, 100] -> 0 = do not treat with resin (sirt-domain.md
+#: section 2.3, our edge proposal for the IFU's "10-15 %, 15-20 %"; Grosser et al. JVIR 2015).
+RESIN_LSF_REDUCTION: tuple[tuple[float, bool, float, bool, float], ...] = (
+    (0.0, True, 10.0, False, 1.0),
+    (10.0, True, 15.0, False, 0.8),
+    (15.0, True, 20.0, True, 0.6),
+    (20.0, False, 100.0, True, 0.0),
+)
+
+#: BSA-method offset, GBq: ``A = (BSA - 0.2) + f_tumour`` (SIR-Spheres IFU).
+BSA_METHOD_OFFSET_GBQ: float = 0.2
+
+#: Literature dose thresholds (mean absorbed dose, Gy) used to split dose-response analyses;
+#: EANM 2022 (Weber et al., EJNMMI 2022;49:1682-1699, Tables 2-3), DOSISPHERE-01 (Garin et al.,
+#: Lancet Gastroenterol Hepatol 2021), Gabr et al. 2021, Levillain et al. EJNMMI 2021.
+LITERATURE_DOSE_THRESHOLDS: tuple[dict, ...] = (
+    {"device": "Y90_glass", "indication": "HCC", "compartment": "tumour", "threshold_gy": 205.0,
+     "kind": "response_minimum", "source": "DOSISPHERE-01 (Garin 2021); EANM 2022 Table 2"},
+    {"device": "Y90_glass", "indication": "HCC", "compartment": "perfused", "threshold_gy": 150.0,
+     "kind": "response_minimum", "source": "DOSISPHERE-01 update (Garin 2024)"},
+    {"device": "Y90_glass", "indication": "HCC", "compartment": "perfused_segment",
+     "threshold_gy": 400.0, "kind": "ablative_minimum",
+     "source": "Gabr 2021; EANM 2022 (radiation segmentectomy)"},
+    {"device": "Y90_glass", "indication": "HCC", "compartment": "perfused_segment",
+     "threshold_gy": 190.0, "kind": "ablative_minimum",
+     "source": "Vouche 2014 / Lewandowski 2018 (historical)"},
+    {"device": "Y90_glass", "indication": "ICC", "compartment": "tumour", "threshold_gy": 260.0,
+     "kind": "response_minimum", "source": "EANM 2022 Table 2"},
+    {"device": "Y90_glass", "indication": "mCRC", "compartment": "tumour", "threshold_gy": 189.0,
+     "kind": "response_minimum", "source": "EANM 2022 Table 2"},
+    {"device": "Y90_glass", "indication": "any", "compartment": "whole_normal_liver",
+     "threshold_gy": 75.0, "kind": "safety_maximum", "source": "EANM 2022 Table 2 (50-90)"},
+    {"device": "Y90_resin", "indication": "HCC", "compartment": "tumour", "threshold_gy": 120.0,
+     "kind": "response_minimum", "source": "Levillain 2021; EANM 2022 Table 3 (100-120)"},
+    {"device": "Y90_resin", "indication": "mCRC", "compartment": "tumour", "threshold_gy": 100.0,
+     "kind": "response_minimum", "source": "Levillain 2021; EANM 2022 Table 3"},
+    {"device": "Y90_resin", "indication": "any", "compartment": "normal_perfused_liver",
+     "threshold_gy": 40.0, "kind": "safety_maximum", "source": "EANM 2022 Table 3"},
+    {"device": "Ho166_PLLA", "indication": "any", "compartment": "whole_liver",
+     "threshold_gy": 60.0, "kind": "planning_target", "source": "sirt-domain.md 2.1 (3.78 GBq/kg)"},
+)
+
+_ISOTOPES = ("Y90", "Ho166")
+
+
+# --------------------------------------------------------------------------------------------
+# helpers
+# --------------------------------------------------------------------------------------------
+def _check_choice(value, allowed, argument, function):
+    if value not in allowed:
+        allowed_txt = "{" + ", ".join(repr(a) for a in allowed) + "}"
+        raise ValueError(
+            f"The '{argument}' argument of {function} must be one of {allowed_txt}. "
+            f"Got {value!r} instead."
+        )
+
+
+def _isotope(isotope, function) -> str:
+    if isinstance(isotope, str):
+        key = {i.lower(): i for i in _ISOTOPES}.get(isotope.lower().replace("-", ""))
+        if key is not None:
+            return key
+    _check_choice(isotope, _ISOTOPES, "isotope", function)
+    return isotope  # pragma: no cover
+
+
+def _arr(values) -> np.ndarray:
+    if isinstance(values, pd.Series):
+        return pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    return np.asarray(values, dtype=float)
+
+
+def _index_of(*inputs):
+    for value in inputs:
+        if isinstance(value, pd.Series):
+            return value.index
+    return None
+
+
+def _wrap(values, *inputs):
+    index = _index_of(*inputs)
+    values = np.asarray(values, dtype=float)
+    if index is not None:
+        return pd.Series(np.broadcast_to(values, (len(index),)).copy(), index=index)
+    return values.item() if values.ndim == 0 else values
+
+
+def _check_range(values, name, function, *, low=None, high=None, low_open=False, unit=""):
+    """Raise SirtDataError when finite values fall outside [low, high] (NaN passes through)."""
+    v = _arr(values)
+    bad = np.zeros(v.shape, dtype=bool)
+    if low is not None:
+        bad |= (v <= low) if low_open else (v < low)
+    if high is not None:
+        bad |= v > high
+    bad &= ~np.isnan(v)
+    if bad.any():
+        if low is not None and high is not None:
+            rule = f"{low} {'<' if low_open else '<='} {name} <= {high}"
+        elif low is not None:
+            rule = f"{name} {'>' if low_open else '>='} {low}"
+        else:
+            rule = f"{name} <= {high}"
+        first = np.atleast_1d(v[bad])[:3]
+        shown = ", ".join(f"{x:g}" for x in first)
+        raise SirtDataError(
+            f"{function}: {int(bad.sum())} value(s) of '{name}' violate \"{rule}\"{unit}; "
+            f"got {shown}. A physical quantity cannot take this value: check the units "
+            f"(LSF in %, masses in kg, activities in GBq).",
+            column=name,
+            rule=rule,
+        )
+    return v
+
+
+def compute_dose_factor(isotope: Literal["Y90", "Ho166"] = "Y90", dose_factor=None) -> float:
+    """Absorbed-dose constant K (Gy.kg/GBq) for an isotope.
+
+    Parameters
+    ----------
+    isotope : {"Y90", "Ho166"}, default "Y90"
+        Radionuclide.
+    dose_factor : float or {"partition_model", "glass_insert", "icrp107"}, optional
+        Override: a number in Gy.kg/GBq, or the name of a Y-90 variant in
+        :data:`Y90_DOSE_FACTORS`. None gives 49.67 for Y-90 and 15.87 for Ho-166.
+
+    Returns
+    -------
+    float
+        K in Gy.kg/GBq (energy per GBq over complete decay, local deposition).
+
+    Raises
+    ------
+    ValueError
+        For an unknown isotope or variant name, a Y-90 variant asked for Ho-166, or K <= 0.
+
+    Notes
+    -----
+    ``K = A * tau * E_mean`` with ``tau = T1/2 / ln 2``; the published Y-90 values cluster at 50,
+    49.67 and 49.38 Gy.kg/GBq depending on the mean beta energy and rounding.
+
+    References
+    ----------
+    TheraSphere US package insert v12; sirt-domain.md section 2.1.
+
+    Examples
+    --------
+    >>> compute_dose_factor("Y90")
+    49.67
+    >>> compute_dose_factor("Y90", "glass_insert")
+    50.0
+    >>> compute_dose_factor("Ho166")
+    15.87
+    """
+    iso = _isotope(isotope, "compute_dose_factor")
+    if dose_factor is None:
+        return Y90_GY_KG_PER_GBQ if iso == "Y90" else HO166_GY_KG_PER_GBQ
+    if isinstance(dose_factor, str):
+        if iso != "Y90":
+            raise ValueError(
+                f"The 'dose_factor' argument of compute_dose_factor names a Y-90 variant "
+                f"({dose_factor!r}) but isotope is {iso!r}; pass a number instead."
+            )
+        _check_choice(dose_factor, tuple(Y90_DOSE_FACTORS), "dose_factor", "compute_dose_factor")
+        return Y90_DOSE_FACTORS[dose_factor]
+    k = float(dose_factor)
+    if not k > 0:
+        raise ValueError(
+            f"The 'dose_factor' argument of compute_dose_factor must be > 0 Gy.kg/GBq. "
+            f"Got {dose_factor!r} instead."
+        )
+    return k
+
+
+# --------------------------------------------------------------------------------------------
+# mass and decay
+# --------------------------------------------------------------------------------------------
+def compute_tissue_mass(volume_ml, *, density_g_ml: float = TISSUE_DENSITY_G_ML):
+    """Tissue mass from volume.
+
+    Parameters
+    ----------
+    volume_ml : float, array-like or Series
+        Volume in mL (>= 0).
+    density_g_ml : float, default 1.03
+        Tissue density in g/mL (1.05 and 1.06 are also used).
+
+    Returns
+    -------
+    float, ndarray or Series
+        Mass in kg: ``volume_ml * density_g_ml / 1000``.
+
+    Raises
+    ------
+    SirtDataError
+        If a volume is negative or the density is not positive.
+
+    Examples
+    --------
+    >>> compute_tissue_mass(1000)
+    1.03
+    """
+    v = _check_range(volume_ml, "volume_ml", "compute_tissue_mass", low=0, unit=" mL")
+    _check_range(density_g_ml, "density_g_ml", "compute_tissue_mass", low=0, low_open=True)
+    return _wrap(v * float(density_g_ml) / 1000.0, volume_ml)
+
+
+def compute_decay_factor(elapsed_h, *, isotope: Literal["Y90", "Ho166"] = "Y90"):
+    """Fraction of activity remaining after a time interval.
+
+    Parameters
+    ----------
+    elapsed_h : float, array-like or Series
+        Time elapsed in hours; negative means before the reference time (factor > 1).
+    isotope : {"Y90", "Ho166"}, default "Y90"
+        Radionuclide (half-lives in :data:`HALF_LIFE_H`).
+
+    Returns
+    -------
+    float, ndarray or Series
+        ``2 ** (-elapsed_h / T1/2)`` (dimensionless).
+
+    Notes
+    -----
+    ``A(t) = A(t0) * 2^(-(t - t0) / T1/2)`` (sirt-domain.md section 1.1).
+
+    Examples
+    --------
+    >>> round(compute_decay_factor(24), 4)
+    0.7714
+    """
+    iso = _isotope(isotope, "compute_decay_factor")
+    t = _arr(elapsed_h)
+    return _wrap(np.exp2(-t / HALF_LIFE_H[iso]), elapsed_h)
+
+
+def compute_decayed_activity(
+    activity_gbq, from_datetime, to_datetime, *, isotope: Literal["Y90", "Ho166"] = "Y90"
+):
+    """Decay-correct an activity from one time to another (e.g. calibration to administration).
+
+    Parameters
+    ----------
+    activity_gbq : float, array-like or Series
+        Activity at ``from_datetime``, GBq (>= 0).
+    from_datetime, to_datetime : datetime-like, array-like or Series
+        Reference time of ``activity_gbq`` and the time wanted (naive, same time zone).
+    isotope : {"Y90", "Ho166"}, default "Y90"
+        Radionuclide.
+
+    Returns
+    -------
+    float, ndarray or Series
+        Activity at ``to_datetime`` in GBq; NaN when a time is missing.
+
+    Raises
+    ------
+    SirtDataError
+        If an activity is negative.
+
+    Examples
+    --------
+    >>> round(compute_decayed_activity(3.0, "2026-01-04 12:00", "2026-01-05 12:00"), 4)
+    2.3143
+    """
+    a = _check_range(activity_gbq, "activity_gbq", "compute_decayed_activity", low=0,
+                     unit=" GBq")
+    t0 = pd.to_datetime(pd.Series(np.atleast_1d(np.asarray(from_datetime, dtype=object))))
+    t1 = pd.to_datetime(pd.Series(np.atleast_1d(np.asarray(to_datetime, dtype=object))))
+    hours = ((t1 - t0).dt.total_seconds() / 3600.0).to_numpy(dtype=float, na_value=np.nan)
+    if np.ndim(from_datetime) == 0 and np.ndim(to_datetime) == 0:
+        hours = hours[0]
+    factor = _arr(compute_decay_factor(hours, isotope=isotope))
+    return _wrap(a * factor, activity_gbq, from_datetime, to_datetime)
+
+
+# --------------------------------------------------------------------------------------------
+# MIRD single compartment and lung dose
+# --------------------------------------------------------------------------------------------
+def _lsf_fraction(lsf_pct, function, *, allow_100=True):
+    lsf = _check_range(lsf_pct, "lsf_pct", function, low=0, high=100, unit=" %")
+    if not allow_100 and np.any(lsf == 100):
+        raise SirtDataError(
+            f"{function}: lsf_pct = 100 % sends all activity to the lungs; no activity can "
+            f"reach a liver dose target.",
+            column="lsf_pct",
+            rule="lsf_pct < 100",
+        )
+    return lsf / 100.0
+
+
+def compute_mird_dose(
+    activity_gbq,
+    mass_kg,
+    *,
+    lsf_pct=0.0,
+    isotope: Literal["Y90", "Ho166"] = "Y90",
+    dose_factor=None,
+):
+    """MIRD single-compartment mean absorbed dose to a perfused mass.
+
+    Parameters
+    ----------
+    activity_gbq : float, array-like or Series
+        Delivered activity at administration time, GBq (>= 0).
+    mass_kg : float, array-like or Series
+        Perfused tissue mass, kg (> 0); see :func:`compute_tissue_mass`.
+    lsf_pct : float, array-like or Series, default 0
+        Lung shunt fraction, % (0-100).
+    isotope : {"Y90", "Ho166"}, default "Y90"
+        Radionuclide.
+    dose_factor : float or str, optional
+        Dose constant override (see :func:`compute_dose_factor`).
+
+    Returns
+    -------
+    float, ndarray or Series
+        Mean absorbed dose in Gy: ``K * A * (1 - LSF) / m``.
+
+    Raises
+    ------
+    SirtDataError
+        For a negative activity, a mass <= 0 or an LSF outside 0-100 %.
+
+    Notes
+    -----
+    Assumes uniform distribution in ``m``, local deposition of all beta energy, no biological
+    clearance and complete physical decay.
+
+    References
+    ----------
+    TheraSphere US package insert v12; sirt-domain.md section 2.2.
+
+    Examples
+    --------
+    >>> round(compute_mird_dose(2.543, 1.0, lsf_pct=5), 1)
+    120.0
+    """
+    fn = "compute_mird_dose"
+    k = compute_dose_factor(isotope, dose_factor)
+    a = _check_range(activity_gbq, "activity_gbq", fn, low=0, unit=" GBq")
+    m = _check_range(mass_kg, "mass_kg", fn, low=0, low_open=True, unit=" kg")
+    lsf = _lsf_fraction(lsf_pct, fn)
+    return _wrap(k * a * (1.0 - lsf) / m, activity_gbq, mass_kg, lsf_pct)
+
+
+def compute_mird_activity(
+    dose_gy,
+    mass_kg,
+    *,
+    lsf_pct=0.0,
+    isotope: Literal["Y90", "Ho166"] = "Y90",
+    dose_factor=None,
+):
+    """Activity to administer for a MIRD single-compartment target dose (inverse MIRD).
+
+    Parameters
+    ----------
+    dose_gy : float, array-like or Series
+        Target mean absorbed dose to the perfused mass, Gy (>= 0).
+    mass_kg : float, array-like or Series
+        Perfused tissue mass, kg (> 0).
+    lsf_pct : float, array-like or Series, default 0
+        Lung shunt fraction, % (0 to < 100).
+    isotope : {"Y90", "Ho166"}, default "Y90"
+        Radionuclide.
+    dose_factor : float or str, optional
+        Dose constant override (see :func:`compute_dose_factor`).
+
+    Returns
+    -------
+    float, ndarray or Series
+        Activity in GBq at administration time: ``D * m / (K * (1 - LSF))``.
+
+    Raises
+    ------
+    SirtDataError
+        For a negative dose, a mass <= 0, or an LSF outside 0 to < 100 %.
+
+    References
+    ----------
+    TheraSphere US package insert v12; sirt-domain.md section 2.2 and Appendix A.
+
+    Examples
+    --------
+    >>> round(compute_mird_activity(120, 1.0, lsf_pct=5), 3)
+    2.543
+    >>> round(compute_mird_activity(60, 1.5, isotope="Ho166"), 2)
+    5.67
+    """
+    fn = "compute_mird_activity"
+    k = compute_dose_factor(isotope, dose_factor)
+    d = _check_range(dose_gy, "dose_gy", fn, low=0, unit=" Gy")
+    m = _check_range(mass_kg, "mass_kg", fn, low=0, low_open=True, unit=" kg")
+    lsf = _lsf_fraction(lsf_pct, fn, allow_100=False)
+    return _wrap(d * m / (k * (1.0 - lsf)), dose_gy, mass_kg, lsf_pct)
+
+
+def compute_lung_dose(
+    activity_gbq,
+    lsf_pct,
+    *,
+    lung_mass_kg=LUNG_MASS_KG,
+    isotope: Literal["Y90", "Ho166"] = "Y90",
+    dose_factor=None,
+):
+    """Mean lung absorbed dose from the shunted activity.
+
+    Parameters
+    ----------
+    activity_gbq : float, array-like or Series
+        Delivered (or planned) activity, GBq (>= 0).
+    lsf_pct : float, array-like or Series
+        Lung shunt fraction, % (0-100).
+    lung_mass_kg : float, array-like or Series, default 1.0
+        Lung mass, kg (> 0; convention 1 kg).
+    isotope : {"Y90", "Ho166"}, default "Y90"
+        Radionuclide.
+    dose_factor : float or str, optional
+        Dose constant override (see :func:`compute_dose_factor`).
+
+    Returns
+    -------
+    float, ndarray or Series
+        Lung dose in Gy: ``K * A * LSF / m_lung``.
+
+    Raises
+    ------
+    SirtDataError
+        For a negative activity, an LSF outside 0-100 % or a lung mass <= 0.
+
+    References
+    ----------
+    sirt-domain.md section 2.3.
+
+    Examples
+    --------
+    >>> round(compute_lung_dose(2.543, 5), 2)
+    6.32
+    """
+    fn = "compute_lung_dose"
+    k = compute_dose_factor(isotope, dose_factor)
+    a = _check_range(activity_gbq, "activity_gbq", fn, low=0, unit=" GBq")
+    lsf = _lsf_fraction(lsf_pct, fn)
+    m = _check_range(lung_mass_kg, "lung_mass_kg", fn, low=0, low_open=True, unit=" kg")
+    return _wrap(k * a * lsf / m, activity_gbq, lsf_pct, lung_mass_kg)
+
+
+def compute_max_activity_for_lung_limit(
+    lsf_pct,
+    *,
+    lung_dose_limit_gy: float = LUNG_DOSE_LIMIT_SINGLE_GY,
+    lung_mass_kg=LUNG_MASS_KG,
+    isotope: Literal["Y90", "Ho166"] = "Y90",
+    dose_factor=None,
+):
+    """Largest activity whose lung dose stays within a limit.
+
+    Parameters
+    ----------
+    lsf_pct : float, array-like or Series
+        Lung shunt fraction, % (0-100); 0 gives an infinite maximum.
+    lung_dose_limit_gy : float, default 30
+        Lung dose limit, Gy (> 0); for the cumulative rule pass the remaining budget
+        ``50 - previous lung dose``.
+    lung_mass_kg : float, array-like or Series, default 1.0
+        Lung mass, kg (> 0).
+    isotope : {"Y90", "Ho166"}, default "Y90"
+        Radionuclide.
+    dose_factor : float or str, optional
+        Dose constant override (see :func:`compute_dose_factor`).
+
+    Returns
+    -------
+    float, ndarray or Series
+        ``A_max = D_limit * m_lung / (K * LSF)`` in GBq.
+
+    Raises
+    ------
+    SirtDataError
+        For an LSF outside 0-100 %, a lung mass <= 0 or a limit <= 0.
+
+    Examples
+    --------
+    >>> round(compute_max_activity_for_lung_limit(10), 2)
+    6.04
+    """
+    fn = "compute_max_activity_for_lung_limit"
+    k = compute_dose_factor(isotope, dose_factor)
+    lsf = _lsf_fraction(lsf_pct, fn)
+    m = _check_range(lung_mass_kg, "lung_mass_kg", fn, low=0, low_open=True, unit=" kg")
+    limit = _check_range(lung_dose_limit_gy, "lung_dose_limit_gy", fn, low=0, low_open=True)
+    with np.errstate(divide="ignore"):
+        out = np.where(lsf > 0, limit * m / (k * np.where(lsf > 0, lsf, 1.0)), np.inf)
+    out = np.where(np.isnan(lsf) | np.isnan(m), np.nan, out)
+    return _wrap(out, lsf_pct, lung_mass_kg)
+
+
+# --------------------------------------------------------------------------------------------
+# partition model
+# --------------------------------------------------------------------------------------------
+def _partition_inputs(tumour_mass_kg, normal_liver_mass_kg, tnr, lsf_pct, fn, *, allow_100):
+    m_t = _check_range(tumour_mass_kg, "tumour_mass_kg", fn, low=0, unit=" kg")
+    m_n = _check_range(normal_liver_mass_kg, "normal_liver_mass_kg", fn, low=0, unit=" kg")
+    r = _check_range(tnr, "tnr", fn, low=0, unit=" (ratio)")
+    lsf = _lsf_fraction(lsf_pct, fn, allow_100=allow_100)
+    denom = r * m_t + m_n
+    if np.any(denom == 0):
+        raise SirtDataError(
+            f"{fn}: TNR x tumour_mass_kg + normal_liver_mass_kg is 0; the perfused liver has "
+            f"no mass that can take up activity.",
+            rule="tnr * tumour_mass_kg + normal_liver_mass_kg > 0",
+        )
+    return m_t, m_n, r, lsf, denom
+
+
+def compute_partition_doses(
+    activity_gbq,
+    tumour_mass_kg,
+    normal_liver_mass_kg,
+    tnr,
+    lsf_pct,
+    *,
+    lung_mass_kg=LUNG_MASS_KG,
+    isotope: Literal["Y90", "Ho166"] = "Y90",
+    dose_factor=None,
+) -> pd.DataFrame:
+    """Partition-model (three-compartment) doses for an administered activity.
+
+    Parameters
+    ----------
+    activity_gbq : float, array-like or Series
+        Total activity administered, GBq (>= 0).
+    tumour_mass_kg : float, array-like or Series
+        Perfused tumour mass m_T, kg (>= 0).
+    normal_liver_mass_kg : float, array-like or Series
+        Non-tumoural perfused liver mass m_N, kg (>= 0).
+    tnr : float, array-like or Series
+        Tumour-to-normal-liver uptake (concentration) ratio (>= 0).
+    lsf_pct : float, array-like or Series
+        Lung shunt fraction, % (0-100).
+    lung_mass_kg : float, array-like or Series, default 1.0
+        Lung mass, kg (> 0).
+    isotope : {"Y90", "Ho166"}, default "Y90"
+        Radionuclide.
+    dose_factor : float or str, optional
+        Dose constant override (see :func:`compute_dose_factor`).
+
+    Returns
+    -------
+    DataFrame
+        One row per input element (index of the first Series input, else a RangeIndex):
+        ``tumour_dose_gy``, ``normal_liver_dose_gy``, ``lung_dose_gy`` (float, Gy).
+
+    Raises
+    ------
+    SirtDataError
+        For negative masses, activity or TNR, an LSF outside 0-100 %, or ``TNR m_T + m_N = 0``.
+
+    Notes
+    -----
+    ``A_liver = A (1 - LSF)``; ``D_N = K A_liver / (TNR m_T + m_N)``; ``D_T = TNR D_N``;
+    ``D_L = K A LSF / m_L``. TNR must be the ratio of count *concentrations*, not of total counts.
+
+    References
+    ----------
+    Ho S et al. Partition model for estimating radiation doses from yttrium-90 microspheres in
+    treating hepatic tumours. Eur J Nucl Med 1996;23:947-952; sirt-domain.md section 2.5.
+
+    Examples
+    --------
+    >>> compute_partition_doses(1.40054, 0.2, 1.0, 3, 8).round(2)
+       tumour_dose_gy  normal_liver_dose_gy  lung_dose_gy
+    0           120.0                  40.0          5.57
+    """
+    fn = "compute_partition_doses"
+    k = compute_dose_factor(isotope, dose_factor)
+    a = _check_range(activity_gbq, "activity_gbq", fn, low=0, unit=" GBq")
+    m_t, m_n, r, lsf, denom = _partition_inputs(
+        tumour_mass_kg, normal_liver_mass_kg, tnr, lsf_pct, fn, allow_100=True
+    )
+    m_l = _check_range(lung_mass_kg, "lung_mass_kg", fn, low=0, low_open=True, unit=" kg")
+    d_n = k * a * (1.0 - lsf) / denom
+    a_b, d_n_b, r_b, lsf_b, m_l_b = np.broadcast_arrays(a, d_n, r, lsf, m_l)
+    index = _index_of(activity_gbq, tumour_mass_kg, normal_liver_mass_kg, tnr, lsf_pct)
+    out = pd.DataFrame(
+        {
+            "tumour_dose_gy": np.atleast_1d(r_b * d_n_b),
+            "normal_liver_dose_gy": np.atleast_1d(d_n_b),
+            "lung_dose_gy": np.atleast_1d(k * a_b * lsf_b / m_l_b),
+        }
+    )
+    if index is not None and len(index) == len(out):
+        out.index = index
+    return out
+
+
+def compute_partition_activity(
+    dose_gy,
+    tumour_mass_kg,
+    normal_liver_mass_kg,
+    tnr,
+    lsf_pct,
+    *,
+    compartment: Literal["normal_liver", "tumour"] = "normal_liver",
+    isotope: Literal["Y90", "Ho166"] = "Y90",
+    dose_factor=None,
+):
+    """Partition-model activity for a target dose in the normal liver or the tumour.
+
+    Parameters
+    ----------
+    dose_gy : float, array-like or Series
+        Target (or limit) dose in the chosen compartment, Gy (>= 0).
+    tumour_mass_kg : float, array-like or Series
+        Perfused tumour mass m_T, kg (>= 0).
+    normal_liver_mass_kg : float, array-like or Series
+        Non-tumoural perfused liver mass m_N, kg (>= 0).
+    tnr : float, array-like or Series
+        Tumour-to-normal-liver concentration ratio (> 0 when ``compartment="tumour"``).
+    lsf_pct : float, array-like or Series
+        Lung shunt fraction, % (0 to < 100).
+    compartment : {"normal_liver", "tumour"}, default "normal_liver"
+        Compartment the dose refers to (normal-liver safety limit, or tumour target).
+    isotope : {"Y90", "Ho166"}, default "Y90"
+        Radionuclide.
+    dose_factor : float or str, optional
+        Dose constant override (see :func:`compute_dose_factor`).
+
+    Returns
+    -------
+    float, ndarray or Series
+        Activity in GBq: ``D_N (TNR m_T + m_N) / (K (1 - LSF))``, or for a tumour target
+        ``D_T (TNR m_T + m_N) / (K TNR (1 - LSF))``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``compartment``.
+    SirtDataError
+        For negative inputs, an LSF outside 0 to < 100 %, or a tumour target with TNR = 0.
+
+    References
+    ----------
+    Ho S et al. Eur J Nucl Med 1996;23:947-952; sirt-domain.md section 2.5 and Appendix A.
+
+    Examples
+    --------
+    >>> round(compute_partition_activity(40, 0.2, 1.0, 3, 8), 3)
+    1.401
+    >>> round(compute_partition_activity(120, 0.2, 1.0, 3, 8, compartment="tumour"), 3)
+    1.401
+    """
+    fn = "compute_partition_activity"
+    _check_choice(compartment, ("normal_liver", "tumour"), "compartment", fn)
+    k = compute_dose_factor(isotope, dose_factor)
+    d = _check_range(dose_gy, "dose_gy", fn, low=0, unit=" Gy")
+    _m_t, _m_n, r, lsf, denom = _partition_inputs(
+        tumour_mass_kg, normal_liver_mass_kg, tnr, lsf_pct, fn, allow_100=False
+    )
+    if compartment == "tumour":
+        if np.any(r == 0):
+            raise SirtDataError(
+                f"{fn}: a tumour dose target needs tnr > 0 (TNR 0 means no tumour uptake).",
+                column="tnr",
+                rule="tnr > 0",
+            )
+        out = d * denom / (k * r * (1.0 - lsf))
+    else:
+        out = d * denom / (k * (1.0 - lsf))
+    return _wrap(out, dose_gy, tumour_mass_kg, normal_liver_mass_kg, tnr, lsf_pct)
+
+
+# --------------------------------------------------------------------------------------------
+# resin BSA method
+# --------------------------------------------------------------------------------------------
+def compute_resin_lsf_factor(lsf_pct):
+    """Resin (SIR-Spheres) activity reduction factor for a lung shunt fraction.
+
+    Parameters
+    ----------
+    lsf_pct : float, array-like or Series
+        Lung shunt fraction, % (0-100).
+
+    Returns
+    -------
+    float, ndarray or Series
+        1.0 below 10 %; 0.8 for [10, 15) %; 0.6 for [15, 20] %; 0.0 above 20 % (do not treat
+        with resin); NaN for a missing LSF. Rules in :data:`RESIN_LSF_REDUCTION`.
+
+    Raises
+    ------
+    SirtDataError
+        For an LSF outside 0-100 %.
+
+    References
+    ----------
+    SIR-Spheres IFU, via Grosser OS et al. JVIR 2015;26:1615-1621; sirt-domain.md section 2.3.
+
+    Examples
+    --------
+    >>> [compute_resin_lsf_factor(x) for x in (9.99, 10, 15, 20, 20.01)]
+    [1.0, 0.8, 0.6, 0.6, 0.0]
+    """
+    lsf = _check_range(lsf_pct, "lsf_pct", "compute_resin_lsf_factor", low=0, high=100,
+                       unit=" %")
+    out = np.full(lsf.shape, np.nan)
+    for low, low_inclusive, high, high_inclusive, factor in RESIN_LSF_REDUCTION:
+        above = (lsf >= low) if low_inclusive else (lsf > low)
+        below = (lsf <= high) if high_inclusive else (lsf < high)
+        out = np.where(above & below, factor, out)
+    return _wrap(out, lsf_pct)
+
+
+def compute_bsa_activity(
+    bsa_m2,
+    tumour_involvement_pct,
+    *,
+    lsf_pct=None,
+    target_liver_fraction=1.0,
+    lobar_method: Literal["proportional", "base_only"] = "proportional",
+):
+    """Resin activity by the BSA method, with the lung-shunt reduction.
+
+    Parameters
+    ----------
+    bsa_m2 : float, array-like or Series
+        Body surface area, m^2 (> 0), DuBois formula (see
+        :func:`sirtstats.scores.compute_bsa_dubois`; do not substitute Mosteller silently).
+    tumour_involvement_pct : float, array-like or Series
+        Tumour volume as % of the total liver volume, ``V_T / (V_T + V_N) * 100`` (0-100).
+    lsf_pct : float, array-like or Series, optional
+        Lung shunt fraction, %; when given, the activity is multiplied by
+        :func:`compute_resin_lsf_factor` (0 above 20 %). None applies no reduction.
+    target_liver_fraction : float, array-like or Series, default 1.0
+        Treated fraction of the total liver volume (0-1] for lobar/partial treatment.
+    lobar_method : {"proportional", "base_only"}, default "proportional"
+        Lobar scaling: "proportional" scales the whole-liver activity,
+        ``A * V_target / V_liver``; "base_only" scales only the BSA term,
+        ``(BSA - 0.2) * V_target / V_liver + f_tumour`` (variant of one public calculator;
+        then pass the tumour involvement of the target as a % of the whole liver).
+
+    Returns
+    -------
+    float, ndarray or Series
+        Activity in GBq: ``((BSA - 0.2) + f_tumour) * factor(LSF)`` for the whole liver.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``lobar_method``.
+    SirtDataError
+        For BSA <= 0, tumour involvement or LSF outside 0-100 %, or a target fraction outside
+        (0, 1].
+
+    Notes
+    -----
+    BSA correlates only moderately with liver volume: large livers are under-dosed and small
+    livers over-dosed (Lam et al. JVIR 2014). The exact IFU wording of the lobar scaling was not
+    verified (sirt-domain.md section 7.1 item 7), hence the option.
+
+    References
+    ----------
+    SIR-Spheres IFU; Kao YH et al. Ann Nucl Med 2011;25:455-461; sirt-domain.md section 2.4.
+
+    Examples
+    --------
+    >>> round(compute_bsa_activity(1.9031, 20, lsf_pct=12), 3)
+    1.522
+    """
+    fn = "compute_bsa_activity"
+    _check_choice(lobar_method, ("proportional", "base_only"), "lobar_method", fn)
+    bsa = _check_range(bsa_m2, "bsa_m2", fn, low=0, low_open=True, unit=" m^2")
+    f_t = _check_range(tumour_involvement_pct, "tumour_involvement_pct", fn, low=0, high=100,
+                       unit=" %") / 100.0
+    frac = _check_range(target_liver_fraction, "target_liver_fraction", fn, low=0, high=1,
+                        low_open=True)
+    if lobar_method == "proportional":
+        activity = ((bsa - BSA_METHOD_OFFSET_GBQ) + f_t) * frac
+    else:
+        activity = (bsa - BSA_METHOD_OFFSET_GBQ) * frac + f_t
+    if lsf_pct is not None:
+        activity = activity * _arr(compute_resin_lsf_factor(lsf_pct))
+    return _wrap(activity, bsa_m2, tumour_involvement_pct, lsf_pct, target_liver_fraction)
+
+
+def load_dose_thresholds() -> pd.DataFrame:
+    """Literature dose thresholds as a table.
+
+    Returns
+    -------
+    DataFrame
+        :data:`LITERATURE_DOSE_THRESHOLDS`: ``device``, ``indication``, ``compartment``,
+        ``threshold_gy`` (float, Gy), ``kind`` (response_minimum, ablative_minimum,
+        safety_maximum, planning_target), ``source``.
+
+    Examples
+    --------
+    >>> t = load_dose_thresholds()
+    >>> t.loc[(t.device == "Y90_glass") & (t.indication == "HCC")
+    ...       & (t.compartment == "tumour"), "threshold_gy"].item()
+    205.0
+    """
+    return pd.DataFrame(list(LITERATURE_DOSE_THRESHOLDS))
+
+
+# --------------------------------------------------------------------------------------------
+# registry-level derivations
+# --------------------------------------------------------------------------------------------
+def _require_columns(df, columns, table, function):
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise SirtDataError(
+            f"{table}: missing column(s) {missing} required by {function}.",
+            table=table,
+            column=missing[0],
+            rule="required column",
+        )
+
+
+def _check_table_range(df, column, table, function, keys, *, low=None, high=None, low_open=False):
+    v = _arr(df[column])
+    bad = np.zeros(len(v), dtype=bool)
+    if low is not None:
+        bad |= (v <= low) if low_open else (v < low)
+    if high is not None:
+        bad |= v > high
+    bad &= ~np.isnan(v)
+    if bad.any():
+        rows = df.loc[bad, [k for k in keys if k in df.columns] + [column]]
+        rule = (f"{low} {'<' if low_open else '<='} {column}" if high is None
+                else f"{low} <= {column} <= {high}")
+        first = ", ".join(str(tuple(r)) for r in rows.head(3).itertuples(index=False))
+        raise SirtDataError(
+            f"{table}.{column}: {int(bad.sum())} rows violate \"{rule}\"; first keys "
+            f"({', '.join(rows.columns)}): {first}. {function} cannot compute a dose from an "
+            f"impossible value; fix the source table or exclude these rows.",
+            table=table,
+            column=column,
+            rule=rule,
+            rows=rows,
+        )
+
+
+_TREATMENT_KEYS = ("injection_id", "session_id", "patient_id")
+
+#: Columns of :func:`derive_injection_doses`, in order.
+INJECTION_DOSE_COLUMNS = [
+    "injection_id", "session_id", "patient_id", "workup_id", "treatment_date", "device",
+    "isotope", "dose_factor_gy_kg_per_gbq", "activity_gbq", "lsf_pct", "tnr", "lung_mass_kg",
+    "perfused_mass_kg", "tumour_mass_kg", "normal_liver_mass_kg", "perfused_dose_gy",
+    "tumour_dose_gy", "normal_liver_dose_gy", "lung_dose_gy",
+    "vial_activity_at_administration_gbq",
+]
+
+
+def derive_injection_doses(
+    df_treatments: pd.DataFrame,
+    df_workups: pd.DataFrame | None = None,
+    *,
+    activity_col: str = "delivered_activity_gbq",
+    density_g_ml: float = TISSUE_DENSITY_G_ML,
+    lung_mass_kg: float | None = None,
+    y90_dose_factor=None,
+    ho166_dose_factor=None,
+) -> pd.DataFrame:
+    """Recompute the doses of every injection from activities, volumes and the work-up.
+
+    Parameters
+    ----------
+    df_treatments : DataFrame
+        ``treatments`` table: ``injection_id``, ``session_id``, ``patient_id`` (str),
+        ``device`` (str, Y90_glass / Y90_resin / Ho166_PLLA), the activity column (float, GBq),
+        optional ``workup_id`` (str), ``treatment_date`` (datetime64), ``perfused_volume_ml``,
+        ``perfused_tumour_volume_ml`` (float, mL), ``vial_calibration_activity_gbq`` (float,
+        GBq), ``vial_calibration_datetime``, ``administration_datetime`` (datetime64).
+    df_workups : DataFrame, optional
+        ``workups`` table: ``workup_id`` (str), ``lsf_pct`` (float, %), optional ``tnr``
+        (ratio) and ``lung_mass_kg`` (kg). Without it LSF and TNR are missing.
+    activity_col : str, default "delivered_activity_gbq"
+        Activity used for the doses (``"prescribed_activity_gbq"`` for planned doses).
+    density_g_ml : float, default 1.03
+        Tissue density for volume-to-mass conversion, g/mL.
+    lung_mass_kg : float, optional
+        Lung mass for every injection, kg; None uses ``workups.lung_mass_kg`` and 1 kg where
+        that is missing.
+    y90_dose_factor, ho166_dose_factor : float or str, optional
+        Dose constant overrides (see :func:`compute_dose_factor`).
+
+    Returns
+    -------
+    DataFrame
+        One row per input row, same index and order, columns :data:`INJECTION_DOSE_COLUMNS`:
+        the keys, ``isotope``, ``dose_factor_gy_kg_per_gbq`` (the K used), ``activity_gbq``,
+        ``lsf_pct``, ``tnr``, ``lung_mass_kg``, masses in kg, recomputed doses in Gy
+        (``perfused_dose_gy`` MIRD; ``tumour_dose_gy`` and ``normal_liver_dose_gy`` partition
+        model; ``lung_dose_gy``), and ``vial_activity_at_administration_gbq`` (vial
+        calibration activity decayed to administration time). Doses are NaN when an input is
+        missing, or when the tumour volume exceeds the perfused volume (partition doses).
+
+    Raises
+    ------
+    SirtDataError
+        If a required column is missing, or for negative activities or volumes, LSF outside
+        0-100 %, negative TNR or a lung mass <= 0 (the rows are attached).
+
+    See Also
+    --------
+    derive_dose_crosscheck : compares these doses with the recorded ones.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> tx = pd.DataFrame({"injection_id": ["I1"], "session_id": ["S1"],
+    ...                    "patient_id": ["P1"], "workup_id": ["W1"], "device": ["Y90_glass"],
+    ...                    "delivered_activity_gbq": [2.543], "perfused_volume_ml": [970.87]})
+    >>> wu = pd.DataFrame({"workup_id": ["W1"], "lsf_pct": [5.0]})
+    >>> d = derive_injection_doses(tx, wu)
+    >>> d[["perfused_mass_kg", "perfused_dose_gy", "lung_dose_gy"]].round(2)
+       perfused_mass_kg  perfused_dose_gy  lung_dose_gy
+    0               1.0             120.0          6.32
+    """
+    fn = "derive_injection_doses"
+    _require_columns(df_treatments, [*_TREATMENT_KEYS, "device", activity_col], "treatments", fn)
+    tx = df_treatments
+    keys = [*_TREATMENT_KEYS]
+    unknown = ~tx["device"].isin(list(DEVICE_ISOTOPE)) & tx["device"].notna()
+    if unknown.any():
+        raise SirtDataError(
+            f"treatments.device: {int(unknown.sum())} rows have a device outside "
+            f"{sorted(DEVICE_ISOTOPE)}; {fn} cannot tell the isotope.",
+            table="treatments", column="device", rule="device in enum",
+            rows=tx.loc[unknown, [*keys, "device"]],
+        )
+    for col in (activity_col, "perfused_volume_ml", "perfused_tumour_volume_ml",
+                "vial_calibration_activity_gbq"):
+        if col in tx.columns:
+            _check_table_range(tx, col, "treatments", fn, keys, low=0)
+
+    def col(df, name):
+        if df is not None and name in df.columns:
+            return _arr(df[name])
+        return np.full(len(tx), np.nan)
+
+    if df_workups is not None and "workup_id" in tx.columns:
+        _require_columns(df_workups, ["workup_id", "lsf_pct"], "workups", fn)
+        _check_table_range(df_workups, "lsf_pct", "workups", fn, ["workup_id", "patient_id"],
+                           low=0, high=100)
+        for name, kw in (("tnr", {"low": 0}), ("lung_mass_kg", {"low": 0, "low_open": True})):
+            if name in df_workups.columns:
+                _check_table_range(df_workups, name, "workups", fn,
+                                   ["workup_id", "patient_id"], **kw)
+        wu = df_workups.drop_duplicates("workup_id").set_index("workup_id")
+        wu = wu.reindex(tx["workup_id"].to_numpy())
+    else:
+        wu = None
+
+    isotope = tx["device"].map(DEVICE_ISOTOPE)
+    k_y = compute_dose_factor("Y90", y90_dose_factor)
+    k_h = compute_dose_factor("Ho166", ho166_dose_factor)
+    k = np.where(isotope == "Ho166", k_h, np.where(isotope == "Y90", k_y, np.nan))
+    a = col(tx, activity_col)
+    lsf = col(wu, "lsf_pct") / 100.0
+    tnr = col(wu, "tnr")
+    if lung_mass_kg is None:
+        m_lung = np.where(np.isnan(col(wu, "lung_mass_kg")), LUNG_MASS_KG, col(wu, "lung_mass_kg"))
+    else:
+        m_lung = np.full(len(tx), float(_check_range(lung_mass_kg, "lung_mass_kg", fn, low=0,
+                                                     low_open=True)))
+    v_p, v_t = col(tx, "perfused_volume_ml"), col(tx, "perfused_tumour_volume_ml")
+    m_p = v_p * density_g_ml / 1000.0
+    m_t = v_t * density_g_ml / 1000.0
+    m_n = np.where(v_t <= v_p, (v_p - v_t) * density_g_ml / 1000.0, np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        perfused = np.where(m_p > 0, k * a * (1.0 - lsf) / m_p, np.nan)
+        denom = tnr * m_t + m_n
+        d_n = np.where(denom > 0, k * a * (1.0 - lsf) / denom, np.nan)
+    hours = (pd.to_datetime(tx["administration_datetime"]) if "administration_datetime"
+             in tx.columns else pd.Series(pd.NaT, index=tx.index))
+    if "vial_calibration_datetime" in tx.columns:
+        hours = (hours - pd.to_datetime(tx["vial_calibration_datetime"])).dt.total_seconds()
+        hours = (hours / 3600.0).to_numpy(dtype=float, na_value=np.nan)
+    else:
+        hours = np.full(len(tx), np.nan)
+    half_life = np.where(isotope == "Ho166", HALF_LIFE_H["Ho166"], HALF_LIFE_H["Y90"])
+    vial = col(tx, "vial_calibration_activity_gbq") * np.exp2(-hours / half_life)
+
+    out = pd.DataFrame(index=tx.index)
+    for name in ("injection_id", "session_id", "patient_id", "workup_id", "treatment_date",
+                 "device"):
+        out[name] = tx[name] if name in tx.columns else pd.Series(pd.NA, index=tx.index,
+                                                                   dtype=object)
+    values = {
+        "isotope": isotope, "dose_factor_gy_kg_per_gbq": k, "activity_gbq": a,
+        "lsf_pct": lsf * 100.0, "tnr": tnr, "lung_mass_kg": m_lung, "perfused_mass_kg": m_p,
+        "tumour_mass_kg": m_t, "normal_liver_mass_kg": m_n, "perfused_dose_gy": perfused,
+        "tumour_dose_gy": tnr * d_n, "normal_liver_dose_gy": d_n,
+        "lung_dose_gy": k * a * lsf / m_lung, "vial_activity_at_administration_gbq": vial,
+    }
+    for name, value in values.items():
+        out[name] = value.to_numpy() if isinstance(value, pd.Series) else value
+    return out[INJECTION_DOSE_COLUMNS]
+
+
+#: Cross-check rules, as data: (check name, recorded column in treatments, recomputed column of
+#: derive_injection_doses or an expression key, comparison). "equal" flags when the relative
+#: and the absolute difference both exceed their tolerances; "at_most" flags recorded values
+#: above the recomputed bound by more than the tolerances.
+CROSSCHECK_RULES: tuple[tuple[str, str, str, str], ...] = (
+    ("delivered_activity", "delivered_activity_gbq", "measured_minus_residual_gbq", "equal"),
+    ("measured_vs_vial_activity", "measured_activity_gbq", "vial_activity_at_administration_gbq",
+     "at_most"),
+    ("perfused_dose", "perfused_dose_gy", "perfused_dose_gy", "equal"),
+    ("tumour_dose", "tumour_dose_gy", "tumour_dose_gy", "equal"),
+    ("normal_liver_dose", "normal_liver_dose_gy", "normal_liver_dose_gy", "equal"),
+    ("lung_dose", "lung_dose_gy", "lung_dose_gy", "equal"),
+)
+
+#: Columns of :func:`derive_dose_crosscheck`, in order.
+CROSSCHECK_COLUMNS = [
+    "injection_id", "session_id", "patient_id", "check", "column", "recorded", "recomputed",
+    "difference", "rel_difference", "is_discrepant", "message",
+]
+
+
+def derive_dose_crosscheck(
+    df_treatments: pd.DataFrame,
+    df_workups: pd.DataFrame | None = None,
+    *,
+    rel_tol: float = 0.05,
+    abs_tol: float = 0.5,
+    activity_col: str = "delivered_activity_gbq",
+    density_g_ml: float = TISSUE_DENSITY_G_ML,
+    lung_mass_kg: float | None = None,
+    y90_dose_factor=None,
+    ho166_dose_factor=None,
+    include_all: bool = False,
+) -> pd.DataFrame:
+    """Cross-check recorded activities and doses against recomputed ones (data-quality findings).
+
+    Parameters
+    ----------
+    df_treatments : DataFrame
+        ``treatments`` table (see :func:`derive_injection_doses`) with any of the recorded
+        columns ``perfused_dose_gy``, ``tumour_dose_gy``, ``normal_liver_dose_gy``,
+        ``lung_dose_gy`` (Gy), ``delivered_activity_gbq``, ``measured_activity_gbq``,
+        ``residual_activity_gbq`` (GBq).
+    df_workups : DataFrame, optional
+        ``workups`` table (``workup_id``, ``lsf_pct``, ``tnr``, ``lung_mass_kg``).
+    rel_tol : float, default 0.05
+        Relative tolerance (fraction of the recomputed value); 5 % covers the Y-90 constant
+        variants (<= 1.2 %) and rounding of volumes.
+    abs_tol : float, default 0.5
+        Absolute tolerance in the unit of the column (Gy or GBq), so that rounding of small
+        values (e.g. a 0.3 Gy lung dose) is not flagged. A finding needs both tolerances
+        exceeded.
+    activity_col, density_g_ml, lung_mass_kg, y90_dose_factor, ho166_dose_factor
+        Passed to :func:`derive_injection_doses`.
+    include_all : bool, default False
+        Return every comparison made (``is_discrepant`` False for agreements) instead of the
+        discrepancies only.
+
+    Returns
+    -------
+    DataFrame
+        One row per finding (or comparison), columns :data:`CROSSCHECK_COLUMNS`: keys,
+        ``check`` (rule name in :data:`CROSSCHECK_RULES`, or ``"volumes"`` for a tumour volume
+        larger than the perfused volume), ``column`` (recorded column), ``recorded``,
+        ``recomputed`` (float), ``difference`` (recorded - recomputed), ``rel_difference``
+        (difference / recomputed), ``is_discrepant`` (bool), ``message`` (str). Comparisons with
+        a missing input are not made. Ordered by input row, then rule.
+
+    Raises
+    ------
+    ValueError
+        For a negative tolerance.
+    SirtDataError
+        As :func:`derive_injection_doses` for impossible inputs.
+
+    Notes
+    -----
+    ``measured_vs_vial_activity`` flags an assayed activity larger than the vial could hold at
+    administration time (calibration activity decayed with the physical half-life); resin
+    doses drawn from a larger vial are legitimately below it.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> tx = pd.DataFrame({"injection_id": ["I1", "I2"], "session_id": ["S1", "S2"],
+    ...                    "patient_id": ["P1", "P2"], "workup_id": ["W1", "W2"],
+    ...                    "device": ["Y90_glass", "Y90_glass"],
+    ...                    "delivered_activity_gbq": [2.543, 2.543],
+    ...                    "perfused_volume_ml": [970.87, 970.87],
+    ...                    "perfused_dose_gy": [120.0, 150.0]})
+    >>> wu = pd.DataFrame({"workup_id": ["W1", "W2"], "lsf_pct": [5.0, 5.0]})
+    >>> f = derive_dose_crosscheck(tx, wu)
+    >>> f[["injection_id", "check", "recorded", "recomputed"]].round(1)
+      injection_id          check  recorded  recomputed
+    0           I2  perfused_dose     150.0       120.0
+    """
+    fn = "derive_dose_crosscheck"
+    for name, tol in (("rel_tol", rel_tol), ("abs_tol", abs_tol)):
+        if not (isinstance(tol, int | float) and tol >= 0):
+            raise ValueError(
+                f"The '{name}' argument of {fn} must be a number >= 0. Got {tol!r} instead."
+            )
+    doses = derive_injection_doses(
+        df_treatments, df_workups, activity_col=activity_col, density_g_ml=density_g_ml,
+        lung_mass_kg=lung_mass_kg, y90_dose_factor=y90_dose_factor,
+        ho166_dose_factor=ho166_dose_factor,
+    )
+    tx = df_treatments
+    n = len(tx)
+
+    def col(name):
+        return _arr(tx[name]) if name in tx.columns else np.full(n, np.nan)
+
+    recomputed = {c: doses[c].to_numpy(dtype=float) for c in doses.columns
+                  if c.endswith(("_gy", "_gbq"))}
+    recomputed["measured_minus_residual_gbq"] = (
+        col("measured_activity_gbq") - col("residual_activity_gbq")
+    )
+    frames = []
+    position = np.arange(n)
+    v_p, v_t = col("perfused_volume_ml"), col("perfused_tumour_volume_ml")
+    bad_volume = v_t > v_p
+    if bad_volume.any():
+        frames.append(pd.DataFrame({
+            "_pos": position[bad_volume], "_rule": -1, "check": "volumes",
+            "column": "perfused_tumour_volume_ml", "recorded": v_t[bad_volume],
+            "recomputed": v_p[bad_volume], "is_discrepant": True,
+        }))
+    for rule_no, (check, rec_col, recomp_key, comparison) in enumerate(CROSSCHECK_RULES):
+        if rec_col not in tx.columns:
+            continue
+        rec = col(rec_col)
+        ref = recomputed[recomp_key]
+        ok = ~np.isnan(rec) & ~np.isnan(ref)
+        diff = rec - ref
+        beyond = (np.abs(diff) > abs_tol) & (np.abs(diff) > rel_tol * np.abs(ref))
+        flag = beyond & (diff > 0) if comparison == "at_most" else beyond
+        frames.append(pd.DataFrame({
+            "_pos": position[ok], "_rule": rule_no, "check": check, "column": rec_col,
+            "recorded": rec[ok], "recomputed": ref[ok], "is_discrepant": flag[ok],
+        }))
+    out = (pd.concat(frames, ignore_index=True) if frames
+           else pd.DataFrame(columns=["_pos", "_rule", "check", "column", "recorded",
+                                      "recomputed", "is_discrepant"]))
+    if not include_all:
+        out = out[out["is_discrepant"].astype(bool)]
+    out = out.sort_values(["_pos", "_rule"], kind="stable")
+    for key in _TREATMENT_KEYS:
+        out[key] = tx[key].to_numpy()[out["_pos"].to_numpy(dtype=int)]
+    out["recorded"] = out["recorded"].astype(float)
+    out["recomputed"] = out["recomputed"].astype(float)
+    out["difference"] = out["recorded"] - out["recomputed"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["rel_difference"] = out["difference"] / out["recomputed"]
+    out["is_discrepant"] = out["is_discrepant"].astype(bool)
+    out["message"] = [_crosscheck_message(r) for r in out.itertuples(index=False)]
+    return out[CROSSCHECK_COLUMNS].reset_index(drop=True)
+
+
+def _crosscheck_message(r) -> str:
+    if r.check == "volumes":
+        return (f"perfused_tumour_volume_ml {r.recorded:g} mL exceeds perfused_volume_ml "
+                f"{r.recomputed:g} mL; partition doses cannot be recomputed.")
+    unit = "GBq" if r.column.endswith("_gbq") else "Gy"
+    rel = f" ({100 * r.rel_difference:+.1f} %)" if np.isfinite(r.rel_difference) else ""
+    verdict = "discrepancy" if r.is_discrepant else "agrees"
+    if r.check == "measured_vs_vial_activity":
+        return (f"{verdict}: measured activity {r.recorded:.3g} {unit} vs vial activity at "
+                f"administration {r.recomputed:.3g} {unit}{rel}.")
+    return (f"{verdict}: {r.column} recorded {r.recorded:.4g} {unit}, recomputed "
+            f"{r.recomputed:.4g} {unit}{rel}.")
+
+
+_LIMIT_DECIMALS = 6
+
+#: Columns of :func:`derive_lung_dose`, in order.
+LUNG_DOSE_COLUMNS = [
+    "patient_id", "session_id", "treatment_date", "activity_gbq", "lung_dose_gy",
+    "cumulative_lung_dose_gy", "exceeds_single_limit", "exceeds_cumulative_limit",
+]
+
+
+def derive_lung_dose(
+    df_treatments: pd.DataFrame,
+    df_workups: pd.DataFrame | None = None,
+    *,
+    activity_col: str = "delivered_activity_gbq",
+    single_limit_gy: float = LUNG_DOSE_LIMIT_SINGLE_GY,
+    cumulative_limit_gy: float = LUNG_DOSE_LIMIT_CUMULATIVE_GY,
+    lung_mass_kg: float | None = None,
+    y90_dose_factor=None,
+    ho166_dose_factor=None,
+) -> pd.DataFrame:
+    """Lung dose per session and cumulated per patient, against the 30 Gy / 50 Gy limits.
+
+    Parameters
+    ----------
+    df_treatments : DataFrame
+        ``treatments`` table: ``injection_id``, ``session_id``, ``patient_id``, ``workup_id``
+        (str), ``treatment_date`` (datetime64), ``device`` (str), the activity column (GBq).
+    df_workups : DataFrame, optional
+        ``workups`` table: ``workup_id``, ``lsf_pct`` (%), optional ``lung_mass_kg`` (kg).
+    activity_col : str, default "delivered_activity_gbq"
+        Activity used (``"prescribed_activity_gbq"`` to check a plan).
+    single_limit_gy : float, default 30
+        Limit for one session, Gy (> 0).
+    cumulative_limit_gy : float, default 50
+        Limit for the sum over all sessions of the patient, Gy (> 0).
+    lung_mass_kg, y90_dose_factor, ho166_dose_factor
+        Passed to :func:`derive_injection_doses`.
+
+    Returns
+    -------
+    DataFrame
+        One row per session sorted by ``patient_id``, ``treatment_date``, ``session_id``,
+        columns :data:`LUNG_DOSE_COLUMNS`: ``activity_gbq`` and ``lung_dose_gy`` summed over the
+        session's injections (float), ``cumulative_lung_dose_gy`` over this and earlier
+        sessions (NaN once a lung dose is unknown), ``exceeds_single_limit`` and
+        ``exceeds_cumulative_limit`` (boolean, NA when unknown; strictly above the limit).
+
+    Raises
+    ------
+    ValueError
+        For a limit <= 0.
+    SirtDataError
+        As :func:`derive_injection_doses`.
+
+    References
+    ----------
+    sirt-domain.md section 2.3 (30 Gy single, 50 Gy cumulative).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> tx = pd.DataFrame({"injection_id": ["I1", "I2"], "session_id": ["S1", "S2"],
+    ...                    "patient_id": ["P1", "P1"], "workup_id": ["W1", "W1"],
+    ...                    "treatment_date": pd.to_datetime(["2026-01-05", "2026-03-02"]),
+    ...                    "device": ["Y90_glass", "Y90_glass"],
+    ...                    "delivered_activity_gbq": [5.0, 5.5]})
+    >>> wu = pd.DataFrame({"workup_id": ["W1"], "lsf_pct": [10.0]})
+    >>> derive_lung_dose(tx, wu)[["session_id", "lung_dose_gy", "cumulative_lung_dose_gy",
+    ...                           "exceeds_cumulative_limit"]].round(1)
+      session_id  lung_dose_gy  cumulative_lung_dose_gy  exceeds_cumulative_limit
+    0         S1          24.8                     24.8                     False
+    1         S2          27.3                     52.2                      True
+    """
+    fn = "derive_lung_dose"
+    for name, value in (("single_limit_gy", single_limit_gy),
+                        ("cumulative_limit_gy", cumulative_limit_gy)):
+        if not (isinstance(value, int | float) and value > 0):
+            raise ValueError(
+                f"The '{name}' argument of {fn} must be a number > 0 Gy. Got {value!r} instead."
+            )
+    doses = derive_injection_doses(
+        df_treatments, df_workups, activity_col=activity_col, lung_mass_kg=lung_mass_kg,
+        y90_dose_factor=y90_dose_factor, ho166_dose_factor=ho166_dose_factor,
+    )
+    grouped = doses.groupby(["patient_id", "session_id"], sort=False, dropna=False)
+    sessions = grouped.agg(
+        treatment_date=("treatment_date", "min"),
+        activity_gbq=("activity_gbq", lambda s: s.sum(min_count=len(s))),
+        lung_dose_gy=("lung_dose_gy", lambda s: s.sum(min_count=len(s))),
+    ).reset_index()
+    sessions = sessions.sort_values(["patient_id", "treatment_date", "session_id"],
+                                    kind="stable").reset_index(drop=True)
+    # cumulative sum that stays NaN once an earlier session's lung dose is unknown
+    unknown = sessions["lung_dose_gy"].isna().groupby(sessions["patient_id"]).cummax()
+    cumulative = sessions["lung_dose_gy"].fillna(0).groupby(sessions["patient_id"]).cumsum()
+    sessions["cumulative_lung_dose_gy"] = cumulative.where(~unknown)
+    # compare at 1e-6 Gy so that a dose computed to land on the limit is not "above" it
+    single = sessions["lung_dose_gy"].round(_LIMIT_DECIMALS)
+    cumul = sessions["cumulative_lung_dose_gy"].round(_LIMIT_DECIMALS)
+    sessions["exceeds_single_limit"] = (single > single_limit_gy).astype("boolean").mask(
+        single.isna())
+    sessions["exceeds_cumulative_limit"] = (cumul > cumulative_limit_gy).astype(
+        "boolean").mask(cumul.isna())
+    return sessions[LUNG_DOSE_COLUMNS]
