@@ -1,0 +1,570 @@
+"""CTCAE v5.0 laboratory grading, with the grading criteria kept as a data table.
+
+Implements the laboratory terms of CTCAE v5.0 (NCI, 27 November 2017) used after SIRT: blood
+bilirubin, ALT, AST, alkaline phosphatase and GGT increased (with the v5 rule that grades on
+multiples of the **baseline** value when the baseline was abnormal), hypoalbuminemia, platelet,
+lymphocyte, neutrophil and white-cell counts decreased, anemia, INR increased (baseline multiples
+only for anticoagulated patients), creatinine increased (the worse of the ULN and the baseline
+criteria) and hyponatremia. The criteria live in ``sirtstats/data/ctcae_v5_labs.csv``
+(:func:`load_ctcae_criteria`): one row per term, grade and branch, transcribed from the
+machine-readable CTCAE v5.0 table of pharmaverse/admiral (``ncictcaev5.json``) as summarised in
+``sirt-domain.md`` section 4.1. Grades that need clinical information (anemia grade 4,
+hypoalbuminemia grade 4, symptomatic hyponatremia) are not lab-gradable and are not assigned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import cache
+from importlib import resources
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from sirtstats.exceptions import SirtDataError
+from sirtstats.units import normalise_lab_units
+
+__all__ = [
+    "CTCAE_VERSION",
+    "DEFAULT_BASELINE_WINDOW_DAYS",
+    "SIGNIFICANT_DIGITS",
+    "compute_ctcae_grade",
+    "derive_lab_grades",
+    "load_ctcae_criteria",
+]
+
+#: CTCAE version of the bundled criteria table.
+CTCAE_VERSION = "5.0"
+
+#: Baseline lab window, days relative to the first SIRT session, inclusive: the last value in
+#: it is the baseline (sirt-domain.md section 4.1 proposal; same window as baseline.yaml).
+DEFAULT_BASELINE_WINDOW_DAYS: tuple[int, int] = (-30, 0)
+
+#: Values and thresholds are compared after rounding to this many significant digits, as admiral
+#: does (``signif``), so that unit-conversion noise (3 mg/dL × 17.1 = 51.300000000000004 µmol/L)
+#: never decides a grade.
+SIGNIFICANT_DIGITS = 12
+
+_BASES = ("ULN", "LLN", "baseline", "absolute")
+_CONDITIONS = (
+    "any",
+    "baseline_normal",
+    "baseline_abnormal",
+    "anticoagulated",
+    "not_anticoagulated",
+)
+_COMPARATORS = (">", ">=", "<", "<=")
+_CRITERIA_COLUMNS = [
+    "term",
+    "analyte",
+    "direction",
+    "grade",
+    "basis",
+    "comparator",
+    "threshold",
+    "condition",
+    "if_reference_missing",
+    "criterion_text",
+]
+
+
+@cache
+def _read_criteria(version: str) -> pd.DataFrame:
+    name = f"ctcae_v{version.split('.')[0]}_labs.csv"
+    with resources.files("sirtstats").joinpath("data", name).open("r", encoding="utf-8") as fh:
+        return pd.read_csv(fh, dtype={"grade": "int64", "threshold": "float64"})
+
+
+def load_ctcae_criteria(version: str = CTCAE_VERSION) -> pd.DataFrame:
+    """The CTCAE laboratory grading criteria as a table.
+
+    Parameters
+    ----------
+    version : {"5.0"}
+        CTCAE version; only v5.0 is bundled (v4.03 graded on ULN only and v6.0 changed the
+        baseline rules: never mix versions in one report).
+
+    Returns
+    -------
+    DataFrame
+        One row per term, grade and branch: ``term`` (CTCAE term), ``analyte`` (labs.yaml
+        code), ``direction`` ("high"/"low"), ``grade`` (int 1-4), ``basis`` ("ULN", "LLN",
+        "baseline" or "absolute"), ``comparator`` (">", ">=", "<", "<="), ``threshold``
+        (multiple of the basis, or an absolute value in the canonical unit of
+        :data:`sirtstats.units.CANONICAL_UNITS`), ``condition`` ("any", "baseline_normal",
+        "baseline_abnormal", "anticoagulated", "not_anticoagulated"),
+        ``if_reference_missing`` ("ungradable": the grade cannot be decided without the
+        reference; "not_met": the criterion simply does not apply) and ``criterion_text``.
+
+    Raises
+    ------
+    ValueError
+        If ``version`` is not bundled.
+
+    Notes
+    -----
+    A value meets a criterion when ``value <comparator> threshold × reference`` (reference =
+    ULN, LLN or the baseline value; 1 for absolute thresholds). Its grade is the highest grade
+    whose criterion it meets among the criteria whose condition holds; 0 if none. Upper bounds
+    of the CTCAE ranges are implied by the next grade.
+
+    Examples
+    --------
+    >>> crit = load_ctcae_criteria()
+    >>> crit.query("analyte == 'alt' and condition == 'baseline_abnormal'")[
+    ...     ["grade", "comparator", "threshold"]].reset_index(drop=True)
+       grade comparator  threshold
+    0      1         >=        1.5
+    1      2          >        3.0
+    2      3          >        5.0
+    3      4          >       20.0
+    """
+    if str(version) not in ("5.0", "5"):
+        raise ValueError(
+            f"The 'version' argument of load_ctcae_criteria must be one of {{'5.0'}}. "
+            f"Got {version!r} instead."
+        )
+    return _read_criteria("5.0").copy()
+
+
+def _check_criteria(criteria: pd.DataFrame) -> None:
+    missing = [c for c in _CRITERIA_COLUMNS[:-1] if c not in criteria.columns]
+    if missing:
+        raise ValueError(f"criteria table is missing column(s) {missing}")
+    for col, allowed in (
+        ("basis", _BASES),
+        ("condition", _CONDITIONS),
+        ("comparator", _COMPARATORS),
+        ("if_reference_missing", ("ungradable", "not_met")),
+    ):
+        bad = sorted(set(criteria[col]) - set(allowed))
+        if bad:
+            raise ValueError(f"criteria.{col} has unknown value(s) {bad}; allowed {allowed}")
+    terms = criteria.groupby("analyte")["term"].nunique()
+    if (terms > 1).any():
+        raise ValueError(f"criteria: several terms for analyte(s) {list(terms[terms > 1].index)}")
+
+
+def _check_option(value, allowed: Iterable[str], arg: str, func: str) -> str:
+    allowed = tuple(allowed)
+    if isinstance(value, str):
+        for a in allowed:
+            if value.lower() == a.lower():
+                return a
+    shown = "{" + ", ".join(repr(a) for a in allowed) + "}"
+    raise ValueError(
+        f"The '{arg}' argument of {func} must be one of {shown}. Got {value!r} instead."
+    )
+
+
+def _signif(x: np.ndarray, digits: int = SIGNIFICANT_DIGITS) -> np.ndarray:
+    x = np.asarray(x, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mag = np.floor(np.log10(np.abs(np.where(x == 0, 1.0, x))))
+        scale = 10.0 ** (digits - 1 - np.nan_to_num(mag))
+        return np.where(np.isfinite(x), np.round(x * scale) / scale, x)
+
+
+def _grade_frame(frame: pd.DataFrame, criteria: pd.DataFrame) -> pd.DataFrame:
+    """Grade positional rows. ``frame`` has ``analyte, value, uln, lln, baseline, abnormal,
+    anticoagulated``; returns ``grade`` (float, NaN = not graded), ``basis``, ``term``,
+    ``undetermined`` (bool) and ``missing_reference`` (str) per row, same positions."""
+    n = len(frame)
+    result = pd.DataFrame(
+        {
+            "term": pd.Series([None] * n, dtype=object),
+            "grade": np.full(n, np.nan),
+            "basis": pd.Series([None] * n, dtype=object),
+            "undetermined": np.zeros(n, dtype=bool),
+            "missing_reference": pd.Series([""] * n, dtype=object),
+        }
+    )
+    if n == 0:
+        return result
+    crit = criteria.reset_index(drop=True).assign(_order=lambda d: np.arange(len(d)))
+    f = frame.reset_index(drop=True).assign(_pos=np.arange(n))
+    m = f.merge(crit, on="analyte", how="inner")
+    term_by_analyte = crit.drop_duplicates("analyte").set_index("analyte")["term"]
+    result["term"] = (
+        f["analyte"]
+        .map(term_by_analyte)
+        .astype(object)
+        .where(f["analyte"].isin(term_by_analyte.index), None)
+    )
+    if m.empty:
+        return result
+    abnormal = m["abnormal"].to_numpy(dtype=bool)
+    anticoag = m["anticoagulated"].to_numpy(dtype=bool)
+    cond = m["condition"].to_numpy()
+    applies = (
+        (cond == "any")
+        | ((cond == "baseline_normal") & ~abnormal)
+        | ((cond == "baseline_abnormal") & abnormal)
+        | ((cond == "anticoagulated") & anticoag)
+        | ((cond == "not_anticoagulated") & ~anticoag)
+    )
+    m = m[applies].reset_index(drop=True)
+    basis = m["basis"].to_numpy()
+    ref = np.select(
+        [basis == "ULN", basis == "LLN", basis == "baseline"],
+        [m["uln"].to_numpy(float), m["lln"].to_numpy(float), m["baseline"].to_numpy(float)],
+        1.0,
+    )
+    limit = _signif(m["threshold"].to_numpy(float) * ref)
+    value = _signif(m["value"].to_numpy(float))
+    op = m["comparator"].to_numpy()
+    with np.errstate(invalid="ignore"):
+        met = np.select(
+            [op == ">", op == ">=", op == "<", op == "<="],
+            [value > limit, value >= limit, value < limit, value <= limit],
+            False,
+        )
+    has_ref = ~np.isnan(ref)
+    met = met & has_ref
+    known = has_ref | (m["if_reference_missing"].to_numpy() == "not_met")
+    m = m.assign(_met=met, _known=known)
+
+    graded_value = ~np.isnan(f["value"].to_numpy(float)) & result["term"].notna().to_numpy()
+    met_rows = m[m["_met"]]
+    best = (
+        met_rows.sort_values(["_pos", "grade", "_order"], ascending=[True, False, True])
+        .drop_duplicates("_pos")
+        .set_index("_pos")
+    )
+    grade = np.zeros(n)
+    grade[best.index.to_numpy()] = best["grade"].to_numpy(float)
+    basis_out = pd.Series([None] * n, dtype=object)
+    basis_out.iloc[best.index.to_numpy()] = best["basis"].to_numpy()
+    # grade 0: the basis of the lowest applicable criterion (the branch used)
+    lowest = m.sort_values(["_pos", "grade", "_order"]).drop_duplicates("_pos").set_index("_pos")
+    zero = np.setdiff1d(lowest.index.to_numpy(), best.index.to_numpy())
+    basis_out.iloc[zero] = lowest.loc[zero, "basis"].to_numpy()
+
+    unknown = m[~m["_known"]]
+    unknown = unknown[unknown["grade"].to_numpy(float) > grade[unknown["_pos"].to_numpy()]]
+    undetermined = np.zeros(n, dtype=bool)
+    undetermined[unknown["_pos"].unique()] = True
+    missing_ref = unknown.groupby("_pos")["basis"].agg(lambda s: ";".join(dict.fromkeys(s)))
+
+    result["grade"] = np.where(graded_value & ~undetermined, grade, np.nan)
+    result["basis"] = basis_out.where(graded_value, None)
+    result["undetermined"] = undetermined & graded_value
+    mr = pd.Series([""] * n, dtype=object)
+    mr.iloc[missing_ref.index.to_numpy()] = missing_ref.to_numpy()
+    result["missing_reference"] = mr.where(result["undetermined"], "")
+    return result
+
+
+def compute_ctcae_grade(
+    analyte,
+    value,
+    *,
+    uln=np.nan,
+    lln=np.nan,
+    baseline=np.nan,
+    baseline_uln=None,
+    anticoagulated=False,
+    criteria: pd.DataFrame | None = None,
+):
+    """CTCAE v5.0 grade of laboratory values already in canonical units.
+
+    Parameters
+    ----------
+    analyte : str or array-like of str
+        labs.yaml analyte code (e.g. ``"alt"``, ``"bilirubin_total"``).
+    value : float or array-like
+        Value in the canonical unit of :data:`sirtstats.units.CANONICAL_UNITS` (µmol/L,
+        g/L, U/L, 10⁹/L, ratio ...).
+    uln, lln : float or array-like
+        Upper / lower limit of normal of the sample, same unit.
+    baseline : float or array-like
+        Baseline value of the patient (same unit); NaN when unknown. Drives the
+        abnormal-baseline branch (bilirubin, ALT, AST, ALP, GGT), the creatinine baseline
+        criterion and, for anticoagulated patients, INR.
+    baseline_uln : float or array-like, optional
+        ULN of the baseline sample; defaults to ``uln``. Baseline is abnormal when
+        ``baseline > baseline_uln``.
+    anticoagulated : bool or array-like of bool
+        Patient on anticoagulation (INR graded on baseline multiples).
+    criteria : DataFrame, optional
+        Criteria table; defaults to :func:`load_ctcae_criteria`.
+
+    Returns
+    -------
+    Int64 Series, or int / pandas.NA for scalars
+        Grade 0-4; NA when the value is missing, the analyte has no lab criteria, or a needed
+        reference (ULN/LLN, or the baseline of an anticoagulated INR) is missing.
+
+    References
+    ----------
+    Common Terminology Criteria for Adverse Events (CTCAE) v5.0, NCI, 2017; admiral
+    ``ncictcaev5.json``; sirt-domain.md section 4.1 and Appendix A.
+
+    Examples
+    --------
+    >>> compute_ctcae_grade("alt", 130, uln=40, baseline=30)   # normal baseline: 3.25 x ULN
+    2
+    >>> compute_ctcae_grade("alt", 130, uln=40, baseline=80)   # abnormal: 1.625 x baseline
+    1
+    >>> compute_ctcae_grade("bilirubin_total", 95, uln=21, baseline=30)
+    3
+    """
+    crit = load_ctcae_criteria() if criteria is None else criteria
+    scalar = np.ndim(value) == 0 and np.ndim(analyte) == 0
+    n = np.broadcast(
+        np.atleast_1d(np.asarray(analyte, dtype=object)),
+        np.atleast_1d(np.asarray(value, dtype=float)),
+    ).shape[0]
+
+    def _b(x, dtype=float):
+        return np.broadcast_to(np.atleast_1d(np.asarray(x, dtype=dtype)), (n,)).copy()
+
+    frame = pd.DataFrame({"analyte": _b(analyte, object), "value": _b(value)})
+    frame["uln"] = _b(uln)
+    frame["lln"] = _b(lln)
+    frame["baseline"] = _b(baseline)
+    b_uln = frame["uln"].to_numpy() if baseline_uln is None else _b(baseline_uln)
+    with np.errstate(invalid="ignore"):
+        frame["abnormal"] = frame["baseline"].to_numpy() > b_uln
+    frame["anticoagulated"] = _b(anticoagulated, bool)
+    grades = _grade_frame(frame, crit)["grade"]
+    out = pd.Series(grades.to_numpy(), dtype="Float64").round().astype("Int64")
+    if isinstance(value, pd.Series):
+        return out.set_axis(value.index)
+    if scalar:
+        v = out.iloc[0]
+        return v if v is pd.NA else int(v)
+    return out
+
+
+def _first_sirt_dates(df_treatments: pd.DataFrame | None) -> pd.Series:
+    if df_treatments is None:
+        return pd.Series(dtype="datetime64[ns]")
+    missing = [c for c in ("patient_id", "treatment_date") if c not in df_treatments.columns]
+    if missing:
+        raise SirtDataError(
+            f"treatments: missing required column(s) {missing}.",
+            table="treatments",
+            column=missing[0],
+            rule="required column",
+        )
+    dates = pd.to_datetime(df_treatments["treatment_date"])
+    return dates.groupby(df_treatments["patient_id"]).min()
+
+
+def _keys(rows: pd.DataFrame, extra: str | None = None, n: int = 3) -> str:
+    parts = []
+    for _, r in rows.head(n).iterrows():
+        date = pd.Timestamp(r["sample_date"]).date() if pd.notna(r["sample_date"]) else "NaT"
+        items = [str(r["patient_id"]), str(date), str(r["analyte"])]
+        if extra is not None:
+            items.append(str(r[extra]))
+        parts.append("(" + ", ".join(items) + ")")
+    return ", ".join(parts)
+
+
+def derive_lab_grades(
+    df_labs: pd.DataFrame,
+    *,
+    df_treatments: pd.DataFrame | None = None,
+    baseline_window_days: tuple[int, int] = DEFAULT_BASELINE_WINDOW_DAYS,
+    anticoagulated_col: str | None = None,
+    missing_limits: Literal["error", "ungraded"] = "error",
+    criteria: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Add SI values, the patient's baseline and the CTCAE v5.0 grade to each lab result.
+
+    Parameters
+    ----------
+    df_labs : DataFrame
+        The ``labs`` table: ``patient_id`` (str), ``sample_date`` (datetime64), ``analyte``
+        (str), ``value`` (float ≥ 0, unit of the row), ``unit`` (str), ``lln`` and ``uln``
+        (float, unit of the row; needed where a grade depends on them).
+    df_treatments : DataFrame, optional
+        The ``treatments`` table (``patient_id``, ``treatment_date``): the first SIRT date of
+        each patient anchors the baseline window. Without it no row has a baseline and every
+        row is graded on ULN/LLN/absolute thresholds.
+    baseline_window_days : tuple of int
+        Days relative to the first SIRT (inclusive) in which the **last** non-missing value of
+        each analyte is the baseline; default (-30, 0).
+    anticoagulated_col : str, optional
+        Boolean column of ``df_labs`` marking samples taken on anticoagulation (INR then graded
+        on multiples of baseline). None: no patient is anticoagulated.
+    missing_limits : {"error", "ungraded"}
+        What to do when a grade cannot be decided because a needed ULN/LLN (or the baseline of
+        an anticoagulated INR) is missing: raise, or leave ``ctcae_grade`` missing.
+    criteria : DataFrame, optional
+        Grading table; defaults to :func:`load_ctcae_criteria` (v5.0).
+
+    Returns
+    -------
+    DataFrame
+        A copy of ``df_labs`` (same rows, order and index) with the columns of
+        :func:`sirtstats.units.normalise_lab_units` (``value_si``, ``unit_si``, ``lln_si``,
+        ``uln_si``, ``unit_factor``) and:
+
+        - ``first_sirt_date`` (datetime64) and ``days_from_first_sirt`` (Int64, days; negative
+          before SIRT);
+        - ``is_baseline_sample`` (bool): this row is the patient's baseline for the analyte;
+        - ``baseline_sample_date`` (datetime64), ``baseline_value_si``, ``baseline_uln_si``
+          (float, SI) and ``is_baseline_abnormal`` (boolean: baseline > its ULN; NA without
+          baseline);
+        - ``is_post_baseline`` (bool): sampled after the first SIRT day;
+        - ``ctcae_term`` (str), ``ctcae_grade`` (Int64 0-4, NA if not gradable) and
+          ``grade_basis`` ("ULN", "baseline", "LLN" or "absolute": the reference of the
+          criterion that set the grade, or of the branch used for grade 0).
+
+    Raises
+    ------
+    SirtDataError
+        For an unknown unit (see :func:`sirtstats.units.normalise_lab_units`), or, with
+        ``missing_limits="error"``, for rows whose grade needs a missing ULN/LLN/baseline; the
+        message names the first rows (patient_id, sample_date, analyte) and ``.rows`` holds all.
+    ValueError
+        For an invalid option.
+
+    Notes
+    -----
+    Rows sampled on or before the first SIRT day (baseline included) are graded without a
+    baseline: on ULN/LLN and absolute thresholds. Post-baseline rows follow the v5 branches:
+    for bilirubin, ALT, AST, ALP and GGT, a normal (≤ ULN) or missing baseline grades on
+    multiples of ULN and an abnormal baseline grades on multiples of the baseline value (ALT/AST
+    grade 1 from 1.5 × baseline, ALP/GGT from 2.0 × baseline, bilirubin above 1.0 × baseline).
+    Creatinine takes the worse of its ULN and baseline criteria. Cytopenias, hypoalbuminemia,
+    anemia and hyponatremia use absolute thresholds, with grade 1 below the sample's LLN.
+    Comparisons are made on values rounded to :data:`SIGNIFICANT_DIGITS` significant digits.
+
+    References
+    ----------
+    CTCAE v5.0 (NCI, 2017); pharmaverse/admiral ``ncictcaev5.json``; sirt-domain.md section 4.1.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> labs = pd.DataFrame({
+    ...     "patient_id": ["P1", "P1", "P2", "P2"],
+    ...     "sample_date": pd.to_datetime(["2024-01-05", "2024-02-10", "2024-01-08",
+    ...                                    "2024-02-12"]),
+    ...     "analyte": ["alt"] * 4, "value": [30.0, 130.0, 80.0, 130.0],
+    ...     "unit": ["U/L"] * 4, "lln": [None] * 4, "uln": [40.0] * 4,
+    ... })
+    >>> tx = pd.DataFrame({"patient_id": ["P1", "P2"],
+    ...                    "treatment_date": pd.to_datetime(["2024-01-10", "2024-01-10"])})
+    >>> derive_lab_grades(labs, df_treatments=tx)[
+    ...     ["patient_id", "value_si", "baseline_value_si", "ctcae_grade", "grade_basis"]]
+      patient_id  value_si  baseline_value_si  ctcae_grade grade_basis
+    0         P1      30.0               30.0            0         ULN
+    1         P1     130.0               30.0            2         ULN
+    2         P2      80.0               80.0            1         ULN
+    3         P2     130.0               80.0            1    baseline
+    """
+    func = "derive_lab_grades"
+    missing_limits = _check_option(missing_limits, ("error", "ungraded"), "missing_limits", func)
+    lo, hi = baseline_window_days
+    if lo > hi:
+        raise ValueError(
+            f"The 'baseline_window_days' argument of {func} must be (start, end) with "
+            f"start <= end. Got {baseline_window_days!r} instead."
+        )
+    crit = load_ctcae_criteria() if criteria is None else criteria
+    _check_criteria(crit)
+    out = normalise_lab_units(df_labs)
+    n = len(out)
+    pos = np.arange(n)
+    sample = pd.to_datetime(out["sample_date"])
+    first = _first_sirt_dates(df_treatments)
+    first_date = out["patient_id"].map(first).astype("datetime64[ns]")
+    days = (sample - first_date).dt.days
+    out["first_sirt_date"] = first_date.to_numpy()
+    out["days_from_first_sirt"] = pd.array(days.to_numpy(), dtype="Int64")
+
+    work = pd.DataFrame(
+        {
+            "_pos": pos,
+            "patient_id": out["patient_id"].to_numpy(),
+            "analyte": out["analyte"].to_numpy(),
+            "sample_date": sample.to_numpy(),
+            "days": days.to_numpy(dtype=float),
+            "value": out["value_si"].to_numpy(float),
+            "uln": out["uln_si"].to_numpy(float),
+        }
+    )
+    cand = work[work["days"].between(lo, hi) & work["value"].notna()]
+    cand = cand.sort_values(["patient_id", "analyte", "sample_date", "_pos"], kind="mergesort")
+    base = cand.drop_duplicates(["patient_id", "analyte"], keep="last")
+    is_base = np.zeros(n, dtype=bool)
+    is_base[base["_pos"].to_numpy()] = True
+    base = base.rename(columns={"sample_date": "b_date", "value": "b_value", "uln": "b_uln"})[
+        ["patient_id", "analyte", "b_date", "b_value", "b_uln"]
+    ]
+    joined = work.merge(base, on=["patient_id", "analyte"], how="left").sort_values("_pos")
+    b_value = joined["b_value"].to_numpy(float)
+    b_uln = joined["b_uln"].to_numpy(float)
+    b_uln_eff = np.where(np.isnan(b_uln), work["uln"].to_numpy(float), b_uln)
+    with np.errstate(invalid="ignore"):
+        abnormal = b_value > b_uln_eff
+    abnormal_known = ~np.isnan(b_value) & ~np.isnan(b_uln_eff)
+    out["is_baseline_sample"] = is_base
+    out["baseline_sample_date"] = joined["b_date"].to_numpy(dtype="datetime64[ns]")
+    out["baseline_value_si"] = b_value
+    out["baseline_uln_si"] = b_uln
+    out["is_baseline_abnormal"] = pd.array(
+        np.where(abnormal_known, abnormal, False), dtype="boolean"
+    )
+    out.loc[~abnormal_known, "is_baseline_abnormal"] = pd.NA
+    post = (work["days"] > 0).to_numpy()
+    out["is_post_baseline"] = post
+
+    if anticoagulated_col is not None:
+        if anticoagulated_col not in out.columns:
+            raise SirtDataError(
+                f"labs: anticoagulated_col {anticoagulated_col!r} is not a column.",
+                table="labs",
+                column=anticoagulated_col,
+                rule="required column",
+            )
+        anticoag = out[anticoagulated_col].astype("boolean").fillna(False).to_numpy(bool)
+    else:
+        anticoag = np.zeros(n, dtype=bool)
+
+    # Anticoagulated INR is graded on multiples of baseline at every sample (the baseline
+    # sample itself is then grade 0); other analytes use the baseline only after SIRT.
+    anticoag_analytes = set(crit.loc[crit["condition"] == "anticoagulated", "analyte"])
+    use_baseline = post | (anticoag & work["analyte"].isin(anticoag_analytes).to_numpy())
+    frame = pd.DataFrame(
+        {
+            "analyte": work["analyte"].to_numpy(),
+            "value": work["value"].to_numpy(float),
+            "uln": work["uln"].to_numpy(float),
+            "lln": out["lln_si"].to_numpy(float),
+            "baseline": np.where(use_baseline, b_value, np.nan),
+            "abnormal": post & abnormal_known & abnormal,
+            "anticoagulated": anticoag,
+        }
+    )
+    graded = _grade_frame(frame, crit)
+    if graded["undetermined"].any() and missing_limits == "error":
+        bad_pos = np.flatnonzero(graded["undetermined"].to_numpy())
+        rows = df_labs.iloc[bad_pos]
+        shown = rows[["patient_id", "sample_date", "analyte"]].assign(
+            missing=graded["missing_reference"].iloc[bad_pos].to_numpy()
+        )
+        kinds = sorted(set(";".join(shown["missing"]).split(";")))
+        column = "uln" if "ULN" in kinds else ("lln" if "LLN" in kinds else "value")
+        where = f"labs.{column}" if column != "value" else "labs"
+        raise SirtDataError(
+            f"{where}: {len(bad_pos)} rows cannot be graded by CTCAE v{CTCAE_VERSION} "
+            f"without their reference ({', '.join(kinds)}); first keys (patient_id, "
+            f"sample_date, analyte, missing): {_keys(shown, 'missing')}. Add the laboratory's "
+            "reference limits (lln/uln) to these rows, or pass missing_limits='ungraded' to "
+            "leave them ungraded.",
+            table="labs",
+            column=column,
+            rule="reference limit required for CTCAE grading",
+            rows=rows,
+        )
+    out["ctcae_term"] = graded["term"].to_numpy()
+    out["ctcae_grade"] = pd.array(graded["grade"].to_numpy(), dtype="Float64").astype("Int64")
+    out["grade_basis"] = graded["basis"].to_numpy()
+    return out
