@@ -1,36 +1,381 @@
 """Loading a registry folder into typed, validated tables.
 
-PLACEHOLDER INTERFACE: the loading/validation work of issue #2 fills this module in; the
-signature below is the contract the rest of the package and the notebooks use.
+A registry folder holds one file per table of ``data_schema/``: ``<table>.csv`` (also ``.tsv``,
+``.txt``), ``<table>.xlsx`` (first sheet) or ``<table>.parquet``. Only ``patients`` is required;
+a missing optional table loads as an empty typed table. CSV files may be French-locale exports
+(``;`` separator, decimal comma, ``dd/mm/yyyy`` dates) in UTF-8 (with or without BOM) or Latin-1
+/ Windows-1252 (see :mod:`sirtstats.readers`).
+
+:func:`validate_registry` returns every problem at once as a tidy table (see
+:mod:`sirtstats.validation` for its columns and the row-numbering convention);
+:func:`load_registry` raises :class:`~sirtstats.exceptions.SirtDataError` carrying that table
+when any problem is an error, and otherwise returns a :class:`Registry` whose ``problems`` are
+the warnings. Source files are only read, never written. Every data row is either loaded or
+reported.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["Registry", "load_registry"]
+from sirtstats.exceptions import SirtDataError
+from sirtstats.schema import TABLE_ORDER, apply_dtypes, empty_table, load_schema
+
+__all__ = ["Registry", "apply_cutoff", "load_registry", "validate_registry"]
+
+_UNSUPPORTED = (".xls", ".ods", ".sav", ".sas7bdat", ".dta", ".json", ".xlsm")
 
 
 @dataclass(frozen=True)
 class Registry:
-    """A loaded registry: typed tables keyed by table name, plus the validation problems."""
+    """A loaded registry: typed tables keyed by table name, plus the validation problems.
+
+    Attributes
+    ----------
+    tables : dict of str to DataFrame
+        One typed table per name of :data:`sirtstats.schema.TABLE_ORDER` (schema columns,
+        order and dtypes; RangeIndex).
+    problems : DataFrame
+        Problems found while loading (warnings only after a strict load), columns ``table,
+        file, row, column, value, rule, severity``.
+    source : str
+        Folder loaded, or ``"demo"``.
+    cutoff_date : Timestamp or None
+        Data cut-off applied (see :func:`apply_cutoff`).
+    file_hashes : dict of str to str
+        SHA-256 of each file read, keyed by file name.
+    cutoff_counts : dict of str to int
+        What the cut-off changed: rows removed per table, and cells cleared or capped as
+        ``"<table>.<column>"`` (e.g. ``"patients.death_date"``: deaths after the cut-off).
+    """
 
     tables: dict[str, pd.DataFrame]
     problems: pd.DataFrame = field(default_factory=pd.DataFrame)
     source: str = "demo"
     cutoff_date: pd.Timestamp | None = None
     file_hashes: dict[str, str] = field(default_factory=dict)
+    cutoff_counts: dict[str, int] = field(default_factory=dict)
 
     def __getitem__(self, table: str) -> pd.DataFrame:
         return self.tables[table]
 
 
-def load_registry(source="demo", *, cutoff_date=None) -> Registry:
-    """Load the registry at ``source`` (a folder), or the bundled demo registry for "demo"."""
+def _parse_cutoff(cutoff_date, func: str):
+    if cutoff_date is None or (isinstance(cutoff_date, str) and cutoff_date.strip() == ""):
+        return None
+    try:
+        ts = pd.Timestamp(cutoff_date)
+    except (ValueError, TypeError):
+        ts = pd.NaT
+    if pd.isna(ts):
+        raise ValueError(
+            f"The 'cutoff_date' argument of {func} must be an ISO date (yyyy-mm-dd) or None. "
+            f"Got {cutoff_date!r} instead.")
+    return ts.normalize()
+
+
+# --------------------------------------------------------------------------- validation core
+
+
+def _validate_folder(folder: Path, log, cutoff):
+    """Read and check every file; return typed tables (index = file row), files, hashes."""
+    from sirtstats.crosschecks import check_cross_rules, check_cutoff
+    from sirtstats.readers import find_table_files, hash_file, read_table_file
+    from sirtstats.validation import (
+        REQUIRED_TABLES,
+        check_header,
+        check_keys,
+        check_values,
+        file_date,
+        parse_table,
+    )
+
+    tables = {t: empty_table(t) for t in TABLE_ORDER}
+    files: dict[str, str] = {}
+    hashes: dict[str, str] = {}
+    unreadable: set[str] = set()
+    if not folder.is_dir():
+        log.add("", str(folder), pd.NA, "", "", "registry folder not found", "error")
+        return tables, files, hashes
+    found, duplicates = find_table_files(folder)
+    for path in duplicates:
+        table = path.stem.lower()
+        log.add(table if table in TABLE_ORDER else "", path.name, pd.NA, "", "",
+                f"several files for the same table ({found[table].name} is read): keep one",
+                "error")
+    for stem, path in found.items():
+        if stem not in TABLE_ORDER:
+            log.add("", path.name, pd.NA, "", "", "unknown file: not a registry table, ignored",
+                    "warning")
+    for path in sorted(folder.iterdir()):
+        if path.suffix.lower() in _UNSUPPORTED and path.stem.lower() in TABLE_ORDER:
+            log.add(path.stem.lower(), path.name, pd.NA, "", "",
+                    "unsupported file format: save the table as CSV, XLSX or Parquet", "error")
+    for table in TABLE_ORDER:
+        schema = load_schema(table)
+        path = found.get(table)
+        if path is None:
+            if table in REQUIRED_TABLES:
+                log.add(table, f"{table}.csv", pd.NA, "", "",
+                        "required table missing (expected .csv, .xlsx or .parquet)", "error")
+                unreadable.add(table)
+            continue
+        files[table] = path.name
+        hashes[path.name] = hash_file(path)
+        tf = read_table_file(path)
+        fatal = False
+        for p in tf.problems:
+            log.add(table, path.name, p["row"], p["column"], p["value"], p["rule"],
+                    p["severity"])
+            fatal |= p["severity"] == "error" and pd.isna(p["row"])
+        if not fatal and _wrong_separator(tf.data.columns, schema):
+            log.add(table, path.name, 1, "", "",
+                    "wrong separator: fields must be separated by , ; or tab", "error")
+            fatal = True
+        if fatal:
+            unreadable.add(table)
+            continue
+        mapping = check_header(list(tf.data.columns), schema, file=path.name, log=log)
+        typed, failed = parse_table(tf.data, schema, mapping, file=path.name,
+                                    decimal_comma=tf.decimal_comma, log=log)
+        check_values(typed, schema, file=path.name, log=log, failed=failed,
+                     present_columns=set(mapping.values()), reference_date=file_date(path))
+        tables[table] = typed
+    check_keys(tables, files, log=log, unreadable=unreadable)
+    if not unreadable:
+        check_cross_rules(tables, files, log=log)
+    if cutoff is not None:
+        check_cutoff(tables, files, cutoff, log=log)
+    return tables, files, hashes
+
+
+def _wrong_separator(columns, schema) -> bool:
+    """One column whose header holds several schema names joined by another character."""
+    if len(columns) != 1:
+        return False
+    header = str(columns[0])
+    return sum(name in header for name in schema.field_names) >= 2
+
+
+def _validate_memory(tables: dict[str, pd.DataFrame], log, cutoff):
+    """Check in-memory typed tables (the demo registry); row = index + 2 as in its CSV."""
+    from sirtstats.crosschecks import check_cross_rules, check_cutoff
+    from sirtstats.validation import check_keys, check_values
+
+    indexed = {}
+    for table in TABLE_ORDER:
+        df = tables.get(table)
+        df = empty_table(table) if df is None else apply_dtypes(df, table)
+        df = df.set_axis(pd.RangeIndex(2, len(df) + 2))
+        check_values(df, load_schema(table), file="", log=log,
+                     present_columns=set(tables.get(table, pd.DataFrame()).columns))
+        indexed[table] = df
+    check_keys(indexed, {}, log=log)
+    check_cross_rules(indexed, {}, log=log)
+    if cutoff is not None:
+        check_cutoff(indexed, {}, cutoff, log=log)
+    return indexed
+
+
+def _run_validation(source, cutoff):
+    from sirtstats.validation import ProblemLog
+
+    log = ProblemLog()
     if str(source) == "demo":
         from sirtstats.demo import make_demo_registry
 
-        return Registry(tables=make_demo_registry(), source="demo")
-    raise NotImplementedError("folder loading is being built (issue #2)")
+        tables = _validate_memory(make_demo_registry(), log, cutoff)
+        return tables, log.frame(), {}, "demo"
+    folder = Path(source)
+    tables, _files, hashes = _validate_folder(folder, log, cutoff)
+    return tables, log.frame(), hashes, str(folder)
+
+
+def validate_registry(source, *, cutoff_date=None) -> pd.DataFrame:
+    """Validate a registry folder and return every problem found.
+
+    Parameters
+    ----------
+    source : str or Path
+        Registry folder, or ``"demo"`` for the bundled demo registry.
+    cutoff_date : str or Timestamp, optional
+        Data cut-off (ISO date); dates after it are reported as warnings.
+
+    Returns
+    -------
+    DataFrame
+        The problems table: ``table``, ``file``, ``row`` (Int64; header = row 1, first data
+        row = 2; missing for whole-file problems), ``column``, ``value``, ``rule``,
+        ``severity`` (``"error"`` or ``"warning"``); empty when the registry is clean.
+
+    See Also
+    --------
+    load_registry : Load the tables, raising on errors.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "patients.csv").write_text(
+    ...     "patient_id;centre_id;sex;birth_year;primary_tumour;diagnosis_date;last_contact_date\\n"
+    ...     "P1;C1;X;1950;HCC;03/01/2020;01/06/2021\\n")
+    >>> validate_registry(folder)[["table", "row", "column", "value", "severity"]]
+          table  row      column value severity
+    0  patients    2  patient_id    P1  warning
+    1  patients    2         sex     X    error
+    """
+    cutoff = _parse_cutoff(cutoff_date, "validate_registry")
+    return _run_validation(source, cutoff)[1]
+
+
+def load_registry(source="demo", *, cutoff_date=None, strict=True) -> Registry:
+    """Load, validate and type a registry folder (or the bundled demo registry).
+
+    Parameters
+    ----------
+    source : str or Path
+        Registry folder, or ``"demo"``.
+    cutoff_date : str or Timestamp, optional
+        Data cut-off (ISO date). When given, :func:`apply_cutoff` is applied after validation.
+    strict : bool
+        If True (default), any error raises. If False, rows with an error are dropped (and
+        stay listed in ``problems``) and the rest is loaded.
+
+    Returns
+    -------
+    Registry
+        Typed tables, the problems (warnings, plus dropped rows' errors when not strict), file
+        hashes and cut-off.
+
+    Raises
+    ------
+    SirtDataError
+        If a problem is an error (``strict=True``); ``.rows`` holds the problems table.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "patients.csv").write_text(
+    ...     "patient_id,centre_id,sex,birth_year,primary_tumour,diagnosis_date,last_contact_date\\n"
+    ...     "P1,C1,F,1950,HCC,2020-01-03,2021-06-01\\n")
+    >>> reg = load_registry(folder)
+    >>> reg["patients"][["patient_id", "birth_year", "diagnosis_date"]]
+      patient_id  birth_year diagnosis_date
+    0         P1        1950     2020-01-03
+    >>> reg.problems["rule"].tolist()
+    ['patient has no SIRT treatment (the cohort will exclude them)']
+    """
+    cutoff = _parse_cutoff(cutoff_date, "load_registry")
+    tables, problems, hashes, src = _run_validation(source, cutoff)
+    errors = problems[problems["severity"] == "error"]
+    if len(errors) and strict:
+        raise SirtDataError(_error_message(src, problems), rule="registry validation",
+                            rows=problems)
+    out = {}
+    for table in TABLE_ORDER:
+        df = tables[table]
+        bad_rows = errors.loc[errors["table"] == table, "row"].dropna()
+        if len(bad_rows):
+            df = df[~df.index.isin(set(bad_rows.astype(int)))]
+        out[table] = apply_dtypes(df.reset_index(drop=True), table)
+    registry = Registry(tables=out, problems=problems if not strict else problems[
+        problems["severity"] != "error"].reset_index(drop=True), source=src, file_hashes=hashes)
+    if cutoff is not None:
+        registry = apply_cutoff(registry, cutoff)
+    return registry
+
+
+def _error_message(source: str, problems: pd.DataFrame) -> str:
+    errors = problems[problems["severity"] == "error"]
+    n_warn = int((problems["severity"] == "warning").sum())
+    lines = [f"registry {source}: {len(errors)} error(s), {n_warn} warning(s); "
+             "run `sirtstats validate` for the full table. First errors:"]
+    for r in errors.head(5).itertuples(index=False):
+        where = f"{r.table}.{r.column}" if r.column else (r.table or r.file)
+        row = "" if pd.isna(r.row) else f" row {r.row}"
+        lines.append(f"  {r.file}{row} {where}: {r.rule}")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- cut-off
+
+#: Optional end dates cleared (unknown at the cut-off) when after the cut-off.
+_CUTOFF_CLEARED = {"adverse_events": "resolution_date", "other_therapies": "end_date"}
+
+
+def apply_cutoff(registry: Registry, cutoff_date) -> Registry:
+    """Apply the administrative data cut-off: nothing after it counts.
+
+    Parameters
+    ----------
+    registry : Registry
+        Loaded registry (not modified).
+    cutoff_date : str or Timestamp
+        Data cut-off (ISO date, inclusive: events on the cut-off day count).
+
+    Returns
+    -------
+    Registry
+        A new registry where rows dated after the cut-off are removed from event tables
+        (``workups``, ``treatments``, ``post_dosimetry``, ``lesions``, ``lesion_measurements``,
+        ``imaging_assessments``, ``labs``, ``adverse_events``, ``other_therapies``, by the
+        dates of :data:`sirtstats.crosschecks.CUTOFF_COLUMNS`); a death after the cut-off is
+        cleared (``death_date`` NaT, ``cause_of_death`` None) and the patient is known alive at
+        the cut-off (``last_contact_date`` = cut-off); any ``last_contact_date`` after the
+        cut-off is capped at it; AE resolution and therapy end dates after the cut-off are
+        cleared (ongoing at cut-off). ``cutoff_counts`` reports what changed.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sirtstats.schema import apply_dtypes
+    >>> pts = apply_dtypes(pd.DataFrame({"patient_id": ["P1", "P2"],
+    ...     "death_date": ["2026-10-05", None], "cause_of_death": ["other", None],
+    ...     "last_contact_date": ["2026-10-05", "2026-08-01"]}), "patients")
+    >>> reg = apply_cutoff(Registry(tables={"patients": pts}), "2026-09-30")
+    >>> reg["patients"][["patient_id", "death_date", "last_contact_date"]]
+      patient_id death_date last_contact_date
+    0         P1        NaT        2026-09-30
+    1         P2        NaT        2026-08-01
+    >>> reg.cutoff_counts["patients.death_date"]
+    1
+    """
+    from sirtstats.crosschecks import CUTOFF_COLUMNS
+
+    cutoff = _parse_cutoff(cutoff_date, "apply_cutoff")
+    if cutoff is None:
+        return registry
+    tables = dict(registry.tables)
+    counts: dict[str, int] = {}
+    for table, cols in CUTOFF_COLUMNS.items():
+        if table == "patients" or table not in tables:
+            continue
+        df = tables[table]
+        after = (df[cols[0]] > cutoff).fillna(False).astype(bool)
+        counts[table] = int(after.sum())
+        if after.any():
+            df = df[~after].reset_index(drop=True)
+        col = _CUTOFF_CLEARED.get(table)
+        if col is not None and col in df.columns:
+            late = (df[col] > cutoff).fillna(False).astype(bool)
+            counts[f"{table}.{col}"] = int(late.sum())
+            if late.any():
+                df = df.copy()
+                df.loc[late, col] = pd.NaT
+        tables[table] = df
+    if "patients" in tables:
+        p = tables["patients"].copy()
+        late_death = (p["death_date"] > cutoff).fillna(False).astype(bool)
+        counts["patients.death_date"] = int(late_death.sum())
+        p.loc[late_death, "death_date"] = pd.NaT
+        if "cause_of_death" in p.columns:
+            p.loc[late_death, "cause_of_death"] = None
+        late_contact = (p["last_contact_date"] > cutoff).fillna(False).astype(bool)
+        counts["patients.last_contact_date"] = int((late_contact | late_death).sum())
+        p.loc[late_contact | late_death, "last_contact_date"] = cutoff
+        tables["patients"] = p
+    return replace(registry, tables=tables, cutoff_date=cutoff, cutoff_counts=counts)

@@ -1,0 +1,531 @@
+"""Validation of registry tables against ``data_schema/``: every problem, reported at once.
+
+The checks read the schema (types, required, enums, ranges, warning ranges, patterns, primary
+and foreign keys) and the declarative cross-table rules of :mod:`sirtstats.crosschecks`. They
+never stop at the first problem: each finding becomes one row of a tidy *problems table*
+
+==========  ===============================================================================
+column      meaning
+==========  ===============================================================================
+table       registry table (``""`` for a file that is not a table)
+file        file name in the registry folder (``""`` for in-memory tables)
+row         1-based row number in the file, header = row 1, first data row = row 2 (XLSX:
+            the spreadsheet row); ``<NA>`` for a problem about the whole file
+column      column concerned (``""`` for a whole row or file)
+value       offending value as text (never shown for identifier columns)
+rule        what is wrong, in words
+severity    ``error`` (the registry cannot be used) or ``warning`` (suspicious but legal)
+==========  ===============================================================================
+
+Dates are read as ISO ``yyyy-mm-dd`` or French ``dd/mm/yyyy`` (never ``mm/dd/yyyy``);
+datetimes add `` HH:MM`` or `` HH:MM:SS`` (or ``T``). Booleans accept true/false, yes/no,
+oui/non, vrai/faux, 1/0, y/n, o/n, t/f (any case). Missing cells: empty, ``NA``, ``N/A``,
+``NULL``, ``NaN``, ``#N/A``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sirtstats.schema import TABLE_ORDER, FieldSpec, TableSchema, load_schema
+
+__all__ = [
+    "DATE_MIN",
+    "IDENTIFIER_NAMES",
+    "MISSING_TOKENS",
+    "PROBLEM_COLUMNS",
+    "REQUIRED_TABLES",
+    "UNIT_SUFFIXES",
+    "ProblemLog",
+    "check_header",
+    "check_keys",
+    "check_values",
+    "parse_table",
+]
+
+#: Columns of the problems table, in order.
+PROBLEM_COLUMNS: list[str] = ["table", "file", "row", "column", "value", "rule", "severity"]
+
+#: Tables that must be present in a registry folder (the others default to empty tables).
+REQUIRED_TABLES: tuple[str, ...] = ("patients",)
+
+#: Dates before this are implausible for a SIRT registry (SIRT in routine use from the 1990s).
+DATE_MIN = pd.Timestamp("1990-01-01")
+
+#: Cell texts read as missing.
+MISSING_TOKENS: frozenset[str] = frozenset({"", "NA", "N/A", "n/a", "NULL", "null", "NaN", "nan",
+                                            "#N/A"})
+
+#: Column names (normalised: lower case, no accents, ``_`` separated) that hold direct
+#: identifiers. A header containing one of them as a run of words is refused.
+IDENTIFIER_NAMES: tuple[str, ...] = (
+    "name", "names", "first_name", "firstname", "last_name", "lastname", "surname",
+    "given_name", "family_name", "maiden_name", "nom", "prenom", "nom_naissance",
+    "nom_de_naissance", "nom_usage", "mrn", "ipp", "nip", "nir", "ssn", "social_security",
+    "securite_sociale", "insee", "address", "adresse", "street", "rue", "city", "ville",
+    "postcode", "post_code", "postal_code", "code_postal", "zip", "zipcode", "zip_code", "phone",
+    "telephone", "tel", "mobile", "portable", "email", "e_mail", "mail", "courriel",
+    "birth_date", "birthdate", "date_of_birth", "dob", "date_naissance", "date_de_naissance",
+    "ddn", "naissance", "initials", "initiales",
+)
+
+#: Unit suffixes recognised in column names (``<stem>_<unit>``), for unit-mismatch detection.
+UNIT_SUFFIXES: tuple[str, ...] = (
+    "umol_l", "mmol_l", "mg_dl", "mg_l", "g_dl", "g_l", "meq_l", "ng_ml", "ug_l", "iu_ml",
+    "ku_l", "u_ml", "u_l", "ukat_l", "mm", "cm", "m", "in", "inch", "inches", "kg", "lb", "lbs",
+    "g", "ml", "cc", "l", "gy", "cgy", "rad", "gbq", "mbq", "mci", "ci", "pct", "percent",
+    "ratio", "days", "weeks", "months", "years", "year", "lines", "lesions",
+)
+
+_TRUE = {"true", "t", "yes", "y", "oui", "o", "vrai", "1", "1.0"}
+_FALSE = {"false", "f", "no", "n", "non", "faux", "0", "0.0"}
+_BOOL_MAP = {**dict.fromkeys(_TRUE, True), **dict.fromkeys(_FALSE, False)}
+_DT_SPLIT = re.compile(r"^(?P<d>[^ T]+)(?:[ T](?P<t>\d{1,2}:\d{2}(?::\d{2})?))?$")
+_ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
+_FR_DATE = r"^\d{1,2}/\d{1,2}/\d{4}$"
+_TYPE_RULES = {
+    "integer": "wrong type: expected an integer",
+    "number": "wrong type: expected a number",
+    "boolean": "wrong type: expected true/false (or yes/no, oui/non, 1/0)",
+    "date": "bad date: expected yyyy-mm-dd or dd/mm/yyyy",
+    "datetime": "bad datetime: expected yyyy-mm-dd HH:MM[:SS] or dd/mm/yyyy HH:MM[:SS]",
+}
+_MAX_VALUE_CHARS = 60
+
+
+class ProblemLog:
+    """Collects problems and builds the sorted problems table.
+
+    Examples
+    --------
+    >>> log = ProblemLog()
+    >>> log.add("patients", "patients.csv", 3, "sex", "X", "unknown value", "error")
+    >>> log.frame()[["table", "row", "column", "severity"]]
+          table  row column severity
+    0  patients    3    sex    error
+    """
+
+    def __init__(self):
+        self._parts: list[pd.DataFrame] = []
+        self._rows: list[dict] = []
+
+    def add(self, table, file, row, column, value, rule, severity="error") -> None:
+        """Record one problem (``row`` may be ``pd.NA`` for a whole file)."""
+        self._rows.append({"table": table, "file": file, "row": row, "column": column,
+                           "value": _short(value), "rule": rule, "severity": severity})
+
+    def add_rows(self, table, file, rows, column, values, rule, severity="error") -> None:
+        """Record the same problem for several rows (``values`` aligned with ``rows``)."""
+        rows = pd.Index(rows)
+        if len(rows) == 0:
+            return
+        if values is None:
+            text = [""] * len(rows)
+        else:
+            text = [_short(v) for v in pd.Series(values).tolist()]
+        rules = rule if isinstance(rule, list) else [rule] * len(rows)
+        self._parts.append(pd.DataFrame({
+            "table": table, "file": file, "row": rows.to_numpy(), "column": column,
+            "value": text, "rule": rules, "severity": severity}))
+
+    def extend(self, problems: pd.DataFrame) -> None:
+        """Append an existing problems table."""
+        if len(problems):
+            self._parts.append(problems[PROBLEM_COLUMNS])
+
+    @property
+    def has_errors(self) -> bool:
+        """Whether any error was recorded so far."""
+        return any(r["severity"] == "error" for r in self._rows) or any(
+            (p["severity"] == "error").any() for p in self._parts)
+
+    def frame(self) -> pd.DataFrame:
+        """The problems table, sorted by table order, file, row, column and rule."""
+        parts = [p for p in self._parts if len(p)]
+        if self._rows:
+            parts.append(pd.DataFrame(self._rows))
+        if not parts:
+            return empty_problems()
+        df = pd.concat(parts, ignore_index=True)[PROBLEM_COLUMNS]
+        df["row"] = pd.array(pd.to_numeric(df["row"], errors="coerce"), dtype="Int64")
+        order = {t: i for i, t in enumerate(TABLE_ORDER)}
+        key = pd.DataFrame({
+            "t": df["table"].map(order).fillna(len(order)), "tn": df["table"], "f": df["file"],
+            "r": df["row"].fillna(0).astype("int64"), "c": df["column"], "u": df["rule"]})
+        idx = key.sort_values(["t", "tn", "f", "r", "c", "u"], kind="stable").index
+        return df.loc[idx].drop_duplicates().reset_index(drop=True)
+
+
+def empty_problems() -> pd.DataFrame:
+    """An empty problems table with the standard columns."""
+    df = pd.DataFrame({c: pd.Series(dtype=object) for c in PROBLEM_COLUMNS})
+    df["row"] = df["row"].astype("Int64")
+    return df
+
+
+def _short(value) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if isinstance(value, pd.Timestamp):
+        if pd.isna(value):
+            return ""
+        return value.strftime("%Y-%m-%d") if value == value.normalize() else str(value)
+    text = str(value)
+    return text if len(text) <= _MAX_VALUE_CHARS else text[: _MAX_VALUE_CHARS - 1] + "…"
+
+
+# --------------------------------------------------------------------------- header checks
+
+
+def normalise_name(name: str) -> str:
+    """Lower-case, accent-free, ``_``-separated form of a column header.
+
+    Examples
+    --------
+    >>> normalise_name(" Date de Naissance ")
+    'date_de_naissance'
+    >>> normalise_name("Weight (kg)")
+    'weight_kg'
+    """
+    text = unicodedata.normalize("NFKD", str(name).replace("\ufeff", ""))
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+    text = text.replace("µ", "u").replace("%", "pct")
+    return re.sub(r"[^a-z0-9]+", "_", text).strip("_")
+
+
+def _is_identifier(norm: str) -> bool:
+    words = norm.split("_")
+    for ident in IDENTIFIER_NAMES:
+        parts = ident.split("_")
+        n = len(parts)
+        if any(words[i:i + n] == parts for i in range(len(words) - n + 1)):
+            return True
+    return False
+
+
+def _split_unit(norm: str) -> tuple[str, str] | None:
+    for unit in sorted(UNIT_SUFFIXES, key=len, reverse=True):
+        if norm.endswith("_" + unit) and len(norm) > len(unit) + 1:
+            return norm[: -len(unit) - 1], unit
+    return None
+
+
+def check_header(headers, schema: TableSchema, *, file: str, log: ProblemLog) -> dict[str, str]:
+    """Map a file's headers to schema columns, recording header problems.
+
+    Parameters
+    ----------
+    headers : list of str
+        Column headers as read.
+    schema : TableSchema
+        Schema of the table.
+    file : str
+        File name, for the problems table.
+    log : ProblemLog
+        Receives the problems (all on row 1, the header): direct-identifier columns (error,
+        value never shown), unit mismatches (error), duplicate columns (error), missing
+        required columns (error) and unknown columns (warning, ignored).
+
+    Returns
+    -------
+    dict of str to str
+        ``{header as read: schema column}`` for the recognised columns.
+    """
+    names = {normalise_name(n): n for n in schema.field_names}
+    stems = {}
+    for f in schema.fields:
+        split = _split_unit(f.name) if f.unit else None
+        if split:
+            stems[split[0]] = (f.name, split[1])
+    mapping: dict[str, str] = {}
+    for header in headers:
+        norm = normalise_name(header)
+        if norm in names:
+            target = names[norm]
+            if target in mapping.values():
+                log.add(schema.name, file, 1, target, header, "duplicate column", "error")
+            else:
+                mapping[header] = target
+        elif _is_identifier(norm):
+            log.add(schema.name, file, 1, str(header), "",
+                    "column looks like a direct identifier; pseudonymise the export first "
+                    "(keep only patient_id)", "error")
+        elif (split := _split_unit(norm)) and split[0] in stems:
+            field, unit = stems[split[0]]
+            log.add(schema.name, file, 1, str(header), "",
+                    f"unit mismatch: expected {unit} (column {field}), got {split[1]}", "error")
+        else:
+            log.add(schema.name, file, 1, str(header), "", "not in schema, ignored", "warning")
+    present = set(mapping.values())
+    for f in schema.fields:
+        if f.required and f.name not in present:
+            log.add(schema.name, file, 1, f.name, "", "required column missing", "error")
+    return mapping
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def _parse_dates(text: pd.Series, kind: str) -> tuple[pd.Series, pd.Series]:
+    parts = text.str.extract(_DT_SPLIT)
+    d, t = parts["d"].fillna(""), parts["t"]
+    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+    iso = d.str.match(_ISO_DATE)
+    fr = d.str.match(_FR_DATE)
+    if iso.any():
+        out[iso] = pd.to_datetime(d[iso], format="%Y-%m-%d", errors="coerce")
+    if fr.any():
+        out[fr] = pd.to_datetime(d[fr], format="%d/%m/%Y", errors="coerce")
+    has_time = t.notna()
+    if has_time.any():
+        tt = t[has_time].where(t[has_time].str.count(":") == 2, t[has_time] + ":00")
+        delta = pd.to_timedelta(tt, errors="coerce")
+        bad_time = delta.isna() | (delta >= pd.Timedelta(days=1))
+        if kind == "date":
+            bad_time |= delta != pd.Timedelta(0)
+        out[has_time] = out[has_time] + delta
+        out[has_time & bad_time.reindex(text.index, fill_value=False)] = pd.NaT
+    return out, out.isna()
+
+
+def _parse_column(text: pd.Series, f: FieldSpec, decimal_comma: bool):
+    """Typed column and the mask of non-empty cells that failed to parse."""
+    s = text.astype(str).str.strip()
+    missing = s.isin(MISSING_TOKENS)
+    if f.type == "string":
+        return s.where(~missing, None).astype(object), pd.Series(False, index=s.index)
+    present = s.where(~missing, "")
+    if f.type in ("integer", "number"):
+        num_text = present.str.replace("\u00a0", "", regex=False).str.replace(
+            "\u202f", "", regex=False)
+        if decimal_comma:
+            num_text = num_text.str.replace(",", ".", regex=False)
+        num = pd.to_numeric(num_text.where(~missing, None), errors="coerce")
+        num = num.astype("float64")
+        bad = (~missing) & (num.isna() | np.isinf(num))
+        if f.type == "integer":
+            bad |= (~missing) & num.notna() & (num != np.round(num))
+            out = num.where(~bad).astype("Int64") if not bad.all() else pd.Series(
+                pd.NA, index=s.index, dtype="Int64")
+            return out, bad
+        return num.where(~bad), bad
+    if f.type == "boolean":
+        mapped = present.str.lower().map(_BOOL_MAP)
+        bad = (~missing) & mapped.isna()
+        return mapped.astype("boolean"), bad
+    parsed, failed = _parse_dates(present, f.type)
+    bad = (~missing) & failed
+    return parsed, bad
+
+
+def parse_table(data: pd.DataFrame, schema: TableSchema, mapping: dict[str, str], *,
+                file: str, decimal_comma: bool, log: ProblemLog):
+    """Parse text cells into the schema's types, recording every cell that fails.
+
+    Parameters
+    ----------
+    data : DataFrame
+        Cells as ``str``, index = row number in the file.
+    schema : TableSchema
+        Schema of the table.
+    mapping : dict of str to str
+        Headers to schema columns, from :func:`check_header`.
+    file : str
+        File name, for the problems table.
+    decimal_comma : bool
+        Whether ``12,5`` means 12.5.
+    log : ProblemLog
+        Receives one type error per unparsable cell.
+
+    Returns
+    -------
+    typed : DataFrame
+        Schema columns in schema order with schema dtypes (unparsable cells missing), index =
+        row number in the file.
+    failed : dict of str to Series
+        Per column, the mask of cells that failed to parse (so they are not reported again as
+        missing).
+    """
+    by_field = {v: k for k, v in mapping.items()}
+    cols = {}
+    failed = {}
+    for f in schema.fields:
+        if f.name not in by_field:
+            cols[f.name] = pd.Series(None, index=data.index, dtype=object).astype(
+                f.dtype if f.type != "string" else object)
+            continue
+        raw = data[by_field[f.name]]
+        typed, bad = _parse_column(raw, f, decimal_comma)
+        cols[f.name] = typed
+        failed[f.name] = bad
+        if bad.any():
+            log.add_rows(schema.name, file, raw.index[bad], f.name, raw[bad].str.strip(),
+                         _TYPE_RULES[f.type])
+    return pd.DataFrame(cols, index=data.index), failed
+
+
+# --------------------------------------------------------------------------- value checks
+
+
+def _fmt_num(x) -> str:
+    return f"{x:g}" if isinstance(x, float) else str(x)
+
+
+def check_values(df: pd.DataFrame, schema: TableSchema, *, file: str, log: ProblemLog,
+                 failed: dict | None = None, present_columns=None,
+                 reference_date: pd.Timestamp | None = None) -> None:
+    """Check required cells, enums, ranges, warning ranges, patterns and date plausibility.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Typed table, index = row number in the file.
+    schema : TableSchema
+        Schema of the table.
+    file : str
+        File name, for the problems table.
+    log : ProblemLog
+        Receives the problems.
+    failed : dict of str to Series, optional
+        Cells that already failed to parse (not reported again as missing).
+    present_columns : collection of str, optional
+        Columns present in the source; required-cell checks skip absent columns (already
+        reported as a missing column). Default: all.
+    reference_date : Timestamp, optional
+        Dates after this day (normally the file's modification date) are errors ("in the
+        future"). Dates before :data:`DATE_MIN` are always errors.
+    """
+    failed = failed or {}
+    present = set(df.columns if present_columns is None else present_columns)
+    t = schema.name
+    for f in schema.fields:
+        if f.name not in present:
+            continue
+        col = df[f.name]
+        isna = col.isna()
+        if f.required:
+            miss = isna & ~failed.get(f.name, pd.Series(False, index=df.index))
+            log.add_rows(t, file, df.index[miss], f.name, None, "required value missing")
+        ok = ~isna
+        if not ok.any():
+            continue
+        if f.enum is not None:
+            bad = ok & ~col.isin(f.enum)
+            if bad.any():
+                allowed = ", ".join(f.enum)
+                rules = [_enum_rule(v, f.enum, allowed) for v in col[bad]]
+                log.add_rows(t, file, df.index[bad], f.name, col[bad], rules)
+        if f.pattern is not None:
+            bad = ok & ~col.astype(str).str.fullmatch(f.pattern)
+            log.add_rows(t, file, df.index[bad], f.name, col[bad],
+                         f"does not match the pattern {f.pattern}")
+        if f.type in ("integer", "number"):
+            _check_range(col, f, t, file, log)
+        if f.type in ("date", "datetime"):
+            bad = ok & (col < DATE_MIN)
+            log.add_rows(t, file, df.index[bad], f.name, col[bad],
+                         f"implausible date: before {DATE_MIN:%Y-%m-%d}")
+            if reference_date is not None:
+                limit = pd.Timestamp(reference_date).normalize() + pd.Timedelta(days=1)
+                bad = ok & (col >= limit)
+                log.add_rows(t, file, df.index[bad], f.name, col[bad],
+                             "date in the future relative to the file date "
+                             f"({pd.Timestamp(reference_date):%Y-%m-%d})")
+
+
+def _enum_rule(value, enum, allowed) -> str:
+    text = str(value)
+    lower = {e.lower(): e for e in enum}
+    guess = lower.get(text.lower()) or next(iter(difflib.get_close_matches(text, enum, 1, 0.6)),
+                                            None)
+    hint = f"; did you mean '{guess}'?" if guess else ""
+    return f"unknown value: expected one of {{{allowed}}}{hint}"
+
+
+def _check_range(col, f: FieldSpec, t, file, log) -> None:
+    unit = f" {f.unit}" if f.unit else ""
+    num = col.astype("float64")
+    limits = [
+        (f.minimum, num < f.minimum if f.minimum is not None else None,
+         f"below the minimum {_fmt_num(f.minimum)}{unit}", "error"),
+        (f.maximum, num > f.maximum if f.maximum is not None else None,
+         f"above the maximum {_fmt_num(f.maximum)}{unit}", "error"),
+    ]
+    hard_ok = pd.Series(True, index=col.index)
+    for _, mask, rule, sev in limits:
+        if mask is not None:
+            mask = mask.fillna(False)
+            log.add_rows(t, file, col.index[mask], f.name, col[mask], rule, sev)
+            hard_ok &= ~mask
+    for lim, op, word in ((f.warn_minimum, np.less, "below"), (f.warn_maximum, np.greater,
+                                                               "above")):
+        if lim is None:
+            continue
+        mask = pd.Series(op(num, lim), index=col.index).fillna(False) & hard_ok
+        log.add_rows(t, file, col.index[mask], f.name, col[mask],
+                     f"suspicious value: {word} {_fmt_num(lim)}{unit} (allowed, please check)",
+                     "warning")
+
+
+# --------------------------------------------------------------------------- keys
+
+
+def check_keys(tables: dict[str, pd.DataFrame], files: dict[str, str], *, log: ProblemLog,
+               unreadable=()) -> None:
+    """Check primary-key uniqueness (every duplicate row) and foreign keys (every orphan).
+
+    Parameters
+    ----------
+    tables : dict of str to DataFrame
+        Typed tables, index = row number in the file.
+    files : dict of str to str
+        File name per table (``""`` for in-memory tables).
+    log : ProblemLog
+        Receives the problems.
+    unreadable : collection of str
+        Tables whose file could not be read: foreign keys pointing to them are not checked.
+    """
+    for name in TABLE_ORDER:
+        df = tables.get(name)
+        if df is None or df.empty:
+            continue
+        schema = load_schema(name)
+        file = files.get(name, "")
+        pk = list(schema.primary_key)
+        if pk:
+            complete = df[pk].notna().all(axis=1)
+            keyed = df.loc[complete, pk]
+            dup = keyed.duplicated(keep=False)
+            if dup.any():
+                key_text = keyed[dup].astype(str).agg(" / ".join, axis=1)
+                rows_by_key = pd.Series(keyed.index[dup], index=keyed.index[dup]).groupby(
+                    key_text.to_numpy()).agg(lambda r: ", ".join(map(str, r)))
+                rules = [f"duplicate primary key ({', '.join(pk)}): rows {rows_by_key[k]}"
+                         for k in key_text]
+                log.add_rows(name, file, key_text.index, pk[0] if len(pk) == 1 else
+                             ", ".join(pk), key_text, rules)
+        for fk in schema.foreign_keys:
+            ref = fk["reference"]
+            parent_name = ref["resource"]
+            if parent_name in unreadable:
+                continue
+            parent = tables.get(parent_name)
+            child_cols, parent_cols = list(fk["fields"]), list(ref["fields"])
+            if len(child_cols) != 1:  # pragma: no cover - the schemas use single-column keys
+                continue
+            col = df[child_cols[0]]
+            known = parent[parent_cols[0]].dropna() if parent is not None else pd.Series([])
+            orphan = col.notna() & ~col.isin(set(known))
+            log.add_rows(name, file, df.index[orphan], child_cols[0], col[orphan],
+                         f"orphan foreign key: not found in {parent_name}.{parent_cols[0]}")
+
+
+def file_date(path: Path) -> pd.Timestamp:
+    """Modification date of a file (the reference for "date in the future")."""
+    return pd.Timestamp(Path(path).stat().st_mtime, unit="s").normalize()
