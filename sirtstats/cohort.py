@@ -27,8 +27,6 @@ from sirtstats.exceptions import SirtDataError
 from sirtstats.registry import Registry
 from sirtstats.schema import load_schema
 from sirtstats.scores import (
-    BILIRUBIN_MG_DL_TO_UMOL_L,
-    CREATININE_MG_DL_TO_UMOL_L,
     compute_albi,
     compute_albi_grade,
     compute_bsa_dubois,
@@ -36,6 +34,7 @@ from sirtstats.scores import (
     compute_child_pugh_points,
     compute_meld,
 )
+from sirtstats.units import compute_unit_factor
 
 __all__ = [
     "BASELINE_IMAGING_MAX_DAYS",
@@ -57,37 +56,18 @@ BASELINE_LAB_WINDOW_DAYS: tuple[int, int] = (-30, 0)
 #: before"; response-criteria.md section 1.1 ``baseline_max_days_before_origin``).
 BASELINE_IMAGING_MAX_DAYS: int = 28
 
-_G_DL_TO_G_L = 10.0
-
-#: Labs-table fallbacks for baseline values: analyte -> (baseline column, {unit: factor to the
-#: baseline unit}). Units are matched after :func:`_normalise_unit` (case-insensitive, spaces
-#: removed, micro sign spelled "u").
-LAB_FALLBACKS: dict[str, tuple[str, dict[str, float]]] = {
-    "bilirubin_total": (
-        "bilirubin_umol_l",
-        {"umol/l": 1.0, "mg/dl": BILIRUBIN_MG_DL_TO_UMOL_L, "mg/l": BILIRUBIN_MG_DL_TO_UMOL_L / 10},
-    ),
-    "albumin": ("albumin_g_l", {"g/l": 1.0, "g/dl": _G_DL_TO_G_L}),
-    "inr": ("inr", {"ratio": 1.0, "": 1.0, "inr": 1.0}),
-    "prothrombin_pct": ("prothrombin_pct", {"%": 1.0}),
-    "creatinine": (
-        "creatinine_umol_l",
-        {
-            "umol/l": 1.0,
-            "mg/dl": CREATININE_MG_DL_TO_UMOL_L,
-            "mg/l": CREATININE_MG_DL_TO_UMOL_L / 10,
-        },
-    ),
-    "sodium": ("sodium_mmol_l", {"mmol/l": 1.0, "meq/l": 1.0}),
-    "afp": ("afp_ng_ml", {"ng/ml": 1.0, "ug/l": 1.0}),
+#: Labs-table fallbacks for baseline values: analyte -> baseline column. Units are converted to
+#: the canonical units of :data:`sirtstats.units.CANONICAL_UNITS`, which are the baseline units
+#: (bilirubin and creatinine µmol/L, albumin g/L, INR ratio, TP %, sodium mmol/L, AFP ng/mL).
+LAB_FALLBACKS: dict[str, str] = {
+    "bilirubin_total": "bilirubin_umol_l",
+    "albumin": "albumin_g_l",
+    "inr": "inr",
+    "prothrombin_pct": "prothrombin_pct",
+    "creatinine": "creatinine_umol_l",
+    "sodium": "sodium_mmol_l",
+    "afp": "afp_ng_ml",
 }
-
-
-def _normalise_unit(unit) -> str:
-    if unit is None or (isinstance(unit, float) and np.isnan(unit)):
-        return ""
-    text = str(unit).replace("µ", "u").replace("μ", "u").replace(" ", "").lower()
-    return text
 
 
 def _require_columns(df: pd.DataFrame, columns: Iterable[str], table: str) -> None:
@@ -243,9 +223,10 @@ def _lab_fallback(
     labs = labs[labs["_offset"].between(window[0], window[1]) & labs["value"].notna()]
     if labs.empty:
         return base, filled.map(lambda v: ";".join(v))
-    factors = []
-    for analyte, unit in zip(labs["analyte"], labs["unit"], strict=True):
-        factors.append(LAB_FALLBACKS[analyte][1].get(_normalise_unit(unit), np.nan))
+    factors = [
+        compute_unit_factor(analyte, unit)
+        for analyte, unit in zip(labs["analyte"], labs["unit"], strict=True)
+    ]
     labs = labs.assign(_factor=np.asarray(factors, dtype=float))
     bad = labs[labs["_factor"].isna()]
     if not bad.empty:
@@ -257,7 +238,7 @@ def _lab_fallback(
                 f"({p}, {pd.Timestamp(d).date()})"
                 for p, d in bad[["patient_id", "sample_date"]].head(3).to_numpy()
             )
-            + ". Known units per analyte are in sirtstats.cohort.LAB_FALLBACKS.",
+            + ". Accepted units per analyte are in sirtstats.units.ACCEPTED_UNITS.",
             table="labs",
             column="unit",
             rule="convertible unit",
@@ -268,7 +249,7 @@ def _lab_fallback(
     labs = labs.sort_values(["patient_id", "analyte", "_offset"], kind="mergesort")
     latest = labs.groupby(["patient_id", "analyte"], sort=True)["_value"].last().unstack()
     base = base.copy()
-    for analyte, (column, _) in LAB_FALLBACKS.items():
+    for analyte, column in LAB_FALLBACKS.items():
         if analyte not in latest.columns:
             continue
         candidate = base["patient_id"].map(latest[analyte])
@@ -380,10 +361,10 @@ def derive_baseline(
     A patient without a baseline row keeps missing baseline values; scores are missing
     (NA/NaN) whenever one of their inputs is missing. Labs-table values are converted to the
     baseline units (bilirubin mg/dL × 17.1 -> µmol/L, albumin g/dL × 10 -> g/L, creatinine
-    mg/dL × 88.4 -> µmol/L; see :data:`LAB_FALLBACKS`); the sample closest to the first SIRT in
-    the window wins. Formulas: ``ALBI = 0.66·log10(bilirubin µmol/L) − 0.085·albumin g/L``
-    (grade 1 ≤ −2.60 < grade 2 ≤ −1.39 < grade 3); Child-Pugh and MELD as in
-    :mod:`sirtstats.scores`.
+    mg/dL × 88.4 -> µmol/L; see :data:`LAB_FALLBACKS` and :mod:`sirtstats.units`); the sample
+    closest to the first SIRT in the window wins. Formulas:
+    ``ALBI = 0.66·log10(bilirubin µmol/L) − 0.085·albumin g/L`` (grade 1 ≤ −2.60 < grade 2
+    ≤ −1.39 < grade 3); Child-Pugh and MELD as in :mod:`sirtstats.scores`.
 
     References
     ----------

@@ -273,6 +273,26 @@ def test_derive_baseline_lab_fallback_converts_units_and_is_reported(registry):
     assert out.loc["P1", "labs_fallback_columns"] == ""
 
 
+def test_derive_baseline_lab_fallback_bilirubin_mg_dl_and_creatinine(registry):
+    base = _baseline()
+    base.loc[0, ["bilirubin_umol_l", "creatinine_umol_l"]] = np.nan
+    extra = apply_dtypes(pd.DataFrame({
+        "patient_id": ["P1", "P1", "P1"],
+        "sample_date": ["2024-01-08", "2023-12-11", "2024-01-09"],
+        "analyte": ["bilirubin_total", "bilirubin_total", "creatinine"],
+        "value": [1.0, 5.0, 1.0],
+        "unit": ["mg/dL", "mg/dL", "mg/dL"],
+    }), "labs")
+    labs = pd.concat([_labs(), extra], ignore_index=True)
+    reg = Registry(tables={**registry.tables, "baseline": base, "labs": labs})
+    p1 = derive_baseline(reg).set_index("patient_id").loc["P1"]
+    # 1.0 mg/dL at -2 d wins over 5.0 mg/dL at -30 d (also in the window, but further away)
+    assert p1["bilirubin_umol_l"] == pytest.approx(17.1)
+    assert p1["creatinine_umol_l"] == pytest.approx(88.4)
+    assert p1["labs_fallback_columns"] == "bilirubin_umol_l;creatinine_umol_l"
+    assert p1["albi_score"] == pytest.approx(-2.586, abs=5e-4)
+
+
 def test_derive_baseline_lab_fallback_unknown_unit_raises(registry):
     labs = _labs()
     labs.loc[0, "unit"] = "furlong"
