@@ -1,0 +1,58 @@
+"""Survival analysis with R ``survival`` conventions: the public entry point.
+
+Everything is importable from here (``from sirtstats.survival import summarise_km``); the code
+lives in ``survival_km`` (Kaplan–Meier, median, follow-up, numbers at risk),
+``survival_logrank`` (log-rank, stratified, pairwise), ``survival_cox`` (Cox, PH test),
+``competing_risks`` (Aalen–Johansen, Gray's test), ``rmst`` (restricted mean survival time) and
+``survival_landmark`` (guarantee-time bias: landmark, time-dependent Cox).
+
+Conventions (response-criteria.md §6–§7, survival-reference.md §3): KM CI transform
+``log-log`` by default, ``log`` (R's default) and ``plain`` selectable; R's median rule (plateau
+midpoint, NA = not reached); Efron ties; PH test as R ≥ 3.0 ``cox.zph`` with the ``km``
+transform; RMST with the Greenwood plug-in variance; Aalen–Johansen without jitter.
+
+Note for test modules: ``test_logrank`` and ``test_gray`` are library functions whose names
+start with ``test_``; they carry ``__test__ = False`` so pytest does not collect them.
+"""
+
+from __future__ import annotations
+
+from sirtstats.competing_risks import compute_cif_curve, summarise_cif, test_gray
+from sirtstats.rmst import compare_rmst, compute_rmst
+from sirtstats.survival_cox import CoxResult, fit_cox, fit_cox_univariable
+from sirtstats.survival_km import (
+    CONF_TYPES,
+    compute_km_curve,
+    compute_median_followup,
+    compute_number_at_risk,
+    summarise_km,
+)
+from sirtstats.survival_landmark import (
+    check_guarantee_time,
+    derive_counting_process,
+    derive_landmark,
+    fit_time_dependent_cox,
+)
+from sirtstats.survival_logrank import LogrankResult, test_logrank
+
+__all__ = [
+    "CONF_TYPES",
+    "CoxResult",
+    "LogrankResult",
+    "check_guarantee_time",
+    "compare_rmst",
+    "compute_cif_curve",
+    "compute_km_curve",
+    "compute_median_followup",
+    "compute_number_at_risk",
+    "compute_rmst",
+    "derive_counting_process",
+    "derive_landmark",
+    "fit_cox",
+    "fit_cox_univariable",
+    "fit_time_dependent_cox",
+    "summarise_cif",
+    "summarise_km",
+    "test_gray",
+    "test_logrank",
+]

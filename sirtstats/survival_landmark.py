@@ -1,0 +1,384 @@
+"""Guarantee-time (immortal-time) bias: landmark analysis and time-dependent Cox.
+
+Implements response-criteria.md §5.6 (R5.6.1–R5.6.3): comparing survival between groups
+defined after the origin (response, BOR) credits the responders with guaranteed event-free
+time. sirtstats refuses such a naive analysis (:func:`check_guarantee_time`) and offers the
+two remedies named by Giobbie-Hurder, Gelber & Regan (J Clin Oncol 2013;31:2963–2969):
+
+* the conditional **landmark** method (Anderson, Cain & Gelber, J Clin Oncol 1983;1:710–719):
+  :func:`derive_landmark`;
+* the **time-dependent covariate** (Mantel & Byar, J Am Stat Assoc 1974;69:81–86): the
+  counting-process layout :func:`derive_counting_process` (R ``tmerge``) and
+  :func:`fit_time_dependent_cox` (R ``coxph(Surv(tstart, tstop, event) ~ resp)``; lifelines'
+  ``CoxTimeVaryingFitter``, Efron ties, tightened convergence).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from sirtstats.endpoints import DAYS_PER_MONTH
+from sirtstats.exceptions import SirtDataError, SirtStatsWarning
+from sirtstats.survival_km import _check_choice
+
+__all__ = [
+    "RESPONSE_DERIVED_COLUMNS",
+    "check_guarantee_time",
+    "derive_counting_process",
+    "derive_landmark",
+    "fit_time_dependent_cox",
+]
+
+#: Column names that hold a response status known only after the origin (R5.6.1).
+RESPONSE_DERIVED_COLUMNS = frozenset({
+    "bor", "cbor", "best_overall_response", "confirmed_bor", "bor_group", "bor_confirmed",
+    "bor_unconfirmed", "is_responder", "responder", "is_disease_control", "response",
+    "response_group", "response_status", "objective_response", "first_response_date",
+})
+
+_REMEDY = (
+    "Grouping survival from the origin by a status reached later ({cols}) credits the "
+    "responders with guaranteed survival time (guarantee-time / immortal-time bias, "
+    "response-criteria.md R5.6.1). Use derive_landmark(...) for a landmark analysis, or "
+    "derive_counting_process(...) with fit_time_dependent_cox(...) (Mantel-Byar), or pass "
+    "check_type='warning' to proceed knowingly."
+)
+
+
+def check_guarantee_time(
+    df: pd.DataFrame,
+    columns: Sequence[str],
+    *,
+    function: str = "check_guarantee_time",
+    check_type: Literal["error", "warning"] = "error",
+) -> None:
+    """Refuse survival comparisons by response status measured from the origin (R5.6.1).
+
+    Parameters
+    ----------
+    df : DataFrame
+        The analysis frame. Frames made by :func:`derive_landmark` (column ``landmark_days``)
+        or in counting-process layout (``start_days``) pass.
+    columns : sequence of str
+        Grouping / covariate columns of the analysis.
+    function : str
+        Name of the calling function, for the message.
+    check_type : {"error", "warning"}, default "error"
+        Raise :class:`SirtDataError` or warn with :class:`SirtStatsWarning`.
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    SirtDataError
+        A response-derived column (:data:`RESPONSE_DERIVED_COLUMNS`) is used on a frame timed
+        from the origin.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sirtstats.survival import check_guarantee_time
+    >>> check_guarantee_time(pd.DataFrame({"bclc_stage": ["A"]}), ["bclc_stage"])
+    """
+    _check_choice(check_type, ("error", "warning"), "check_type", function)
+    if "landmark_days" in df.columns or "start_days" in df.columns:
+        return None
+    hits = [c for c in columns if str(c).lower() in RESPONSE_DERIVED_COLUMNS]
+    if not hits:
+        return None
+    msg = f"{function}: " + _REMEDY.format(cols=", ".join(repr(h) for h in hits))
+    if check_type == "error":
+        raise SirtDataError(msg, column=hits[0], rule="no guarantee-time bias (R5.6.1)")
+    warnings.warn(msg, SirtStatsWarning, stacklevel=3)
+    return None
+
+
+def _response_days(df: pd.DataFrame, df_responses: pd.DataFrame, response_col: str,
+                   function: str) -> pd.Series:
+    """Days from each row's origin to its response (NaN = no response), aligned to df."""
+    if "patient_id" not in df_responses.columns or response_col not in df_responses.columns:
+        raise SirtDataError(
+            f"{function}: df_responses needs columns 'patient_id' and {response_col!r}.",
+            column=response_col, rule="required column")
+    is_date = pd.api.types.is_datetime64_any_dtype(df_responses[response_col])
+    for col in ["patient_id"] + (["origin_date"] if is_date else []):
+        if col not in df.columns:
+            raise SirtDataError(f"{function}: df needs column {col!r}.", column=col,
+                                rule="required column")
+    r = df_responses.loc[df_responses[response_col].notna(), ["patient_id", response_col]]
+    if "is_responder" in df_responses.columns:
+        r = r.loc[df_responses.loc[r.index, "is_responder"].astype("boolean").fillna(False)
+                  .to_numpy()]
+    if r["patient_id"].duplicated().any():
+        raise SirtDataError(f"{function}: df_responses has several rows per patient.",
+                            column="patient_id", rule="unique")
+    resp = df["patient_id"].astype(str).map(r.set_index(r["patient_id"].astype(str))[
+        response_col])
+    if is_date:
+        days = (pd.to_datetime(resp) - pd.to_datetime(df["origin_date"])).dt.days
+    else:
+        days = pd.to_numeric(resp, errors="coerce")
+    return days.astype(float)
+
+
+def derive_landmark(
+    df: pd.DataFrame,
+    df_responses: pd.DataFrame,
+    *,
+    landmark_days: float | None = None,
+    landmark_months: float | None = None,
+    response_col: str = "first_response_date",
+    time_col: str = "time_days",
+    event_col: str = "event",
+) -> pd.DataFrame:
+    """Landmark data set: patients event-free and followed at L, grouped by response by L.
+
+    Parameters
+    ----------
+    df : DataFrame
+        One endpoint's rows from :func:`sirtstats.endpoints.derive_endpoints` (``patient_id``,
+        ``origin_date``, ``time_days``, ``event``; other columns are kept).
+    df_responses : DataFrame
+        ``patient_id`` and ``response_col``: the response date (datetime64) or the response day
+        after the origin (number); optional ``is_responder``. Patients absent = no response.
+    landmark_days, landmark_months : float
+        The landmark L, in days or in months (× 30.4375); give exactly one.
+    response_col : str, default "first_response_date"
+        Response date/day column of ``df_responses``.
+    time_col, event_col : str
+        Time (days from the origin) and event columns of ``df``.
+
+    Returns
+    -------
+    DataFrame
+        Every row of ``df`` with added ``landmark_days``, ``response_days`` (NaN = none),
+        ``is_responder_at_landmark`` (response day ≤ L), ``landmark_group``
+        (``"responder"``/``"non-responder"``), ``is_included`` (time > L),
+        ``exclusion_reason`` (``""``, ``"event on or before landmark"``, ``"censored on or
+        before landmark"``) and, for included rows, ``time_days``/``time_months`` measured
+        from L (NaN when excluded); the original times are kept as ``time_days_origin``.
+
+    Notes
+    -----
+    R5.6.2: only patients still event-free and under follow-up after L are kept
+    (``time > L``); responses after L count as non-response; time restarts at L. Run it for
+    several L as a sensitivity analysis.
+
+    References
+    ----------
+    Anderson JR, Cain KC, Gelber RD. J Clin Oncol 1983;1:710–719. response-criteria.md
+    R5.6.2, WE28.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sirtstats.survival import derive_landmark
+    >>> os_ = pd.DataFrame({"patient_id": ["1", "3"], "time_days": [400, 70],
+    ...                     "event": [1, 1]})
+    >>> resp = pd.DataFrame({"patient_id": ["1"], "response_day": [60]})
+    >>> lm = derive_landmark(os_, resp, landmark_days=90, response_col="response_day")
+    >>> lm[["patient_id", "is_included", "landmark_group", "time_days"]]
+      patient_id  is_included landmark_group  time_days
+    0          1         True      responder      310.0
+    1          3        False  non-responder        NaN
+    """
+    if (landmark_days is None) == (landmark_months is None):
+        raise ValueError("derive_landmark needs exactly one of 'landmark_days' and "
+                         "'landmark_months'.")
+    L = float(landmark_days if landmark_days is not None
+              else landmark_months * DAYS_PER_MONTH)
+    for col in ("patient_id", time_col, event_col):
+        if col not in df.columns:
+            raise SirtDataError(f"derive_landmark: df needs column {col!r}.", column=col,
+                                rule="required column")
+    days = _response_days(df, df_responses, response_col, "derive_landmark")
+    t = pd.to_numeric(df[time_col]).astype(float)
+    out = df.copy()
+    out["time_days_origin"] = t.to_numpy()
+    out["landmark_days"] = L
+    out["response_days"] = days.to_numpy()
+    resp = (days <= L).fillna(False).to_numpy()
+    out["is_responder_at_landmark"] = resp
+    out["landmark_group"] = np.where(resp, "responder", "non-responder")
+    inc = (t > L).to_numpy()
+    out["is_included"] = inc
+    ev = pd.to_numeric(df[event_col]).to_numpy()
+    out["exclusion_reason"] = np.where(
+        inc, "", np.where(ev == 1, "event on or before landmark",
+                          "censored on or before landmark"))
+    out["time_days"] = np.where(inc, t - L, np.nan)
+    out["time_months"] = out["time_days"] / DAYS_PER_MONTH
+    return out
+
+
+def derive_counting_process(
+    df: pd.DataFrame,
+    df_responses: pd.DataFrame,
+    *,
+    response_col: str = "first_response_date",
+    time_col: str = "time_days",
+    event_col: str = "event",
+) -> pd.DataFrame:
+    """Split follow-up at the response date: counting-process rows for a time-dependent Cox.
+
+    Parameters
+    ----------
+    df : DataFrame
+        One endpoint's rows (``patient_id``, ``origin_date`` when responses are dates,
+        ``time_days``, ``event``).
+    df_responses : DataFrame
+        ``patient_id`` and ``response_col`` (date or day after the origin).
+    response_col, time_col, event_col : str
+        Column names.
+
+    Returns
+    -------
+    DataFrame
+        One or two rows per patient, sorted by patient and start: ``patient_id``,
+        ``start_days``, ``stop_days``, ``is_responder`` (0 before the response, 1 from it),
+        ``event`` (only on the last row), and ``start_months``/``stop_months``.
+
+    Notes
+    -----
+    A patient responding at day r < time contributes (0, r, 0, 0) and (r, time, 1, event);
+    otherwise (0, time, 0, event), as R ``tmerge(..., tdc(response_day))`` (R5.6.3, WE28).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sirtstats.survival import derive_counting_process
+    >>> os_ = pd.DataFrame({"patient_id": ["1"], "time_days": [400], "event": [1]})
+    >>> resp = pd.DataFrame({"patient_id": ["1"], "response_day": [60]})
+    >>> derive_counting_process(os_, resp, response_col="response_day")[
+    ...     ["patient_id", "start_days", "stop_days", "is_responder", "event"]]
+      patient_id  start_days  stop_days  is_responder  event
+    0          1         0.0       60.0             0      0
+    1          1        60.0      400.0             1      1
+    """
+    days = _response_days(df, df_responses, response_col, "derive_counting_process")
+    t = pd.to_numeric(df[time_col]).astype(float).to_numpy()
+    ev = pd.to_numeric(df[event_col]).astype(int).to_numpy()
+    r = days.to_numpy()
+    pid = df["patient_id"].astype(str).to_numpy()
+    split = ~np.isnan(r) & (r > 0) & (r < t)
+    resp_at_0 = ~np.isnan(r) & (r <= 0)
+    first = pd.DataFrame({"patient_id": pid, "start_days": 0.0,
+                          "stop_days": np.where(split, r, t),
+                          "is_responder": resp_at_0.astype(int),
+                          "event": np.where(split, 0, ev), "_o": 0})
+    second = pd.DataFrame({"patient_id": pid[split], "start_days": r[split],
+                           "stop_days": t[split], "is_responder": 1, "event": ev[split],
+                           "_o": 1})
+    out = pd.concat([first, second], ignore_index=True)
+    out = out.sort_values(["patient_id", "_o"], kind="mergesort").drop(columns="_o")
+    out = out.reset_index(drop=True)
+    out["start_months"] = out["start_days"] / DAYS_PER_MONTH
+    out["stop_months"] = out["stop_days"] / DAYS_PER_MONTH
+    return out
+
+
+def fit_time_dependent_cox(
+    df: pd.DataFrame,
+    *,
+    covariates: Sequence[str] = ("is_responder",),
+    start_col: str = "start_days",
+    stop_col: str = "stop_days",
+    event_col: str = "event",
+    id_col: str = "patient_id",
+    conf_level: float = 0.95,
+):
+    """Cox model with time-dependent covariates on counting-process rows (Efron ties).
+
+    Parameters
+    ----------
+    df : DataFrame
+        Counting-process rows, e.g. from :func:`derive_counting_process`.
+    covariates : sequence of str, default ("is_responder",)
+        Numeric (0/1 or continuous) covariate columns.
+    start_col, stop_col, event_col, id_col : str
+        Column names.
+    conf_level : float, default 0.95
+        Level of the HR intervals.
+
+    Returns
+    -------
+    CoxResult
+        HR table, Wald/LR/score tests (the score test of a binary time-dependent response is
+        the Mantel–Byar test), no PH test, the lifelines ``CoxTimeVaryingFitter``.
+
+    References
+    ----------
+    Mantel N, Byar DP. J Am Stat Assoc 1974;69:81–86. response-criteria.md R5.6.3.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sirtstats.survival import fit_time_dependent_cox
+    >>> cp = pd.DataFrame({"patient_id": ["1", "1", "2", "3", "4", "4", "5"],
+    ...                    "start_days": [0, 60, 0, 0, 0, 30, 0],
+    ...                    "stop_days": [60, 400, 300, 70, 30, 200, 500],
+    ...                    "is_responder": [0, 1, 0, 0, 0, 1, 0],
+    ...                    "event": [0, 1, 1, 1, 0, 1, 0]})
+    >>> res = fit_time_dependent_cox(cp)
+    >>> res.n, res.n_events
+    (5, 4)
+    """
+    from lifelines import CoxTimeVaryingFitter
+
+    from sirtstats.survival_cox import (
+        LIFELINES_FIT_OPTIONS,
+        CoxResult,
+        _hr_table,
+        _score_info,
+        _score_test,
+        _tests_frame,
+    )
+
+    covariates = list(covariates)
+    cols = [id_col, start_col, stop_col, event_col, *covariates]
+    missing = [c for c in cols if c not in df.columns]
+    if missing:
+        raise SirtDataError(f"fit_time_dependent_cox: missing column(s) {missing}.",
+                            column=missing[0], rule="required column")
+    data = df[cols].dropna()
+    n_excluded = len(df) - len(data)
+    if n_excluded:
+        warnings.warn(f"fit_time_dependent_cox: {n_excluded} rows with missing values were "
+                      "excluded.", SirtStatsWarning, stacklevel=2)
+    fitter = CoxTimeVaryingFitter(alpha=1 - conf_level)
+    fit_options = dict(LIFELINES_FIT_OPTIONS)
+    fitter.fit(data.rename(columns={start_col: "__start", stop_col: "__stop",
+                                    event_col: "__event", id_col: "__id"}),
+               event_col="__event", start_col="__start", stop_col="__stop", id_col="__id",
+               fit_options=fit_options)
+    coef = fitter.params_.reindex(covariates).to_numpy()
+    cov = fitter.variance_matrix_.reindex(index=covariates, columns=covariates).to_numpy()
+    se = np.sqrt(np.diag(cov))
+    X = data[covariates].to_numpy(dtype=float)
+    start = data[start_col].to_numpy(dtype=float)
+    stop = data[stop_col].to_numpy(dtype=float)
+    event = data[event_col].to_numpy(dtype=float)
+    ll_hat = _score_info(X, coef, stop, event, start=start)[-1]
+    ll_0 = _score_info(X, np.zeros(len(coef)), stop, event, start=start)[-1]
+    info = pd.DataFrame({"variable": covariates, "level": "", "reference": "",
+                         "term": covariates})
+    return CoxResult(
+        hr_table=_hr_table(info, coef, se, conf_level),
+        tests=_tests_frame(float(coef @ np.linalg.solve(cov, coef)), 2 * (ll_hat - ll_0),
+                           _score_test(X, stop, event, start=start), len(coef)),
+        ph_test=None,
+        concordance=float("nan"),
+        n=int(data[id_col].nunique()),
+        n_events=int(event.sum()),
+        n_excluded=n_excluded,
+        ties="efron",
+        conf_level=conf_level,
+        fitter=fitter,
+    )

@@ -1,0 +1,258 @@
+"""Unit tests of sirtstats.survival: worked examples WE25–WE28 (response-criteria.md §8),
+argument/data errors, warnings and input immutability. Expected numbers are the document's."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sirtstats import survival as sv
+from sirtstats.exceptions import SirtDataError, SirtStatsWarning
+
+WE25A = pd.DataFrame({
+    "time_months": [1, 3, 5, 6, 8, 9, 13, 16, 19, 20, 21, 22, 23, 24, 25, 26, 32, 33, 38, 39],
+    "event": [1, 1, 0, 1, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1],
+})
+WE25B = pd.DataFrame({"time_months": [2, 3, 4, 5, 6, 7, 8, 10, 12, 15],
+                      "event": [1, 1, 0, 1, 1, 0, 1, 0, 1, 0]})
+WE26 = pd.concat([
+    WE25B.assign(group=1),
+    pd.DataFrame({"time_months": [4, 6, 6, 9, 11, 14, 16, 18, 20, 24],
+                  "event": [1, 1, 1, 0, 1, 1, 0, 1, 0, 0], "group": 0}),
+], ignore_index=True)
+
+
+def _quiet(fn, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SirtStatsWarning)
+        return fn(*args, **kwargs)
+
+
+# ------------------------------------------------------------------------------------------
+# WE25: KM, median, CIs
+# ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(("conf_type", "lower", "upper"),
+                         [("log", 19, 38), ("log-log", 16, 32), ("plain", 19, 32)])
+def test_we25a_median_22_and_ci_by_transform(conf_type, lower, upper):
+    tab = sv.summarise_km(WE25A, conf_type=conf_type, landmarks=())
+    assert tab.loc[0, ["median", "median_lower", "median_upper"]].tolist() == [22, lower, upper]
+    assert tab.loc[0, "median_text"] == f"22.0 ({lower:.1f}–{upper:.1f})"
+
+
+def test_we25a_table_rows():
+    curve = sv.compute_km_curve(WE25A, conf_type="log-log").set_index("time")
+    # t: (n, d, S, sigma, log-log band) from the WE25 table
+    expected = {13: (14, 1, 0.7866, 0.1214, 0.5238, 0.9147),
+                16: (13, 1, 0.7261, 0.1454, 0.4586, 0.8768),
+                22: (9, 1, 0.4840, 0.2506, 0.2398, 0.6916),
+                38: (2, 1, 0.0756, 0.9422, 0.0051, 0.2829)}
+    for t, (n, d, s, sigma, lo, hi) in expected.items():
+        row = curve.loc[t]
+        assert (row["n_risk"], row["n_event"]) == (n, d)
+        assert row["surv"] == pytest.approx(s, abs=5e-5)
+        assert row["std_err_log"] == pytest.approx(sigma, abs=5e-5)
+        assert row["lower"] == pytest.approx(lo, abs=5e-5)
+        assert row["upper"] == pytest.approx(hi, abs=5e-5)
+    log = sv.compute_km_curve(WE25A, conf_type="log").set_index("time")
+    assert log.loc[19, "lower"] == pytest.approx(0.4775, abs=5e-5)
+    assert log.loc[38, "upper"] == pytest.approx(0.4794, abs=5e-5)
+
+
+def test_we25b_median_8_upper_not_reached_and_reverse_km_followup_10():
+    tab = _quiet(sv.summarise_km, WE25B, conf_type="log", landmarks=())
+    assert tab.loc[0, "median"] == 8
+    assert tab.loc[0, "median_lower"] == 5
+    assert np.isnan(tab.loc[0, "median_upper"])
+    assert tab.loc[0, "median_text"] == "8.0 (5.0–NR)"
+    ll = _quiet(sv.summarise_km, WE25B, landmarks=())
+    assert ll.loc[0, "median_lower"] == 2
+    fu = sv.compute_median_followup(WE25B, conf_type="log")
+    assert fu.loc[0, "median_followup"] == 10
+    assert fu.loc[0, "median_followup_lower"] == 7
+    assert np.isnan(fu.loc[0, "median_followup_upper"])
+
+
+def test_we25c_exact_half_plateau_gives_midpoint_2_5():
+    df = pd.DataFrame({"time_months": [1, 2, 3, 4], "event": [1, 1, 1, 1]})
+    assert _quiet(sv.summarise_km, df, landmarks=()).loc[0, "median"] == 2.5
+
+
+def test_median_not_reached_is_nan_with_warning():
+    df = pd.DataFrame({"time_months": np.arange(1, 13), "event": [1, 0] + [0] * 10})
+    with pytest.warns(SirtStatsWarning, match="median not reached"):
+        tab = sv.summarise_km(df, landmarks=(6,))
+    assert np.isnan(tab.loc[0, "median"])
+    assert tab.loc[0, "median_text"].startswith("NR")
+
+
+def test_landmark_after_last_time_is_nan_and_counts_zero_at_risk():
+    tab = _quiet(sv.summarise_km, WE25B, landmarks=(12, 16))
+    assert tab.loc[0, "surv_12"] == pytest.approx(0.2143, abs=5e-5)
+    assert np.isnan(tab.loc[0, "surv_16"])
+    assert tab.loc[0, "n_risk_16"] == 0
+
+
+def test_km_by_group_rows_sorted_and_counts():
+    tab = _quiet(sv.summarise_km, WE26, by="group", landmarks=())
+    assert tab["group"].tolist() == [0, 1]
+    assert tab["n"].tolist() == [10, 10]
+    assert tab["n_events"].tolist() == [6, 6]
+    assert tab["median"].tolist() == [14, 8]
+
+
+def test_number_at_risk_on_given_ticks():
+    nar = sv.compute_number_at_risk(WE26, [0, 5, 10, 15, 20], by="group")
+    assert nar.loc[nar["group"] == 1, "n_risk"].tolist() == [10, 7, 3, 1, 0]
+    assert nar.loc[nar["group"] == 0, "n_risk"].tolist() == [10, 9, 6, 4, 2]
+
+
+def test_delayed_entry_changes_risk_set():
+    df = pd.DataFrame({"time_months": [5, 6, 7, 8], "event": [1, 1, 1, 1],
+                       "entry_months": [0, 0, 6.5, 0]})
+    curve = sv.compute_km_curve(df, entry_col="entry_months").set_index("time")
+    # at t=6 the subject entering at 6.5 is not at risk: n = 2 (times 6 and 8)
+    assert curve.loc[6, "n_risk"] == 2
+    assert curve.loc[7, "n_risk"] == 2
+
+
+def test_timefix_merges_floating_point_near_ties():
+    df = pd.DataFrame({"time_months": [0.1 + 0.2, 0.3, 0.5], "event": [1, 0, 1]})
+    curve = sv.compute_km_curve(df)
+    assert len(curve) == 2  # 0.30000000000000004 and 0.3 are one time
+    assert curve.loc[0, "n_event"] == 1
+    assert curve.loc[0, "n_censor"] == 1
+    assert len(sv.compute_km_curve(df, timefix=False)) == 3
+
+
+# ------------------------------------------------------------------------------------------
+# WE26: log-rank, Cox ties, PH test
+# ------------------------------------------------------------------------------------------
+def test_we26_logrank():
+    res = sv.test_logrank(WE26, group_col="group")
+    row = res.table.iloc[0]
+    assert row["chisq"] == pytest.approx(1.4879, abs=5e-5)
+    assert row["p"] == pytest.approx(0.2225, abs=5e-5)
+    obs = res.groups.set_index("group")
+    assert obs.loc[1, "observed"] == 6
+    assert obs.loc[1, "expected"] == pytest.approx(4.12, abs=5e-3)
+    assert obs.loc[0, "expected"] == pytest.approx(7.88, abs=5e-3)
+
+
+def test_we26_cox_efron_breslow_and_zph():
+    res = _quiet(sv.fit_cox, WE26, ["group"])
+    hr = res.hr_table.iloc[0]
+    assert hr["coef"] == pytest.approx(0.72142, abs=5e-6)
+    assert hr["hr"] == pytest.approx(2.0573, abs=5e-5)
+    assert hr["hr_lower"] == pytest.approx(0.6091, abs=5e-5)
+    assert hr["hr_upper"] == pytest.approx(6.9496, abs=5e-5)
+    ph = res.ph_test.set_index("term")
+    assert ph.loc["group", "chisq"] == pytest.approx(0.0189, abs=5e-5)
+    assert ph.loc["GLOBAL", "p"] == pytest.approx(0.89, abs=5e-3)
+    assert ph["transform"].eq("km").all()
+    bres = _quiet(sv.fit_cox, WE26, ["group"], ties="breslow")
+    assert bres.hr_table.loc[0, "coef"] == pytest.approx(0.72726, abs=5e-6)
+    assert bres.hr_table.loc[0, "hr"] == pytest.approx(2.0694, abs=5e-5)
+
+
+def test_cox_score_test_equals_logrank_for_one_binary_covariate_without_ties():
+    rng = np.random.default_rng(1)
+    df = pd.DataFrame({"time_months": rng.permutation(60) + 1.0,
+                       "event": rng.integers(0, 2, 60), "arm": rng.integers(0, 2, 60)})
+    cox = _quiet(sv.fit_cox, df, ["arm"], ph_transform=None)
+    lr = sv.test_logrank(df, group_col="arm")
+    score = cox.tests.set_index("test").loc["score", "statistic"]
+    assert score == pytest.approx(lr.table.loc[0, "chisq"], rel=1e-10)
+
+
+def test_cox_categorical_reference_and_labels():
+    df = WE26.assign(arm=np.where(WE26["group"] == 1, "B", "A"))
+    res = _quiet(sv.fit_cox, df, ["arm"], categorical={"arm": "A"}, ph_transform=None)
+    row = res.hr_table.iloc[0]
+    assert (row["variable"], row["level"], row["reference"], row["term"]) == (
+        "arm", "B", "A", "arm[B]")
+    assert row["coef"] == pytest.approx(0.72142, abs=5e-6)
+    flipped = _quiet(sv.fit_cox, df, ["arm"], categorical={"arm": "B"}, ph_transform=None)
+    assert flipped.hr_table.iloc[0]["coef"] == pytest.approx(-0.72142, abs=5e-6)
+
+
+def test_cox_univariable_table_stacks_models():
+    df = WE26.assign(x=np.arange(20) % 3)
+    tab = _quiet(sv.fit_cox_univariable, df, ["group", "x"])
+    assert tab["variable"].tolist() == ["group", "x"]
+    assert (tab["n"] == 20).all()
+    assert tab.loc[0, "coef"] == pytest.approx(0.72142, abs=5e-6)
+
+
+def test_cox_excludes_missing_covariates_with_warning():
+    df = WE26.assign(x=[np.nan] + list(range(19)))
+    with pytest.warns(SirtStatsWarning, match="1 rows with missing"):
+        res = sv.fit_cox(df, ["group", "x"], ph_transform=None)
+    assert res.n == 19
+    assert res.n_excluded == 1
+
+
+# ------------------------------------------------------------------------------------------
+# errors, guarantee-time check, immutability
+# ------------------------------------------------------------------------------------------
+def test_argument_errors_are_sklearn_style():
+    with pytest.raises(ValueError, match=r"The 'conf_type' argument of summarise_km must be "
+                                         r"one of \{'log-log', 'log', 'plain'\}\. Got 'loglog' "
+                                         r"instead\."):
+        sv.summarise_km(WE25A, conf_type="loglog")
+    with pytest.raises(ValueError, match="The 'ties' argument of fit_cox"):
+        sv.fit_cox(WE26, ["group"], ties="exact")
+    with pytest.raises(ValueError, match="The 'ph_transform' argument of fit_cox"):
+        sv.fit_cox(WE26, ["group"], ph_transform="ranks")
+
+
+def test_invalid_times_or_events_raise_sirt_data_error_with_rows():
+    bad = WE25A.assign(event=[2] + [1] * 19)
+    with pytest.raises(SirtDataError, match="event in") as err:
+        sv.compute_km_curve(bad)
+    assert len(err.value.rows) == 1
+    with pytest.raises(SirtDataError, match="no events"):
+        sv.fit_cox(WE26.assign(event=0), ["group"])
+
+
+@pytest.mark.parametrize("column", ["bor", "is_responder"])
+def test_naive_survival_by_response_from_origin_is_refused(column):
+    df = WE26.assign(**{column: WE26["group"]})
+    with pytest.raises(SirtDataError, match="guarantee-time"):
+        sv.summarise_km(df, by=column)
+    with pytest.raises(SirtDataError, match="derive_landmark"):
+        sv.test_logrank(df, group_col=column)
+    with pytest.raises(SirtDataError, match="R5.6.1"):
+        sv.fit_cox(df, [column])
+    with pytest.warns(SirtStatsWarning, match="guarantee-time"):
+        _ = sv.test_logrank(df, group_col=column, check_type="warning")
+
+
+def test_inputs_not_modified():
+    df = WE26.copy()
+    _quiet(sv.summarise_km, df, by="group")
+    sv.compute_km_curve(df, by="group")
+    sv.test_logrank(df, group_col="group", pairwise=True)
+    _quiet(sv.fit_cox, df, ["group"])
+    _quiet(sv.compute_rmst, df, tau=10, by="group")
+    pd.testing.assert_frame_equal(df, WE26)
+
+
+def test_pairwise_logrank_holm():
+    df = pd.concat([WE26, WE25B.assign(group=2, time_months=WE25B["time_months"] * 3)],
+                   ignore_index=True)
+    res = sv.test_logrank(df, group_col="group", pairwise=True)
+    pairs = res.table.iloc[1:]
+    assert pairs["comparison"].tolist() == ["0 vs 1", "0 vs 2", "1 vs 2"]
+    p = pairs["p"].to_numpy()
+    order = np.argsort(p)
+    holm = np.maximum.accumulate(np.minimum(1, (3 - np.arange(3)) * p[order]))
+    assert pairs["p_holm"].to_numpy()[order] == pytest.approx(holm)
+
+
+def test_no_events_logrank_p_is_nan_with_warning():
+    with pytest.warns(SirtStatsWarning, match="no events"):
+        res = sv.test_logrank(WE26.assign(event=0), group_col="group")
+    assert np.isnan(res.table.loc[0, "p"])
