@@ -585,6 +585,7 @@ def _steps(
     has_sirt: pd.Series,
     *,
     cutoff,
+    pre_cut,
     diagnoses,
     devices,
     first_from,
@@ -595,14 +596,24 @@ def _steps(
     baseline_imaging_max_days,
 ) -> list[tuple[str, str, pd.Series]]:
     """Selection steps as (criterion, reason, keep-mask) in order; rules as data."""
-    steps: list[tuple[str, str, pd.Series]] = [
-        ("at least one SIRT session", "no SIRT session recorded", has_sirt),
-    ]
-    if cutoff is not None:
-        steps.append(
-            (f"first SIRT on or before cut-off {_fmt(cutoff)}",
-             "first SIRT after the data cut-off", base["first_sirt_date"].notna())
-        )
+    treated_by_cutoff = base["first_sirt_date"].notna()
+    if pre_cut:
+        steps: list[tuple[str, str, pd.Series]] = [
+            (f"at least one SIRT session on or before cut-off {_fmt(cutoff)}",
+             "no SIRT session recorded by the data cut-off", has_sirt),
+        ]
+        if (has_sirt & ~treated_by_cutoff).any():
+            steps.append(
+                (f"first SIRT on or before cut-off {_fmt(cutoff)}",
+                 "first SIRT after the data cut-off", treated_by_cutoff)
+            )
+    else:
+        steps = [("at least one SIRT session", "no SIRT session recorded", has_sirt)]
+        if cutoff is not None:
+            steps.append(
+                (f"first SIRT on or before cut-off {_fmt(cutoff)}",
+                 "first SIRT after the data cut-off", treated_by_cutoff)
+            )
     if diagnoses is not None:
         steps.append(
             (f"primary tumour in {{{', '.join(diagnoses)}}}",
@@ -666,6 +677,15 @@ def _restrict(registry: Registry, ids: set[str]) -> Registry:
     return dataclasses.replace(registry, tables=tables)
 
 
+def _restricted_registry(registry: Registry, ids: set[str], cutoff, pre_cut: bool) -> Registry:
+    restricted = _restrict(registry, ids)
+    if cutoff is None or pre_cut:
+        return restricted
+    from sirtstats.registry import apply_cutoff
+
+    return apply_cutoff(restricted, cutoff)
+
+
 def select_cohort(
     registry: Registry,
     *,
@@ -704,8 +724,13 @@ def select_cohort(
         With ``require_baseline_imaging``, the imaging must be at most this many days before
         the first SIRT (default 28, RECIST 1.1); None accepts any earlier imaging.
     cutoff_date : str or Timestamp, optional
-        Data cut-off; defaults to ``registry.cutoff_date``. Patients whose first SIRT is after
-        it are excluded; later sessions and deaths are ignored.
+        Data cut-off; defaults to ``registry.cutoff_date`` (and cannot be later than it: the
+        registry no longer holds what came after). Patients whose first SIRT is after it are
+        excluded; later sessions and deaths are ignored, and ``.registry`` is cut with
+        :func:`sirtstats.registry.apply_cutoff`. A registry loaded with a cut-off has lost the
+        sessions after it, so step 1 then reads "no SIRT session recorded by the data cut-off"
+        (work-up only and treated-after-cut-off patients together). Load without a cut-off and
+        pass ``cutoff_date`` here to count them apart.
 
     Returns
     -------
@@ -759,8 +784,12 @@ def select_cohort(
     first_from = _validate_date(first_sirt_from, "first_sirt_from")
     first_to = _validate_date(first_sirt_to, "first_sirt_to")
     cutoff = _validate_date(cutoff_date, "cutoff_date")
-    if cutoff is None and registry.cutoff_date is not None:
-        cutoff = _validate_date(registry.cutoff_date, "cutoff_date")
+    registry_cut = _validate_date(registry.cutoff_date, "cutoff_date")
+    if registry_cut is not None and (cutoff is None or registry_cut < cutoff):
+        cutoff = registry_cut  # data after the registry's own cut-off are already gone
+    # a registry cut at load time no longer holds the sessions after the cut-off, so patients
+    # treated only after it cannot be told apart from patients never treated
+    pre_cut = registry_cut is not None and registry_cut <= cutoff
     if min_followup_days is not None and (
         isinstance(min_followup_days, bool) or not isinstance(min_followup_days, int | np.integer)
         or min_followup_days < 0
@@ -792,6 +821,7 @@ def select_cohort(
         base,
         has_sirt,
         cutoff=cutoff,
+        pre_cut=pre_cut,
         diagnoses=diagnoses,
         devices=devices,
         first_from=first_from,
@@ -846,7 +876,7 @@ def select_cohort(
         patients=included,
         flow=flow,
         exclusions=exclusions,
-        registry=_restrict(registry, set(included["patient_id"])),
+        registry=_restricted_registry(registry, set(included["patient_id"]), cutoff, pre_cut),
         criteria=criteria,
     )
 

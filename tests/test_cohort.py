@@ -38,7 +38,11 @@ def _patients():
                 "diagnosis_date": ["2023-06-01"] * 6,
                 "death_date": [None, None, None, None, "2025-08-01", "2027-01-01"],
                 "last_contact_date": [
-                    "2024-12-31", "2024-06-30", "2024-01-01", "2026-12-15", "2025-08-01",
+                    "2024-12-31",
+                    "2024-06-30",
+                    "2024-01-01",
+                    "2026-12-15",
+                    "2025-08-01",
                     "2027-01-01",
                 ],
             }
@@ -81,12 +85,22 @@ def _treatments():
                 "patient_id": ["P1", "P1", "P1", "P2", "P4", "P5", "P6"],
                 "workup_id": ["W1", "W1", None, "W2", None, None, None],
                 "treatment_date": [
-                    "2024-01-10", "2024-01-10", "2024-03-01", "2024-02-01", "2026-12-01",
-                    "2025-05-01", "2023-06-01",
+                    "2024-01-10",
+                    "2024-01-10",
+                    "2024-03-01",
+                    "2024-02-01",
+                    "2026-12-01",
+                    "2025-05-01",
+                    "2023-06-01",
                 ],
                 "device": [
-                    "Y90_glass", "Y90_glass", "Y90_resin", "Y90_resin", "Y90_glass",
-                    "Y90_glass", "Ho166_PLLA",
+                    "Y90_glass",
+                    "Y90_glass",
+                    "Y90_resin",
+                    "Y90_resin",
+                    "Y90_glass",
+                    "Y90_glass",
+                    "Ho166_PLLA",
                 ],
                 "territory": ["right_lobe"] * 7,
                 "delivered_activity_gbq": [1.0] * 7,
@@ -152,7 +166,6 @@ def registry():
             "labs": _labs(),
             "imaging_assessments": _imaging(),
         },
-        cutoff_date=pd.Timestamp(CUTOFF),
     )
 
 
@@ -173,8 +186,7 @@ def test_derive_first_sirt_counts_sessions_not_injections_and_keeps_first_device
             "n_sessions": pd.array([2, 1, 1, 1, 1], dtype="Int64"),
             "n_injections": pd.array([3, 1, 1, 1, 1], dtype="Int64"),
             "first_device": ["Y90_glass", "Y90_resin", "Y90_glass", "Y90_glass", "Ho166_PLLA"],
-            "devices": ["Y90_glass;Y90_resin", "Y90_resin", "Y90_glass", "Y90_glass",
-                        "Ho166_PLLA"],
+            "devices": ["Y90_glass;Y90_resin", "Y90_resin", "Y90_glass", "Y90_glass", "Ho166_PLLA"],
             "first_workup_id": ["W1", "W2", None, None, None],
         }
     )
@@ -222,13 +234,13 @@ def test_derive_first_sirt_empty_table_has_columns():
 
 
 def test_derive_baseline_one_row_per_patient_in_patient_order(registry):
-    out = derive_baseline(registry)
+    out = derive_baseline(registry, cutoff_date=CUTOFF)
     assert list(out["patient_id"]) == ["P1", "P2", "P3", "P4", "P5", "P6"]
     assert out.index.equals(pd.RangeIndex(6))
 
 
 def test_derive_baseline_scores_match_appendix_a(registry):
-    out = derive_baseline(registry).set_index("patient_id")
+    out = derive_baseline(registry, cutoff_date=CUTOFF).set_index("patient_id")
     p1 = out.loc["P1"]
     # Appendix A: BSA 175 cm / 75 kg = 1.9031; ALBI 17.1/40 = -2.586 grade 2
     assert p1["bsa_m2"] == pytest.approx(1.9031, abs=5e-5)
@@ -247,7 +259,7 @@ def test_derive_baseline_scores_match_appendix_a(registry):
 
 
 def test_derive_baseline_child_pugh_c_at_boundaries(registry):
-    p5 = derive_baseline(registry).set_index("patient_id").loc["P5"]
+    p5 = derive_baseline(registry, cutoff_date=CUTOFF).set_index("patient_id").loc["P5"]
     # bili 60 > 51.3 -> 3; alb 27 < 28 -> 3; INR 2.3 (boundary) -> 2; mild ascites 2; HE 1 = 11
     assert p5["child_pugh_points"] == 11
     assert p5["child_pugh_class"] == "C"
@@ -257,7 +269,7 @@ def test_derive_baseline_child_pugh_c_at_boundaries(registry):
 
 
 def test_derive_baseline_lab_fallback_converts_units_and_is_reported(registry):
-    out = derive_baseline(registry).set_index("patient_id")
+    out = derive_baseline(registry, cutoff_date=CUTOFF).set_index("patient_id")
     p2 = out.loc["P2"]
     # albumin missing at baseline; labs: 3.5 g/dL at -10 d (used, = 35 g/L), 4.0 g/dL at -43 d
     # (outside -30..0) and 38 g/L at +2 d (after the first SIRT)
@@ -276,13 +288,18 @@ def test_derive_baseline_lab_fallback_converts_units_and_is_reported(registry):
 def test_derive_baseline_lab_fallback_bilirubin_mg_dl_and_creatinine(registry):
     base = _baseline()
     base.loc[0, ["bilirubin_umol_l", "creatinine_umol_l"]] = np.nan
-    extra = apply_dtypes(pd.DataFrame({
-        "patient_id": ["P1", "P1", "P1"],
-        "sample_date": ["2024-01-08", "2023-12-11", "2024-01-09"],
-        "analyte": ["bilirubin_total", "bilirubin_total", "creatinine"],
-        "value": [1.0, 5.0, 1.0],
-        "unit": ["mg/dL", "mg/dL", "mg/dL"],
-    }), "labs")
+    extra = apply_dtypes(
+        pd.DataFrame(
+            {
+                "patient_id": ["P1", "P1", "P1"],
+                "sample_date": ["2024-01-08", "2023-12-11", "2024-01-09"],
+                "analyte": ["bilirubin_total", "bilirubin_total", "creatinine"],
+                "value": [1.0, 5.0, 1.0],
+                "unit": ["mg/dL", "mg/dL", "mg/dL"],
+            }
+        ),
+        "labs",
+    )
     labs = pd.concat([_labs(), extra], ignore_index=True)
     reg = Registry(tables={**registry.tables, "baseline": base, "labs": labs})
     p1 = derive_baseline(reg).set_index("patient_id").loc["P1"]
@@ -296,20 +313,20 @@ def test_derive_baseline_lab_fallback_bilirubin_mg_dl_and_creatinine(registry):
 def test_derive_baseline_lab_fallback_unknown_unit_raises(registry):
     labs = _labs()
     labs.loc[0, "unit"] = "furlong"
-    reg = Registry(tables={**registry.tables, "labs": labs}, cutoff_date=registry.cutoff_date)
+    reg = Registry(tables={**registry.tables, "labs": labs})
     with pytest.raises(SirtDataError, match=r"labs.unit: 1 rows.*furlong") as e:
         derive_baseline(reg)
     assert e.value.column == "unit"
 
 
 def test_derive_baseline_lsf_falls_back_to_last_workup_before_first_sirt(registry):
-    out = derive_baseline(registry).set_index("patient_id")
+    out = derive_baseline(registry, cutoff_date=CUTOFF).set_index("patient_id")
     assert out.loc["P5", "lsf_pct"] == 7.5  # no workup_id on the injection
     assert pd.isna(out.loc["P3", "lsf_pct"])  # work-up only, no SIRT
 
 
 def test_derive_baseline_followup_respects_cutoff(registry):
-    out = derive_baseline(registry).set_index("patient_id")
+    out = derive_baseline(registry, cutoff_date=CUTOFF).set_index("patient_id")
     p5, p6 = out.loc["P5"], out.loc["P6"]
     assert bool(p5["is_deceased"]) is True
     assert p5["followup_end_date"] == pd.Timestamp("2025-08-01")
@@ -323,14 +340,13 @@ def test_derive_baseline_followup_respects_cutoff(registry):
 
 
 def test_derive_baseline_without_cutoff_counts_later_sessions(registry):
-    reg = Registry(tables=registry.tables)
-    out = derive_baseline(reg).set_index("patient_id")
+    out = derive_baseline(registry).set_index("patient_id")
     assert out.loc["P4", "first_sirt_date"] == pd.Timestamp("2026-12-01")
     assert bool(out.loc["P6", "is_deceased"]) is True
 
 
 def test_derive_baseline_baseline_imaging_days(registry):
-    out = derive_baseline(registry).set_index("patient_id")
+    out = derive_baseline(registry, cutoff_date=CUTOFF).set_index("patient_id")
     assert out.loc["P1", "baseline_imaging_days_before"] == 13
     assert out.loc["P2", "baseline_imaging_days_before"] == 92
     assert pd.isna(out.loc["P6", "baseline_imaging_days_before"])  # imaging after SIRT only
@@ -345,7 +361,7 @@ def test_derive_baseline_duplicate_baseline_raises(registry):
 
 def test_derive_baseline_does_not_mutate_registry(registry):
     before = {k: v.copy() for k, v in registry.tables.items()}
-    derive_baseline(registry)
+    derive_baseline(registry, cutoff_date=CUTOFF)
     for k, v in registry.tables.items():
         pd.testing.assert_frame_equal(v, before[k])
 
@@ -355,8 +371,11 @@ def test_derive_baseline_french_bilirubin_cutoffs(registry):
     base.loc[0, "bilirubin_umol_l"] = 34.5  # 2 points with 34.2, 1 point with French 35
     reg = Registry(tables={**registry.tables, "baseline": base})
     default = derive_baseline(reg).set_index("patient_id").loc["P1", "child_pugh_points"]
-    french = derive_baseline(reg, bilirubin_cutoffs_umol_l=(35, 50)).set_index(
-        "patient_id").loc["P1", "child_pugh_points"]
+    french = (
+        derive_baseline(reg, bilirubin_cutoffs_umol_l=(35, 50))
+        .set_index("patient_id")
+        .loc["P1", "child_pugh_points"]
+    )
     assert (default, french) == (6, 5)
 
 
@@ -380,7 +399,7 @@ def _check_partition(sel: CohortSelection, registry: Registry):
 
 
 def test_select_cohort_default_steps(registry):
-    sel = select_cohort(registry)
+    sel = select_cohort(registry, cutoff_date=CUTOFF)
     expected_flow = pd.DataFrame(
         {
             "step": [0, 1, 2],
@@ -408,8 +427,34 @@ def test_select_cohort_default_steps(registry):
     _check_partition(sel, registry)
 
 
+def test_select_cohort_on_registry_cut_at_load_names_the_cutoff_in_step_1(registry):
+    from sirtstats.registry import apply_cutoff
+
+    cut = apply_cutoff(registry, CUTOFF)  # P4's only session (2026-12-01) is removed
+    sel = select_cohort(cut)
+    assert sel.flow["criterion"].tolist() == [
+        "patients in registry",
+        "at least one SIRT session on or before cut-off 2026-09-30",
+    ]
+    assert sel.exclusions.set_index("patient_id")["reason"].to_dict() == {
+        "P3": "no SIRT session recorded by the data cut-off",
+        "P4": "no SIRT session recorded by the data cut-off",
+    }
+    _check_partition(sel, cut)
+    # a later explicit cut-off cannot bring back what the registry no longer holds
+    later = select_cohort(cut, cutoff_date="2027-12-31")
+    pd.testing.assert_frame_equal(later.flow, sel.flow)
+    # an earlier one is applied on top, with its own step
+    earlier = select_cohort(cut, cutoff_date="2024-01-31")
+    assert earlier.flow["reason"].tolist()[1:] == [
+        "no SIRT session recorded",
+        "first SIRT after the data cut-off",
+    ]
+    assert earlier.registry.cutoff_date == pd.Timestamp("2024-01-31")
+
+
 def test_select_cohort_filters_case_insensitive_and_partition(registry):
-    sel = select_cohort(registry, diagnoses=["hcc"], devices=["y90_GLASS"])
+    sel = select_cohort(registry, cutoff_date=CUTOFF, diagnoses=["hcc"], devices=["y90_GLASS"])
     assert list(sel.patients["patient_id"]) == ["P1", "P5"]
     assert sel.criteria["diagnoses"] == ["HCC"]
     excl = sel.exclusions.set_index("patient_id")["reason"].to_dict()
@@ -423,12 +468,16 @@ def test_select_cohort_filters_case_insensitive_and_partition(registry):
 
 
 def test_select_cohort_first_sirt_window_is_inclusive(registry):
-    sel = select_cohort(registry, first_sirt_from="2024-01-10", first_sirt_to="2025-05-01")
+    sel = select_cohort(
+        registry, cutoff_date=CUTOFF, first_sirt_from="2024-01-10", first_sirt_to="2025-05-01"
+    )
     assert list(sel.patients["patient_id"]) == ["P1", "P2", "P5"]
     reasons = sel.exclusions.set_index("patient_id")["reason"]
     assert reasons["P6"] == "first SIRT before the selection window"
     _check_partition(sel, registry)
-    sel2 = select_cohort(registry, first_sirt_from="2024-01-11", first_sirt_to="2025-04-30")
+    sel2 = select_cohort(
+        registry, cutoff_date=CUTOFF, first_sirt_from="2024-01-11", first_sirt_to="2025-04-30"
+    )
     assert list(sel2.patients["patient_id"]) == ["P2"]
     _check_partition(sel2, registry)
 
@@ -442,37 +491,42 @@ def test_select_cohort_explicit_cutoff_overrides_registry(registry):
 
 
 def test_select_cohort_intent_followup_and_imaging(registry):
-    sel = select_cohort(registry, intents=["palliative"], min_followup_days=100)
+    sel = select_cohort(registry, cutoff_date=CUTOFF, intents=["palliative"], min_followup_days=100)
     # P6 downstaging; P5 92 days of follow-up but died -> kept; P2 2024-02-01 -> 2024-06-30 = 150
     assert list(sel.patients["patient_id"]) == ["P1", "P2", "P5"]
     _check_partition(sel, registry)
-    sel = select_cohort(registry, require_baseline_imaging=True)
+    sel = select_cohort(registry, cutoff_date=CUTOFF, require_baseline_imaging=True)
     # P1 13 days, P5 3 days; P2 92 days (> 28); P6 none before SIRT
     assert list(sel.patients["patient_id"]) == ["P1", "P5"]
     _check_partition(sel, registry)
-    sel = select_cohort(registry, require_baseline_imaging=True, baseline_imaging_max_days=None)
+    sel = select_cohort(
+        registry, cutoff_date=CUTOFF, require_baseline_imaging=True, baseline_imaging_max_days=None
+    )
     assert list(sel.patients["patient_id"]) == ["P1", "P2", "P5"]
 
 
 def test_select_cohort_empty_lists_mean_no_filter(registry):
-    a = select_cohort(registry, diagnoses=[], devices=[], first_sirt_from="", first_sirt_to="")
-    b = select_cohort(registry)
+    a = select_cohort(
+        registry, cutoff_date=CUTOFF, diagnoses=[], devices=[], first_sirt_from="", first_sirt_to=""
+    )
+    b = select_cohort(registry, cutoff_date=CUTOFF)
     pd.testing.assert_frame_equal(a.flow, b.flow)
 
 
 def test_select_cohort_registry_restricted_to_included(registry):
-    sel = select_cohort(registry, diagnoses=["HCC"])
+    sel = select_cohort(registry, cutoff_date=CUTOFF, diagnoses=["HCC"])
     ids = {"P1", "P5", "P6"}
     for name, df in sel.registry.tables.items():
         assert set(df["patient_id"]) <= ids, name
     assert set(sel.registry["treatments"]["injection_id"]) == {"I1", "I2", "I3", "I6", "I7"}
-    assert sel.registry.cutoff_date == registry.cutoff_date
+    # the returned registry is cut at the cut-off (nothing after it counts)
+    assert sel.registry.cutoff_date == pd.Timestamp(CUTOFF)
     # the input registry is untouched
     assert len(registry["patients"]) == 6
 
 
 def test_select_cohort_everyone_excluded(registry):
-    sel = select_cohort(registry, diagnoses=["NET"])
+    sel = select_cohort(registry, cutoff_date=CUTOFF, diagnoses=["NET"])
     assert sel.patients.empty
     assert sel.flow["n_remaining"].iloc[-1] == 0
     _check_partition(sel, registry)
@@ -481,13 +535,18 @@ def test_select_cohort_everyone_excluded(registry):
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"diagnoses": ["HCCC"]}, r"The 'diagnoses' argument of select_cohort must be .*"
-                                  r"'HCC'.*Got 'HCCC' instead"),
+        (
+            {"diagnoses": ["HCCC"]},
+            r"The 'diagnoses' argument of select_cohort must be .*"
+            r"'HCC'.*Got 'HCCC' instead",
+        ),
         ({"devices": "TheraSphere"}, r"The 'devices' argument .*Y90_glass.*Got 'TheraSphere'"),
         ({"intents": ["cure"]}, r"The 'intents' argument"),
         ({"first_sirt_from": "not a date"}, r"The 'first_sirt_from' argument .*ISO date"),
-        ({"first_sirt_from": "2025-01-01", "first_sirt_to": "2024-01-01"},
-         r"must be on or before 'first_sirt_to'"),
+        (
+            {"first_sirt_from": "2025-01-01", "first_sirt_to": "2024-01-01"},
+            r"must be on or before 'first_sirt_to'",
+        ),
         ({"min_followup_days": -1}, r"The 'min_followup_days' argument"),
         ({"min_followup_days": 1.5}, r"The 'min_followup_days' argument"),
     ],
@@ -498,7 +557,7 @@ def test_select_cohort_argument_errors(registry, kwargs, match):
 
 
 def test_cohort_selection_frame_and_html(registry):
-    sel = select_cohort(registry, diagnoses=["HCC"])
+    sel = select_cohort(registry, cutoff_date=CUTOFF, diagnoses=["HCC"])
     pd.testing.assert_frame_equal(sel.to_frame(), sel.flow)
     assert sel.to_frame() is not sel.flow
     html = sel._repr_html_()
@@ -510,8 +569,10 @@ def test_cohort_selection_frame_and_html(registry):
 
 
 def test_select_cohort_on_demo_registry_partitions_everyone():
-    demo = pytest.importorskip("sirtstats.demo")
-    reg = Registry(tables=demo.make_demo_registry(), cutoff_date=pd.Timestamp(CUTOFF))
+    pytest.importorskip("sirtstats.demo")
+    from sirtstats.registry import load_registry
+
+    reg = load_registry("demo", cutoff_date=CUTOFF)
     sel = select_cohort(reg)
     _check_partition(sel, reg)
     assert sel.n_included > 0
@@ -528,7 +589,7 @@ def test_plot_flow_draws_one_box_per_step_and_one_per_exclusion(registry):
 
     from sirtstats.plotting.cohort import plot_flow
 
-    sel = select_cohort(registry, diagnoses=["HCC"])
+    sel = select_cohort(registry, cutoff_date=CUTOFF, diagnoses=["HCC"])
     fig, ax = plt.subplots()
     try:
         out = plot_flow(sel.flow, ax=ax, title="Flow")
@@ -555,25 +616,35 @@ def test_plot_flow_creates_figure_and_rejects_bad_input(registry):
 
     from sirtstats.plotting.cohort import plot_flow
 
-    ax = plot_flow(select_cohort(registry).flow)
+    ax = plot_flow(select_cohort(registry, cutoff_date=CUTOFF).flow)
     plt.close(ax.figure)
     with pytest.raises(ValueError, match=r"The 'flow' argument of plot_flow .*\['n_remaining'"):
-        plot_flow(pd.DataFrame({"step": [0], "criterion": ["x"], "n_in": [1],
-                                "n_excluded": [0], "reason": [""]}))
+        plot_flow(
+            pd.DataFrame(
+                {"step": [0], "criterion": ["x"], "n_in": [1], "n_excluded": [0], "reason": [""]}
+            )
+        )
 
 
 # ------------------------------------------------------------------------------------ summaries
 
 
 def test_summarise_registry_counts_rows_patients_and_problems(registry):
-    problems = pd.DataFrame({"table": ["labs", "labs", "patients"],
-                             "severity": ["warning", "error", "warning"]})
+    problems = pd.DataFrame(
+        {"table": ["labs", "labs", "patients"], "severity": ["warning", "error", "warning"]}
+    )
     reg = Registry(tables=registry.tables, problems=problems)
     out = summarise_registry(reg)
     expected = pd.DataFrame(
         {
-            "table": ["patients", "baseline", "workups", "treatments", "imaging_assessments",
-                      "labs"],
+            "table": [
+                "patients",
+                "baseline",
+                "workups",
+                "treatments",
+                "imaging_assessments",
+                "labs",
+            ],
             "n_rows": [6, 4, 4, 7, 4, 4],
             "n_patients": [6, 4, 4, 5, 4, 2],
             "n_errors": [0, 0, 0, 0, 0, 1],
@@ -584,13 +655,16 @@ def test_summarise_registry_counts_rows_patients_and_problems(registry):
 
 
 def test_summarise_exclusions_by_step_without_ids(registry):
-    sel = select_cohort(registry, diagnoses=["HCC"])
+    sel = select_cohort(registry, cutoff_date=CUTOFF, diagnoses=["HCC"])
     out = summarise_exclusions(sel.exclusions)
     expected = pd.DataFrame(
         {
             "step": [1, 2, 3],
-            "reason": ["no SIRT session recorded", "first SIRT after the data cut-off",
-                       "primary tumour not selected"],
+            "reason": [
+                "no SIRT session recorded",
+                "first SIRT after the data cut-off",
+                "primary tumour not selected",
+            ],
             "n_patients": [1, 1, 1],
         }
     )
@@ -612,31 +686,55 @@ def test_select_cohort_partition_holds_for_random_registries():
     def registries(draw):
         n = draw(st.integers(1, 12))
         ids = [f"P{i:02d}" for i in range(n)]
-        pts = apply_dtypes(pd.DataFrame({
-            "patient_id": ids, "centre_id": "C1", "sex": "M", "birth_year": 1950,
-            "primary_tumour": draw(st.lists(st.sampled_from(diag), min_size=n, max_size=n)),
-            "diagnosis_date": "2022-01-01", "last_contact_date": "2027-01-01",
-        }), "patients")
+        pts = apply_dtypes(
+            pd.DataFrame(
+                {
+                    "patient_id": ids,
+                    "centre_id": "C1",
+                    "sex": "M",
+                    "birth_year": 1950,
+                    "primary_tumour": draw(st.lists(st.sampled_from(diag), min_size=n, max_size=n)),
+                    "diagnosis_date": "2022-01-01",
+                    "last_contact_date": "2027-01-01",
+                }
+            ),
+            "patients",
+        )
         rows = []
         for i, pid in enumerate(ids):
             for j in range(draw(st.integers(0, 2))):
                 day = draw(st.integers(0, 1800))
-                rows.append({"injection_id": f"I{i}_{j}", "session_id": f"S{i}_{j}",
-                             "patient_id": pid,
-                             "treatment_date": pd.Timestamp("2022-06-01") + pd.Timedelta(days=day),
-                             "device": draw(st.sampled_from(dev)), "territory": "right_lobe",
-                             "delivered_activity_gbq": 1.0})
+                rows.append(
+                    {
+                        "injection_id": f"I{i}_{j}",
+                        "session_id": f"S{i}_{j}",
+                        "patient_id": pid,
+                        "treatment_date": pd.Timestamp("2022-06-01") + pd.Timedelta(days=day),
+                        "device": draw(st.sampled_from(dev)),
+                        "territory": "right_lobe",
+                        "delivered_activity_gbq": 1.0,
+                    }
+                )
         tx = apply_dtypes(pd.DataFrame(rows), "treatments") if rows else None
         tables = {"patients": pts} | ({"treatments": tx} if tx is not None else {})
-        return Registry(tables=tables, cutoff_date=pd.Timestamp(CUTOFF))
+        return Registry(tables=tables)
 
     @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-    @given(reg=registries(), diagnoses=st.lists(st.sampled_from(diag), max_size=2),
-           devices=st.lists(st.sampled_from(dev), max_size=2),
-           window=st.sampled_from([("", ""), ("2023-01-01", ""), ("2022-09-01", "2024-12-31")]))
+    @given(
+        reg=registries(),
+        diagnoses=st.lists(st.sampled_from(diag), max_size=2),
+        devices=st.lists(st.sampled_from(dev), max_size=2),
+        window=st.sampled_from([("", ""), ("2023-01-01", ""), ("2022-09-01", "2024-12-31")]),
+    )
     def check(reg, diagnoses, devices, window):
-        sel = select_cohort(reg, diagnoses=diagnoses, devices=devices,
-                            first_sirt_from=window[0], first_sirt_to=window[1])
+        sel = select_cohort(
+            reg,
+            cutoff_date=CUTOFF,
+            diagnoses=diagnoses,
+            devices=devices,
+            first_sirt_from=window[0],
+            first_sirt_to=window[1],
+        )
         _check_partition(sel, reg)
 
     check()
