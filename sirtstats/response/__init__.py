@@ -1,0 +1,51 @@
+"""Tumour response under RECIST 1.1 and mRECIST: timepoints, best overall response, rates.
+
+Implements response-criteria.md §1 (RECIST 1.1: Eisenhauer et al., Eur J Cancer
+2009;45:228-247), §2 (mRECIST: Lencioni & Llovet, Semin Liver Dis 2010;30:52-60), §4
+(lesion-level response and response scopes) and §6.1/§6.7 (exact binomial CIs, agreement
+between criteria), with the defaults of §7. Every function takes tidy frames and returns a new
+frame; inputs are never modified.
+"""
+
+from __future__ import annotations
+
+from sirtstats.response.baseline import (
+    ELIGIBILITY_COLUMNS,
+    check_target_eligibility,
+    derive_target_eligibility,
+    derive_target_selection,
+)
+from sirtstats.response.bor import (
+    BOR_COLUMNS,
+    PR_AFTER_CR_MODES,
+    derive_best_overall_response,
+)
+from sirtstats.response.classify import (
+    compute_bidimensional_response,
+    compute_overall_response,
+    compute_target_response,
+)
+from sirtstats.response.lesion import (
+    LESION_RESPONSE_COLUMNS,
+    LESION_VISIT_COLUMNS,
+    derive_lesion_response,
+)
+from sirtstats.response.timepoint import TIMEPOINT_COLUMNS, derive_timepoint_response
+
+__all__ = [
+    "BOR_COLUMNS",
+    "PR_AFTER_CR_MODES",
+    "derive_best_overall_response",
+    "ELIGIBILITY_COLUMNS",
+    "check_target_eligibility",
+    "derive_target_eligibility",
+    "derive_target_selection",
+    "LESION_RESPONSE_COLUMNS",
+    "LESION_VISIT_COLUMNS",
+    "TIMEPOINT_COLUMNS",
+    "compute_bidimensional_response",
+    "compute_overall_response",
+    "compute_target_response",
+    "derive_lesion_response",
+    "derive_timepoint_response",
+]
