@@ -1,0 +1,416 @@
+"""Best overall response (BOR), unconfirmed and confirmed, from timepoint responses.
+
+Implements RECIST 1.1 R1.9 (Eisenhauer et al., Eur J Cancer 2009;45:228-247, section 4.4 and
+Table 3) with the sirtstats defaults of response-criteria.md §7 (D4-D6), which are those of the
+pharmaverse ``admiralonco`` pre-defined events ``bor_*``/``cbor_*``: confirmation at least 28
+days later, at most one NE between, SD between not accepted, no PR after a CR, and an SD
+minimum of 42 days from the origin (first SIRT). The same algorithm serves mRECIST (R2.3).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from sirtstats.exceptions import SirtDataError
+from sirtstats.response._common import (
+    CONFIRM_MIN_DAYS,
+    MAX_NE_BETWEEN,
+    RESPONSE_CODES,
+    SD_MIN_DAYS,
+    check_bool,
+    check_choice,
+    check_nonneg_int,
+    first_keys,
+    require_columns,
+    to_dates,
+)
+
+__all__ = ["BOR_COLUMNS", "PR_AFTER_CR_MODES", "derive_best_overall_response"]
+
+#: Output columns of :func:`derive_best_overall_response`.
+BOR_COLUMNS: list[str] = [
+    "patient_id", "criterion", "scope", "confirmed", "origin_date", "bor", "bor_date",
+    "is_responder", "is_disease_control", "first_response_date", "first_pd_date",
+    "disease_control_date", "last_assessment_date", "n_assessments", "pr_after_cr_flag",
+    "rule",
+]
+
+#: R1.9.5 handling of a PR after a CR (D4).
+PR_AFTER_CR_MODES: tuple[str, ...] = ("flag_only", "treat_as_pd", "recode_cr_as_pr")
+
+#: Same-day duplicates: keep the worst (admiralonco ANL01FL ranking; NE least bad).
+_SAME_DAY_RANK = {"NE": 0, "CR": 1, "PR": 2, "SD": 3, "NON_CR_NON_PD": 4, "PD": 5}
+_BIG = np.iinfo(np.int64).max
+_FN = "derive_best_overall_response"
+
+
+def _iso(ts) -> str:
+    return pd.Timestamp(ts).date().isoformat()
+
+
+def _first_pos(mask: np.ndarray, pos: np.ndarray, gid: np.ndarray, n_groups: int) -> np.ndarray:
+    out = np.full(n_groups, _BIG, dtype=np.int64)
+    if len(pos):
+        s = pd.Series(np.where(mask, pos, _BIG)).groupby(gid).min()
+        out[s.index.to_numpy()] = s.to_numpy()
+    return out
+
+
+def _confirm(w: pd.DataFrame, code: str, *, min_days: int, max_ne: int, accept_sd: bool):
+    """For every row with response ``code`` (CR or PR): position of the confirming row or -1.
+
+    The confirming row is the first later row with CR (for a CR) or CR/PR (for a PR) dated at
+    least ``min_days`` later; every row in between must be CR/NE (CR) or CR/PR/NE (PR, plus SD
+    with ``accept_sd``), with at most ``max_ne`` NE and, for a PR, no PR after a CR.
+    """
+    resp = w["resp"].to_numpy(dtype=object)
+    pos = np.arange(len(w))
+    conf_pos = np.full(len(w), -1, dtype=np.int64)
+    left = w.loc[resp == code, ["gid", "day"]].assign(pos_i=pos[resp == code])
+    if left.empty:
+        return conf_pos
+    cand = np.isin(resp, ["CR"] if code == "CR" else ["CR", "PR"])
+    right = w.loc[cand, ["gid", "day"]].assign(pos_j=pos[cand]).rename(columns={"day": "day_j"})
+    left["key"] = left["day"] + max(min_days, 1)
+    m = pd.merge_asof(left.sort_values("key"), right.sort_values("day_j"), left_on="key",
+                      right_on="day_j", by="gid", direction="forward")
+    m = m.loc[m["pos_j"].notna()]
+    if m.empty:
+        return conf_pos
+    i = m["pos_i"].to_numpy(dtype=np.int64)
+    j = m["pos_j"].to_numpy(dtype=np.int64)
+    allowed = ["CR", "NE"] if code == "CR" else ["CR", "PR", "NE"] + (["SD"] if accept_sd else [])
+    cum_bad = np.cumsum(~np.isin(resp, allowed))
+    cum_ne = np.cumsum(resp == "NE")
+    ok = (cum_bad[j - 1] - cum_bad[i] == 0) & (cum_ne[j - 1] - cum_ne[i] <= max_ne)
+    if code == "PR":
+        is_cr = resp == "CR"
+        nxt = np.where(is_cr, pos, _BIG)[::-1]
+        nxt = np.minimum.accumulate(nxt)[::-1]  # first CR at or after each position
+        next_cr = np.append(nxt[1:], _BIG)[i]  # first CR strictly after i
+        cum_pr = np.cumsum(resp == "PR")
+        inside = next_cr < j
+        safe = np.where(inside, next_cr, 0)
+        pr_after = inside & (cum_pr[j] - cum_pr[safe] > 0)
+        ok &= ~pr_after
+    conf_pos[i[ok]] = j[ok]
+    return conf_pos
+
+
+def _therapy_start(df_therapies, origin: pd.Series) -> pd.Series:
+    require_columns(df_therapies, ["patient_id", "start_date"], "other_therapies", _FN)
+    t = df_therapies.copy()
+    t["start_date"] = to_dates(t["start_date"], "other_therapies", "start_date")
+    if "is_planned_with_sirt" in t.columns:
+        t = t.loc[~t["is_planned_with_sirt"].astype("boolean").fillna(False).to_numpy(bool)]
+    t = t.loc[t["patient_id"].isin(origin.index)]
+    t = t.loc[t["start_date"] > t["patient_id"].map(origin)]
+    return t.groupby("patient_id")["start_date"].min()
+
+
+def derive_best_overall_response(
+    df_timepoints: pd.DataFrame,
+    df_origin: pd.DataFrame,
+    *,
+    confirm: bool,
+    confirm_min_days: int = CONFIRM_MIN_DAYS,
+    sd_min_days: int = SD_MIN_DAYS,
+    max_ne_between: int = MAX_NE_BETWEEN,
+    accept_sd_between: bool = False,
+    pr_after_cr_mode: Literal["flag_only", "treat_as_pd", "recode_cr_as_pr"] = "flag_only",
+    df_therapies: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Derive the best overall response of each patient, criterion and scope (R1.9).
+
+    Parameters
+    ----------
+    df_timepoints : DataFrame
+        Timepoint responses: ``patient_id``, ``assessment_date`` (datetime64),
+        ``overall_response`` (CR, PR, SD, NON_CR_NON_PD, PD, NE; ``ND`` and missing values
+        are not assessments and are ignored) and optionally ``criterion``, ``scope``,
+        ``is_baseline`` (baseline rows are ignored). Output of
+        :func:`derive_timepoint_response` or :func:`derive_reported_timepoints`.
+    df_origin : DataFrame
+        The analysis set: one row per patient with ``patient_id`` and ``origin_date`` (first
+        SIRT, datetime64). Patients absent from ``df_timepoints`` get ``MISSING``; timepoints
+        of patients absent from ``df_origin`` are not used.
+    confirm : bool
+        Require confirmation of CR/PR (R1.9.3-R1.9.4). Always state it in outputs.
+    confirm_min_days : int, default 28
+        Minimum days (inclusive) between a response and the assessment confirming it.
+    sd_min_days : int, default 42
+        Minimum days (inclusive) from the origin for an assessment to support SD or
+        NON_CR_NON_PD (R1.9.1, D6).
+    max_ne_between : int, default 1
+        Maximum NE assessments between a response and its confirmation (D5).
+    accept_sd_between : bool, default False
+        Accept SD between a PR and its confirmation (D5).
+    pr_after_cr_mode : {"flag_only", "treat_as_pd", "recode_cr_as_pr"}, default "flag_only"
+        R1.9.5 / D4. ``flag_only``: flag, and the later PR cannot confirm the CR;
+        ``treat_as_pd``: the later PR becomes PD (the CR was real); ``recode_cr_as_pr``: the
+        CR becomes PR (the CR was wrong).
+    df_therapies : DataFrame, optional
+        ``other_therapies`` (``patient_id``, ``start_date``, ``is_planned_with_sirt``).
+        Assessments after the first new anticancer therapy started after the origin (and not
+        planned with SIRT) are not used (R1.9, R5.4); an assessment on the start day is used.
+
+    Returns
+    -------
+    DataFrame
+        One row per patient of ``df_origin`` x (criterion, scope) in ``df_timepoints``, with
+        :data:`BOR_COLUMNS`: ``bor`` (CR, PR, SD, NON_CR_NON_PD, PD, NE, MISSING),
+        ``bor_date`` (the assessment that decided it; for a confirmed response the date the
+        response was first met), ``is_responder`` (CR/PR), ``is_disease_control``
+        (CR/PR/SD/NON_CR_NON_PD), ``first_response_date`` (first CR/PR; confirmed ones when
+        ``confirm``), ``first_pd_date``, ``disease_control_date`` (earliest date qualifying
+        for disease control), ``last_assessment_date`` (last assessment on/after the origin,
+        after PD included; before new therapy), ``n_assessments`` (used, up to the first PD),
+        ``pr_after_cr_flag`` (data query, R1.9.5) and ``rule``.
+
+    Raises
+    ------
+    SirtDataError
+        Missing columns, unknown response codes, duplicated or missing origins.
+    ValueError
+        Invalid argument values.
+
+    See Also
+    --------
+    derive_timepoint_response, summarise_response_rates
+
+    Notes
+    -----
+    Assessments used: on or after the origin, up to and including the first PD, before new
+    therapy; same-day duplicates keep the worst. Unconfirmed (R1.9.2, first rule wins): any CR;
+    any PR; any CR/PR/SD at >= ``sd_min_days``; any NON_CR_NON_PD at >= ``sd_min_days``; any
+    PD; any assessment -> NE; none -> MISSING. Confirmed (R1.9.4): a CR confirmed by a later CR
+    at >= ``confirm_min_days`` with only CR/NE between (<= ``max_ne_between`` NE); a PR
+    confirmed by a later CR/PR with only CR/PR/NE between and no PR after a CR; then the
+    SD/NON_CR_NON_PD/PD/NE/MISSING rules (unconfirmed responses fall back to SD).
+
+    References
+    ----------
+    RECIST 1.1: Eisenhauer EA et al., Eur J Cancer 2009;45:228-247, section 4.4.
+    admiralonco (pharmaverse), ``R/response_sources.R``: events ``bor_*``, ``cbor_*``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> tp = pd.DataFrame({"patient_id": "P1", "assessment_date": pd.to_datetime(
+    ...     ["2024-03-06", "2024-04-03", "2024-05-01"]), "overall_response": ["PR", "NE", "PR"]})
+    >>> origin = pd.DataFrame({"patient_id": ["P1", "P2"],
+    ...                        "origin_date": pd.Timestamp("2024-01-10")})
+    >>> bor = derive_best_overall_response(tp, origin, confirm=True)
+    >>> bor[["patient_id", "bor", "bor_date", "is_responder"]]
+      patient_id      bor   bor_date  is_responder
+    0         P1       PR 2024-03-06          True
+    1         P2  MISSING        NaT         False
+    """
+    confirm = check_bool(confirm, "confirm", _FN)
+    confirm_min_days = check_nonneg_int(confirm_min_days, "confirm_min_days", _FN)
+    sd_min_days = check_nonneg_int(sd_min_days, "sd_min_days", _FN)
+    max_ne_between = check_nonneg_int(max_ne_between, "max_ne_between", _FN)
+    accept_sd = check_bool(accept_sd_between, "accept_sd_between", _FN)
+    mode = check_choice(pr_after_cr_mode, PR_AFTER_CR_MODES, "pr_after_cr_mode", _FN)
+    require_columns(df_timepoints, ["patient_id", "assessment_date", "overall_response"],
+                    "timepoints", _FN)
+    require_columns(df_origin, ["patient_id", "origin_date"], "origin", _FN)
+
+    origin = df_origin[["patient_id", "origin_date"]].copy()
+    origin["origin_date"] = to_dates(origin["origin_date"], "origin", "origin_date")
+    bad = origin["patient_id"].duplicated(keep=False) | origin["origin_date"].isna()
+    if bad.any():
+        rows = origin.loc[bad]
+        raise SirtDataError(
+            f"origin: {int(bad.sum())} rows have a duplicated patient_id or no origin_date; "
+            f"first keys (patient_id): {first_keys(rows, ['patient_id'])}.",
+            table="origin", column="origin_date", rule="one origin per patient", rows=rows)
+    origin_s = origin.set_index("patient_id")["origin_date"]
+
+    tp = df_timepoints
+    settings = tp.attrs.get("settings", {}) if isinstance(tp.attrs, dict) else {}
+    crit = (tp["criterion"].astype(object) if "criterion" in tp.columns
+            else pd.Series(settings.get("criterion", "RECIST_1_1"), index=tp.index))
+    scope = (tp["scope"].astype(object) if "scope" in tp.columns
+             else pd.Series(settings.get("scope", "overall"), index=tp.index))
+    v = pd.DataFrame({"patient_id": tp["patient_id"].to_numpy(dtype=object),
+                      "criterion": crit.to_numpy(dtype=object),
+                      "scope": scope.to_numpy(dtype=object),
+                      "assessment_date": to_dates(tp["assessment_date"], "timepoints",
+                                                  "assessment_date").to_numpy(),
+                      "resp": tp["overall_response"].astype(object).to_numpy()})
+    if "is_baseline" in tp.columns:
+        v = v.loc[~tp["is_baseline"].astype("boolean").fillna(False).to_numpy(bool)]
+    combos = v[["criterion", "scope"]].drop_duplicates()
+    if combos.empty:
+        combos = pd.DataFrame({"criterion": [settings.get("criterion", "RECIST_1_1")],
+                               "scope": [settings.get("scope", "overall")]})
+    v = v.loc[v["resp"].notna() & (v["resp"] != "ND")]
+    bad = ~v["resp"].isin(RESPONSE_CODES)
+    if bad.any():
+        rows = v.loc[bad]
+        raise SirtDataError(
+            f'timepoints.overall_response: {int(bad.sum())} rows violate "overall_response in '
+            f'{RESPONSE_CODES}"; first keys (patient_id, assessment_date): '
+            f"{first_keys(rows, ['patient_id', 'assessment_date'])}.",
+            table="timepoints", column="overall_response", rule="response code", rows=rows)
+    v = v.loc[v["patient_id"].isin(origin_s.index)]
+    v["origin_date"] = v["patient_id"].map(origin_s).to_numpy()
+    v = v.loc[v["assessment_date"] >= v["origin_date"]]
+    if df_therapies is not None:
+        start = v["patient_id"].map(_therapy_start(df_therapies, origin_s))
+        v = v.loc[start.isna() | (v["assessment_date"] <= start)]
+    v["rank"] = v["resp"].map(_SAME_DAY_RANK)
+    v = v.sort_values(["patient_id", "criterion", "scope", "assessment_date", "rank"],
+                      kind="mergesort")
+    v = v.drop_duplicates(["patient_id", "criterion", "scope", "assessment_date"], keep="last")
+
+    groups = origin[["patient_id", "origin_date"]].merge(combos, how="cross")
+    gkey = pd.MultiIndex.from_frame(groups[["patient_id", "criterion", "scope"]])
+    v["gid"] = gkey.get_indexer(pd.MultiIndex.from_frame(v[["patient_id", "criterion",
+                                                            "scope"]]))
+    v = v.sort_values(["gid", "assessment_date"], kind="mergesort").reset_index(drop=True)
+    n_g = len(groups)
+    last_date = v.groupby("gid")["assessment_date"].max().reindex(range(n_g))
+
+    # up to and including the first PD (R1.9)
+    def truncate(w):
+        is_pd = (w["resp"] == "PD").to_numpy()
+        before = pd.Series(is_pd).groupby(w["gid"].to_numpy()).cumsum().to_numpy() - is_pd
+        return w.loc[before == 0].reset_index(drop=True)
+
+    w = truncate(v)
+    gid = w["gid"].to_numpy()
+    resp = w["resp"].to_numpy(dtype=object).copy()
+    seen_cr_before = _earlier(resp == "CR", gid)
+    pr_after_cr = (resp == "PR") & seen_cr_before
+    flag = np.zeros(n_g, dtype=bool)
+    flag[np.unique(gid[pr_after_cr])] = True
+    if mode == "treat_as_pd" and pr_after_cr.any():
+        resp[pr_after_cr] = "PD"
+        w = truncate(w.assign(resp=resp))
+    elif mode == "recode_cr_as_pr" and pr_after_cr.any():
+        later_pr = _later(resp == "PR", gid)
+        resp[(resp == "CR") & later_pr] = "PR"
+        w = w.assign(resp=resp)
+    gid = w["gid"].to_numpy()
+    resp = w["resp"].to_numpy(dtype=object)
+    w["day"] = (w["assessment_date"] - w["origin_date"]).dt.days.to_numpy(np.int64)
+    day = w["day"].to_numpy()
+    pos = np.arange(len(w))
+
+    if confirm:
+        conf_cr = _confirm(w, "CR", min_days=confirm_min_days, max_ne=max_ne_between,
+                           accept_sd=accept_sd)
+        conf_pr = _confirm(w, "PR", min_days=confirm_min_days, max_ne=max_ne_between,
+                           accept_sd=accept_sd)
+        f_cr = _first_pos(conf_cr >= 0, pos, gid, n_g)
+        f_pr = _first_pos(conf_pr >= 0, pos, gid, n_g)
+        conf_j = np.maximum(conf_cr, conf_pr)
+    else:
+        f_cr = _first_pos(resp == "CR", pos, gid, n_g)
+        f_pr = _first_pos(resp == "PR", pos, gid, n_g)
+        conf_j = np.full(len(w), -1)
+    late = day >= sd_min_days
+    f_sd = _first_pos(np.isin(resp, ["CR", "PR", "SD"]) & late, pos, gid, n_g)
+    f_nc = _first_pos((resp == "NON_CR_NON_PD") & late, pos, gid, n_g)
+    f_pd = _first_pos(resp == "PD", pos, gid, n_g)
+    f_any = _first_pos(np.ones(len(w), bool), pos, gid, n_g)
+    f_rsp_any = _first_pos(np.isin(resp, ["CR", "PR"]), pos, gid, n_g)
+    conds = [f_cr < _BIG, f_pr < _BIG, f_sd < _BIG, f_nc < _BIG, f_pd < _BIG, f_any < _BIG]
+    bor = np.select(conds, ["CR", "PR", "SD", "NON_CR_NON_PD", "PD", "NE"],
+                    default="MISSING").astype(object)
+    bor_pos = np.select(conds, [f_cr, f_pr, f_sd, f_nc, f_pd, f_any], default=_BIG)
+    f_resp = np.minimum(f_cr, f_pr)
+    f_dc = np.minimum.reduce([f_resp, f_sd, f_nc])
+
+    dates = w["assessment_date"].to_numpy()
+
+    def at(p):
+        out = np.full(n_g, np.datetime64("NaT"), dtype="datetime64[ns]")
+        ok = p < _BIG
+        out[ok] = dates[p[ok]]
+        return out
+
+    n_ass = np.bincount(gid, minlength=n_g) if len(w) else np.zeros(n_g, np.int64)
+    out = pd.DataFrame({
+        "patient_id": groups["patient_id"].to_numpy(dtype=object),
+        "criterion": groups["criterion"].to_numpy(dtype=object),
+        "scope": groups["scope"].to_numpy(dtype=object),
+        "confirmed": confirm,
+        "origin_date": groups["origin_date"].to_numpy(),
+        "bor": bor,
+        "bor_date": at(bor_pos),
+        "is_responder": np.isin(bor, ["CR", "PR"]),
+        "is_disease_control": np.isin(bor, ["CR", "PR", "SD", "NON_CR_NON_PD"]),
+        "first_response_date": at(f_resp),
+        "first_pd_date": at(f_pd),
+        "disease_control_date": at(f_dc),
+        "last_assessment_date": last_date.to_numpy(),
+        "n_assessments": pd.array(n_ass, dtype="Int64"),
+        "pr_after_cr_flag": flag,
+    })
+    out["rule"] = _rules(out, bor_pos, conf_j, f_rsp_any, w, confirm=confirm,
+                         sd_min_days=sd_min_days, mode=mode)
+    out = out[BOR_COLUMNS]
+    out.attrs["settings"] = {
+        "confirm": confirm, "confirm_min_days": confirm_min_days, "sd_min_days": sd_min_days,
+        "max_ne_between": max_ne_between, "accept_sd_between": accept_sd,
+        "pr_after_cr_mode": mode, "new_therapy_cut": df_therapies is not None,
+    }
+    return out
+
+
+def _earlier(mask: np.ndarray, gid: np.ndarray) -> np.ndarray:
+    """True where an earlier row of the same group has ``mask`` True (rows sorted by group)."""
+    cm = pd.Series(mask).groupby(gid).cummax().to_numpy(bool)
+    out = np.zeros(len(mask), dtype=bool)
+    if len(mask) > 1:
+        out[1:] = cm[:-1] & (gid[1:] == gid[:-1])
+    return out
+
+
+def _later(mask: np.ndarray, gid: np.ndarray) -> np.ndarray:
+    """True where a later row of the same group has ``mask`` True."""
+    rev = pd.Series(mask[::-1]).groupby(gid[::-1]).cummax().to_numpy(bool)[::-1]
+    # exclude the row itself: shift within group
+    shifted = np.zeros(len(mask), dtype=bool)
+    if len(mask) > 1:
+        same = gid[1:] == gid[:-1]
+        shifted[:-1] = rev[1:] & same
+    return shifted
+
+
+def _rules(out, bor_pos, conf_j, f_rsp_any, w, *, confirm, sd_min_days, mode) -> list[str]:
+    dates = w["assessment_date"].to_numpy()
+    days = w["day"].to_numpy() if len(w) else np.zeros(0, np.int64)
+    resp = w["resp"].to_numpy(dtype=object)
+    texts = []
+    for bor, p, flag, pr_any in zip(out["bor"], bor_pos, out["pr_after_cr_flag"], f_rsp_any,
+                                    strict=True):
+        if bor == "MISSING":
+            t = "MISSING: no post-baseline assessment on or after the origin (R1.9.2)"
+        elif bor in ("CR", "PR") and confirm:
+            j = conf_j[p]
+            t = (f"{bor}: {bor} on {_iso(dates[p])} (d {days[p]}) confirmed by {resp[j]} on "
+                 f"{_iso(dates[j])} ({days[j] - days[p]} d later, R1.9.4)")
+        elif bor in ("CR", "PR"):
+            t = f"{bor}: first {bor} on {_iso(dates[p])} (d {days[p]}; unconfirmed, R1.9.2)"
+        elif bor in ("SD", "NON_CR_NON_PD"):
+            t = (f"{bor}: {resp[p]} on {_iso(dates[p])} at d {days[p]} >= {sd_min_days} "
+                 f"(R1.9.1)")
+            if confirm and pr_any < _BIG:
+                t += "; response not confirmed (R1.9.4)"
+        elif bor == "PD":
+            t = (f"PD: first PD on {_iso(dates[p])} (d {days[p]}); no better response "
+                 f"qualified before it (SD needs d >= {sd_min_days}, R1.9.2)")
+        else:
+            t = (f"NE: no assessment qualifies (only NE, or SD/NON_CR_NON_PD before d "
+                 f"{sd_min_days}) (R1.9.2)")
+        if flag:
+            t += f"; PR after CR flagged for review (R1.9.5, {mode})"
+        texts.append(t)
+    return texts

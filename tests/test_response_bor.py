@@ -1,0 +1,178 @@
+"""Best overall response: worked examples WE5 and WE10-WE14 of response-criteria.md §8 and the
+R1.9 rules (confirmation window, NE/SD between, SD minimum, PR after CR, new therapy)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _response_helpers import ORIGIN, case, lesion, origin_frame, timepoints  # noqa: E402
+
+from sirtstats.exceptions import SirtDataError
+from sirtstats.response import (
+    BOR_COLUMNS,
+    derive_best_overall_response,
+    derive_timepoint_response,
+)
+
+
+def bor_of(sequence, confirm, **kw):
+    out = derive_best_overall_response(timepoints(sequence), origin_frame(["P1"]),
+                                       confirm=confirm, **kw)
+    assert len(out) == 1
+    return out.iloc[0]
+
+
+def d(n):
+    return ORIGIN + pd.Timedelta(days=n)
+
+
+def test_we5_nodal_cr_then_pr_flags_and_confirmed_is_sd():
+    base = [lesion("L1", [30, 0, 0]), lesion("N1", [18, 8, 12], organ="lymph_node", nodal=True)]
+    tp = derive_timepoint_response(*case(base, [56, 112]))
+    unc = derive_best_overall_response(tp, origin_frame(["P1"]), confirm=False).iloc[0]
+    con = derive_best_overall_response(tp, origin_frame(["P1"]), confirm=True).iloc[0]
+    assert (unc["bor"], unc["bor_date"]) == ("CR", d(56))
+    assert (con["bor"], con["bor_date"]) == ("SD", d(56))
+    assert unc["pr_after_cr_flag"]
+    assert con["pr_after_cr_flag"]
+    assert "PR after CR flagged" in con["rule"]
+
+
+def test_we10_new_lesion_bor_pd_non_responder():
+    tp = derive_timepoint_response(*case([lesion("L1", [60, 30])], [42], new=["YES"]))
+    for confirm in (False, True):
+        r = derive_best_overall_response(tp, origin_frame(["P1"]), confirm=confirm).iloc[0]
+        assert (r["bor"], r["is_responder"], r["first_pd_date"]) == ("PD", False, d(42))
+
+
+@pytest.mark.parametrize(("sequence", "unconfirmed", "confirmed"), [
+    ([(28, "SD"), (84, "PD")], "PD", "PD"),            # WE11a
+    ([(28, "SD")], "NE", "NE"),                        # WE11b
+    ([(30, "PR"), (60, "PD")], "PR", "PD"),            # WE11c
+    ([(56, "PR"), (112, "SD"), (168, "PD")], "PR", "SD"),  # WE12
+])
+def test_we11_we12_sd_minimum_and_unconfirmed_pr(sequence, unconfirmed, confirmed):
+    assert bor_of(sequence, False)["bor"] == unconfirmed
+    assert bor_of(sequence, True)["bor"] == confirmed
+
+
+def test_we11b_ne_is_neither_responder_nor_disease_control():
+    r = bor_of([(28, "SD")], True)
+    assert (r["is_responder"], r["is_disease_control"]) == (False, False)
+
+
+@pytest.mark.parametrize(("sequence", "unconfirmed", "confirmed"), [
+    ([(56, "PR"), (84, "NE"), (112, "PR")], "PR", "PR"),
+    ([(56, "PR"), (84, "NE"), (112, "NE"), (140, "PR")], "PR", "SD"),
+    ([(56, "PR"), (84, "SD"), (112, "PR")], "PR", "SD"),
+    ([(56, "PR"), (77, "PR")], "PR", "SD"),
+    ([(35, "PR"), (63, "PR")], "PR", "PR"),
+    ([(56, "CR"), (84, "CR")], "CR", "CR"),
+    ([(56, "CR"), (83, "CR")], "CR", "SD"),
+    ([(28, "PR"), (56, "CR")], "CR", "PR"),
+    ([(56, "CR"), (112, "SD")], "CR", "SD"),
+    ([(30, "CR"), (40, "PD")], "CR", "PD"),
+])
+def test_we13_confirmation_timing_and_ne_handling(sequence, unconfirmed, confirmed):
+    assert bor_of(sequence, False)["bor"] == unconfirmed
+    assert bor_of(sequence, True)["bor"] == confirmed
+
+
+def test_we13_confirmed_dates_are_first_met_not_confirmation():
+    r = bor_of([(28, "PR"), (56, "CR")], True)
+    assert (r["bor_date"], r["first_response_date"]) == (d(28), d(28))
+    assert "confirmed by CR on" in r["rule"]
+    assert "(28 d later" in r["rule"]
+
+
+def test_we13_accept_sd_between_and_max_ne_options():
+    seq = [(56, "PR"), (84, "SD"), (112, "PR")]
+    assert bor_of(seq, True, accept_sd_between=True)["bor"] == "PR"
+    seq = [(56, "PR"), (84, "NE"), (112, "NE"), (140, "PR")]
+    assert bor_of(seq, True, max_ne_between=2)["bor"] == "PR"
+    assert bor_of([(56, "PR"), (77, "PR")], True, confirm_min_days=21)["bor"] == "PR"
+
+
+def test_we14_pr_after_cr_modes():
+    seq = [(56, "CR"), (112, "PR")]
+    r = bor_of(seq, True)
+    assert (bor_of(seq, False)["bor"], r["bor"], r["pr_after_cr_flag"]) == ("CR", "SD", True)
+    assert bor_of([(56, "PR"), (112, "PR")], True)["bor"] == "PR"  # reader recoded d56
+    assert bor_of(seq, True, pr_after_cr_mode="recode_cr_as_pr")["bor"] == "PR"
+    early = [(30, "CR"), (60, "PR")]
+    assert bor_of(early, True)["bor"] == "SD"
+    assert bor_of(early, True, pr_after_cr_mode="treat_as_pd")["bor"] == "PD"
+
+
+def test_sd_boundary_is_inclusive_and_configurable():
+    assert bor_of([(42, "SD")], False)["bor"] == "SD"
+    assert bor_of([(41, "SD")], False)["bor"] == "NE"
+    assert bor_of([(41, "SD")], False, sd_min_days=35)["bor"] == "SD"
+    assert bor_of([(42, "NON_CR_NON_PD")], False)["bor"] == "NON_CR_NON_PD"
+
+
+def test_assessments_after_pd_and_before_origin_are_ignored():
+    r = bor_of([(-5, "CR"), (30, "SD"), (50, "PD"), (90, "CR")], False)
+    assert (r["bor"], r["first_pd_date"], r["n_assessments"]) == ("PD", d(50), 2)
+    assert r["last_assessment_date"] == d(90)
+
+
+def test_new_anticancer_therapy_cuts_later_assessments():
+    tp = timepoints([(56, "SD"), (112, "PR"), (140, "PR")])
+    ther = pd.DataFrame({"patient_id": ["P1", "P1"], "start_date": [d(100), d(20)],
+                         "is_planned_with_sirt": [False, True]})
+    r = derive_best_overall_response(tp, origin_frame(["P1"]), confirm=False,
+                                     df_therapies=ther).iloc[0]
+    assert r["bor"] == "SD"
+    ther.loc[0, "start_date"] = d(112)  # assessment on the start day still counts
+    r = derive_best_overall_response(tp, origin_frame(["P1"]), confirm=False,
+                                     df_therapies=ther).iloc[0]
+    assert r["bor"] == "PR"
+
+
+def test_missing_patients_and_output_shape():
+    tp = timepoints([(56, "PR")], criterion="mRECIST", scope="hepatic")
+    out = derive_best_overall_response(tp, origin_frame(["P1", "P2"]), confirm=False)
+    assert list(out.columns) == BOR_COLUMNS
+    assert out["bor"].tolist() == ["PR", "MISSING"]
+    assert out["criterion"].tolist() == ["mRECIST", "mRECIST"]
+    assert out["scope"].tolist() == ["hepatic", "hepatic"]
+    assert out["rule"].iloc[1].startswith("MISSING")
+
+
+def test_same_day_duplicates_keep_the_worst():
+    tp = timepoints([(56, "CR"), (56, "NE"), (84, "PD"), (84, "SD")])
+    r = derive_best_overall_response(tp, origin_frame(["P1"]), confirm=False).iloc[0]
+    assert r["bor"] == "CR"  # NE is the least bad on the same day
+    assert r["first_pd_date"] == d(84)
+
+
+def test_disease_control_date_is_earliest_qualifying():
+    r = bor_of([(21, "SD"), (42, "PR"), (63, "CR")], False)
+    assert (r["bor"], r["disease_control_date"]) == ("CR", d(42))
+    r = bor_of([(21, "PR"), (42, "CR"), (63, "PD")], True)
+    assert (r["bor"], r["disease_control_date"]) == ("SD", d(42))
+
+
+def test_inputs_not_mutated_and_errors():
+    tp = timepoints([(56, "PR"), (84, "XX")])
+    orig = origin_frame(["P1"])
+    tp0, orig0 = tp.copy(), orig.copy()
+    with pytest.raises(SirtDataError, match=r"timepoints.overall_response: 1 rows violate") as e:
+        derive_best_overall_response(tp, orig, confirm=True)
+    assert e.value.rows["resp"].tolist() == ["XX"]
+    pd.testing.assert_frame_equal(tp, tp0)
+    pd.testing.assert_frame_equal(orig, orig0)
+    with pytest.raises(ValueError, match=r"The 'pr_after_cr_mode' argument of "
+                                         r"derive_best_overall_response must be one of"):
+        derive_best_overall_response(tp, orig, confirm=True, pr_after_cr_mode="x")
+    with pytest.raises(ValueError, match="'confirm' argument"):
+        derive_best_overall_response(tp, orig, confirm="yes")
+    dup = pd.concat([orig, orig])
+    with pytest.raises(SirtDataError, match="duplicated patient_id"):
+        derive_best_overall_response(tp.iloc[:1], dup, confirm=True)
