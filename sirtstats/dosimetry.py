@@ -55,6 +55,7 @@ __all__ = [
     "compute_resin_lsf_factor",
     "compute_tissue_mass",
     "CROSSCHECK_COLUMNS",
+    "DEVICE_SUMMARY_QUANTITIES",
     "CROSSCHECK_RULES",
     "INJECTION_DOSE_COLUMNS",
     "LUNG_DOSE_COLUMNS",
@@ -62,6 +63,7 @@ __all__ = [
     "derive_injection_doses",
     "derive_lung_dose",
     "load_dose_thresholds",
+    "summarise_dose_by_device",
 ]
 
 # --------------------------------------------------------------------------------------------
@@ -956,8 +958,8 @@ _TREATMENT_KEYS = ("injection_id", "session_id", "patient_id")
 INJECTION_DOSE_COLUMNS = [
     "injection_id", "session_id", "patient_id", "workup_id", "treatment_date", "device",
     "isotope", "dose_factor_gy_kg_per_gbq", "activity_gbq", "lsf_pct", "tnr", "lung_mass_kg",
-    "perfused_mass_kg", "tumour_mass_kg", "normal_liver_mass_kg", "perfused_dose_gy",
-    "tumour_dose_gy", "normal_liver_dose_gy", "lung_dose_gy",
+    "perfused_volume_ml", "perfused_mass_kg", "tumour_mass_kg", "normal_liver_mass_kg",
+    "perfused_dose_gy", "tumour_dose_gy", "normal_liver_dose_gy", "lung_dose_gy",
     "vial_activity_at_administration_gbq",
 ]
 
@@ -1000,7 +1002,8 @@ def derive_injection_doses(
     DataFrame
         One row per input row, same index and order, columns :data:`INJECTION_DOSE_COLUMNS`:
         the keys, ``isotope``, ``dose_factor_gy_kg_per_gbq`` (the K used), ``activity_gbq``,
-        ``lsf_pct``, ``tnr``, ``lung_mass_kg``, masses in kg, recomputed doses in Gy
+        ``lsf_pct``, ``tnr``, ``lung_mass_kg``, ``perfused_volume_ml``, masses in kg,
+        recomputed doses in Gy
         (``perfused_dose_gy`` MIRD; ``tumour_dose_gy`` and ``normal_liver_dose_gy`` partition
         model; ``lung_dose_gy``), and ``vial_activity_at_administration_gbq`` (vial
         calibration activity decayed to administration time). Doses are NaN when an input is
@@ -1100,7 +1103,8 @@ def derive_injection_doses(
                                                                    dtype=object)
     values = {
         "isotope": isotope, "dose_factor_gy_kg_per_gbq": k, "activity_gbq": a,
-        "lsf_pct": lsf * 100.0, "tnr": tnr, "lung_mass_kg": m_lung, "perfused_mass_kg": m_p,
+        "lsf_pct": lsf * 100.0, "tnr": tnr, "lung_mass_kg": m_lung, "perfused_volume_ml": v_p,
+        "perfused_mass_kg": m_p,
         "tumour_mass_kg": m_t, "normal_liver_mass_kg": m_n, "perfused_dose_gy": perfused,
         "tumour_dose_gy": tnr * d_n, "normal_liver_dose_gy": d_n,
         "lung_dose_gy": k * a * lsf / m_lung, "vial_activity_at_administration_gbq": vial,
@@ -1387,3 +1391,80 @@ def derive_lung_dose(
     sessions["exceeds_cumulative_limit"] = (cumul > cumulative_limit_gy).astype(
         "boolean").mask(cumul.isna())
     return sessions[LUNG_DOSE_COLUMNS]
+
+
+#: Quantities summarised by :func:`summarise_dose_by_device` (column: unit).
+DEVICE_SUMMARY_QUANTITIES: dict[str, str] = {
+    "activity_gbq": "GBq",
+    "perfused_volume_ml": "mL",
+    "perfused_dose_gy": "Gy",
+    "tumour_dose_gy": "Gy",
+    "normal_liver_dose_gy": "Gy",
+    "lung_dose_gy": "Gy",
+}
+
+
+def summarise_dose_by_device(
+    df: pd.DataFrame,
+    *,
+    quantities: dict[str, str] | None = None,
+    device_col: str = "device",
+) -> pd.DataFrame:
+    """Dose-volume summary per device: median and interquartile range of each quantity.
+
+    Parameters
+    ----------
+    df : DataFrame
+        One row per injection, e.g. :func:`derive_injection_doses` (or the ``treatments``
+        table with its recorded doses): ``device`` (str) and the quantity columns (float).
+    quantities : dict of str to str, optional
+        Column -> unit; default :data:`DEVICE_SUMMARY_QUANTITIES` (columns absent from ``df``
+        are skipped).
+    device_col : str, default "device"
+        Grouping column.
+
+    Returns
+    -------
+    DataFrame
+        One row per device x quantity (devices sorted, quantities in the given order):
+        ``device``, ``quantity``, ``unit``, ``n`` (non-missing values), ``n_missing``,
+        ``median``, ``q1``, ``q3``, ``min``, ``max`` (float, in ``unit``).
+
+    Raises
+    ------
+    SirtDataError
+        If ``device_col`` is missing or none of the quantities is present.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"device": ["Y90_glass", "Y90_glass", "Y90_resin"],
+    ...                    "perfused_dose_gy": [100.0, 140.0, 60.0]})
+    >>> summarise_dose_by_device(df)[["device", "quantity", "n", "median"]]
+          device          quantity  n  median
+    0  Y90_glass  perfused_dose_gy  2   120.0
+    1  Y90_resin  perfused_dose_gy  1    60.0
+    """
+    fn = "summarise_dose_by_device"
+    quantities = DEVICE_SUMMARY_QUANTITIES if quantities is None else dict(quantities)
+    _require_columns(df, [device_col], "injections", fn)
+    present = [q for q in quantities if q in df.columns]
+    if not present:
+        raise SirtDataError(
+            f"injections: none of {list(quantities)} is a column; {fn} has nothing to summarise.",
+            table="injections", rule="at least one quantity column",
+        )
+    rows = []
+    for device, group in df.groupby(device_col, sort=True):
+        for q in present:
+            v = pd.to_numeric(group[q], errors="coerce").dropna()
+            rows.append({
+                "device": device, "quantity": q, "unit": quantities[q], "n": len(v),
+                "n_missing": int(len(group) - len(v)),
+                "median": v.median() if len(v) else np.nan,
+                "q1": v.quantile(0.25) if len(v) else np.nan,
+                "q3": v.quantile(0.75) if len(v) else np.nan,
+                "min": v.min() if len(v) else np.nan, "max": v.max() if len(v) else np.nan,
+            })
+    return pd.DataFrame(rows, columns=["device", "quantity", "unit", "n", "n_missing", "median",
+                                       "q1", "q3", "min", "max"])

@@ -402,3 +402,62 @@ def test_curve_rejects_non_fit():
     with pytest.raises(ValueError, match="must be a DoseResponseFit"):
         compute_dose_response_curve({"intercept": 0})
     assert DoseResponseFit.__dataclass_params__.frozen
+
+
+# ---------------------------------------------------------------------------------- plots
+
+
+@pytest.fixture
+def agg():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    yield plt
+    plt.close("all")
+
+
+def test_plots_draw_computed_frames(sim, agg):
+    from sirtstats.dosimetry import derive_injection_doses, summarise_dose_by_device
+    from sirtstats.plotting.dosimetry import plot_dose_by_device, plot_dose_response, plot_roc
+
+    fit = fit_dose_response(sim)
+    curve = compute_dose_response_curve(fit)
+    rng = np.random.default_rng(0)
+    pts = sim.assign(best_pct_change=np.where(sim["is_responder"], -60.0, 0.0)
+                     + rng.normal(0, 10, len(sim)))
+    ax = plot_dose_response(pts, curve, threshold_gy=205, title="t")
+    assert ax.right_ax.get_ylim() == (0.0, 1.0)
+    assert len(ax.collections) == 2  # responders, non-responders
+    np.testing.assert_allclose(ax.right_ax.lines[0].get_ydata(), curve["probability"])
+    roc = compute_roc(sim, n_bootstrap=20)
+    yt = compute_youden_threshold(sim, n_bootstrap=20)
+    fig, axes = agg.subplots(1, 2)
+    out = plot_roc(roc.curve, axes[0], auc=roc.auc, auc_ci=roc.auc_ci,
+                   youden_threshold_gy=yt.threshold_gy, threshold_gy=205)
+    assert out is axes[0]
+    youden_marker = out.lines[2]
+    assert youden_marker.get_xdata()[0] == pytest.approx(1 - yt.specificity)
+    assert youden_marker.get_ydata()[0] == pytest.approx(yt.sensitivity)
+    assert "AUC" in out.get_legend().get_texts()[0].get_text()
+    tx = pd.DataFrame({
+        "injection_id": ["I1", "I2", "I3"], "session_id": ["S1", "S2", "S3"],
+        "patient_id": ["P1", "P2", "P3"], "device": ["Y90_glass", "Y90_glass", "Y90_resin"],
+        "delivered_activity_gbq": [2.0, 3.0, 1.5], "perfused_volume_ml": [500.0, 900.0, 1400.0],
+    })
+    doses = derive_injection_doses(tx)
+    summary = summarise_dose_by_device(doses)
+    ax = plot_dose_by_device(doses.assign(perfused_dose_gy=[190.0, 160.0, 52.0]), axes[1],
+                             df_summary=summary)
+    assert ax.get_xscale() == "log"
+    assert len(ax.collections) == 2
+
+
+def test_plot_errors(agg):
+    from sirtstats.plotting.dosimetry import plot_dose_response, plot_roc
+
+    with pytest.raises(ValueError, match=r"The 'df_curve' argument of plot_roc lacks column"):
+        plot_roc(pd.DataFrame({"fpr": [0.0]}))
+    with pytest.raises(ValueError, match=r"'df_points' argument of plot_dose_response"):
+        plot_dose_response(pd.DataFrame({"x": [1]}))
