@@ -293,10 +293,21 @@ def _gray_stratum(time, cause, group, ng, rho):
     v3 = np.zeros(ng)
     v2 = np.zeros((ng1, ng))
     c = np.zeros((ng, ng))
+    _ut, start_idx, counts = np.unique(time, return_index=True, return_counts=True)
+    # 0/0 occurs only in groups no longer at risk (masked by np.where)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s, v, c, v2, v3 = _gray_loop(time, cause, group, ng, rho, rs, start_idx, counts, s, v,
+                                     f1m, f1, skmm, skm, v3, v2, c)
+    v += (c[:ng1] * v3) @ c[:ng1].T + c[:ng1] @ v2.T + v2 @ c[:ng1].T
+    return s, v
+
+
+def _gray_loop(time, cause, group, ng, rho, rs, start_idx, counts, s, v, f1m, f1, skmm, skm,
+               v3, v2, c):
+    ng1 = ng - 1
     fm = 0.0
     f = 0.0
-    ut, start_idx, counts = np.unique(time, return_index=True, return_counts=True)
-    for u in range(len(ut)):
+    for u in range(len(start_idx)):
         sl = slice(start_idx[u], start_idx[u] + counts[u])
         g_u, c_u = group[sl], cause[sl]
         d1 = np.bincount(g_u[c_u == 1], minlength=ng).astype(float)
@@ -341,8 +352,7 @@ def _gray_stratum(time, cause, group, ng, rho):
         fm = f
         f1m = f1.copy()
         skmm = skm.copy()
-    v += (c[:ng1] * v3) @ c[:ng1].T + c[:ng1] @ v2.T + v2 @ c[:ng1].T
-    return s, v
+    return s, v, c, v2, v3
 
 
 def test_gray(

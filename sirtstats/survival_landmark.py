@@ -359,7 +359,9 @@ def fit_time_dependent_cox(
                event_col="__event", start_col="__start", stop_col="__stop", id_col="__id",
                fit_options=fit_options)
     coef = fitter.params_.reindex(covariates).to_numpy()
-    cov = fitter.variance_matrix_.reindex(index=covariates, columns=covariates).to_numpy()
+    vm = fitter.variance_matrix_  # lifelines labels only its rows here
+    cov = pd.DataFrame(vm.to_numpy(), index=vm.index, columns=vm.index).reindex(
+        index=covariates, columns=covariates).to_numpy()
     se = np.sqrt(np.diag(cov))
     X = data[covariates].to_numpy(dtype=float)
     start = data[start_col].to_numpy(dtype=float)
