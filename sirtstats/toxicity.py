@@ -362,7 +362,7 @@ def derive_first_worst_flag(
     _require(df_ae, [*subject_keys, grade_col, *order_cols], "adverse_events")
     cand = np.ones(len(df_ae), dtype=bool)
     if among_col is not None and among_col in df_ae.columns:
-        cand = df_ae[among_col].astype("boolean").fillna(False).to_numpy(bool)
+        cand = np.array(df_ae[among_col].astype("boolean").fillna(False).to_numpy(bool))
     cand &= df_ae[grade_col].notna().to_numpy()
     work = df_ae[list(subject_keys) + [grade_col] + list(order_cols)].copy()
     work.columns = (
