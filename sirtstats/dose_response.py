@@ -38,6 +38,7 @@ __all__ = [
     "DEFAULT_SEED",
     "LESION_DOSE_RESPONSE_COLUMNS",
     "THRESHOLD_SUMMARY_COLUMNS",
+    "TOXICITY_OUTCOME_COLUMNS",
     "DoseResponseFit",
     "RESPONDER_CODES",
     "RocResult",
@@ -47,6 +48,8 @@ __all__ = [
     "compute_youden_threshold",
     "derive_dose_group",
     "derive_lesion_dose_response",
+    "derive_patient_dose_outcome",
+    "derive_toxicity_outcomes",
     "fit_dose_response",
     "summarise_response_by_threshold",
 ]
@@ -56,6 +59,9 @@ DEFAULT_SEED = 20261127
 
 #: Lesion/overall response codes counted as objective response (RECIST 1.1 / mRECIST).
 RESPONDER_CODES: tuple[str, ...] = ("CR", "PR")
+
+#: Lesion/overall responses that are evaluable (anything else -> outcome unknown).
+_EVALUABLE_CODES: tuple[str, ...] = ("CR", "PR", "SD", "NON_CR_NON_PD", "PD")
 
 #: Below this many events (or non-events), or clusters, a SirtStatsWarning is issued.
 MIN_EVENTS = 10
@@ -1120,7 +1126,8 @@ def derive_lesion_dose_response(
     DataFrame
         Columns :data:`LESION_DOSE_RESPONSE_COLUMNS`, rows of ``df_lesion_response`` (order
         kept) whose lesion has a dose; ``is_responder`` is boolean, NA when the lesion response
-        is NE or missing (so the statistics count it as excluded, not as a non-responder).
+        is not one of CR, PR, SD, PD (NE, MISSING or absent), so that the statistics count the
+        lesion as excluded, not as a non-responder.
 
     Raises
     ------
@@ -1158,9 +1165,168 @@ def derive_lesion_dose_response(
         out["in_treated_territory"] = pd.NA
     out["in_treated_territory"] = out["in_treated_territory"].astype("boolean")
     code = out["lesion_response"].astype("string")
-    known = code.notna() & (code != "NE")
+    known = code.isin(list(_EVALUABLE_CODES)).fillna(False).astype(bool)
     out["is_responder"] = code.isin(list(responder_codes)).astype("boolean").where(known)
     keep = out["absorbed_dose_gy"].notna()
     if treated_only:
         keep &= out["in_treated_territory"].fillna(False).astype(bool)
     return out.loc[keep, LESION_DOSE_RESPONSE_COLUMNS]
+
+
+def derive_patient_dose_outcome(
+    df: pd.DataFrame,
+    df_doses: pd.DataFrame,
+    *,
+    dose_col: str,
+    subject_keys: Sequence[str] = ("patient_id",),
+) -> pd.DataFrame:
+    """Attach a patient-level dose to a patient-level outcome frame.
+
+    Parameters
+    ----------
+    df : DataFrame
+        One row per patient (best overall response, endpoints, toxicity flags ...), with the
+        subject keys.
+    df_doses : DataFrame
+        One row per patient with the dose column, e.g.
+        :func:`sirtstats.dosimetry.derive_patient_dose`.
+    dose_col : str
+        Dose column of ``df_doses`` (Gy).
+    subject_keys : sequence of str, default ("patient_id",)
+        Join keys.
+
+    Returns
+    -------
+    DataFrame
+        A copy of ``df`` (same rows, order and index) with ``dose_col`` added (NaN for a
+        patient without dose); an existing ``dose_col`` in ``df`` is replaced.
+
+    Raises
+    ------
+    SirtDataError
+        If a column is missing or ``df_doses`` has several rows per patient.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> bor = pd.DataFrame({"patient_id": ["P2", "P1"], "is_responder": [True, False]})
+    >>> doses = pd.DataFrame({"patient_id": ["P1", "P2"], "tumour_dose_gy": [90.0, 260.0]})
+    >>> derive_patient_dose_outcome(bor, doses, dose_col="tumour_dose_gy")
+      patient_id  is_responder  tumour_dose_gy
+    0         P2          True           260.0
+    1         P1         False            90.0
+    """
+    fn = "derive_patient_dose_outcome"
+    keys = list(subject_keys)
+    _require_columns(df, keys, fn)
+    _require_columns(df_doses, [*keys, dose_col], fn)
+    dup = df_doses.duplicated(keys, keep=False)
+    if dup.any():
+        raise SirtDataError(
+            f"{fn}: df_doses has {int(dup.sum())} rows sharing {keys}; give one dose per "
+            f"patient (see sirtstats.dosimetry.derive_patient_dose).",
+            column=keys[0], rule="one row per patient", rows=df_doses.loc[dup, keys],
+        )
+    lookup = df_doses.set_index(keys)[dose_col]
+    out = df.drop(columns=[dose_col], errors="ignore").copy()
+    index = pd.MultiIndex.from_frame(df[keys]) if len(keys) > 1 else pd.Index(df[keys[0]])
+    out[dose_col] = lookup.reindex(index).to_numpy()
+    return out
+
+
+#: Columns of :func:`derive_toxicity_outcomes`, in order.
+TOXICITY_OUTCOME_COLUMNS = ["patient_id", "worst_lab_grade", "is_lab_toxicity", "is_reild"]
+
+
+def derive_toxicity_outcomes(
+    df_patients: pd.DataFrame,
+    *,
+    df_worst_lab_grades: pd.DataFrame | None = None,
+    df_adverse_events: pd.DataFrame | None = None,
+    analyte: str = "bilirubin_total",
+    min_grade: int = 3,
+    require_emergent: bool = True,
+) -> pd.DataFrame:
+    """Binary liver-toxicity outcomes per patient, for normal-liver dose-toxicity analyses.
+
+    Parameters
+    ----------
+    df_patients : DataFrame
+        One row per analysed patient (``patient_id``), e.g. the cohort's patients.
+    df_worst_lab_grades : DataFrame, optional
+        :func:`sirtstats.toxicity.summarise_worst_lab_grades` output: ``patient_id``,
+        ``analyte``, ``grade`` (Int64, worst post-baseline CTCAE v5.0 grade in the window) and
+        ``is_treatment_emergent`` (bool).
+    df_adverse_events : DataFrame, optional
+        ``adverse_events`` rows to consider (e.g. treatment-emergent ones): ``patient_id``,
+        ``is_reild`` (bool).
+    analyte : str, default "bilirubin_total"
+        Lab analyte of the toxicity (``labs.analyte`` value).
+    min_grade : int, default 3
+        Toxicity when the worst grade is >= this.
+    require_emergent : bool, default True
+        Also require the grade to be worse than at baseline (treatment-emergent).
+
+    Returns
+    -------
+    DataFrame
+        One row per ``df_patients`` row (order kept): ``patient_id``, ``worst_lab_grade``
+        (Int64; NA when the patient has no graded post-baseline sample), ``is_lab_toxicity``
+        (boolean; NA when the grade is unknown, so the patient is excluded, not counted as
+        free of toxicity), ``is_reild`` (boolean; False when no REILD event is listed, NA when
+        ``df_adverse_events`` is None).
+
+    Raises
+    ------
+    SirtDataError
+        If a required column is missing.
+
+    References
+    ----------
+    CTCAE v5.0 (bilirubin grade 3: > 3-10 x ULN); REILD: Sangro et al., Cancer 2008;
+    Braat et al., Eur J Gastroenterol Hepatol 2017 (sirt-domain.md section 4.3).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> pts = pd.DataFrame({"patient_id": ["P1", "P2", "P3"]})
+    >>> worst = pd.DataFrame({"patient_id": ["P1", "P2"], "analyte": "bilirubin_total",
+    ...                       "grade": pd.array([3, 1], dtype="Int64"),
+    ...                       "is_treatment_emergent": [True, True]})
+    >>> ae = pd.DataFrame({"patient_id": ["P2"], "is_reild": [True]})
+    >>> derive_toxicity_outcomes(pts, df_worst_lab_grades=worst, df_adverse_events=ae)
+      patient_id  worst_lab_grade  is_lab_toxicity  is_reild
+    0         P1                3             True     False
+    1         P2                1            False      True
+    2         P3             <NA>             <NA>     False
+    """
+    fn = "derive_toxicity_outcomes"
+    _require_columns(df_patients, ["patient_id"], fn)
+    min_grade = _check_int(min_grade, "min_grade", fn, minimum=1)
+    ids = df_patients["patient_id"]
+    out = pd.DataFrame({"patient_id": ids.to_numpy()}, index=df_patients.index)
+    if df_worst_lab_grades is not None:
+        _require_columns(df_worst_lab_grades, ["patient_id", "analyte", "grade"], fn)
+        lab = df_worst_lab_grades[df_worst_lab_grades["analyte"] == analyte]
+        grade = lab.groupby("patient_id")["grade"].max()
+        out["worst_lab_grade"] = pd.array(grade.reindex(ids).to_numpy(), dtype="Int64")
+        tox = (out["worst_lab_grade"] >= min_grade).astype("boolean")
+        if require_emergent:
+            _require_columns(df_worst_lab_grades, ["is_treatment_emergent"], fn)
+            emergent = (lab[lab["grade"] >= min_grade].groupby("patient_id")
+                        ["is_treatment_emergent"].any())
+            is_emergent = emergent.reindex(ids).astype("boolean").fillna(False)
+            tox = tox & is_emergent.to_numpy(dtype=bool)
+        out["is_lab_toxicity"] = tox.mask(out["worst_lab_grade"].isna())
+    else:
+        out["worst_lab_grade"] = pd.array([pd.NA] * len(out), dtype="Int64")
+        out["is_lab_toxicity"] = pd.array([pd.NA] * len(out), dtype="boolean")
+    if df_adverse_events is not None:
+        _require_columns(df_adverse_events, ["patient_id", "is_reild"], fn)
+        reild = df_adverse_events.loc[
+            df_adverse_events["is_reild"].astype("boolean").fillna(False).astype(bool),
+            "patient_id"]
+        out["is_reild"] = ids.isin(set(reild)).astype("boolean").to_numpy()
+    else:
+        out["is_reild"] = pd.array([pd.NA] * len(out), dtype="boolean")
+    return out[TOXICITY_OUTCOME_COLUMNS]

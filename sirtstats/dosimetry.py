@@ -62,6 +62,7 @@ __all__ = [
     "derive_dose_crosscheck",
     "derive_injection_doses",
     "derive_lung_dose",
+    "derive_patient_dose",
     "load_dose_thresholds",
     "summarise_dose_by_device",
 ]
@@ -1468,3 +1469,98 @@ def summarise_dose_by_device(
             })
     return pd.DataFrame(rows, columns=["device", "quantity", "unit", "n", "n_missing", "median",
                                        "q1", "q3", "min", "max"])
+
+
+_AGGREGATES = ("mean", "max", "min", "sum", "first")
+
+
+def derive_patient_dose(
+    df: pd.DataFrame,
+    *,
+    dose_col: str,
+    session_col: str | None = None,
+    session_aggregate: Literal["mean", "max", "min", "sum"] = "mean",
+    patient_aggregate: Literal["mean", "max", "min", "sum", "first"] = "max",
+    date_col: str | None = None,
+) -> pd.DataFrame:
+    """One dose per patient from lesion-, injection- or session-level doses.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Rows with ``patient_id`` (str) and the dose column (float, Gy), e.g. the ``lesions``
+        table (``absorbed_dose_gy``), ``treatments`` (``tumour_dose_gy``,
+        ``normal_liver_dose_gy`` ... one row per injection) or ``post_dosimetry``.
+    dose_col : str
+        Dose column, Gy.
+    session_col : str, optional
+        Rows are first aggregated per session (e.g. ``"session_id"`` for injections);
+        None skips that step.
+    session_aggregate : {"mean", "max", "min", "sum"}, default "mean"
+        How injections of a session combine (mean: the demo's convention for normal-liver
+        dose; sum for a lung dose).
+    patient_aggregate : {"mean", "max", "min", "sum", "first"}, default "max"
+        How sessions (or lesions) of a patient combine; "first" takes the earliest by
+        ``date_col``.
+    date_col : str, optional
+        Date column ordering sessions; required for "first".
+
+    Returns
+    -------
+    DataFrame
+        One row per patient with a row in ``df`` (sorted by ``patient_id``): ``patient_id``,
+        ``dose_col`` (float, Gy; NaN when every value is missing), ``n_values`` (int, rows
+        with a dose) and ``n_missing`` (int, rows without).
+
+    Raises
+    ------
+    ValueError
+        For an unknown aggregate, or "first" without ``date_col``.
+    SirtDataError
+        For a missing column or a negative dose.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> tx = pd.DataFrame({"patient_id": ["P1", "P1", "P1", "P2"],
+    ...                    "session_id": ["S1", "S1", "S2", "S3"],
+    ...                    "normal_liver_dose_gy": [30.0, 50.0, 45.0, None]})
+    >>> derive_patient_dose(tx, dose_col="normal_liver_dose_gy", session_col="session_id")
+      patient_id  normal_liver_dose_gy  n_values  n_missing
+    0         P1                  45.0         3          0
+    1         P2                   NaN         0          1
+    """
+    fn = "derive_patient_dose"
+    _check_choice(session_aggregate, _AGGREGATES[:-1], "session_aggregate", fn)
+    _check_choice(patient_aggregate, _AGGREGATES, "patient_aggregate", fn)
+    if patient_aggregate == "first" and date_col is None:
+        raise ValueError(f"The 'date_col' argument of {fn} is required when "
+                         f"patient_aggregate='first'. Got None instead.")
+    cols = ["patient_id", dose_col] + [c for c in (session_col, date_col) if c is not None]
+    _require_columns(df, cols, "doses", fn)
+    _check_table_range(df, dose_col, "doses", fn, ["patient_id", session_col or "patient_id"],
+                       low=0)
+    work = df[list(dict.fromkeys(cols))].copy()
+    work[dose_col] = _arr(work[dose_col])
+    counts = work.groupby("patient_id", sort=True)[dose_col].agg(
+        n_values="count", n_rows="size")
+    def how(name):  # a sum of only missing values stays missing
+        return (lambda v: v.sum(min_count=1)) if name == "sum" else name
+
+    if session_col is not None:
+        agg = {dose_col: (dose_col, how(session_aggregate))}
+        if date_col is not None:
+            agg[date_col] = (date_col, "min")
+        work = work.groupby(["patient_id", session_col], sort=False, dropna=False).agg(**agg)
+        work = work.reset_index()
+    if patient_aggregate == "first":
+        work = work.dropna(subset=[dose_col]).sort_values([date_col], kind="stable")
+        per_patient = work.groupby("patient_id")[dose_col].first()
+    else:
+        per_patient = work.groupby("patient_id")[dose_col].agg(how(patient_aggregate))
+    out = counts.reset_index()
+    out[dose_col] = per_patient.reindex(out["patient_id"]).to_numpy(dtype=float)
+    out.loc[out["n_values"] == 0, dose_col] = np.nan
+    out["n_missing"] = (out["n_rows"] - out["n_values"]).astype(int)
+    out["n_values"] = out["n_values"].astype(int)
+    return out[["patient_id", dose_col, "n_values", "n_missing"]]

@@ -24,6 +24,8 @@ from sirtstats.dose_response import (
     compute_youden_threshold,
     derive_dose_group,
     derive_lesion_dose_response,
+    derive_patient_dose_outcome,
+    derive_toxicity_outcomes,
     fit_dose_response,
     summarise_response_by_threshold,
 )
@@ -461,3 +463,36 @@ def test_plot_errors(agg):
         plot_roc(pd.DataFrame({"fpr": [0.0]}))
     with pytest.raises(ValueError, match=r"'df_points' argument of plot_dose_response"):
         plot_dose_response(pd.DataFrame({"x": [1]}))
+
+
+def test_derive_patient_dose_outcome_keeps_rows_and_order():
+    bor = pd.DataFrame({"patient_id": ["P3", "P1", "P2"], "is_responder": [True, False, True]},
+                       index=[7, 8, 9])
+    doses = pd.DataFrame({"patient_id": ["P1", "P2"], "tumour_dose_gy": [90.0, 260.0]})
+    out = derive_patient_dose_outcome(bor, doses, dose_col="tumour_dose_gy")
+    assert list(out.index) == [7, 8, 9]
+    np.testing.assert_array_equal(out["tumour_dose_gy"], [np.nan, 90.0, 260.0])
+    assert "tumour_dose_gy" not in bor.columns
+    with pytest.raises(SirtDataError, match="rows sharing"):
+        derive_patient_dose_outcome(bor, pd.concat([doses, doses]), dose_col="tumour_dose_gy")
+
+
+def test_derive_toxicity_outcomes():
+    pts = pd.DataFrame({"patient_id": ["P1", "P2", "P3", "P4"]})
+    worst = pd.DataFrame({
+        "patient_id": ["P1", "P2", "P3", "P1"],
+        "analyte": ["bilirubin_total", "bilirubin_total", "bilirubin_total", "alt"],
+        "grade": pd.array([3, 4, 2, 4], dtype="Int64"),
+        "is_treatment_emergent": [True, False, True, True],
+    })
+    ae = pd.DataFrame({"patient_id": ["P3", "P4"], "is_reild": [True, False]})
+    out = derive_toxicity_outcomes(pts, df_worst_lab_grades=worst, df_adverse_events=ae)
+    assert out["worst_lab_grade"].tolist()[:3] == [3, 4, 2]
+    assert pd.isna(out["worst_lab_grade"].iloc[3])
+    # P2 grade 4 already at baseline -> not treatment-emergent
+    assert out["is_lab_toxicity"].tolist()[:3] == [True, False, False]
+    assert pd.isna(out["is_lab_toxicity"].iloc[3])
+    assert out["is_reild"].tolist() == [False, False, True, False]
+    loose = derive_toxicity_outcomes(pts, df_worst_lab_grades=worst, require_emergent=False)
+    assert loose["is_lab_toxicity"].tolist()[:3] == [True, True, False]
+    assert loose["is_reild"].isna().all()

@@ -33,6 +33,7 @@ from sirtstats.dosimetry import (
     derive_dose_crosscheck,
     derive_injection_doses,
     derive_lung_dose,
+    derive_patient_dose,
     load_dose_thresholds,
 )
 from sirtstats.exceptions import SirtDataError
@@ -431,3 +432,42 @@ def test_derive_lung_dose_boundary_is_not_exceeding():
     out = derive_lung_dose(tx, wu)
     assert out.loc[0, "lung_dose_gy"] == pytest.approx(30.0)
     assert not out.loc[0, "exceeds_single_limit"]
+
+
+def test_derive_patient_dose_session_then_patient_aggregation():
+    tx = pd.DataFrame({
+        "patient_id": ["P2", "P1", "P1", "P1", "P3", "P3"],
+        "session_id": ["S3", "S1", "S1", "S2", "S4", "S5"],
+        "treatment_date": pd.to_datetime(["2026-01-01", "2026-02-01", "2026-02-01",
+                                          "2026-01-15", "2026-03-01", "2026-04-01"]),
+        "normal_liver_dose_gy": [np.nan, 30.0, 50.0, 45.0, 20.0, np.nan],
+    })
+    before = tx.copy()
+    out = derive_patient_dose(tx, dose_col="normal_liver_dose_gy", session_col="session_id")
+    pd.testing.assert_frame_equal(tx, before)
+    assert out["patient_id"].tolist() == ["P1", "P2", "P3"]
+    # P1: sessions S1 mean(30, 50) = 40, S2 45 -> max 45; P2 all missing; P3 max(20, NaN) = 20
+    np.testing.assert_array_equal(out["normal_liver_dose_gy"], [45.0, np.nan, 20.0])
+    assert out["n_values"].tolist() == [3, 0, 1]
+    assert out["n_missing"].tolist() == [0, 1, 1]
+    first = derive_patient_dose(tx, dose_col="normal_liver_dose_gy", session_col="session_id",
+                                patient_aggregate="first", date_col="treatment_date")
+    # P1 first session by date is S2 (2026-01-15)
+    np.testing.assert_array_equal(first["normal_liver_dose_gy"], [45.0, np.nan, 20.0])
+    summed = derive_patient_dose(tx, dose_col="normal_liver_dose_gy", session_col="session_id",
+                                 session_aggregate="sum", patient_aggregate="sum")
+    np.testing.assert_array_equal(summed["normal_liver_dose_gy"], [125.0, np.nan, 20.0])
+    les = pd.DataFrame({"patient_id": ["P1", "P1", "P2"], "absorbed_dose_gy": [100.0, 300.0,
+                                                                               50.0]})
+    mean = derive_patient_dose(les, dose_col="absorbed_dose_gy", patient_aggregate="mean")
+    assert mean["absorbed_dose_gy"].tolist() == [200.0, 50.0]
+
+
+def test_derive_patient_dose_errors():
+    les = pd.DataFrame({"patient_id": ["P1"], "absorbed_dose_gy": [-1.0]})
+    with pytest.raises(SirtDataError, match=r"doses.absorbed_dose_gy: 1 rows violate"):
+        derive_patient_dose(les, dose_col="absorbed_dose_gy")
+    with pytest.raises(ValueError, match=r"The 'date_col' argument of derive_patient_dose"):
+        derive_patient_dose(les, dose_col="absorbed_dose_gy", patient_aggregate="first")
+    with pytest.raises(ValueError, match=r"The 'patient_aggregate' argument"):
+        derive_patient_dose(les, dose_col="absorbed_dose_gy", patient_aggregate="median")
