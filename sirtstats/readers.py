@@ -29,6 +29,7 @@ import pandas as pd
 
 __all__ = [
     "SUFFIXES",
+    "unique_headers",
     "TableFile",
     "find_table_files",
     "hash_file",
@@ -134,13 +135,17 @@ def _problem(row, column, value, rule, severity="error") -> dict:
 
 def _read_csv_text(text: str, sep: str, problems: list) -> pd.DataFrame:
     kw = {"sep": sep, "dtype": str, "keep_default_na": False, "na_filter": False,
-          "skip_blank_lines": False, "quotechar": '"'}
+          "skip_blank_lines": False, "quotechar": '"', "header": None}
     try:
         df = pd.read_csv(io.StringIO(text), engine="c", **kw)
-        df.index = df.index + 2
-        return df
     except pd.errors.ParserError:
-        pass
+        df = None
+    if df is not None and len(df):
+        header = df.iloc[0].tolist()
+        df = df.iloc[1:]
+        df.index = df.index + 1
+        df.columns = unique_headers(header)
+        return df
     # Ragged rows: find them with the csv module (error path only), report, read the rest.
     rows = list(csv.reader(io.StringIO(text), delimiter=sep, quotechar='"'))
     header, body = rows[0], rows[1:]
@@ -155,15 +160,29 @@ def _read_csv_text(text: str, sep: str, problems: list) -> pd.DataFrame:
             continue
         good.append(fields + [""] * (n - len(fields)))
         index.append(i)
-    return pd.DataFrame(good, columns=header, index=index, dtype=object)
+    return pd.DataFrame(good, columns=unique_headers(header), index=index, dtype=object)
+
+
+def unique_headers(header) -> list[str]:
+    """Header names made unique: a repeated name gets ``"\\x00<k>"`` appended (k = 2, 3...).
+
+    :func:`sirtstats.validation.check_header` reports such repeats as duplicate columns and
+    shows the name before ``"\\x00"``.
+    """
+    seen: dict[str, int] = {}
+    out = []
+    for name in header:
+        name = "" if name is None else str(name)
+        k = seen.get(name, 0) + 1
+        seen[name] = k
+        out.append(name if k == 1 else f"{name}\x00{k}")
+    return out
 
 
 def _drop_blank_rows(df: pd.DataFrame) -> pd.DataFrame:
     if df.empty or df.shape[1] == 0:
         return df
-    blank = pd.Series(True, index=df.index)
-    for col in df.columns:
-        blank &= df[col].str.strip() == ""
+    blank = (df.to_numpy(dtype=object) == "").all(axis=1)
     return df[~blank] if blank.any() else df
 
 
@@ -205,16 +224,18 @@ def _stringify(col: pd.Series) -> pd.Series:
 def _read_xlsx(path: Path) -> TableFile:
     problems: list = []
     try:
-        df = pd.read_excel(path, sheet_name=0, dtype=object, header=0, engine="openpyxl")
+        df = pd.read_excel(path, sheet_name=0, dtype=object, header=None, engine="openpyxl")
     except Exception as exc:  # noqa: BLE001 - any unreadable workbook is a data problem
         problems.append(_problem(pd.NA, "", "", f"unreadable XLSX file ({type(exc).__name__})"))
         return TableFile(path, pd.DataFrame(dtype=object), problems=problems)
-    df.columns = [str(c) for c in df.columns]
-    df.index = df.index + 2
-    out = pd.DataFrame(index=df.index)
-    for col in df.columns:
-        s = df[col]
-        out[col] = s.map(_cell_text)
+    if df.empty:
+        problems.append(_problem(pd.NA, "", "", "empty file: expected a header line"))
+        return TableFile(path, pd.DataFrame(dtype=object), problems=problems)
+    header = unique_headers([_cell_text(v) for v in df.iloc[0].tolist()])
+    body = df.iloc[1:]
+    out = pd.DataFrame({h: body[c].map(_cell_text) for h, c in zip(header, df.columns,
+                                                                   strict=True)})
+    out.index = body.index + 1
     return TableFile(path, _drop_blank_rows(out), problems=problems)
 
 
@@ -244,7 +265,8 @@ def _read_parquet(path: Path) -> TableFile:
         problems.append(_problem(pd.NA, "", "", f"unreadable Parquet file ({type(exc).__name__})"))
         return TableFile(path, pd.DataFrame(dtype=object), problems=problems)
     df = df.reset_index(drop=True)
-    out = pd.DataFrame({str(c): _stringify(df[c]) for c in df.columns}, index=df.index + 2)
+    out = pd.DataFrame({str(c): _stringify(df[c]) for c in df.columns}, index=df.index)
+    out.index = out.index + 2
     return TableFile(path, out, problems=problems)
 
 

@@ -17,6 +17,7 @@ reported.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import cache
 from pathlib import Path
 
 import pandas as pd
@@ -93,7 +94,7 @@ def _validate_folder(folder: Path, log, cutoff):
         parse_table,
     )
 
-    tables = {t: empty_table(t) for t in TABLE_ORDER}
+    tables = {t: _empty(t) for t in TABLE_ORDER}
     files: dict[str, str] = {}
     hashes: dict[str, str] = {}
     unreadable: set[str] = set()
@@ -152,6 +153,15 @@ def _validate_folder(folder: Path, log, cutoff):
     return tables, files, hashes
 
 
+@cache
+def _empty_cached(table: str) -> pd.DataFrame:
+    return empty_table(table)
+
+
+def _empty(table: str) -> pd.DataFrame:
+    return _empty_cached(table).copy()
+
+
 def _wrong_separator(columns, schema) -> bool:
     """One column whose header holds several schema names joined by another character."""
     if len(columns) != 1:
@@ -168,7 +178,7 @@ def _validate_memory(tables: dict[str, pd.DataFrame], log, cutoff):
     indexed = {}
     for table in TABLE_ORDER:
         df = tables.get(table)
-        df = empty_table(table) if df is None else apply_dtypes(df, table)
+        df = _empty(table) if df is None else apply_dtypes(df, table)
         df = df.set_axis(pd.RangeIndex(2, len(df) + 2))
         check_values(df, load_schema(table), file="", log=log,
                      present_columns=set(tables.get(table, pd.DataFrame()).columns))

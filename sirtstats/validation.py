@@ -244,14 +244,15 @@ def check_header(headers, schema: TableSchema, *, file: str, log: ProblemLog) ->
         if split:
             stems[split[0]] = (f.name, split[1])
     mapping: dict[str, str] = {}
-    for header in headers:
+    for key in headers:
+        header = str(key).split("\x00")[0]  # readers mark repeated names with "\x00<k>"
         norm = normalise_name(header)
         if norm in names:
             target = names[norm]
             if target in mapping.values():
-                log.add(schema.name, file, 1, target, header, "duplicate column", "error")
+                log.add(schema.name, file, 1, target, "", "duplicate column", "error")
             else:
-                mapping[header] = target
+                mapping[key] = target
         elif _is_identifier(norm):
             log.add(schema.name, file, 1, str(header), "",
                     "column looks like a direct identifier; pseudonymise the export first "
@@ -296,32 +297,35 @@ def _parse_dates(text: pd.Series, kind: str) -> tuple[pd.Series, pd.Series]:
 
 def _parse_column(text: pd.Series, f: FieldSpec, decimal_comma: bool):
     """Typed column and the mask of non-empty cells that failed to parse."""
-    s = text.astype(str).str.strip()
+    s = text.str.strip()
     missing = s.isin(MISSING_TOKENS)
+    any_missing = bool(missing.any())
     if f.type == "string":
-        return s.where(~missing, None).astype(object), pd.Series(False, index=s.index)
-    present = s.where(~missing, "")
+        return (s.where(~missing, None) if any_missing else s), _no_fail(s.index)
+    present = s.where(~missing, "") if any_missing else s
     if f.type in ("integer", "number"):
-        num_text = present.str.replace("\u00a0", "", regex=False).str.replace(
-            "\u202f", "", regex=False)
+        num_text = present.str.replace("[\u00a0\u202f]", "", regex=True)
         if decimal_comma:
             num_text = num_text.str.replace(",", ".", regex=False)
-        num = pd.to_numeric(num_text.where(~missing, None), errors="coerce")
-        num = num.astype("float64")
-        bad = (~missing) & (num.isna() | np.isinf(num))
+        num = pd.to_numeric(num_text, errors="coerce").astype("float64")
+        bad = num.isna() | np.isinf(num)
         if f.type == "integer":
-            bad |= (~missing) & num.notna() & (num != np.round(num))
-            out = num.where(~bad).astype("Int64") if not bad.all() else pd.Series(
-                pd.NA, index=s.index, dtype="Int64")
-            return out, bad
+            bad |= num != np.round(num)
+        if any_missing:
+            bad &= ~missing
+        if f.type == "integer":
+            return num.where(~bad).astype("Int64"), bad
         return num.where(~bad), bad
     if f.type == "boolean":
         mapped = present.str.lower().map(_BOOL_MAP)
-        bad = (~missing) & mapped.isna()
+        bad = mapped.isna() & ~missing
         return mapped.astype("boolean"), bad
     parsed, failed = _parse_dates(present, f.type)
-    bad = (~missing) & failed
-    return parsed, bad
+    return parsed, failed & ~missing
+
+
+def _no_fail(index) -> pd.Series:
+    return pd.Series(np.zeros(len(index), dtype=bool), index=index)
 
 
 def parse_table(data: pd.DataFrame, schema: TableSchema, mapping: dict[str, str], *,

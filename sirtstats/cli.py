@@ -1,0 +1,191 @@
+"""The ``sirtstats`` command line.
+
+Each subcommand is a parser block (``_add_<name>_parser(subparsers)``, which sets
+``func=_run_<name>``) plus a small ``_run_<name>(args) -> int`` function; :data:`SUBCOMMANDS`
+lists the parser blocks, so adding a subcommand is one function pair and one line.
+
+Exit status: 0 success; 1 the data are invalid (problem table printed, no traceback) or the
+command failed; 2 invalid command-line arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+__all__ = ["SUBCOMMANDS", "build_parser", "main"]
+
+
+# --------------------------------------------------------------------------- validate
+
+
+def _add_validate_parser(subparsers) -> argparse.ArgumentParser:
+    p = subparsers.add_parser(
+        "validate",
+        help="check a registry folder against data_schema/ and list every problem",
+        description="Check a registry folder (one CSV/XLSX/Parquet file per table) against "
+                    "the data model and print every problem at once. Row numbers count the "
+                    "header as row 1, so the first data row is row 2. Files are never "
+                    "modified.",
+        epilog="exit status: 0 no error (warnings allowed), 1 at least one error.")
+    p.add_argument("path", help='registry folder, or "demo" for the bundled demo registry')
+    p.add_argument("--cutoff", metavar="DATE", default=None,
+                   help="data cut-off (yyyy-mm-dd): later dates are reported as warnings")
+    p.add_argument("--output", "-o", metavar="CSV", default=None,
+                   help="also write the problems table to this CSV file")
+    p.add_argument("--max-rows", type=int, default=200, metavar="N",
+                   help="print at most N problem rows (default 200; the CSV has all)")
+    p.set_defaults(func=_run_validate)
+    return p
+
+
+def _run_validate(args) -> int:
+    from sirtstats.registry import validate_registry
+
+    try:
+        problems = validate_registry(args.path, cutoff_date=args.cutoff)
+    except ValueError as exc:  # invalid --cutoff
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.output:
+        problems.to_csv(args.output, index=False)
+    print(format_problems(problems, source=args.path, max_rows=args.max_rows))
+    if args.output:
+        print(f"\nProblems table written to {args.output}")
+    return 1 if (problems["severity"] == "error").any() else 0
+
+
+def format_problems(problems, *, source: str = "", max_rows: int = 200) -> str:
+    """Readable text of a problems table: a summary by table and rule, then the rows.
+
+    Parameters
+    ----------
+    problems : DataFrame
+        Problems table from :func:`sirtstats.registry.validate_registry`.
+    source : str
+        Registry folder, for the heading.
+    max_rows : int
+        At most this many problem rows are listed.
+
+    Returns
+    -------
+    str
+    """
+    import pandas as pd
+
+    n_err = int((problems["severity"] == "error").sum())
+    n_warn = int((problems["severity"] == "warning").sum())
+    verdict = "INVALID" if n_err else "valid"
+    lines = [f"Registry {source}: {verdict} - {n_err} error(s), {n_warn} warning(s)"]
+    if problems.empty:
+        return lines[0]
+    lines.append("")
+    summary = (problems.assign(table=problems["table"].replace("", "(file)"))
+               .groupby(["severity", "table", "rule"], sort=False).size()
+               .rename("n").reset_index())
+    summary = summary.sort_values(["severity", "table"], kind="stable")  # error < warning
+    lines.append("Summary:")
+    for r in summary.itertuples(index=False):
+        lines.append(f"  {r.severity:<7} {r.table:<20} {r.n:>6} x {r.rule}")
+    lines.append("")
+    shown = problems.sort_values("severity", kind="stable").head(max_rows)  # errors first
+    with pd.option_context("display.max_colwidth", 70, "display.width", 200):
+        lines.append(shown.to_string(index=False, na_rep=""))
+    if len(problems) > max_rows:
+        lines.append(f"... {len(problems) - max_rows} more (use --output to write them all)")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- demo
+
+
+def _add_demo_parser(subparsers) -> argparse.ArgumentParser:
+    p = subparsers.add_parser(
+        "demo",
+        help="write the demo registry (one CSV per table) to a folder",
+        description="Write a synthetic demo registry, one CSV per table, to OUT_DIR, so you "
+                    "can see the expected format and try `sirtstats validate OUT_DIR`.")
+    p.add_argument("out_dir", help="folder to write (created if needed)")
+    p.add_argument("--patients", type=int, default=300, metavar="N",
+                   help="number of patients (default 300)")
+    p.add_argument("--seed", type=int, default=20261127, help="random seed (default 20261127)")
+    p.set_defaults(func=_run_demo)
+    return p
+
+
+def _run_demo(args) -> int:
+    if args.patients < 1:
+        print(f"error: --patients must be at least 1, got {args.patients}", file=sys.stderr)
+        return 2
+    from sirtstats.demo import write_demo_registry
+
+    paths = write_demo_registry(args.out_dir, n_patients=args.patients, seed=args.seed)
+    print(f"Demo registry ({args.patients} patients, seed {args.seed}) written to "
+          f"{args.out_dir}:")
+    for path in paths:
+        print(f"  {path}")
+    return 0
+
+
+# --------------------------------------------------------------------------- wiring
+
+
+def _add_report_parser(subparsers):
+    from sirtstats.report.cli_report import _add_report_parser as add
+
+    return add(subparsers)
+
+
+#: Parser blocks, in help order. Each adds one subcommand and sets ``func``.
+SUBCOMMANDS = (_add_validate_parser, _add_demo_parser, _add_report_parser)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``sirtstats`` argument parser with every subcommand."""
+    from sirtstats import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="sirtstats",
+        description="Treatment-response analytics for hepatic radioembolization (SIRT/TARE) "
+                    "registries.")
+    parser.add_argument("--version", action="version", version=f"sirtstats {__version__}")
+    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
+    for add in SUBCOMMANDS:
+        add(subparsers)
+    return parser
+
+
+def main(argv=None) -> int:
+    """Run the ``sirtstats`` command line; return the exit status.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        Arguments (default ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        0 success, 1 invalid data or failure, 2 invalid arguments.
+    """
+    from sirtstats.exceptions import SirtDataError
+
+    parser = build_parser()
+    try:
+        args = parser.parse_args(sys.argv[1:] if argv is None else list(argv))
+    except SystemExit as exc:  # argparse: --help/--version (0) or usage errors (2)
+        return int(exc.code or 0)
+    if not hasattr(args, "func"):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args))
+    except SirtDataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        if exc.rows is not None and {"severity", "rule"} <= set(exc.rows.columns):
+            print(format_problems(exc.rows), file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
