@@ -89,12 +89,19 @@ def _add_report_parser(subparsers) -> argparse.ArgumentParser:
 def _print_problems(exc, err) -> None:
     print(f"error: {exc}", file=err)
     rows = getattr(exc, "rows", None)
-    if rows is not None and len(rows):
+    if rows is None or not len(rows):
+        return
+    try:  # the same layout as `sirtstats validate`
+        from sirtstats.cli import format_problems
+
+        text = format_problems(rows, max_rows=60)
+    except (ImportError, KeyError):
         import pandas as pd
 
-        with pd.option_context("display.max_rows", 60, "display.max_columns", 20,
-                               "display.width", 160, "display.max_colwidth", 60):
-            print(rows.to_string(index=False, max_rows=60), file=err)
+        with pd.option_context("display.max_columns", 20, "display.width", 160,
+                               "display.max_colwidth", 60):
+            text = rows.to_string(index=False, max_rows=60)
+    print(text, file=err)
 
 
 def _on_sigterm(signum, frame):  # pragma: no cover - exercised by the killed-run test
