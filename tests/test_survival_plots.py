@@ -1,0 +1,112 @@
+"""Smoke and layout tests of sirtstats.plotting.survival (Agg backend; figures closed)."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from sirtstats import survival as sv  # noqa: E402
+from sirtstats.plotting.survival import (  # noqa: E402
+    format_hr_annotation,
+    plot_cif,
+    plot_forest,
+    plot_km,
+)
+
+pytestmark = pytest.mark.filterwarnings("ignore::sirtstats.exceptions.SirtStatsWarning")
+
+DF = pd.DataFrame({
+    "time_months": [2, 3, 4, 5, 6, 7, 8, 10, 12, 15, 4, 6, 6, 9, 11, 14, 16, 18, 20, 24],
+    "event": [1, 1, 0, 1, 1, 0, 1, 0, 1, 0, 1, 1, 1, 0, 1, 1, 0, 1, 0, 0],
+    "arm": ["B"] * 10 + ["A"] * 10,
+})
+
+
+@pytest.fixture(autouse=True)
+def _close():
+    yield
+    plt.close("all")
+
+
+def test_km_risk_table_numbers_sit_on_the_ticks():
+    ticks = [0, 6, 12, 18, 24]
+    curve = sv.compute_km_curve(DF, by="arm")
+    risk = sv.compute_number_at_risk(DF, ticks, by="arm")
+    ax = plot_km(curve, risk_table=risk)
+    assert list(ax.get_xticks()) == ticks
+    texts = [t for t in ax.texts if t.get_gid() == "risk_table"]
+    assert len(texts) == 2 * len(ticks)
+    xs = sorted({t.get_position()[0] for t in texts})
+    assert xs == ticks
+    # the numbers are in data coordinates: they follow the ticks if the limits change
+    ax.set_xlim(0, 30)
+    ax.figure.canvas.draw()
+    for t in texts:
+        x_disp = t.get_transform().transform(t.get_position())[0]
+        assert x_disp == pytest.approx(ax.transData.transform((t.get_position()[0], 0))[0])
+    # counts are the risk-table values, in group order A then B
+    a = [t.get_text() for t in texts][: len(ticks)]
+    assert a == [str(n) for n in risk.loc[risk["arm"] == "A", "n_risk"]]
+
+
+def test_km_legend_n_censor_marks_median_lines_and_annotation():
+    curve = sv.compute_km_curve(DF, by="arm")
+    summ = sv.summarise_km(DF, by="arm", landmarks=())
+    cox = sv.fit_cox(DF, ["arm"], ph_transform=None)
+    lr = sv.test_logrank(DF, group_col="arm")
+    text = format_hr_annotation(cox.hr_table, logrank=lr)
+    assert text == "HR 2.06 (0.61–6.95); log-rank p = 0.223"
+    ax = plot_km(curve, summary=summ, show_median=True, annotation=text)
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["A (N = 10)", "B (N = 10)"]
+    censors = [ln for ln in ax.get_lines() if ln.get_gid() == "censor_marks"]
+    assert sum(len(ln.get_xdata()) for ln in censors) == int(
+        (curve["n_censor"] > 0).sum())
+    medians = [ln for ln in ax.get_lines() if ln.get_gid() == "median_line"]
+    assert sorted(ln.get_xdata()[1] for ln in medians) == [8, 14]
+    assert any(t.get_gid() == "annotation" and t.get_text() == text for t in ax.texts)
+
+
+def test_km_single_curve_on_given_axes_returns_it():
+    fig, ax = plt.subplots()
+    out = plot_km(sv.compute_km_curve(DF), ax=ax, show_ci=False)
+    assert out is ax
+    assert ax.get_legend().get_texts()[0].get_text() == "All patients (N = 20)"
+
+
+def test_km_step_curve_starts_at_one_and_follows_estimate():
+    curve = sv.compute_km_curve(DF)
+    ax = plot_km(curve, show_ci=False, show_censors=False)
+    line = ax.get_lines()[0]
+    assert line.get_ydata()[0] == 1.0
+    np.testing.assert_allclose(line.get_ydata()[1:], curve["surv"])
+
+
+def test_cif_plot_lines_per_group_and_cause():
+    df = DF.assign(event_type=np.where(DF["event"] == 1,
+                                       np.where(np.arange(20) % 3 == 0, "death",
+                                                "progression"), "censored"))
+    ax = plot_cif(sv.compute_cif_curve(df, by="arm"))
+    assert len(ax.get_lines()) == 4
+    assert ax.get_ylim() == (0, 1)
+
+
+def test_forest_rows_labels_and_values():
+    tab = sv.fit_cox(DF.assign(x=np.arange(20) % 4), ["arm", "x"], ph_transform=None).hr_table
+    ax = plot_forest(tab)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["arm: B vs A", "x (per unit)"]
+    values = [t.get_text() for t in ax.texts if t.get_gid() == "forest_value"]
+    assert values[0] == f"{tab.loc[0, 'hr']:.2f} ({tab.loc[0, 'hr_lower']:.2f}–" \
+                        f"{tab.loc[0, 'hr_upper']:.2f})"
+    assert ax.get_xscale() == "log"
+
+
+def test_plot_km_refuses_a_frame_that_is_not_a_curve():
+    with pytest.raises(ValueError, match="compute_km_curve|curve lacks"):
+        plot_km(DF)
