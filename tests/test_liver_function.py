@@ -336,3 +336,82 @@ def test_reild_definitions_are_data():
     assert REILD_DEFINITIONS["braat"]["window_start_day"] == 14
     assert REILD_DEFINITIONS["braat"]["window_end_day"] == 120
     assert REILD_DEFINITIONS["sangro"]["bilirubin_min_umol_l"] == pytest.approx(3 * 17.1)
+
+
+# --------------------------------------------------------------------- trajectories & plots
+
+
+def test_summarise_lab_trajectories(tx):
+    from sirtstats.ctcae import derive_lab_grades
+    from sirtstats.liver_function import summarise_lab_trajectories
+
+    labs = _labs(
+        [
+            ("P1", "2024-01-05", "bilirubin_total", 10.0, "µmol/L", np.nan, 20.0),
+            ("P1", "2024-02-09", "bilirubin_total", 30.0, "µmol/L", np.nan, 20.0),  # day 30
+            ("P1", "2024-02-19", "bilirubin_total", 99.0, "µmol/L", np.nan, 20.0),  # day 40
+            ("P2", "2024-01-08", "bilirubin_total", 20.0, "µmol/L", np.nan, 20.0),
+            ("P2", "2024-02-05", "bilirubin_total", 2.0, "mg/dL", np.nan, 1.0),  # 34.2, day 26
+        ]
+    )
+    grades = derive_lab_grades(labs, df_treatments=tx)
+    out = summarise_lab_trajectories(grades, analytes=("bilirubin_total",))
+    assert out["timepoint"].tolist() == ["baseline", "month_1"]
+    m1 = out.set_index("timepoint").loc["month_1"]
+    # one value per patient: P1 day 30 (30), P2 day 26 (34.2); P1's day-40 sample not used
+    assert m1["n_patients"] == 2
+    assert m1["median"] == pytest.approx(32.1)
+    assert m1["q1"] == pytest.approx(31.05)
+    assert m1["unit"] == "µmol/L"
+    xuln = summarise_lab_trajectories(grades, analytes=("bilirubin_total",), scale="x_uln")
+    assert xuln.set_index("timepoint").loc["month_1", "median"] == pytest.approx((1.5 + 2.0) / 2)
+    assert xuln["unit"].unique().tolist() == ["x ULN"]
+
+
+@pytest.fixture
+def plt_agg():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    yield plt
+    plt.close("all")
+
+
+def test_plot_lab_trajectories(plt_agg, labs, tx):
+    from sirtstats.ctcae import derive_lab_grades
+    from sirtstats.liver_function import summarise_lab_trajectories
+    from sirtstats.plotting.toxicity import plot_lab_trajectories
+
+    traj = summarise_lab_trajectories(
+        derive_lab_grades(labs, df_treatments=tx, missing_limits="ungraded"),
+        analytes=("bilirubin_total", "albumin"),
+    )
+    axes = plot_lab_trajectories(traj)
+    assert len(axes) == 2
+    assert axes[0].get_title() == "Total bilirubin"
+    assert "µmol/L" in axes[0].get_ylabel()
+    line = axes[0].get_lines()[0]
+    np.testing.assert_allclose(
+        line.get_ydata(),
+        traj[traj["analyte"] == "bilirubin_total"]["median"].to_numpy(),
+    )
+    with pytest.raises(ValueError, match=r"'x_unit' argument of plot_lab_trajectories"):
+        plot_lab_trajectories(traj, x_unit="weeks")
+
+
+def test_plot_albi_change(plt_agg, labs, tx):
+    from sirtstats.plotting.toxicity import plot_albi_change
+
+    tp = derive_liver_function_timepoints(labs, tx)
+    summary = summarise_liver_function_change(derive_liver_function_change(tp))
+    ax = plot_albi_change(summary, df_timepoints=tp, title="ALBI")
+    # the grade cut-offs are drawn
+    hlines = {
+        round(line.get_ydata()[0], 2) for line in ax.get_lines() if len(set(line.get_ydata())) == 1
+    }
+    assert {-2.6, -1.39} <= hlines
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["baseline", "month 1", "month 3"]
+    with pytest.raises(ValueError, match=r"lacks column\(s\) \['target_day'\]"):
+        plot_albi_change(summary.drop(columns=["target_day"]))

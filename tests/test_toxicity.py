@@ -532,3 +532,51 @@ def test_early_mortality_prefers_followup_end_date(patients):
 def test_early_mortality_missing_column(patients):
     with pytest.raises(SirtDataError, match=r"missing required column\(s\) \['death_date'\]"):
         summarise_early_mortality(patients.drop(columns=["death_date"]))
+
+
+# ------------------------------------------------------------------------------------ plots
+
+
+@pytest.fixture
+def plt_agg():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    yield plt
+    plt.close("all")
+
+
+@pytest.mark.parametrize("kind", ["bar", "heatmap"])
+def test_plot_ae_grades_draws_the_counts(plt_agg, te_ae, population, kind):
+    from sirtstats.plotting.toxicity import plot_ae_grades
+
+    counts = summarise_ae_grade_counts(te_ae, population)
+    ax = plot_ae_grades(counts, kind=kind, title="TEAE")
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["Fatigue", "Nausea", "Ascites"]
+    if kind == "bar":
+        # Fatigue: grade 2 (20 %) and grade 3 (20 %) stacked -> widths by grade
+        widths = [p.get_width() for p in ax.patches]
+        assert sorted(w for w in widths if w > 0) == [20.0, 20.0, 20.0, 20.0, 20.0]
+    else:
+        texts = {t.get_text() for t in ax.texts}
+        assert texts <= {"0", "1"}
+    assert ax.get_title() == "TEAE"
+
+
+def test_plot_ae_grades_rejects_bad_input(plt_agg, te_ae, population):
+    from sirtstats.plotting.toxicity import plot_ae_grades
+
+    counts = summarise_ae_grade_counts(te_ae, population)
+    with pytest.raises(ValueError, match=r"The 'kind' argument of plot_ae_grades"):
+        plot_ae_grades(counts, kind="pie")
+    with pytest.raises(ValueError, match=r"lacks column\(s\) \['pct'\]"):
+        plot_ae_grades(counts.drop(columns=["pct"]))
+
+
+def test_plot_ae_grades_uses_given_axes(plt_agg, te_ae, population):
+    from sirtstats.plotting.toxicity import plot_ae_grades
+
+    fig, ax = plt_agg.subplots()
+    assert plot_ae_grades(summarise_ae_grade_counts(te_ae, population), ax) is ax

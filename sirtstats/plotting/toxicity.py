@@ -1,0 +1,337 @@
+"""Toxicity plots: AE grades by term (stacked bar or heatmap), lab trajectories after SIRT
+(median and IQR), ALBI over time against the grade cut-offs.
+
+Each function draws a frame computed by :mod:`sirtstats.toxicity` or
+:mod:`sirtstats.liver_function` and computes no statistic itself. All accept ``ax=None`` (or
+``axes=None``) and return what they drew on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from sirtstats.scores import ALBI_GRADE_CUTOFFS
+
+__all__ = ["plot_ae_grades", "plot_albi_change", "plot_lab_trajectories"]
+
+#: CTCAE grade colours (1 light -> 5 black).
+GRADE_COLOURS = {1: "#fee391", 2: "#fe9929", 3: "#d7301f", 4: "#7f0000", 5: "#000000"}
+
+_ANALYTE_LABELS = {
+    "bilirubin_total": "Total bilirubin",
+    "albumin": "Albumin",
+    "alt": "ALT",
+    "ast": "AST",
+    "alp": "Alkaline phosphatase",
+    "ggt": "GGT",
+    "inr": "INR",
+    "platelets": "Platelets",
+    "lymphocytes": "Lymphocytes",
+    "neutrophils": "Neutrophils",
+    "wbc": "White blood cells",
+    "haemoglobin": "Haemoglobin",
+    "creatinine": "Creatinine",
+    "sodium": "Sodium",
+}
+_DAYS_PER_MONTH = 365.25 / 12
+
+
+def _require(df, columns, argument, function):
+    if not isinstance(df, pd.DataFrame):
+        raise ValueError(
+            f"The '{argument}' argument of {function} must be a DataFrame. "
+            f"Got {type(df).__name__} instead."
+        )
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise ValueError(
+            f"The '{argument}' argument of {function} lacks column(s) {missing}. "
+            f"Got columns {list(df.columns)} instead."
+        )
+
+
+def plot_ae_grades(
+    df_counts: pd.DataFrame,
+    ax=None,
+    *,
+    kind: str = "bar",
+    by: str = "ae_term",
+    title: str | None = None,
+):
+    """Patients by worst CTCAE grade for each term, as stacked bars (% of N) or a heatmap (n).
+
+    Parameters
+    ----------
+    df_counts : DataFrame
+        Output of :func:`sirtstats.toxicity.summarise_ae_grade_counts`: ``by`` (term),
+        ``grade`` (1-5), ``n``, ``N`` and ``pct``; terms are drawn in frame order, first on
+        top.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure sized to the number of terms when None.
+    kind : {"bar", "heatmap"}
+        Stacked horizontal bars of the percentage of patients by worst grade, or a term × grade
+        heatmap annotated with the counts.
+    by : str
+        Term column.
+    title : str, optional
+        Axes title.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Raises
+    ------
+    ValueError
+        For missing columns or an invalid ``kind``.
+    """
+    func = "plot_ae_grades"
+    _require(df_counts, [by, "grade", "n", "N", "pct"], "df_counts", func)
+    if kind not in ("bar", "heatmap"):
+        raise ValueError(
+            f"The 'kind' argument of {func} must be one of {{'bar', 'heatmap'}}. "
+            f"Got {kind!r} instead."
+        )
+    terms = list(dict.fromkeys(df_counts[by]))
+    grades = sorted(int(g) for g in df_counts["grade"].unique())
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7.5, 1.2 + 0.35 * max(len(terms), 1)))
+    n_total = int(df_counts["N"].iloc[0]) if len(df_counts) else 0
+    pct = df_counts.pivot_table(index=by, columns="grade", values="pct", aggfunc="sum")
+    pct = pct.reindex(index=terms, columns=grades).fillna(0.0)
+    if kind == "bar":
+        y = np.arange(len(terms))
+        left = np.zeros(len(terms))
+        for g in grades:
+            ax.barh(
+                y,
+                pct[g].to_numpy(),
+                left=left,
+                color=GRADE_COLOURS.get(g, "0.5"),
+                edgecolor="white",
+                label=f"Grade {g}",
+            )
+            left += pct[g].to_numpy()
+        ax.set_yticks(y, terms)
+        ax.invert_yaxis()
+        ax.set_xlabel(f"Patients (% of N = {n_total}) by worst grade")
+        ax.set_xlim(0, max(100.0 if left.max() > 50 else left.max() * 1.15, 1.0))
+        ax.legend(loc="lower right", fontsize=8, frameon=False)
+    else:
+        counts = df_counts.pivot_table(index=by, columns="grade", values="n", aggfunc="sum")
+        counts = counts.reindex(index=terms, columns=grades).fillna(0).astype(int)
+        image = ax.imshow(counts.to_numpy(), aspect="auto", cmap="OrRd")
+        ax.set_xticks(np.arange(len(grades)), [f"Grade {g}" for g in grades])
+        ax.set_yticks(np.arange(len(terms)), terms)
+        vmax = counts.to_numpy().max() if counts.size else 0
+        for (i, j), v in np.ndenumerate(counts.to_numpy()):
+            ax.text(
+                j,
+                i,
+                str(v),
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="white" if vmax and v > 0.6 * vmax else "black",
+            )
+        ax.figure.colorbar(image, ax=ax, label=f"Patients (N = {n_total})")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_lab_trajectories(
+    df_trajectories: pd.DataFrame,
+    axes=None,
+    *,
+    analytes: Sequence[str] | None = None,
+    x_unit: str = "months",
+):
+    """Median lab value over time from the first SIRT, with its interquartile range.
+
+    Parameters
+    ----------
+    df_trajectories : DataFrame
+        Output of :func:`sirtstats.liver_function.summarise_lab_trajectories`: ``analyte``,
+        ``target_day``, ``median``, ``q1``, ``q3``, ``n_patients``, ``unit``.
+    axes : array-like of matplotlib.axes.Axes, optional
+        One Axes per analyte; a grid (up to 3 columns) is created when None.
+    analytes : sequence of str, optional
+        Analytes to draw, in this order; default those of the frame.
+    x_unit : {"months", "days"}
+        Time axis unit.
+
+    Returns
+    -------
+    numpy.ndarray of matplotlib.axes.Axes
+        The Axes drawn on (one per analyte), flattened.
+
+    Raises
+    ------
+    ValueError
+        For missing columns, an invalid ``x_unit`` or too few ``axes``.
+    """
+    func = "plot_lab_trajectories"
+    _require(
+        df_trajectories,
+        ["analyte", "target_day", "median", "q1", "q3", "n_patients", "unit"],
+        "df_trajectories",
+        func,
+    )
+    if x_unit not in ("months", "days"):
+        raise ValueError(
+            f"The 'x_unit' argument of {func} must be one of {{'months', 'days'}}. "
+            f"Got {x_unit!r} instead."
+        )
+    names = (
+        list(analytes) if analytes is not None else list(dict.fromkeys(df_trajectories["analyte"]))
+    )
+    if axes is None:
+        ncols = min(3, max(len(names), 1))
+        nrows = int(np.ceil(max(len(names), 1) / ncols))
+        fig, grid = plt.subplots(
+            nrows, ncols, figsize=(4.2 * ncols, 3.2 * nrows), squeeze=False, constrained_layout=True
+        )
+        axes = grid.ravel()
+        for extra in axes[len(names) :]:
+            extra.set_visible(False)
+    axes = np.atleast_1d(np.asarray(axes, dtype=object)).ravel()
+    if len(axes) < len(names):
+        raise ValueError(
+            f"The 'axes' argument of {func} must hold one Axes per analyte ({len(names)}). "
+            f"Got {len(axes)} instead."
+        )
+    scale = _DAYS_PER_MONTH if x_unit == "months" else 1.0
+    for ax, analyte in zip(axes, names, strict=False):
+        d = df_trajectories[df_trajectories["analyte"] == analyte]
+        x = d["target_day"].to_numpy(float) / scale
+        ax.fill_between(
+            x,
+            d["q1"].to_numpy(float),
+            d["q3"].to_numpy(float),
+            alpha=0.25,
+            color="#2b8cbe",
+            linewidth=0,
+            label="IQR",
+        )
+        ax.plot(x, d["median"].to_numpy(float), marker="o", color="#045a8d", label="Median")
+        for xi, yi, n in zip(x, d["median"], d["n_patients"], strict=True):
+            ax.annotate(
+                f"n={int(n)}",
+                (xi, yi),
+                textcoords="offset points",
+                xytext=(0, 6),
+                ha="center",
+                fontsize=7,
+                color="0.35",
+            )
+        ax.axvline(0, color="0.6", linestyle=":", linewidth=1)
+        unit = d["unit"].iloc[0] if len(d) else ""
+        ax.set_title(_ANALYTE_LABELS.get(analyte, analyte))
+        ax.set_ylabel(f"{_ANALYTE_LABELS.get(analyte, analyte)} ({unit})")
+        ax.set_xlabel(f"Time from first SIRT ({x_unit})")
+    if len(names):
+        axes[0].legend(fontsize=8, frameon=False)
+    return axes[: len(names)]
+
+
+def plot_albi_change(
+    df_summary: pd.DataFrame,
+    ax=None,
+    *,
+    df_timepoints: pd.DataFrame | None = None,
+    title: str | None = None,
+):
+    """ALBI score over time (median and IQR per timepoint) against the ALBI grade cut-offs,
+    with the share of patients whose ALBI grade worsened.
+
+    Parameters
+    ----------
+    df_summary : DataFrame
+        Output of :func:`sirtstats.liver_function.summarise_liver_function_change` without
+        ``groupby``: ``timepoint``, ``target_day``, ``albi_median``, ``albi_q1``, ``albi_q3``,
+        ``n_albi``, ``n_albi_grade_worse``, ``n_albi_paired``.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure when None.
+    df_timepoints : DataFrame, optional
+        Output of :func:`sirtstats.liver_function.derive_liver_function_timepoints`
+        (``patient_id``, ``target_day``, ``albi_score``): individual trajectories drawn as
+        thin grey lines behind the summary.
+    title : str, optional
+        Axes title.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Raises
+    ------
+    ValueError
+        For missing columns.
+    """
+    func = "plot_albi_change"
+    _require(
+        df_summary,
+        [
+            "timepoint",
+            "target_day",
+            "albi_median",
+            "albi_q1",
+            "albi_q3",
+            "n_albi",
+            "n_albi_grade_worse",
+            "n_albi_paired",
+        ],
+        "df_summary",
+        func,
+    )
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 4.2))
+    if df_timepoints is not None:
+        _require(df_timepoints, ["patient_id", "target_day", "albi_score"], "df_timepoints", func)
+        for _, d in df_timepoints.dropna(subset=["albi_score"]).groupby("patient_id"):
+            ax.plot(
+                d["target_day"].to_numpy(float) / _DAYS_PER_MONTH,
+                d["albi_score"].to_numpy(float),
+                color="0.8",
+                linewidth=0.6,
+                zorder=1,
+            )
+    s = df_summary.dropna(subset=["albi_median"])
+    x = s["target_day"].to_numpy(float) / _DAYS_PER_MONTH
+    med = s["albi_median"].to_numpy(float)
+    yerr = np.vstack([med - s["albi_q1"].to_numpy(float), s["albi_q3"].to_numpy(float) - med])
+    ax.errorbar(
+        x, med, yerr=yerr, marker="o", color="#54278f", capsize=4, zorder=3, label="Median (IQR)"
+    )
+    low, high = ALBI_GRADE_CUTOFFS
+    for cut in (low, high):
+        ax.axhline(cut, color="0.4", linestyle="--", linewidth=0.8, zorder=2)
+    ax.text(1.01, low, f"{low:.2f}", transform=ax.get_yaxis_transform(), va="center", fontsize=7)
+    ax.text(1.01, high, f"{high:.2f}", transform=ax.get_yaxis_transform(), va="center", fontsize=7)
+    for xi, row in zip(x, s.itertuples(index=False), strict=True):
+        label = f"n={int(row.n_albi)}"
+        if row.n_albi_paired:
+            label += f"\nworse {int(row.n_albi_grade_worse)}/{int(row.n_albi_paired)}"
+        ax.annotate(
+            label,
+            (xi, row.albi_q3),
+            textcoords="offset points",
+            xytext=(0, 6),
+            ha="center",
+            fontsize=7,
+            color="0.3",
+        )
+    y0, y1 = ax.get_ylim()
+    ax.set_ylim(min(y0, low - 0.4), max(y1, high + 0.4))
+    ax.set_xticks(x, [str(t).replace("_", " ") for t in s["timepoint"]])
+    ax.set_xlabel("Time from first SIRT")
+    ax.set_ylabel("ALBI score (higher = worse)")
+    ax.legend(loc="lower right", fontsize=8, frameon=False)
+    if title:
+        ax.set_title(title)
+    return ax
