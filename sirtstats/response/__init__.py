@@ -30,6 +30,11 @@ from sirtstats.response.lesion import (
     LESION_VISIT_COLUMNS,
     derive_lesion_response,
 )
+from sirtstats.response.reported import (
+    DISCORDANCE_COLUMNS,
+    derive_reported_timepoints,
+    summarise_discordance,
+)
 from sirtstats.response.timepoint import TIMEPOINT_COLUMNS, derive_timepoint_response
 
 __all__ = [
@@ -47,5 +52,8 @@ __all__ = [
     "compute_overall_response",
     "compute_target_response",
     "derive_lesion_response",
+    "DISCORDANCE_COLUMNS",
+    "derive_reported_timepoints",
+    "summarise_discordance",
     "derive_timepoint_response",
 ]
