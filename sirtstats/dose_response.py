@@ -170,15 +170,20 @@ def _prepare(df, dose_col, response_col, cluster_col, function) -> _Data:
     return _Data(dose[keep], y[keep], codes, n_clusters, int((~keep).sum()))
 
 
-def _check_enough(data: _Data, function: str, *, need_both_classes: bool = True):
+def _check_enough(data: _Data, function: str, check_type: str = "error") -> bool:
+    """Warn about small data; return False (after raising or warning) without both outcomes."""
     n_pos = int(data.y.sum())
     n_neg = len(data.y) - n_pos
-    if need_both_classes and (n_pos == 0 or n_neg == 0):
-        raise SirtDataError(
+    if n_pos == 0 or n_neg == 0:
+        message = (
             f"{function}: needs both outcomes; got {n_pos} events and {n_neg} non-events among "
-            f"{len(data.y)} complete rows ({data.n_excluded} excluded for missing values).",
-            rule="at least one event and one non-event",
+            f"{len(data.y)} complete rows ({data.n_excluded} excluded for missing values)."
         )
+        if check_type == "error":
+            raise SirtDataError(message, rule="at least one event and one non-event")
+        warnings.warn(message + " Nothing is estimated (NaN results).", SirtStatsWarning,
+                      stacklevel=3)
+        return False
     if min(n_pos, n_neg) < MIN_EVENTS:
         warnings.warn(
             f"{function}: only {min(n_pos, n_neg)} {'events' if n_pos < n_neg else 'non-events'}"
@@ -193,6 +198,14 @@ def _check_enough(data: _Data, function: str, *, need_both_classes: bool = True)
             SirtStatsWarning,
             stacklevel=3,
         )
+    return True
+
+
+_NAN2 = (np.nan, np.nan)
+
+
+def _range(values: np.ndarray) -> tuple[float, float]:
+    return (float(values.min()), float(values.max())) if len(values) else _NAN2
 
 
 def _cluster_weights(rng: np.random.Generator, codes: np.ndarray, n_clusters: int, size: int):
@@ -337,6 +350,7 @@ def fit_dose_response(
     n_bootstrap: int = 1000,
     seed: int = DEFAULT_SEED,
     alpha: float = 0.05,
+    check_type: Literal["error", "warning"] = "error",
 ) -> DoseResponseFit:
     """Logistic regression of a binary outcome on absorbed dose, with clustered CIs.
 
@@ -362,6 +376,9 @@ def fit_dose_response(
         Seed of the bootstrap.
     alpha : float, default 0.05
         1 - confidence level.
+    check_type : {"error", "warning"}, default "error"
+        An outcome with a single class (no events, or only events) raises, or warns and
+        returns NaN estimates (for reports that must run on small subgroups).
 
     Returns
     -------
@@ -417,8 +434,16 @@ def fit_dose_response(
     n_bootstrap = _check_int(n_bootstrap, "n_bootstrap", fn, minimum=1)
     seed = _check_int(seed, "seed", fn, minimum=0)
     alpha = _check_alpha(alpha, fn)
+    check_type = _check_choice(check_type, ("error", "warning"), "check_type", fn)
     data = _prepare(df, dose_col, response_col, cluster_col, fn)
-    _check_enough(data, fn)
+    if not _check_enough(data, fn, check_type):
+        return DoseResponseFit(
+            method=method, intercept=np.nan, slope_per_gy=np.nan, intercept_ci=_NAN2,
+            slope_ci=_NAN2, d50_gy=np.nan, d50_ci=_NAN2, covariance=np.full((2, 2), np.nan),
+            n_obs=len(data.y), n_events=int(data.y.sum()), n_clusters=data.n_clusters,
+            n_excluded=data.n_excluded, alpha=alpha, dose_col=dose_col,
+            response_col=response_col, dose_range_gy=_range(data.dose),
+        )
     import statsmodels.api as sm
 
     x = np.column_stack([np.ones(len(data.dose)), data.dose])
@@ -511,7 +536,7 @@ def fit_dose_response(
         alpha=alpha,
         dose_col=dose_col,
         response_col=response_col,
-        dose_range_gy=(float(data.dose.min()), float(data.dose.max())),
+        dose_range_gy=_range(data.dose),
         bootstrap=boot,
         n_bootstrap_failed=n_failed,
         model=model,
@@ -676,6 +701,7 @@ def compute_roc(
     n_bootstrap: int = 1000,
     seed: int = DEFAULT_SEED,
     alpha: float = 0.05,
+    check_type: Literal["error", "warning"] = "error",
 ) -> RocResult:
     """ROC curve of dose as a predictor of response, with a cluster-bootstrap CI for the AUC.
 
@@ -695,6 +721,9 @@ def compute_roc(
         Seed of the bootstrap.
     alpha : float, default 0.05
         1 - confidence level.
+    check_type : {"error", "warning"}, default "error"
+        An outcome with a single class (no events, or only events) raises, or warns and
+        returns NaN estimates (for reports that must run on small subgroups).
 
     Returns
     -------
@@ -730,8 +759,15 @@ def compute_roc(
     n_bootstrap = _check_int(n_bootstrap, "n_bootstrap", fn, minimum=1)
     seed = _check_int(seed, "seed", fn, minimum=0)
     alpha = _check_alpha(alpha, fn)
+    check_type = _check_choice(check_type, ("error", "warning"), "check_type", fn)
     data = _prepare(df, dose_col, response_col, cluster_col, fn)
-    _check_enough(data, fn)
+    if not _check_enough(data, fn, check_type):
+        return RocResult(
+            curve=pd.DataFrame({"fpr": [], "tpr": [], "threshold": []}, dtype=float),
+            auc=np.nan, auc_ci=_NAN2, n_obs=len(data.y), n_events=int(data.y.sum()),
+            n_clusters=data.n_clusters, n_excluded=data.n_excluded, n_bootstrap=n_bootstrap,
+            n_bootstrap_failed=0, alpha=alpha, dose_col=dose_col, response_col=response_col,
+        )
     from sklearn.metrics import roc_auc_score, roc_curve
 
     fpr, tpr, thr = roc_curve(data.y, data.dose)
@@ -820,6 +856,7 @@ def compute_youden_threshold(
     n_bootstrap: int = 1000,
     seed: int = DEFAULT_SEED,
     alpha: float = 0.05,
+    check_type: Literal["error", "warning"] = "error",
 ) -> YoudenThreshold:
     """Youden-optimal dose threshold with a cluster-bootstrap CI.
 
@@ -839,6 +876,9 @@ def compute_youden_threshold(
         Seed of the bootstrap.
     alpha : float, default 0.05
         1 - confidence level.
+    check_type : {"error", "warning"}, default "error"
+        An outcome with a single class (no events, or only events) raises, or warns and
+        returns NaN estimates (for reports that must run on small subgroups).
 
     Returns
     -------
@@ -881,8 +921,15 @@ def compute_youden_threshold(
     n_bootstrap = _check_int(n_bootstrap, "n_bootstrap", fn, minimum=1)
     seed = _check_int(seed, "seed", fn, minimum=0)
     alpha = _check_alpha(alpha, fn)
+    check_type = _check_choice(check_type, ("error", "warning"), "check_type", fn)
     data = _prepare(df, dose_col, response_col, cluster_col, fn)
-    _check_enough(data, fn)
+    if not _check_enough(data, fn, check_type):
+        return YoudenThreshold(
+            threshold_gy=np.nan, threshold_ci=_NAN2, sensitivity=np.nan, specificity=np.nan,
+            youden_j=np.nan, n_obs=len(data.y), n_events=int(data.y.sum()),
+            n_clusters=data.n_clusters, n_excluded=data.n_excluded, n_bootstrap=n_bootstrap,
+            n_bootstrap_failed=0, alpha=alpha, dose_col=dose_col, response_col=response_col,
+        )
     from sklearn.metrics import roc_curve
 
     fpr, tpr, thr = roc_curve(data.y, data.dose, drop_intermediate=False)
@@ -1100,6 +1147,7 @@ def derive_lesion_dose_response(
     df_lesions: pd.DataFrame,
     *,
     criterion: str | None = None,
+    dose_col: str = "absorbed_dose_gy",
     responder_codes: Sequence[str] = RESPONDER_CODES,
     treated_only: bool = True,
 ) -> pd.DataFrame:
@@ -1112,10 +1160,12 @@ def derive_lesion_dose_response(
         ``lesion_id`` (str), ``criterion`` (str), ``best_pct_change`` (float, % change from
         baseline; negative = shrinkage), ``lesion_response`` (str, CR PR SD PD NE).
     df_lesions : DataFrame
-        ``lesions`` table: ``lesion_id`` (str), ``absorbed_dose_gy`` (float, Gy),
+        ``lesions`` table: ``lesion_id`` (str), the dose column (float, Gy),
         ``in_treated_territory`` (bool).
     criterion : str, optional
         Keep this criterion only (e.g. "mRECIST"); None keeps all.
+    dose_col : str, default "absorbed_dose_gy"
+        Lesion dose column of ``df_lesions`` (Gy); the output keeps its name.
     responder_codes : sequence of str, default ("CR", "PR")
         Lesion responses counted as response.
     treated_only : bool, default True
@@ -1124,8 +1174,9 @@ def derive_lesion_dose_response(
     Returns
     -------
     DataFrame
-        Columns :data:`LESION_DOSE_RESPONSE_COLUMNS`, rows of ``df_lesion_response`` (order
-        kept) whose lesion has a dose; ``is_responder`` is boolean, NA when the lesion response
+        Columns :data:`LESION_DOSE_RESPONSE_COLUMNS` (with ``dose_col`` in place of
+        ``absorbed_dose_gy``), rows of ``df_lesion_response`` (order kept) whose lesion has a
+        dose; ``is_responder`` is boolean, NA when the lesion response
         is not one of CR, PR, SD, PD (NE, MISSING or absent), so that the statistics count the
         lesion as excluded, not as a non-responder.
 
@@ -1150,27 +1201,29 @@ def derive_lesion_dose_response(
     fn = "derive_lesion_dose_response"
     _require_columns(df_lesion_response, ["patient_id", "lesion_id", "criterion",
                                           "best_pct_change", "lesion_response"], fn)
-    _require_columns(df_lesions, ["lesion_id", "absorbed_dose_gy"], fn)
+    _require_columns(df_lesions, ["lesion_id", dose_col], fn)
     lr = df_lesion_response
     if criterion is not None:
         lr = lr[lr["criterion"].astype(str).str.lower() == str(criterion).lower()]
-    cols = ["lesion_id", "absorbed_dose_gy"]
+    cols = ["lesion_id", dose_col]
     if "in_treated_territory" in df_lesions.columns:
         cols.append("in_treated_territory")
-    les = df_lesions[cols].drop_duplicates("lesion_id")
-    out = lr[["patient_id", "lesion_id", "criterion", "best_pct_change", "lesion_response"]]
-    out = out.reset_index().merge(les, on="lesion_id", how="left").set_index("index")
-    out.index.name = lr.index.name
-    if "in_treated_territory" not in out.columns:
-        out["in_treated_territory"] = pd.NA
-    out["in_treated_territory"] = out["in_treated_territory"].astype("boolean")
+    les = df_lesions[cols].drop_duplicates("lesion_id").set_index("lesion_id")
+    les = les.reindex(lr["lesion_id"].to_numpy())
+    out = lr[["patient_id", "lesion_id", "criterion", "best_pct_change",
+              "lesion_response"]].copy()
+    out[dose_col] = pd.to_numeric(les[dose_col], errors="coerce").to_numpy(dtype=float)
+    out["in_treated_territory"] = (les["in_treated_territory"].astype("boolean").to_numpy()
+                                   if "in_treated_territory" in les.columns
+                                   else pd.array([pd.NA] * len(out), dtype="boolean"))
     code = out["lesion_response"].astype("string")
     known = code.isin(list(_EVALUABLE_CODES)).fillna(False).astype(bool)
     out["is_responder"] = code.isin(list(responder_codes)).astype("boolean").where(known)
-    keep = out["absorbed_dose_gy"].notna()
+    keep = out[dose_col].notna()
     if treated_only:
         keep &= out["in_treated_territory"].fillna(False).astype(bool)
-    return out.loc[keep, LESION_DOSE_RESPONSE_COLUMNS]
+    columns = [dose_col if c == "absorbed_dose_gy" else c for c in LESION_DOSE_RESPONSE_COLUMNS]
+    return out.loc[keep, columns]
 
 
 def derive_patient_dose_outcome(

@@ -496,3 +496,23 @@ def test_derive_toxicity_outcomes():
     loose = derive_toxicity_outcomes(pts, df_worst_lab_grades=worst, require_emergent=False)
     assert loose["is_lab_toxicity"].tolist()[:3] == [True, True, False]
     assert loose["is_reild"].isna().all()
+
+
+def test_single_outcome_class_can_warn_instead_of_raise(sim):
+    one_class = sim.assign(is_responder=False)
+    with pytest.warns(SirtStatsWarning, match="needs both outcomes"):
+        fit = fit_dose_response(one_class, check_type="warning")
+    assert np.isnan(fit.d50_gy)
+    assert fit.n_obs == len(sim)
+    assert fit.n_events == 0
+    assert fit.to_frame()["estimate"].isna().all()
+    with pytest.warns(SirtStatsWarning, match="needs both outcomes"):
+        roc = compute_roc(one_class, check_type="warning", n_bootstrap=5)
+    assert np.isnan(roc.auc)
+    assert roc.curve.empty
+    with pytest.warns(SirtStatsWarning, match="needs both outcomes"):
+        yt = compute_youden_threshold(one_class.iloc[:0], check_type="warning", n_bootstrap=5)
+    assert np.isnan(yt.threshold_gy)
+    assert yt.n_obs == 0
+    with pytest.raises(ValueError, match=r"The 'check_type' argument of compute_roc"):
+        compute_roc(sim, check_type="ignore")
