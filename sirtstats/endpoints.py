@@ -371,10 +371,12 @@ def _prepare_visits(df_visits, patients, cutoff, rules) -> pd.DataFrame:
                         for r in rows.head(3).itertuples()) + ".",
             table="visits", column="overall_response", rule="response code", rows=rows,
         )
-    v = v.merge(patients[["patient_id", "origin_date"]], on="patient_id", how="inner")
+    v = v.merge(patients[["patient_id", "origin_date", "death_date"]], on="patient_id",
+                how="inner")
     after = (v["assessment_date"] >= v["origin_date"]) if rules.include_origin_day else (
         v["assessment_date"] > v["origin_date"])
-    keep = after
+    # an assessment dated after the death is a data error: it is ignored
+    keep = after & ~(v["assessment_date"] > v["death_date"])
     if cutoff is not None:
         keep &= v["assessment_date"] <= cutoff
     v = v.loc[keep, ["patient_id", "assessment_date", "overall_response", "scope"]]
@@ -412,38 +414,32 @@ def _prepare_therapies(df_therapies, patients, cutoff) -> pd.Series:
 # --------------------------------------------------------------------------------------------
 def _last_visit_before(base: pd.DataFrame, date_col: str, visits: pd.DataFrame, *,
                        inclusive: bool) -> pd.Series:
-    """Latest visit date before (or on) ``base[date_col]`` per row of ``base`` (NaT if none)."""
+    """Latest visit date before (or on) ``base[date_col]`` per row of ``base`` (NaT if none).
+
+    Vectorised: one sorted key per visit, ``patient code × 2^32 + day``, and a binary search.
+    """
     out = pd.Series(pd.NaT, index=base.index, dtype="datetime64[ns]")
-    has = base[date_col].notna()
+    has = base[date_col].notna().to_numpy()
     if not has.any() or visits.empty:
         return out
-    left = base.loc[has, ["patient_id", date_col]].rename(columns={date_col: "_d"})
-    left["_row"] = left.index
-    left = left.sort_values("_d", kind="mergesort")
-    right = visits[["patient_id", "assessment_date"]].sort_values("assessment_date",
-                                                                  kind="mergesort")
-    right = right.assign(_d=right["assessment_date"])
-    merged = pd.merge_asof(left, right[["patient_id", "_d", "assessment_date"]], on="_d",
-                           by="patient_id", direction="backward",
-                           allow_exact_matches=inclusive)
-    out.loc[merged["_row"].to_numpy()] = merged["assessment_date"].to_numpy()
-    return out
-
-
-def _first_after(base: pd.DataFrame, start_col: str, visits: pd.DataFrame) -> pd.Series:
-    """First visit date strictly after ``base[start_col]`` per row (NaT if none)."""
-    out = pd.Series(pd.NaT, index=base.index, dtype="datetime64[ns]")
-    if visits.empty:
-        return out
-    left = base[["patient_id", start_col]].rename(columns={start_col: "_d"})
-    left["_row"] = left.index
-    left = left.sort_values("_d", kind="mergesort")
-    right = visits[["patient_id", "assessment_date"]].sort_values("assessment_date",
-                                                                  kind="mergesort")
-    right = right.assign(_d=right["assessment_date"])
-    merged = pd.merge_asof(left, right[["patient_id", "_d", "assessment_date"]], on="_d",
-                           by="patient_id", direction="forward", allow_exact_matches=False)
-    out.loc[merged["_row"].to_numpy()] = merged["assessment_date"].to_numpy()
+    cats = pd.Index(pd.unique(visits["patient_id"]))
+    v_code = cats.get_indexer(visits["patient_id"]).astype(np.int64)
+    v_day = visits["assessment_date"].to_numpy("datetime64[D]").astype(np.int64)
+    b_code = cats.get_indexer(base["patient_id"]).astype(np.int64)
+    b_day = base[date_col].to_numpy("datetime64[D]")
+    ok = has & (b_code >= 0)
+    shift = np.int64(1) << 32
+    offset = np.int64(1) << 31
+    v_key = np.sort(v_code * shift + (v_day + offset))
+    b_key = b_code[ok] * shift + (b_day[ok].astype(np.int64) + offset)
+    pos = np.searchsorted(v_key, b_key, side="right" if inclusive else "left") - 1
+    found = pos >= 0
+    hit = np.zeros(len(b_key), dtype=bool)
+    hit[found] = (v_key[pos[found]] // shift) == b_code[ok][found]
+    days = np.where(hit, v_key[np.clip(pos, 0, None)] % shift - offset, 0)
+    res = np.full(len(b_key), np.datetime64("NaT"), dtype="datetime64[ns]")
+    res[hit] = days[hit].astype("datetime64[D]").astype("datetime64[ns]")
+    out.iloc[np.flatnonzero(ok)] = res
     return out
 
 
@@ -838,6 +834,9 @@ ttp_death_censoring, include_assessments_in_last_alive : optional
     at the last adequate assessment on or before its start (R5.3.6); without an event the
     patient is censored at the last adequate assessment, or at the origin without one
     (R5.3.2, R5.3.8). An adequate assessment has an evaluable response (not NE/ND).
+
+    Assessments dated after a patient's death (a data error the registry validation reports)
+    are ignored.
 
     *DoR* starts at the first response date and ends at PD or death (``dor_includes_death``),
     censored like PFS. *TTR* ends at the first response; PD or death before a response are

@@ -375,3 +375,82 @@ def test_conventions_are_data():
     assert CONVENTIONS["fda"].max_gap_days == 196
     assert CONVENTIONS["admiral"].add_one_day is True
     assert CONVENTIONS["admiral"].missed_visit_rule is False
+
+
+# ------------------------------------------------------------------------------------------
+# vectorised derivation == a slow per-patient reading of R5.3, on random data
+# ------------------------------------------------------------------------------------------
+_ADEQ = {"CR", "PR", "SD", "NON_CR_NON_PD", "PD"}
+_RANK = {"NE": 0, "CR": 1, "PR": 2, "SD": 3, "NON_CR_NON_PD": 4, "PD": 5}
+
+
+def _reference_pfs(origin, death, visits, therapy, death_is_event, gap=196):
+    """R5.3 for one patient, written as plainly as possible (no cut-off)."""
+    by_day = {}
+    for d, r in visits:
+        if d > origin and (d not in by_day or _RANK[r] > _RANK[by_day[d]]):
+            by_day[d] = r
+    adequate = sorted(d for d, r in by_day.items() if r in _ADEQ)
+    pds = sorted(d for d, r in by_day.items() if r == "PD")
+    event = None
+    if pds and (death is None or pds[0] <= death):
+        event = (pds[0], "PD")
+    elif death is not None and death_is_event:
+        event = (death, "death")
+
+    def last_adequate(limit, inclusive):
+        cands = [d for d in adequate if (d <= limit if inclusive else d < limit)]
+        return max(cands) if cands else None
+
+    if event is not None:
+        prev = last_adequate(event[0], inclusive=event[1] == "death")
+        anchor = prev if prev is not None else origin
+        status = (0, anchor) if (event[0] - anchor).days > gap else (1, event[0])
+    else:
+        limit = death if death is not None else pd.Timestamp.max
+        last = last_adequate(limit, inclusive=True)
+        status = (0, last if last is not None else origin)
+    if therapy is not None and (event is None or therapy < event[0]):
+        on_or_before = last_adequate(therapy, inclusive=True)
+        cens = on_or_before if on_or_before is not None else origin
+        if status[0] == 1 or cens < status[1]:
+            status = (0, cens)
+    return status
+
+
+def test_vectorised_pfs_and_ttp_equal_per_patient_reference():
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    n = 300
+    origin = pd.Timestamp("2024-01-10")
+    pts, vis, ths = [], [], []
+    for i in range(n):
+        pid = f"R{i:03d}"
+        death = origin + pd.Timedelta(days=int(rng.integers(20, 900))) if rng.random() < 0.5 \
+            else None
+        pts.append((pid, death, death or origin + pd.Timedelta(days=900)))
+        day = 0
+        for _ in range(int(rng.integers(0, 7))):
+            day += int(rng.integers(20, 260))
+            vis.append((pid, origin + pd.Timedelta(days=day),
+                        str(rng.choice(["CR", "PR", "SD", "PD", "NE", "NON_CR_NON_PD"],
+                                       p=[0.1, 0.2, 0.35, 0.15, 0.1, 0.1]))))
+            if rng.random() < 0.1:  # same-day duplicate
+                vis.append((pid, origin + pd.Timedelta(days=day), "NE"))
+        if rng.random() < 0.25:
+            ths.append((pid, origin + pd.Timedelta(days=int(rng.integers(1, 800)))))
+    df_p = _patients(pts)
+    df_v = _visits(vis)
+    df_t = pd.DataFrame({"patient_id": [t[0] for t in ths],
+                         "start_date": pd.to_datetime([t[1] for t in ths])})
+    out = derive_endpoints(df_p, df_v, df_t, endpoints=["PFS", "TTP"]).set_index(
+        ["endpoint", "patient_id"])
+    therapy = dict(ths)
+    for pid, death, _ in pts:
+        death_ts = pd.Timestamp(death) if death is not None else None
+        visits = [(pd.Timestamp(d), r) for p, d, r in vis if p == pid]
+        for ep, die in (("PFS", True), ("TTP", False)):
+            exp = _reference_pfs(origin, death_ts, visits, therapy.get(pid), die)
+            got = out.loc[(ep, pid)]
+            assert (int(got["event"]), got["event_date"]) == exp, (ep, pid, got["reason"])
