@@ -760,6 +760,7 @@ def derive_endpoints(
     dor_includes_death: bool | None = None,
     ttp_death_censoring: Literal["last_assessment", "death_date"] | None = None,
     include_assessments_in_last_alive: bool | None = None,
+    keep_columns: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Derive time-to-event endpoints, one row per patient and endpoint.
 
@@ -794,6 +795,9 @@ def derive_endpoints(
 add_one_day, censoring_responses, include_origin_day, dor_includes_death, \
 ttp_death_censoring, include_assessments_in_last_alive : optional
         Override single rules; see :class:`EndpointRules` (days are calendar days).
+    keep_columns : sequence of str, default ()
+        Columns of ``df_patients`` copied onto every output row (e.g. strata and Cox
+        covariates such as ``bclc_stage``, ``albi_grade``), after the standard columns.
 
     Returns
     -------
@@ -930,4 +934,11 @@ ttp_death_censoring, include_assessments_in_last_alive : optional
     order = {ep: i for i, ep in enumerate(endpoints)}
     out = out.assign(_o=out["endpoint"].map(order)).sort_values(
         ["_o", "patient_id"], kind="mergesort").drop(columns="_o").reset_index(drop=True)
-    return out[_OUTPUT_COLUMNS]
+    out = out[_OUTPUT_COLUMNS]
+    keep = [c for c in keep_columns if c not in _OUTPUT_COLUMNS]
+    if keep:
+        _require_columns(df_patients, keep, "patients", "derive_endpoints")
+        extra = df_patients[keep].set_axis(df_patients["patient_id"].astype(str).to_numpy())
+        for col in keep:
+            out[col] = out["patient_id"].map(extra[col]).to_numpy()
+    return out

@@ -32,6 +32,7 @@ from sirtstats.survival_landmark import (
     derive_counting_process,
     derive_landmark,
     fit_time_dependent_cox,
+    summarise_landmark,
 )
 from sirtstats.survival_logrank import LogrankResult, test_logrank
 
@@ -53,6 +54,7 @@ __all__ = [
     "fit_time_dependent_cox",
     "summarise_cif",
     "summarise_km",
+    "summarise_landmark",
     "test_gray",
     "test_logrank",
 ]

@@ -41,6 +41,8 @@ LIFELINES_FIT_OPTIONS = {"precision": 1e-12, "r_precision": 1e-15, "max_steps": 
 #: Transforms of time for the proportional-hazards test (R ``cox.zph`` names).
 PH_TRANSFORMS = ("km", "identity", "rank", "log")
 
+_DEFAULT_REFERENCE = object()
+
 
 @dataclass(frozen=True)
 class CoxResult:
@@ -104,7 +106,12 @@ def _is_categorical(s: pd.Series) -> bool:
 def _design(df: pd.DataFrame, covariates: Sequence[str], categorical: Mapping | None,
             function: str):
     """Model matrix with treatment (dummy) coding; returns X, term map and level info."""
-    categorical = dict(categorical or {})
+    if categorical is None:
+        categorical = {}
+    elif not isinstance(categorical, Mapping):  # a list of names: default reference levels
+        categorical = dict.fromkeys(categorical, _DEFAULT_REFERENCE)
+    else:
+        categorical = dict(categorical)
     missing = [c for c in covariates if c not in df.columns]
     if missing:
         raise SirtDataError(f"{function}: missing covariate column(s) {missing}.",
@@ -121,7 +128,9 @@ def _design(df: pd.DataFrame, covariates: Sequence[str], categorical: Mapping | 
                 levels = [lv for lv in (False, True) if (s == lv).any()]
             else:
                 levels = sorted(s.dropna().unique().tolist(), key=str)
-            ref = categorical.get(var, levels[0] if levels else None)
+            ref = categorical.get(var, _DEFAULT_REFERENCE)
+            if ref is _DEFAULT_REFERENCE:
+                ref = levels[0] if levels else None
             if ref not in levels:
                 raise ValueError(
                     f"The reference level of '{var}' in {function} must be one of {levels}. "
@@ -307,7 +316,7 @@ def fit_cox(
     time_col: str = "time_months",
     event_col: str = "event",
     strata: str | Sequence[str] | None = None,
-    categorical: Mapping[str, Any] | None = None,
+    categorical: Mapping[str, Any] | Sequence[str] | None = None,
     ties: Literal["efron", "breslow"] = "efron",
     conf_level: float = 0.95,
     ph_transform: Literal["km", "identity", "rank", "log"] | None = "km",
@@ -328,10 +337,10 @@ def fit_cox(
         Column names.
     strata : str or list of str, optional
         Stratification column(s) (separate baseline hazards, R ``strata()``).
-    categorical : mapping, optional
-        ``{column: reference level}``; a column listed here is treated as categorical even if
-        numeric. Default reference: the first category (categorical dtype order, else sorted;
-        False for booleans).
+    categorical : mapping or sequence of str, optional
+        ``{column: reference level}``, or column names (default reference); a column listed
+        here is treated as categorical even if numeric. Default reference: the first category
+        (categorical dtype order, else sorted; False for booleans).
     ties : {"efron", "breslow"}, default "efron"
         Tie handling (D16). Efron: lifelines; Breslow (SAS PHREG default): statsmodels PHReg.
     conf_level : float, default 0.95

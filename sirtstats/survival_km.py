@@ -270,7 +270,15 @@ def _prepare(df, time_col, event_col, entry_col, by, timefix, function):
     if en is not None:
         work["_entry"] = en
     for col in by:
+        if col not in df.columns:
+            raise SirtDataError(f"{function}: missing grouping column {col!r}.", column=col,
+                                rule="required column")
         work[col] = df[col].to_numpy()
+    if by:
+        no_group = int((ok & df[by].isna().any(axis=1)).sum())
+        if no_group:
+            warnings.warn(f"{function}: {no_group} rows with a missing {', '.join(by)} were "
+                          "excluded.", SirtStatsWarning, stacklevel=3)
     return work.loc[ok.to_numpy()], n_missing
 
 

@@ -32,6 +32,7 @@ __all__ = [
     "derive_counting_process",
     "derive_landmark",
     "fit_time_dependent_cox",
+    "summarise_landmark",
 ]
 
 #: Column names that hold a response status known only after the origin (R5.6.1).
@@ -384,3 +385,98 @@ def fit_time_dependent_cox(
         conf_level=conf_level,
         fitter=fitter,
     )
+
+
+def summarise_landmark(
+    df: pd.DataFrame,
+    df_responses: pd.DataFrame,
+    *,
+    landmarks_months: Sequence[float] = (3, 6),
+    response_col: str = "first_response_date",
+    time_col: str = "time_days",
+    event_col: str = "event",
+    conf_level: float = 0.95,
+) -> pd.DataFrame:
+    """Landmark analysis of responders vs non-responders at several landmarks (R5.6.2).
+
+    Parameters
+    ----------
+    df : DataFrame
+        One endpoint's rows (as :func:`derive_landmark`).
+    df_responses : DataFrame
+        ``patient_id`` and ``response_col`` (date or day), optional ``is_responder``.
+    landmarks_months : sequence of float, default (3, 6)
+        Landmarks in months after the origin (× 30.4375 days); report several as a
+        sensitivity analysis.
+    response_col, time_col, event_col : str
+        Column names.
+    conf_level : float, default 0.95
+        Level of the HR interval.
+
+    Returns
+    -------
+    DataFrame
+        One row per landmark: ``landmark_months``, ``n``, ``n_excluded_event``,
+        ``n_excluded_censored``, ``n_included``, ``n_responders``, ``n_non_responders``,
+        ``events_responders``, ``events_non_responders``, ``median_responders_months``,
+        ``median_non_responders_months`` (from the landmark; NaN = not reached), ``hr``,
+        ``hr_lower``, ``hr_upper`` (responders vs non-responders, Cox, Efron) and
+        ``p_logrank`` (NaN when a group is empty or has no event).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sirtstats.survival import summarise_landmark
+    >>> os_ = pd.DataFrame({"patient_id": list("123456"),
+    ...                     "time_days": [400, 500, 70, 300, 85, 200],
+    ...                     "event": [1, 1, 1, 0, 0, 1]})
+    >>> resp = pd.DataFrame({"patient_id": list("1256"), "response_day": [60, 150, 85, 90]})
+    >>> tab = summarise_landmark(os_, resp, landmarks_months=[3], response_col="response_day")
+    >>> tab[["n_included", "n_responders", "n_non_responders"]]
+       n_included  n_responders  n_non_responders
+    0           4             2                 2
+    """
+    from sirtstats.survival_cox import fit_cox
+    from sirtstats.survival_km import summarise_km
+    from sirtstats.survival_logrank import test_logrank
+
+    rows = []
+    for L in landmarks_months:
+        lm = derive_landmark(df, df_responses, landmark_months=L, response_col=response_col,
+                             time_col=time_col, event_col=event_col)
+        inc = lm.loc[lm["is_included"]]
+        resp = inc["is_responder_at_landmark"].astype(bool)
+        ev = pd.to_numeric(inc[event_col])
+        row = {
+            "landmark_months": float(L), "n": len(lm),
+            "n_excluded_event": int((lm["exclusion_reason"] == "event on or before landmark")
+                                    .sum()),
+            "n_excluded_censored": int((lm["exclusion_reason"]
+                                        == "censored on or before landmark").sum()),
+            "n_included": len(inc), "n_responders": int(resp.sum()),
+            "n_non_responders": int((~resp).sum()),
+            "events_responders": int(ev[resp].sum()),
+            "events_non_responders": int(ev[~resp].sum()),
+            "median_responders_months": np.nan, "median_non_responders_months": np.nan,
+            "hr": np.nan, "hr_lower": np.nan, "hr_upper": np.nan, "p_logrank": np.nan,
+        }
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SirtStatsWarning)
+            if len(inc):
+                km = summarise_km(inc, time_col="time_months", event_col=event_col,
+                                  by="landmark_group", landmarks=())
+                med = km.set_index("landmark_group")["median"]
+                row["median_responders_months"] = float(med.get("responder", np.nan))
+                row["median_non_responders_months"] = float(med.get("non-responder", np.nan))
+            if row["n_responders"] and row["n_non_responders"] and ev.sum() > 0:
+                lr = test_logrank(inc, group_col="landmark_group", time_col="time_days",
+                                  event_col=event_col)
+                row["p_logrank"] = float(lr.table.loc[0, "p"])
+                cox = fit_cox(inc.assign(_responder=resp.astype(int)), ["_responder"],
+                              time_col="time_days", event_col=event_col, ph_transform=None,
+                              conf_level=conf_level)
+                hr = cox.hr_table.iloc[0]
+                row.update({"hr": hr["hr"], "hr_lower": hr["hr_lower"],
+                            "hr_upper": hr["hr_upper"]})
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -454,3 +454,13 @@ def test_vectorised_pfs_and_ttp_equal_per_patient_reference():
             exp = _reference_pfs(origin, death_ts, visits, therapy.get(pid), die)
             got = out.loc[(ep, pid)]
             assert (int(got["event"]), got["event_date"]) == exp, (ep, pid, got["reason"])
+
+
+def test_keep_columns_are_copied_per_patient():
+    pts = WE21_PATIENTS.assign(bclc_stage=list("ABCCBAAC"))
+    out = derive_endpoints(pts, WE21_VISITS, endpoints=["OS", "PFS"],
+                           keep_columns=["bclc_stage"])
+    assert out.columns[-1] == "bclc_stage"
+    assert out.set_index(["endpoint", "patient_id"]).loc[("PFS", "P3"), "bclc_stage"] == "C"
+    with pytest.raises(SirtDataError, match="missing column"):
+        derive_endpoints(pts, endpoints=["OS"], keep_columns=["albi_grade"])

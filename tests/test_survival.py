@@ -256,3 +256,12 @@ def test_no_events_logrank_p_is_nan_with_warning():
     with pytest.warns(SirtStatsWarning, match="no events"):
         res = sv.test_logrank(WE26.assign(event=0), group_col="group")
     assert np.isnan(res.table.loc[0, "p"])
+
+
+def test_cox_categorical_as_list_uses_first_level_and_missing_group_warns():
+    df = WE26.assign(grade=np.where(WE26["group"] == 1, 2, 1))
+    res = _quiet(sv.fit_cox, df, ["grade"], categorical=["grade"], ph_transform=None)
+    assert res.hr_table.loc[0, "term"] == "grade[2]"
+    assert res.hr_table.loc[0, "coef"] == pytest.approx(0.72142, abs=5e-6)
+    with pytest.warns(SirtStatsWarning, match="1 rows with a missing grade"):
+        sv.compute_km_curve(df.assign(grade=[np.nan] + [1] * 19), by="grade")

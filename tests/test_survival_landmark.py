@@ -128,3 +128,18 @@ def test_landmark_inputs_not_modified():
     pd.testing.assert_frame_equal(os_, WE28_OS)
     pd.testing.assert_frame_equal(resp, WE28_RESP)
     assert np.all(os_.columns == WE28_OS.columns)
+
+
+def test_summarise_landmark_we28_and_r_parity():
+    tab = sv.summarise_landmark(WE28_OS, WE28_RESP, landmarks_months=[90 / 30.4375],
+                                response_col="response_day")
+    row = tab.iloc[0]
+    assert (row["n"], row["n_excluded_event"], row["n_excluded_censored"]) == (6, 1, 1)
+    assert (row["n_included"], row["n_responders"], row["n_non_responders"]) == (4, 2, 2)
+    assert (row["events_responders"], row["events_non_responders"]) == (2, 1)
+    df, resp = _td()
+    tab = sv.summarise_landmark(df, resp, landmarks_months=[90 / 30.4375, 180 / 30.4375],
+                                response_col="response_day")
+    for L, (_, row) in zip([90, 180], tab.iterrows(), strict=True):
+        assert row["n_included"] == _at(L, "landmark.n")
+        assert_close([np.log(row["hr"])], [_at(L, "landmark.coef", "resp")], "landmark HR")
