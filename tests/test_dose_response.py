@@ -516,3 +516,54 @@ def test_single_outcome_class_can_warn_instead_of_raise(sim):
     assert yt.n_obs == 0
     with pytest.raises(ValueError, match=r"The 'check_type' argument of compute_roc"):
         compute_roc(sim, check_type="ignore")
+
+
+# ------------------------------------------------------------ recovery on the demo registry
+
+
+@pytest.fixture(scope="module")
+def large_demo():
+    demo = pytest.importorskip("sirtstats.demo", reason="the demo registry is not available yet")
+    if not hasattr(demo, "make_demo_registry"):
+        pytest.skip("the demo registry is not available yet")
+    return demo.make_demo_registry(n_patients=4000, seed=20261127), demo.DEMO_TRUTH
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("tumour", "criterion"), [("HCC", "mRECIST"), ("other", "RECIST_1_1")])
+def test_demo_lesion_dose_response_truth_within_cis(large_demo, tumour, criterion):
+    """The demo's generating curve logit P = slope * (dose - d50) is recovered (GEE CIs)."""
+    from sirtstats.response import derive_lesion_response
+
+    reg, truth = large_demo
+    true = truth["lesion_dose_response"][tumour]
+    assert true["criterion"] == criterion
+    is_hcc = reg["patients"]["primary_tumour"] == "HCC"
+    ids = set(reg["patients"].loc[is_hcc if tumour == "HCC" else ~is_hcc, "patient_id"])
+    lesions = reg["lesions"][reg["lesions"]["patient_id"].isin(ids)]
+    lesion_response = derive_lesion_response(lesions, reg["lesion_measurements"],
+                                             criterion=criterion)
+    df = derive_lesion_dose_response(lesion_response, lesions, criterion=criterion)
+    assert (df["absorbed_dose_gy"] > 0).all()
+    fit = fit_dose_response(df, method="gee")
+    assert fit.n_obs > 1000
+    assert fit.slope_ci[0] < true["slope_per_gy"] < fit.slope_ci[1]
+    assert fit.d50_ci[0] < true["d50_gy"] < fit.d50_ci[1]
+
+
+@pytest.mark.slow
+def test_demo_reild_normal_liver_dose_truth_within_cis(large_demo):
+    """REILD: logit P = intercept + per_gy x (max over sessions of session-mean normal-liver
+    dose); recovered at patient level by logistic regression (no clustering)."""
+    from sirtstats.dosimetry import derive_patient_dose
+
+    reg, truth = large_demo
+    true = truth["toxicity"]["reild_logit"]
+    treated = reg["treatments"]
+    dose = derive_patient_dose(treated, dose_col="normal_liver_dose_gy", session_col="session_id")
+    tox = derive_toxicity_outcomes(dose, df_adverse_events=reg["adverse_events"])
+    df = derive_patient_dose_outcome(tox, dose, dose_col="normal_liver_dose_gy")
+    fit = fit_dose_response(df, dose_col="normal_liver_dose_gy", response_col="is_reild",
+                            cluster_col=None)
+    assert fit.slope_ci[0] < true["per_gy_normal_liver"] < fit.slope_ci[1]
+    assert fit.intercept_ci[0] < true["intercept"] < fit.intercept_ci[1]
