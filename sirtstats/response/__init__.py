@@ -30,6 +30,13 @@ from sirtstats.response.lesion import (
     LESION_VISIT_COLUMNS,
     derive_lesion_response,
 )
+from sirtstats.response.rates import (
+    RATE_COLUMNS,
+    CriteriaAgreement,
+    compute_exact_ci,
+    summarise_criteria_agreement,
+    summarise_response_rates,
+)
 from sirtstats.response.reported import (
     DISCORDANCE_COLUMNS,
     derive_reported_timepoints,
@@ -53,6 +60,11 @@ __all__ = [
     "compute_target_response",
     "derive_lesion_response",
     "DISCORDANCE_COLUMNS",
+    "RATE_COLUMNS",
+    "CriteriaAgreement",
+    "compute_exact_ci",
+    "summarise_criteria_agreement",
+    "summarise_response_rates",
     "derive_reported_timepoints",
     "summarise_discordance",
     "derive_timepoint_response",
