@@ -38,6 +38,7 @@ __all__ = [
     "summarise_early_mortality",
     "summarise_lab_vs_reported",
     "summarise_shift_table",
+    "summarise_toxicity_metrics",
     "summarise_worst_grade",
     "summarise_worst_lab_grades",
 ]
@@ -591,29 +592,30 @@ def summarise_ae_table(
     return table[ordered]
 
 
-def pivot_ae_table(df_table: pd.DataFrame, *, groupby: str) -> pd.DataFrame:
-    """Wide display form of a grouped :func:`summarise_ae_table`: one row per term, two
-    columns per group ("<group> (N=..) any grade", "<group> (N=..) grade ≥ h").
+def pivot_ae_table(df_table: pd.DataFrame, *, groupby: str | None = None) -> pd.DataFrame:
+    """Wide display form of :func:`summarise_ae_table`: one row per term, two columns per
+    group ("<group> (N=..) any grade", "<group> (N=..) grade ≥ h").
 
     Parameters
     ----------
     df_table : DataFrame
-        Output of :func:`summarise_ae_table` called with ``groupby``.
-    groupby : str
-        The grouping column used.
+        Output of :func:`summarise_ae_table`.
+    groupby : str, optional
+        The grouping column used, if any (without one the single group is labelled "All").
 
     Returns
     -------
     DataFrame
         Indexed by term (or SOC), columns in group order; cells are the formatted "n (x.x%)".
     """
-    _require(df_table, [groupby, "N", "any_grade"], "ae_table")
+    _require(df_table, ["N", "any_grade", *([groupby] if groupby else [])], "ae_table")
     by = "soc" if "soc" in df_table.columns else "ae_term"
     high = [c for c in df_table.columns if c.startswith("grade_") and c.endswith("plus")][0]
     label = "grade ≥ " + high[len("grade_") : -len("plus")]
+    groups = df_table[groupby] if groupby else pd.Series(TOTAL_LABEL, index=df_table.index)
     pieces = []
-    for value in dict.fromkeys(df_table[groupby]):
-        g = df_table[df_table[groupby] == value].set_index(by)
+    for value in dict.fromkeys(groups):
+        g = df_table[(groups == value).to_numpy()].set_index(by)
         n = int(g["N"].iloc[0])
         pieces.append(
             pd.DataFrame(
@@ -624,6 +626,78 @@ def pivot_ae_table(df_table: pd.DataFrame, *, groupby: str) -> pd.DataFrame:
             )
         )
     return pd.concat(pieces, axis=1)
+
+
+def summarise_toxicity_metrics(
+    df_ae_table: pd.DataFrame,
+    df_mortality: pd.DataFrame,
+    df_reild: pd.DataFrame | None = None,
+) -> dict:
+    """Key numbers of the toxicity report, as a flat dict for ``save_metrics``.
+
+    Parameters
+    ----------
+    df_ae_table : DataFrame
+        :func:`summarise_ae_table` of treatment-emergent events (with the "Any adverse event"
+        row; grouped tables contribute their "All" group).
+    df_mortality : DataFrame
+        :func:`summarise_early_mortality` output (grouped tables contribute "All").
+    df_reild : DataFrame, optional
+        :func:`sirtstats.liver_function.derive_reild` output.
+
+    Returns
+    -------
+    dict
+        ``n_patients``, ``n_any_teae``, ``pct_any_teae``, ``n_grade{h}plus_teae``,
+        ``pct_grade{h}plus_teae`` and, per mortality horizon ``d``: ``mortality_{d}d_pct``,
+        ``mortality_{d}d_ci_low_pct``, ``mortality_{d}d_ci_high_pct``,
+        ``mortality_{d}d_n_deaths``, ``mortality_{d}d_n_evaluable``; with ``df_reild``:
+        ``reild_definition``, ``n_reild_candidates``, ``n_reild_reported``. Percentages in %,
+        None when not computable.
+    """
+
+    def _num(v):
+        if v is None or pd.isna(v):
+            return None
+        return float(v) if isinstance(v, float | np.floating) else int(v)
+
+    by = "soc" if "soc" in df_ae_table.columns else "ae_term"
+    rows = df_ae_table[df_ae_table[by] == ANY_AE_LABEL]
+    first = df_ae_table.columns[0]
+    if first != by:
+        rows = rows[rows[first] == TOTAL_LABEL]
+    if len(rows) != 1:
+        raise ValueError(
+            "The 'df_ae_table' argument of summarise_toxicity_metrics must hold one overall "
+            f"'{ANY_AE_LABEL}' row. Got {len(rows)} instead."
+        )
+    row = rows.iloc[0]
+    high = [c for c in df_ae_table.columns if c.startswith("n_grade_") and c.endswith("plus")][0]
+    h = high[len("n_grade_") : -len("plus")]
+    out = {
+        "n_patients": _num(row["N"]),
+        "n_any_teae": _num(row["n_any_grade"]),
+        "pct_any_teae": _num(row["pct_any_grade"]),
+        f"n_grade{h}plus_teae": _num(row[high]),
+        f"pct_grade{h}plus_teae": _num(row[f"pct_grade_{h}plus"]),
+    }
+    mort = df_mortality
+    if len(mort) and mort.columns[0] != "horizon_days":
+        mort = mort[mort[mort.columns[0]] == TOTAL_LABEL]
+    for _, m in mort.iterrows():
+        d = int(m["horizon_days"])
+        out[f"mortality_{d}d_pct"] = _num(m["mortality_pct"])
+        out[f"mortality_{d}d_ci_low_pct"] = _num(m["ci_low_pct"])
+        out[f"mortality_{d}d_ci_high_pct"] = _num(m["ci_high_pct"])
+        out[f"mortality_{d}d_n_deaths"] = _num(m["n_deaths"])
+        out[f"mortality_{d}d_n_evaluable"] = _num(m["n_evaluable"])
+    if df_reild is not None:
+        out["reild_definition"] = (
+            str(df_reild["reild_definition"].iloc[0]) if len(df_reild) else None
+        )
+        out["n_reild_candidates"] = int(df_reild["is_reild_candidate"].sum())
+        out["n_reild_reported"] = int(df_reild["is_reild_reported"].fillna(False).sum())
+    return out
 
 
 def summarise_ae_grade_counts(

@@ -580,3 +580,38 @@ def test_plot_ae_grades_uses_given_axes(plt_agg, te_ae, population):
 
     fig, ax = plt_agg.subplots()
     assert plot_ae_grades(summarise_ae_grade_counts(te_ae, population), ax) is ax
+
+
+def test_pivot_without_group(te_ae, population):
+    wide = pivot_ae_table(summarise_ae_table(te_ae, population))
+    assert wide.columns.tolist() == ["All (N=5) any grade", "All (N=5) grade ≥ 3"]
+    assert wide.loc["Any adverse event", "All (N=5) any grade"] == "3 (60.0%)"
+
+
+def test_toxicity_metrics(te_ae, population, patients):
+    from sirtstats.toxicity import summarise_toxicity_metrics
+
+    table = summarise_ae_table(te_ae, population, groupby="device")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SirtStatsWarning)
+        mort = summarise_early_mortality(patients, groupby="device")
+    reild = pd.DataFrame(
+        {
+            "reild_definition": ["sangro"] * 3,
+            "is_reild_candidate": [True, False, False],
+            "is_reild_reported": pd.array([True, True, pd.NA], dtype="boolean"),
+        }
+    )
+    m = summarise_toxicity_metrics(table, mort, reild)
+    assert m["n_patients"] == 5
+    assert m["n_any_teae"] == 3
+    assert m["pct_grade3plus_teae"] == pytest.approx(40.0)
+    assert m["mortality_30d_n_evaluable"] == 4
+    assert m["mortality_30d_pct"] == pytest.approx(25.0)
+    assert m["mortality_90d_n_deaths"] == 3
+    assert m["n_reild_candidates"] == 1
+    assert m["n_reild_reported"] == 2
+    assert m["reild_definition"] == "sangro"
+    import json
+
+    json.dumps(m)  # plain Python types only
