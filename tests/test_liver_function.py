@@ -415,3 +415,21 @@ def test_plot_albi_change(plt_agg, labs, tx):
     assert [t.get_text() for t in ax.get_xticklabels()] == ["baseline", "month 1", "month 3"]
     with pytest.raises(ValueError, match=r"lacks column\(s\) \['target_day'\]"):
         plot_albi_change(summary.drop(columns=["target_day"]))
+
+
+def test_appendix_a_child_pugh_vector_in_conventional_units(tx):
+    # Appendix A: bili 2.0 mg/dL, alb 3.5 g/dL, INR 1.2, no ascites, no HE -> 2+2+1+1+1 = 7, B
+    labs = _labs(
+        [
+            ("P2", "2024-01-08", "bilirubin_total", 2.0, "mg/dL"),
+            ("P2", "2024-01-08", "albumin", 3.5, "g/dL"),
+            ("P2", "2024-01-08", "inr", 1.2, "ratio"),
+        ]
+    )
+    base = pd.DataFrame({"patient_id": ["P2"], "ascites": ["none"], "encephalopathy": ["none"]})
+    out = derive_liver_function_timepoints(labs, tx, df_baseline=base)
+    b = out[(out["patient_id"] == "P2") & (out["timepoint"] == "baseline")].iloc[0]
+    assert b["child_pugh_points"] == 7
+    assert b["child_pugh_class"] == "B"
+    # ALBI of the same values: 0.66 log10(34.2) - 0.085 x 35
+    assert b["albi_score"] == pytest.approx(0.66 * np.log10(34.2) - 0.085 * 35)
