@@ -50,6 +50,7 @@ __all__ = [
     "derive_endpoints",
     "derive_origin",
     "derive_time_to_event",
+    "summarise_endpoint_reasons",
 ]
 
 #: Days per month used for ``time_months`` (365.25 / 12; response-criteria.md §0).
@@ -233,6 +234,7 @@ def derive_origin(
     df: pd.DataFrame,
     *,
     origin: Literal["first_sirt", "workup", "diagnosis", "randomisation"] = "first_sirt",
+    df_workups: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Add the time origin (``origin``, ``origin_date``, ``entry_date``) to a patient frame.
 
@@ -246,6 +248,9 @@ def derive_origin(
         Time origin (R5.1). With ``"diagnosis"`` the patients enter the risk set at their
         first SIRT (delayed entry, left truncation): the time between diagnosis and SIRT is
         immortal for a SIRT cohort.
+    df_workups : DataFrame, optional
+        The ``workups`` table (``patient_id``, ``workup_date``): with ``origin="workup"`` and
+        no ``workup_date`` column in ``df``, the patient's first work-up date is used.
 
     Returns
     -------
@@ -273,6 +278,10 @@ def derive_origin(
     """
     _check_choice(origin, tuple(ORIGINS), "origin", "derive_origin")
     date_col, entry_col = ORIGINS[origin]
+    if origin == "workup" and "workup_date" not in df.columns and df_workups is not None:
+        _require_columns(df_workups, ["patient_id", "workup_date"], "workups", "derive_origin")
+        first = df_workups.groupby("patient_id")["workup_date"].min()
+        df = df.assign(workup_date=df["patient_id"].map(first))
     _require_columns(df, ["patient_id", date_col] + ([entry_col] if entry_col else []),
                      "patients", "derive_origin")
     out = df.copy()
@@ -942,3 +951,41 @@ ttp_death_censoring, include_assessments_in_last_alive : optional
         for col in keep:
             out[col] = out["patient_id"].map(extra[col]).to_numpy()
     return out
+
+
+def summarise_endpoint_reasons(df: pd.DataFrame) -> pd.DataFrame:
+    """Count the rows of each endpoint by outcome and rule (a censoring audit table).
+
+    Parameters
+    ----------
+    df : DataFrame
+        Output of :func:`derive_endpoints` (``endpoint``, ``event``, ``event_type``,
+        ``rule``).
+
+    Returns
+    -------
+    DataFrame
+        One row per endpoint, event type and rule: ``endpoint``, ``event_type``, ``event``,
+        ``rule``, ``n`` and ``pct`` (% of the endpoint's rows), in endpoint order.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sirtstats.endpoints import summarise_endpoint_reasons
+    >>> df = pd.DataFrame({"endpoint": ["OS", "OS"], "event": [1, 0],
+    ...                    "event_type": ["death", "censored"], "rule": ["R5.2", "R5.5.2"]})
+    >>> summarise_endpoint_reasons(df)[["event_type", "rule", "n", "pct"]]
+      event_type    rule  n   pct
+    0   censored  R5.5.2  1  50.0
+    1      death    R5.2  1  50.0
+    """
+    _require_columns(df, ["endpoint", "event", "event_type", "rule"], "endpoints",
+                     "summarise_endpoint_reasons")
+    order = {ep: i for i, ep in enumerate(pd.unique(df["endpoint"]))}
+    out = (df.groupby(["endpoint", "event_type", "event", "rule"], sort=True).size()
+           .rename("n").reset_index())
+    total = out.groupby("endpoint")["n"].transform("sum")
+    out["pct"] = 100 * out["n"] / total
+    out = out.assign(_o=out["endpoint"].map(order)).sort_values(
+        ["_o", "event_type", "rule"], kind="mergesort").drop(columns="_o")
+    return out.reset_index(drop=True)

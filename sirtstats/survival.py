@@ -23,6 +23,7 @@ from sirtstats.survival_cox import CoxResult, fit_cox, fit_cox_univariable
 from sirtstats.survival_km import (
     CONF_TYPES,
     compute_km_curve,
+    compute_km_metrics,
     compute_median_followup,
     compute_number_at_risk,
     summarise_km,
@@ -44,6 +45,7 @@ __all__ = [
     "compare_rmst",
     "compute_cif_curve",
     "compute_km_curve",
+    "compute_km_metrics",
     "compute_median_followup",
     "compute_number_at_risk",
     "compute_rmst",

@@ -30,6 +30,7 @@ from sirtstats.exceptions import SirtDataError, SirtStatsWarning
 __all__ = [
     "CONF_TYPES",
     "compute_km_curve",
+    "compute_km_metrics",
     "compute_median_followup",
     "compute_number_at_risk",
     "summarise_km",
@@ -219,7 +220,8 @@ def _km_arrays(time, event, entry=None):
     if entry is None:
         n_risk = np.cumsum(n_all[::-1])[::-1]
     else:
-        entry = np.asarray(entry, dtype=float)
+        # entry <= 0: at risk from the start (so an all-zero entry column changes nothing)
+        entry = np.where(np.asarray(entry, dtype=float) <= 0, -np.inf, entry)
         n_risk = (len(time) - np.searchsorted(np.sort(time), ut, side="left")) - (
             len(entry) - np.searchsorted(np.sort(entry), ut, side="left"))
         n_risk = n_risk.astype(float)
@@ -309,7 +311,8 @@ def compute_km_curve(
     conf_level : float, default 0.95
         Confidence level.
     entry_col : str, optional
-        Delayed-entry time (same unit as ``time_col``): at risk when entry < t ≤ time.
+        Delayed-entry time (same unit as ``time_col``): at risk when entry < t ≤ time; an
+        entry ≤ 0 means at risk from the start.
     timefix : bool, default True
         Merge times closer than sqrt(eps), as R's ``timefix=TRUE``/``aeqSurv``.
 
@@ -650,7 +653,8 @@ def compute_number_at_risk(
         tt = np.sort(sub["_t"].to_numpy())
         n_risk = len(tt) - np.searchsorted(tt, times, side="left")
         if entry_col:
-            en = np.sort(sub["_entry"].to_numpy())
+            en = sub["_entry"].to_numpy()
+            en = np.sort(np.where(en <= 0, -np.inf, en))
             n_risk = n_risk - (len(en) - np.searchsorted(en, times, side="left"))
         ev_t = np.sort(sub.loc[sub["_e"] == 1, "_t"].to_numpy())
         n_ev = np.searchsorted(ev_t, times, side="right")
@@ -661,3 +665,47 @@ def compute_number_at_risk(
         frames.append(f)
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
         columns=by + ["time", "n_risk", "n_events_cum"])
+
+
+def compute_km_metrics(df_km: pd.DataFrame, *, by: str = "endpoint",
+                       landmarks: Sequence[float] = ()) -> dict:
+    """Key numbers of a :func:`summarise_km` table as a nested dict (for report metrics).
+
+    Parameters
+    ----------
+    df_km : DataFrame
+        :func:`summarise_km` output grouped by one column.
+    by : str, default "endpoint"
+        The grouping column; its values become the keys.
+    landmarks : sequence of float, default ()
+        Landmark times whose ``surv_<L>`` columns are included.
+
+    Returns
+    -------
+    dict
+        ``{group: {"n", "n_events", "median", "median_lower", "median_upper", "conf_type",
+        "surv_<L>"...}}`` with NaN for medians not reached.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sirtstats.survival import compute_km_metrics, summarise_km
+    >>> df = pd.DataFrame({"time_months": [1, 2, 3, 4] * 3, "event": [1] * 12,
+    ...                    "endpoint": ["OS"] * 12})
+    >>> compute_km_metrics(summarise_km(df, by="endpoint", landmarks=()))["OS"]["median"]
+    2.5
+    """
+    if by not in df_km.columns:
+        raise SirtDataError(f"compute_km_metrics: missing column {by!r}.", column=by,
+                            rule="required column")
+    out = {}
+    for _, row in df_km.iterrows():
+        entry = {k: row[k] for k in ("n", "n_events", "median", "median_lower", "median_upper",
+                                     "conf_type") if k in row}
+        for tau in landmarks:
+            lab = f"surv_{tau:g}"
+            if lab in row:
+                entry[lab] = row[lab]
+        out[str(row[by])] = {k: (v.item() if hasattr(v, "item") else v)
+                             for k, v in entry.items()}
+    return out

@@ -464,3 +464,21 @@ def test_keep_columns_are_copied_per_patient():
     assert out.set_index(["endpoint", "patient_id"]).loc[("PFS", "P3"), "bclc_stage"] == "C"
     with pytest.raises(SirtDataError, match="missing column"):
         derive_endpoints(pts, endpoints=["OS"], keep_columns=["albi_grade"])
+
+
+def test_workup_origin_from_workups_table_and_reason_counts():
+    from sirtstats.endpoints import summarise_endpoint_reasons
+
+    cohort = WE21_PATIENTS.drop(columns="origin_date").assign(
+        first_sirt_date=pd.to_datetime(ORIGIN))
+    workups = pd.DataFrame({"patient_id": ["P1", "P1", "P2"],
+                            "workup_date": pd.to_datetime(["2023-12-20", "2023-12-27",
+                                                           "2023-12-30"])})
+    pts = derive_origin(cohort, origin="workup", df_workups=workups).set_index("patient_id")
+    assert pts.loc["P1", "origin_date"] == D("2023-12-20")
+    assert pts.loc["P2", "origin_date"] == D("2023-12-30")
+    assert pd.isna(pts.loc["P3", "origin_date"])
+    counts = summarise_endpoint_reasons(_we21())
+    assert counts["n"].sum() == 8
+    assert counts.set_index("rule").loc["R5.3.8", "n"] == 2
+    assert counts["pct"].sum() == pytest.approx(100)

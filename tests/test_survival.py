@@ -265,3 +265,15 @@ def test_cox_categorical_as_list_uses_first_level_and_missing_group_warns():
     assert res.hr_table.loc[0, "coef"] == pytest.approx(0.72142, abs=5e-6)
     with pytest.warns(SirtStatsWarning, match="1 rows with a missing grade"):
         sv.compute_km_curve(df.assign(grade=[np.nan] + [1] * 19), by="grade")
+
+
+def test_zero_entry_column_equals_no_entry_and_metrics_dict():
+    a = sv.compute_km_curve(WE25A)
+    b = sv.compute_km_curve(WE25A.assign(entry_months=0.0), entry_col="entry_months")
+    pd.testing.assert_frame_equal(a, b)
+    km = _quiet(sv.summarise_km, WE26.assign(endpoint="OS"), by="endpoint", landmarks=(12,))
+    m = sv.compute_km_metrics(km, landmarks=(12,))
+    assert set(m) == {"OS"}
+    assert m["OS"]["n"] == 20
+    assert m["OS"]["n_events"] == 12
+    assert m["OS"]["surv_12"] == km.loc[0, "surv_12"]
