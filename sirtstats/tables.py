@@ -352,7 +352,8 @@ def format_table1(table1) -> pd.DataFrame:
         Columns ``variable`` (label with the summary statistic stripped, e.g. "Sex"),
         ``statistic`` ("n (%)", "median [Q1,Q3]", "mean (SD)" or ""), ``level`` ("" for
         continuous rows), ``Missing``, ``Overall`` and one column per group, all text, in
-        display order with a RangeIndex.
+        display order with a RangeIndex. Percentages of a group without any non-missing value
+        show "(–)" instead of tableone's "(nan)", and summaries of such a group show "–".
 
     Examples
     --------
@@ -378,5 +379,9 @@ def format_table1(table1) -> pd.DataFrame:
         }
     )
     values = tab.reset_index(drop=True).astype(str)
+    # tableone prints "0 (nan)" for a level in a group with no non-missing value and
+    # "nan [nan,nan]" for a continuous variable missing in the whole group: show a dash
+    values = values.replace({r"\(nan\)": "(–)", r"^nan \[nan,nan\]$": "–",
+                             r"^nan \(nan\)$": "–"}, regex=True)
     out = pd.concat([out, values], axis=1)
     return out

@@ -28,8 +28,14 @@ def _baseline_frame():
             "child_pugh_class": ["B", "A", "A", None, None, "A"],
             "albi_grade": pd.array([1, 2, 2, 1, 1, 3], dtype="Int64"),
             "tumour_burden_pct": [10.0, 20.0, 30.0, 40.0, np.nan, 50.0],
-            "device": ["Y90_resin", "Y90_glass", "Y90_glass", "Y90_resin", "Ho166_PLLA",
-                       "Y90_glass"],
+            "device": [
+                "Y90_resin",
+                "Y90_glass",
+                "Y90_glass",
+                "Y90_resin",
+                "Ho166_PLLA",
+                "Y90_glass",
+            ],
             "n_sessions": pd.array([1, 2, 1, 1, 1, 1], dtype="Int64"),
         }
     )
@@ -81,8 +87,16 @@ def test_table1_grouped_has_missing_group_and_group_counts():
     with pytest.warns(SirtStatsWarning, match="fewer than 10 patients"):
         t1 = make_table1(_baseline_frame(), groupby="primary_tumour")
     flat = format_table1(t1)
-    assert list(flat.columns) == ["variable", "statistic", "level", "Missing", "Overall", "HCC",
-                                  "mCRC", "(missing)"]
+    assert list(flat.columns) == [
+        "variable",
+        "statistic",
+        "level",
+        "Missing",
+        "Overall",
+        "HCC",
+        "mCRC",
+        "(missing)",
+    ]
     assert _cell(flat, "n", "", "HCC") == "3"
     assert _cell(flat, "n", "", "mCRC") == "2"
     assert _cell(flat, "n", "", "(missing)") == "1"
@@ -124,9 +138,13 @@ def test_table1_all_missing_variable_warns_and_is_left_out():
 def test_table1_custom_categorical_nonnormal_and_labels():
     df = _baseline_frame()
     flat = format_table1(
-        _quiet_table1(df, columns=["tumour_burden_pct", "n_sessions"],
-                      categorical=["n_sessions"], nonnormal=[],
-                      labels={"tumour_burden_pct": "Burden %"})
+        _quiet_table1(
+            df,
+            columns=["tumour_burden_pct", "n_sessions"],
+            categorical=["n_sessions"],
+            nonnormal=[],
+            labels={"tumour_burden_pct": "Burden %"},
+        )
     )
     # mean of 10 20 30 40 50 = 30, SD = sqrt(250) = 15.8
     assert _cell(flat, "Burden %", "", "Overall") == "30.0 (15.8)"
@@ -139,3 +157,20 @@ def test_table1_does_not_mutate_input():
     before = df.copy()
     _quiet_table1(df, groupby="primary_tumour")
     pd.testing.assert_frame_equal(df, before)
+
+
+def test_format_table1_replaces_nan_summaries_of_empty_groups_with_dash():
+    df = pd.DataFrame(
+        {
+            "primary_tumour": ["HCC", "HCC", "mCRC"],
+            "bclc_stage": ["A", "C", None],
+            "meld": [8.0, 10.0, np.nan],
+        }
+    )
+    flat = format_table1(
+        _quiet_table1(df, groupby="primary_tumour", columns=["bclc_stage", "meld"])
+    )
+    assert _cell(flat, "BCLC stage", "A", "mCRC") == "0 (–)"
+    assert _cell(flat, "BCLC stage", "A", "HCC") == "1 (50.0)"
+    assert _cell(flat, "MELD", "", "mCRC") == "–"
+    assert _cell(flat, "MELD", "", "HCC") == "9.0 [8.5,9.5]"
