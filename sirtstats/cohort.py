@@ -97,7 +97,9 @@ FIRST_SIRT_COLUMNS = [
 ]
 
 
-def derive_first_sirt(df_treatments: pd.DataFrame, *, cutoff_date=None) -> pd.DataFrame:
+def derive_first_sirt(
+    df_treatments: pd.DataFrame, *, cutoff_date: str | pd.Timestamp | None = None
+) -> pd.DataFrame:
     """Summarise the SIRT sessions of each patient: first/last date, sessions, devices.
 
     Parameters
@@ -294,7 +296,7 @@ def _baseline_imaging(base: pd.DataFrame, df_imaging: pd.DataFrame | None) -> pd
 def derive_baseline(
     registry: Registry,
     *,
-    cutoff_date=None,
+    cutoff_date: str | pd.Timestamp | None = None,
     lab_window_days: tuple[int, int] = BASELINE_LAB_WINDOW_DAYS,
     bilirubin_cutoffs_umol_l: tuple[float, float] = (34.2, 51.3),
 ) -> pd.DataFrame:
@@ -691,13 +693,13 @@ def select_cohort(
     *,
     diagnoses: Sequence[str] | None = None,
     devices: Sequence[str] | None = None,
-    first_sirt_from=None,
-    first_sirt_to=None,
+    first_sirt_from: str | pd.Timestamp | None = None,
+    first_sirt_to: str | pd.Timestamp | None = None,
     intents: Sequence[str] | None = None,
     min_followup_days: int | None = None,
     require_baseline_imaging: bool = False,
     baseline_imaging_max_days: int | None = BASELINE_IMAGING_MAX_DAYS,
-    cutoff_date=None,
+    cutoff_date: str | pd.Timestamp | None = None,
 ) -> CohortSelection:
     """Select the analysis cohort and count the attrition at each step.
 
