@@ -292,9 +292,10 @@ def _hr_table(info, coef, se, conf_level):
     out = info.copy()
     out["coef"] = coef
     out["se"] = se
-    out["hr"] = np.exp(coef)
-    out["hr_lower"] = np.exp(coef - z * se)
-    out["hr_upper"] = np.exp(coef + z * se)
+    with np.errstate(over="ignore"):
+        out["hr"] = np.exp(coef)
+        out["hr_lower"] = np.exp(coef - z * se)
+        out["hr_upper"] = np.exp(coef + z * se)
     out["z"] = coef / se
     out["p"] = 2 * norm.sf(np.abs(out["z"]))
     return out.reset_index(drop=True)
@@ -413,13 +414,32 @@ def fit_cox(
         warnings.warn(f"fit_cox: {n_excluded} rows with missing time, event, covariate or "
                       "stratum were excluded.", SirtStatsWarning, stacklevel=2)
     X = X.loc[ok]
-    keep_cols = [c for c in X.columns if X[c].nunique() > 1]
-    if len(keep_cols) < X.shape[1]:
-        dropped = [c for c in X.columns if c not in keep_cols]
-        raise SirtDataError(f"fit_cox: model column(s) {dropped} are constant in the analysed "
-                            "rows.", rule="covariate varies", column=dropped[0])
+    single = [v for v, cols in terms.items() if not cols]
+    if single:
+        warnings.warn(f"fit_cox: covariate(s) {single} have a single level and were dropped.",
+                      SirtStatsWarning, stacklevel=2)
+        terms = {v: cols for v, cols in terms.items() if cols}
+    constant = [c for c in X.columns if X[c].nunique() <= 1]
+    if constant or X.shape[1] == 0:
+        if len(constant) == X.shape[1]:
+            raise SirtDataError(f"fit_cox: every model column is constant in the analysed rows "
+                                f"({constant or single}).", rule="covariate varies",
+                                column=(constant or single)[0])
+        warnings.warn(f"fit_cox: model column(s) {constant} are constant in the analysed rows "
+                      "and were dropped.", SirtStatsWarning, stacklevel=2)
+        X = X.drop(columns=constant)
+        info = info.loc[~info["term"].isin(constant)].reset_index(drop=True)
+        terms = {v: [c for c in cols if c not in constant] for v, cols in terms.items()}
+        terms = {v: cols for v, cols in terms.items() if cols}
     tt = t[ok].to_numpy(dtype=float)
     ee = e[ok].to_numpy(dtype=float)
+    binary = [c for c in X.columns if set(np.unique(X[c])) <= {0.0, 1.0}]
+    monotone = [c for c in binary if ee[X[c].to_numpy() == 1].sum() == 0
+                or ee[X[c].to_numpy() == 0].sum() == 0]
+    if monotone:
+        warnings.warn(f"fit_cox: no events in one category of {monotone}: the coefficient is "
+                      "not estimable (monotone likelihood; R warns 'beta may be infinite'). "
+                      "Merge sparse categories.", SirtStatsWarning, stacklevel=2)
     if timefix:
         (tt,) = _timefix(tt)
     n_events = int(ee.sum())

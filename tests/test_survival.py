@@ -277,3 +277,14 @@ def test_zero_entry_column_equals_no_entry_and_metrics_dict():
     assert m["OS"]["n"] == 20
     assert m["OS"]["n_events"] == 12
     assert m["OS"]["surv_12"] == km.loc[0, "surv_12"]
+
+
+def test_cox_drops_constant_columns_and_warns_on_monotone_likelihood():
+    df = WE26.assign(site="liver", rare=0)
+    df.loc[df.index[[9, 19]], "rare"] = 1  # two censored patients only: no event when rare=1
+    with pytest.warns(SirtStatsWarning, match=r"\['site'\] have a single level") as rec:
+        res = sv.fit_cox(df, ["group", "site", "rare"], categorical=["site"], ph_transform=None)
+    assert any("not estimable" in str(w.message) for w in rec)
+    assert res.hr_table["term"].tolist() == ["group", "rare"]
+    with pytest.raises(SirtDataError, match="every model column is constant"):
+        sv.fit_cox(df, ["site"], categorical=["site"])

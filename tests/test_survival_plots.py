@@ -110,3 +110,11 @@ def test_forest_rows_labels_and_values():
 def test_plot_km_refuses_a_frame_that_is_not_a_curve():
     with pytest.raises(ValueError, match="compute_km_curve|curve lacks"):
         plot_km(DF)
+
+
+def test_forest_labels_degenerate_interval_as_not_estimable():
+    tab = pd.DataFrame({"variable": ["a", "b"], "level": ["x", ""], "reference": ["y", ""],
+                        "hr": [2.0, 1e-12], "hr_lower": [1.0, 0.0], "hr_upper": [4.0, np.inf]})
+    ax = plot_forest(tab)
+    values = [t.get_text() for t in ax.texts if t.get_gid() == "forest_value"]
+    assert values == ["2.00 (1.00–4.00)", "not estimable"]

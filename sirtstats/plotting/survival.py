@@ -336,8 +336,10 @@ def plot_forest(
     hr = hr_table["hr"].to_numpy(dtype=float)
     lo = hr_table["hr_lower"].to_numpy(dtype=float)
     hi = hr_table["hr_upper"].to_numpy(dtype=float)
-    ax.errorbar(hr, y, xerr=[hr - lo, hi - hr], fmt="s", color="black", ecolor="black",
-                capsize=3, markersize=5)
+    # a degenerate interval (monotone likelihood) is labelled, not drawn
+    ok = np.isfinite(hr) & np.isfinite(lo) & np.isfinite(hi) & (lo > 0) & (hi / lo < 1e6)
+    ax.errorbar(hr[ok], y[ok], xerr=[hr[ok] - lo[ok], hi[ok] - hr[ok]], fmt="s",
+                color="black", ecolor="black", capsize=3, markersize=5)
     ax.axvline(1.0, color="0.5", linestyle="--", linewidth=0.8)
     ax.set_xscale("log")
     ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
@@ -351,9 +353,10 @@ def plot_forest(
         ax.set_title(title)
     if show_values:
         trans = blended_transform_factory(ax.transAxes, ax.transData)
-        for yi, h, a, b in zip(y, hr, lo, hi, strict=True):
-            ax.text(1.02, yi, f"{h:.2f} ({a:.2f}–{b:.2f})", transform=trans, va="center",
-                    fontsize=9, clip_on=False, gid="forest_value")
+        for yi, h, a, b, good in zip(y, hr, lo, hi, ok, strict=True):
+            text = f"{h:.2f} ({a:.2f}–{b:.2f})" if good else "not estimable"
+            ax.text(1.02, yi, text, transform=trans, va="center", fontsize=9, clip_on=False,
+                    gid="forest_value")
     return ax
 
 
