@@ -25,6 +25,12 @@ from sirtstats.response.classify import (
     compute_overall_response,
     compute_target_response,
 )
+from sirtstats.response.display import (
+    BEST_CHANGE_COLUMNS,
+    SWIMMER_COLUMNS,
+    derive_best_percent_change,
+    derive_swimmer_data,
+)
 from sirtstats.response.lesion import (
     LESION_RESPONSE_COLUMNS,
     LESION_VISIT_COLUMNS,
@@ -59,6 +65,10 @@ __all__ = [
     "compute_overall_response",
     "compute_target_response",
     "derive_lesion_response",
+    "BEST_CHANGE_COLUMNS",
+    "SWIMMER_COLUMNS",
+    "derive_best_percent_change",
+    "derive_swimmer_data",
     "DISCORDANCE_COLUMNS",
     "RATE_COLUMNS",
     "CriteriaAgreement",

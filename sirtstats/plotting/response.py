@@ -1,0 +1,275 @@
+"""Response figures: waterfall, spider and swimmer plots.
+
+Draw only what :mod:`sirtstats.response` computed: :func:`~sirtstats.response.
+derive_best_percent_change` (waterfall), :func:`~sirtstats.response.derive_timepoint_response`
+(spider) and :func:`~sirtstats.response.derive_swimmer_data` (swimmer). The reference lines are
+the RECIST 1.1 / mRECIST thresholds (+20 % PD over the nadir, −30 % PR from baseline;
+Eisenhauer et al., Eur J Cancer 2009; Lencioni & Llovet, Semin Liver Dis 2010).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+
+from sirtstats.response._common import PD_REL_DEN, PD_REL_NUM, PR_REL_DEN, PR_REL_NUM
+
+__all__ = ["RESPONSE_COLORS", "plot_spider", "plot_swimmer", "plot_waterfall"]
+
+#: Colour of each response code (colour-blind-safe, Okabe-Ito based).
+RESPONSE_COLORS: dict[str, str] = {
+    "CR": "#009E73", "PR": "#56B4E9", "SD": "#F0E442", "NON_CR_NON_PD": "#E69F00",
+    "PD": "#D55E00", "NE": "#999999", "MISSING": "#CCCCCC",
+}
+_LABELS = {"NON_CR_NON_PD": "Non-CR/non-PD", "MISSING": "Missing"}
+_MARKERS = {"CR": "D", "PR": "o", "SD": "s", "NON_CR_NON_PD": "s", "PD": "X", "NE": ".",
+            "SIRT": "v", "death": "*"}
+_PD_PCT = 100.0 * PD_REL_NUM / PD_REL_DEN
+_PR_PCT = -100.0 * PR_REL_NUM / PR_REL_DEN
+
+
+def _require(df, columns, argument, function):
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise ValueError(f"The {argument!r} argument of {function} lacks column(s) {missing}; "
+                         "pass the frame returned by the matching sirtstats.response function.")
+
+
+def _ax(ax, figsize):
+    if ax is None:
+        _, ax = plt.subplots(figsize=figsize)
+    return ax
+
+
+def _label(code) -> str:
+    return _LABELS.get(code, str(code))
+
+
+def _reference_lines(ax, *, horizontal=True):
+    for y, text in ((_PD_PCT, f"+{_PD_PCT:g} % (PD)"), (_PR_PCT, f"{_PR_PCT:g} % (PR)")):
+        ax.axhline(y, color="0.35", lw=0.9, ls="--", zorder=1)
+        ax.annotate(text, xy=(1.0, y), xycoords=("axes fraction", "data"), xytext=(2, 0),
+                    textcoords="offset points", va="center", fontsize=8, color="0.35")
+
+
+def plot_waterfall(
+    df_best: pd.DataFrame,
+    ax=None,
+    *,
+    colors: Mapping[str, str] | None = None,
+    title: str | None = None,
+    footnote: str | None = None,
+):
+    """Waterfall of each patient's best % change of the target sum, coloured by BOR.
+
+    Parameters
+    ----------
+    df_best : DataFrame
+        Output of :func:`sirtstats.response.derive_best_percent_change` (``patient_id``,
+        ``best_pct_change`` in %, ``bor``); patients without a value are not drawn (their
+        number is written under the axis).
+    ax : matplotlib Axes, optional
+        Axes to draw on; a new figure is created when None.
+    colors : mapping, optional
+        BOR code -> colour (default :data:`RESPONSE_COLORS`).
+    title : str, optional
+        Axes title.
+    footnote : str, optional
+        Text under the plot (e.g. criterion, confirmation, scope).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    _require(df_best, ["patient_id", "best_pct_change", "bor"], "df_best", "plot_waterfall")
+    colors = {**RESPONSE_COLORS, **(colors or {})}
+    ax = _ax(ax, (8, 4))
+    d = df_best.loc[df_best["best_pct_change"].notna()].sort_values(
+        "best_pct_change", ascending=False, kind="mergesort")
+    n_missing = int(df_best["best_pct_change"].isna().sum())
+    x = np.arange(len(d))
+    bor = d["bor"].fillna("MISSING").astype(str).to_numpy()
+    ax.bar(x, d["best_pct_change"].to_numpy(), color=[colors.get(b, "0.5") for b in bor],
+           width=0.85, edgecolor="none", zorder=2)
+    _reference_lines(ax)
+    ax.axhline(0, color="black", lw=0.8)
+    ax.set_xticks([])
+    ax.set_xlim(-0.75, max(len(d), 1) - 0.25)
+    ax.set_xlabel(f"Patients (n = {len(d)})")
+    ax.set_ylabel("Best change in target sum from baseline (%)")
+    present = [c for c in RESPONSE_COLORS if c in set(bor)]
+    ax.legend(handles=[Patch(color=colors[c], label=_label(c)) for c in present],
+              title="BOR", fontsize=8, title_fontsize=8, loc="lower left", frameon=False)
+    notes = [t for t in (footnote, f"{n_missing} patient(s) without a complete follow-up "
+                                   f"assessment not shown" if n_missing else None) if t]
+    if notes:
+        ax.annotate("; ".join(notes), xy=(0, 0), xycoords="axes fraction", xytext=(0, -28),
+                    textcoords="offset points", fontsize=7, color="0.3", va="top")
+    if title:
+        ax.set_title(title)
+    ax.spines[["top", "right", "bottom"]].set_visible(False)
+    return ax
+
+
+def plot_spider(
+    df_timepoints: pd.DataFrame,
+    ax=None,
+    *,
+    df_origin: pd.DataFrame | None = None,
+    df_bor: pd.DataFrame | None = None,
+    time_unit: str = "weeks",
+    colors: Mapping[str, str] | None = None,
+    title: str | None = None,
+):
+    """Spider plot: % change of the target sum over time, one line per patient.
+
+    Parameters
+    ----------
+    df_timepoints : DataFrame
+        Output of :func:`sirtstats.response.derive_timepoint_response` for one criterion and
+        scope (``patient_id``, ``assessment_date``, ``pct_change_from_baseline``,
+        ``n_targets``, ``n_targets_assessed``); with ``include_baseline=True`` the lines start
+        at 0 %. Incomplete assessments are drawn as open markers.
+    ax : matplotlib Axes, optional
+        Axes to draw on.
+    df_origin : DataFrame, optional
+        ``patient_id``, ``origin_date``: time is counted from the origin; without it the x axis
+        shows calendar dates.
+    df_bor : DataFrame, optional
+        ``patient_id``, ``bor``: colours the lines by BOR.
+    time_unit : {"weeks", "months", "days"}, default "weeks"
+        Unit of the time axis (months = days / 30.4375).
+    colors : mapping, optional
+        BOR code -> colour.
+    title : str, optional
+        Axes title.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    fn = "plot_spider"
+    _require(df_timepoints, ["patient_id", "assessment_date", "pct_change_from_baseline",
+                             "n_targets", "n_targets_assessed"], "df_timepoints", fn)
+    div = {"weeks": 7.0, "months": 30.4375, "days": 1.0}
+    if time_unit not in div:
+        raise ValueError(f"The 'time_unit' argument of {fn} must be one of {set(div)}. "
+                         f"Got {time_unit!r} instead.")
+    colors = {**RESPONSE_COLORS, **(colors or {})}
+    ax = _ax(ax, (7, 4.5))
+    d = df_timepoints.loc[df_timepoints["pct_change_from_baseline"].notna()]
+    if df_origin is not None:
+        _require(df_origin, ["patient_id", "origin_date"], "df_origin", fn)
+        org = df_origin.drop_duplicates("patient_id").set_index("patient_id")["origin_date"]
+        x_all = (d["assessment_date"] - d["patient_id"].map(org)).dt.days / div[time_unit]
+        ax.set_xlabel(f"Time since first SIRT ({time_unit})")
+    else:
+        x_all = d["assessment_date"]
+        ax.set_xlabel("Imaging date")
+    bor = (d["patient_id"].map(df_bor.drop_duplicates("patient_id").set_index("patient_id")[
+        "bor"]) if df_bor is not None else pd.Series(None, index=d.index))
+    complete = (d["n_targets_assessed"] == d["n_targets"]).fillna(False).to_numpy(bool)
+    for _pid, idx in d.groupby("patient_id", sort=False).groups.items():
+        pos = d.index.get_indexer(idx)
+        order = np.argsort(np.asarray(x_all.iloc[pos]), kind="mergesort")
+        pos = pos[order]
+        code = bor.iloc[pos[0]] if len(pos) else None
+        col = colors.get(code, "0.4") if code is not None and pd.notna(code) else "0.4"
+        xs, ys = x_all.iloc[pos], d["pct_change_from_baseline"].iloc[pos]
+        ax.plot(xs, ys, color=col, lw=1, alpha=0.8, zorder=2)
+        ax.scatter(xs[complete[pos]], ys[complete[pos]], color=col, s=12, zorder=3)
+        ax.scatter(xs[~complete[pos]], ys[~complete[pos]], facecolors="white", edgecolors=col,
+                   s=14, zorder=3)
+    _reference_lines(ax)
+    ax.axhline(0, color="black", lw=0.8)
+    ax.set_ylabel("Change in target sum from baseline (%)")
+    if df_bor is not None:
+        present = [c for c in RESPONSE_COLORS if c in set(bor.dropna())]
+        ax.legend(handles=[Line2D([], [], color=colors[c], label=_label(c)) for c in present],
+                  title="BOR", fontsize=8, title_fontsize=8, frameon=False, loc="upper left")
+    if title:
+        ax.set_title(title)
+    ax.spines[["top", "right"]].set_visible(False)
+    return ax
+
+
+def plot_swimmer(
+    df_swimmer: pd.DataFrame,
+    ax=None,
+    *,
+    time_unit: str = "months",
+    colors: Mapping[str, str] | None = None,
+    max_patients: int | None = 60,
+    title: str | None = None,
+):
+    """Swimmer plot: follow-up per patient with SIRT sessions, responses, PD and death.
+
+    Parameters
+    ----------
+    df_swimmer : DataFrame
+        Output of :func:`sirtstats.response.derive_swimmer_data` (``patient_id``, ``event``,
+        ``day``, ``is_ongoing``). Lanes are sorted by follow-up; an arrow marks patients alive
+        without PD at the end of follow-up.
+    ax : matplotlib Axes, optional
+        Axes to draw on.
+    time_unit : {"months", "weeks", "days"}, default "months"
+        Unit of the time axis (months = days / 30.4375).
+    colors : mapping, optional
+        Response code -> colour.
+    max_patients : int or None, default 60
+        Draw at most this many lanes (the longest follow-up first); None draws all.
+    title : str, optional
+        Axes title.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    fn = "plot_swimmer"
+    _require(df_swimmer, ["patient_id", "event", "day", "is_ongoing"], "df_swimmer", fn)
+    div = {"weeks": 7.0, "months": 30.4375, "days": 1.0}
+    if time_unit not in div:
+        raise ValueError(f"The 'time_unit' argument of {fn} must be one of {set(div)}. "
+                         f"Got {time_unit!r} instead.")
+    colors = {**RESPONSE_COLORS, **(colors or {})}
+    fu = df_swimmer.loc[df_swimmer["event"] == "follow_up"].sort_values("day", ascending=True,
+                                                                         kind="mergesort")
+    if max_patients is not None:
+        fu = fu.tail(max_patients)
+    lane = {pid: i for i, pid in enumerate(fu["patient_id"])}
+    ax = _ax(ax, (8, max(3, 0.18 * len(lane) + 1)))
+    u = div[time_unit]
+    ends = fu["day"].astype(float).to_numpy() / u
+    ax.barh(np.arange(len(lane)), ends, color="0.85", height=0.6, zorder=1)
+    arrows = fu["is_ongoing"].fillna(False).to_numpy(bool)
+    ax.scatter(ends[arrows], np.arange(len(lane))[arrows], marker=">", color="0.3", s=25,
+               zorder=4)
+    ev = df_swimmer.loc[df_swimmer["patient_id"].isin(lane) & (df_swimmer["event"] !=
+                                                               "follow_up")]
+    handles = []
+    for event in ["SIRT", *RESPONSE_COLORS, "death"]:
+        e = ev.loc[ev["event"] == event]
+        if e.empty:
+            continue
+        col = "black" if event in ("SIRT", "death") else colors.get(event, "0.5")
+        ax.scatter(e["day"].astype(float) / u, e["patient_id"].map(lane), marker=_MARKERS.get(
+            event, "o"), color=col, s=30 if event != "death" else 60, zorder=3,
+                   edgecolors="black" if event in RESPONSE_COLORS else None, linewidths=0.3)
+        handles.append(Line2D([], [], ls="", marker=_MARKERS.get(event, "o"), color=col,
+                              label=_label(event) if event != "SIRT" else "SIRT session"))
+    handles.append(Line2D([], [], ls="", marker=">", color="0.3", label="ongoing"))
+    ax.set_yticks(np.arange(len(lane)))
+    ax.set_yticklabels(list(lane), fontsize=6)
+    ax.set_xlabel(f"Time since first SIRT ({time_unit})")
+    ax.set_ylabel("Patient")
+    ax.set_xlim(left=min(0.0, float(ev["day"].min() / u) if len(ev) else 0.0))
+    ax.legend(handles=handles, fontsize=7, frameon=False, loc="lower right")
+    if title:
+        ax.set_title(title)
+    ax.spines[["top", "right"]].set_visible(False)
+    return ax

@@ -1,0 +1,89 @@
+"""Waterfall / spider / swimmer: the frames they draw and Agg smoke tests."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _response_helpers import ORIGIN, case, combine, lesion, origin_frame  # noqa: E402
+
+from sirtstats.plotting.response import plot_spider, plot_swimmer, plot_waterfall  # noqa: E402
+from sirtstats.response import (  # noqa: E402
+    BEST_CHANGE_COLUMNS,
+    SWIMMER_COLUMNS,
+    derive_best_overall_response,
+    derive_best_percent_change,
+    derive_swimmer_data,
+    derive_timepoint_response,
+)
+
+
+@pytest.fixture
+def cohort():
+    c = combine(case([lesion("L1", [50, 30, 20, 22])], [56, 112, 168], patient="A"),
+                case([lesion("L1", [50, 55, 70, 20])], [56, 112, 168], patient="B"),
+                case([lesion("L1", [50, None, 45, 45])], [56, 112, 168], patient="C"))
+    tp = derive_timepoint_response(*c, include_baseline=True)
+    bor = derive_best_overall_response(tp, origin_frame("ABC"), confirm=True)
+    return tp, bor
+
+
+def test_best_percent_change_stops_at_pd_and_skips_partial(cohort):
+    tp, bor = cohort
+    best = derive_best_percent_change(tp, bor)
+    assert list(best.columns) == BEST_CHANGE_COLUMNS
+    b = best.set_index("patient_id")
+    assert b.loc["A", "best_pct_change"] == -60.0
+    assert b.loc["B", "best_pct_change"] == 10.0  # -60 % after PD is not used
+    assert b.loc["C", "best_pct_change"] == -10.0  # the partial visit is skipped
+    assert b.loc["A", "bor"] == "PR"
+    assert derive_best_percent_change(tp, include_after_pd=True).set_index("patient_id").loc[
+        "B", "best_pct_change"] == -60.0
+
+
+def test_swimmer_frame(cohort):
+    tp, _ = cohort
+    treat = pd.DataFrame({"patient_id": ["A", "A", "B"],
+                          "treatment_date": [ORIGIN, ORIGIN + pd.Timedelta(days=30), ORIGIN]})
+    pts = pd.DataFrame({"patient_id": ["A", "B", "C"],
+                        "death_date": [pd.NaT, ORIGIN + pd.Timedelta(days=200), pd.NaT],
+                        "last_contact_date": [ORIGIN + pd.Timedelta(days=300),
+                                              ORIGIN + pd.Timedelta(days=200),
+                                              ORIGIN + pd.Timedelta(days=400)]})
+    sw = derive_swimmer_data(tp, origin_frame("ABC"), df_treatments=treat, df_patients=pts,
+                             cutoff_date=ORIGIN + pd.Timedelta(days=365))
+    assert list(sw.columns) == SWIMMER_COLUMNS
+    fu = sw.loc[sw["event"] == "follow_up"].set_index("patient_id")
+    assert fu["day"].tolist() == [300, 200, 365]  # C capped at the cut-off
+    assert fu["is_ongoing"].tolist() == [True, False, True]  # B died (and had PD)
+    assert sw.loc[sw["patient_id"] == "A", "event"].tolist()[:2] == ["SIRT", "SIRT"]
+    assert (sw["event"] == "death").sum() == 1
+
+
+def test_plots_draw_and_return_axes(cohort):
+    tp, bor = cohort
+    best = derive_best_percent_change(tp, bor)
+    ax = plot_waterfall(best, footnote="RECIST 1.1, confirmed")
+    assert len(ax.patches) == 3
+    assert {round(line.get_ydata()[0]) for line in ax.lines} >= {20, -30, 0}
+    plt.close(ax.figure)
+    fig, axes = plt.subplots(1, 2)
+    assert plot_spider(tp, axes[0], df_origin=origin_frame("ABC"), df_bor=bor) is axes[0]
+    assert plot_spider(tp, axes[1]) is axes[1]
+    plt.close(fig)
+    sw = derive_swimmer_data(tp, origin_frame("ABC"))
+    ax = plot_swimmer(sw, time_unit="weeks")
+    assert len(ax.get_yticklabels()) == 3
+    plt.close(ax.figure)
+    with pytest.raises(ValueError, match="lacks column"):
+        plot_waterfall(best.drop(columns="bor"))
+    with pytest.raises(ValueError, match="'time_unit' argument of plot_swimmer"):
+        plot_swimmer(sw, time_unit="years")
