@@ -57,6 +57,9 @@ class TableFile:
         Detected encoding and separator (CSV only; ``""`` otherwise).
     decimal_comma : bool
         Whether ``12,5`` means 12.5 in this file.
+    needs_strip : bool
+        False when no cell can have leading or trailing spaces (CSV scan), so parsing may
+        skip stripping.
     problems : list of dict
         File-level problems found while reading (``row``, ``column``, ``value``, ``rule``,
         ``severity``).
@@ -68,6 +71,7 @@ class TableFile:
     separator: str = ""
     decimal_comma: bool = False
     problems: list = field(default_factory=list)
+    needs_strip: bool = True
 
 
 def hash_file(path: str | Path) -> str:
@@ -186,6 +190,17 @@ def _drop_blank_rows(df: pd.DataFrame) -> pd.DataFrame:
     return df[~blank] if blank.any() else df
 
 
+def _has_padding(text: str, sep: str) -> bool:
+    """Whether a space may start or end a cell (substring scans: fast on large files)."""
+    if text[:1] in (" ", "\u00a0"):
+        return True
+    for space in (" ", "\u00a0"):
+        for probe in (space + sep, sep + space, space + "\n", "\n" + space, space + "\r"):
+            if probe in text:
+                return True
+    return text.endswith((" ", "\u00a0"))
+
+
 def _read_csv(path: Path) -> TableFile:
     raw = path.read_bytes()
     problems: list = []
@@ -202,7 +217,8 @@ def _read_csv(path: Path) -> TableFile:
     df.columns = [str(c) for c in df.columns]
     df = df.astype(object).fillna("") if df.isna().any().any() else df
     return TableFile(path, _drop_blank_rows(df), encoding=encoding, separator=sep,
-                     decimal_comma=sep != ",", problems=problems)
+                     decimal_comma=sep != ",", problems=problems,
+                     needs_strip=_has_padding(text, sep))
 
 
 def _stringify(col: pd.Series) -> pd.Series:

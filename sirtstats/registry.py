@@ -141,7 +141,8 @@ def _validate_folder(folder: Path, log, cutoff):
             continue
         mapping = check_header(list(tf.data.columns), schema, file=path.name, log=log)
         typed, failed = parse_table(tf.data, schema, mapping, file=path.name,
-                                    decimal_comma=tf.decimal_comma, log=log)
+                                    decimal_comma=tf.decimal_comma, log=log,
+                                    strip=tf.needs_strip)
         check_values(typed, schema, file=path.name, log=log, failed=failed,
                      present_columns=set(mapping.values()), reference_date=file_date(path))
         tables[table] = typed

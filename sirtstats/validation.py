@@ -274,40 +274,56 @@ def check_header(headers, schema: TableSchema, *, file: str, log: ProblemLog) ->
 
 
 def _parse_dates(text: pd.Series, kind: str) -> tuple[pd.Series, pd.Series]:
-    parts = text.str.extract(_DT_SPLIT)
-    d, t = parts["d"].fillna(""), parts["t"]
-    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
-    iso = d.str.match(_ISO_DATE)
-    fr = d.str.match(_FR_DATE)
-    if iso.any():
-        out[iso] = pd.to_datetime(d[iso], format="%Y-%m-%d", errors="coerce")
+    """Parse ``yyyy-mm-dd`` / ``dd/mm/yyyy`` (+ optional time); missing cells are ``""``."""
+    out = pd.to_datetime(text.where(text != "", None), format="%Y-%m-%d", errors="coerce")
+    out = out.astype("datetime64[ns]")
+    rest = out.isna() & (text != "")
+    if not rest.any():  # fast path: a plain ISO date column
+        return out, rest
+    sub = text[rest]
+    fr = sub.str.match(_FR_DATE)
     if fr.any():
-        out[fr] = pd.to_datetime(d[fr], format="%d/%m/%Y", errors="coerce")
-    has_time = t.notna()
-    if has_time.any():
-        tt = t[has_time].where(t[has_time].str.count(":") == 2, t[has_time] + ":00")
+        out[fr[fr].index] = pd.to_datetime(sub[fr], format="%d/%m/%Y", errors="coerce")
+    timed = sub[~fr]
+    if len(timed):  # date + time: split, parse both parts
+        parts = timed.str.extract(_DT_SPLIT)
+        d, t = parts["d"].fillna(""), parts["t"]
+        day = pd.Series(pd.NaT, index=d.index, dtype="datetime64[ns]")
+        d_iso, d_fr = d.str.match(_ISO_DATE), d.str.match(_FR_DATE)
+        day[d_iso] = pd.to_datetime(d[d_iso], format="%Y-%m-%d", errors="coerce")
+        day[d_fr] = pd.to_datetime(d[d_fr], format="%d/%m/%Y", errors="coerce")
+        tt = t.where(t.isna() | (t.str.count(":") == 2), t + ":00")
         delta = pd.to_timedelta(tt, errors="coerce")
-        bad_time = delta.isna() | (delta >= pd.Timedelta(days=1))
+        bad_time = t.notna() & (delta.isna() | (delta >= pd.Timedelta(days=1)))
         if kind == "date":
-            bad_time |= delta != pd.Timedelta(0)
-        out[has_time] = out[has_time] + delta
-        out[has_time & bad_time.reindex(text.index, fill_value=False)] = pd.NaT
-    return out, out.isna()
+            bad_time |= t.notna() & (delta != pd.Timedelta(0))
+        out[timed.index] = (day + delta.fillna(pd.Timedelta(0))).where(~bad_time)
+    return out, out.isna() & (text != "")
 
 
-def _parse_column(text: pd.Series, f: FieldSpec, decimal_comma: bool):
+def _to_float(text: pd.Series, decimal_comma: bool) -> pd.Series:
+    """Floats from number texts (missing = ``""``); unparsable cells become NaN."""
+    arr = text.to_numpy(dtype=object)
+    try:  # fast path: every cell is a plain number or empty
+        return pd.Series(np.where(arr == "", "nan", arr).astype("float64"), index=text.index)
+    except (ValueError, TypeError):
+        pass
+    clean = text.str.replace("[\u00a0\u202f ]", "", regex=True)
+    if decimal_comma:
+        clean = clean.str.replace(",", ".", regex=False)
+    return pd.to_numeric(clean, errors="coerce").astype("float64")
+
+
+def _parse_column(text: pd.Series, f: FieldSpec, decimal_comma: bool, strip: bool = True):
     """Typed column and the mask of non-empty cells that failed to parse."""
-    s = text.str.strip()
+    s = text.str.strip() if strip else text
     missing = s.isin(MISSING_TOKENS)
     any_missing = bool(missing.any())
     if f.type == "string":
         return (s.where(~missing, None) if any_missing else s), _no_fail(s.index)
     present = s.where(~missing, "") if any_missing else s
     if f.type in ("integer", "number"):
-        num_text = present.str.replace("[\u00a0\u202f]", "", regex=True)
-        if decimal_comma:
-            num_text = num_text.str.replace(",", ".", regex=False)
-        num = pd.to_numeric(num_text, errors="coerce").astype("float64")
+        num = _to_float(present, decimal_comma)
         bad = num.isna() | np.isinf(num)
         if f.type == "integer":
             bad |= num != np.round(num)
@@ -320,8 +336,7 @@ def _parse_column(text: pd.Series, f: FieldSpec, decimal_comma: bool):
         mapped = present.str.lower().map(_BOOL_MAP)
         bad = mapped.isna() & ~missing
         return mapped.astype("boolean"), bad
-    parsed, failed = _parse_dates(present, f.type)
-    return parsed, failed & ~missing
+    return _parse_dates(present, f.type)
 
 
 def _no_fail(index) -> pd.Series:
@@ -329,7 +344,7 @@ def _no_fail(index) -> pd.Series:
 
 
 def parse_table(data: pd.DataFrame, schema: TableSchema, mapping: dict[str, str], *,
-                file: str, decimal_comma: bool, log: ProblemLog):
+                file: str, decimal_comma: bool, log: ProblemLog, strip: bool = True):
     """Parse text cells into the schema's types, recording every cell that fails.
 
     Parameters
@@ -346,6 +361,8 @@ def parse_table(data: pd.DataFrame, schema: TableSchema, mapping: dict[str, str]
         Whether ``12,5`` means 12.5.
     log : ProblemLog
         Receives one type error per unparsable cell.
+    strip : bool
+        Strip spaces around cell values (skip only when no cell has any).
 
     Returns
     -------
@@ -365,7 +382,7 @@ def parse_table(data: pd.DataFrame, schema: TableSchema, mapping: dict[str, str]
                 f.dtype if f.type != "string" else object)
             continue
         raw = data[by_field[f.name]]
-        typed, bad = _parse_column(raw, f, decimal_comma)
+        typed, bad = _parse_column(raw, f, decimal_comma, strip)
         cols[f.name] = typed
         failed[f.name] = bad
         if bad.any():

@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (registry rows are kept as exported, one line per row)
 """A small valid hand-made registry (3 patients) and writers for the registry tests.
 
 Rows are written as text exactly as a centre would export them, so tests can mutate one cell
@@ -95,7 +96,7 @@ def valid_tables() -> dict[str, list[list[str]]]:
     """The valid registry: table -> rows of text cells (first row = header)."""
     out = {}
     for table, text in _TEXT.items():
-        out[table] = [row for row in csv.reader(io.StringIO(text.strip()))]
+        out[table] = list(csv.reader(io.StringIO(text.strip())))
     return copy.deepcopy(out)
 
 

@@ -95,7 +95,8 @@ def test_console_entry_point_reports_bad_data_without_traceback(tmp_path):
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 1
     assert "Traceback" not in proc.stdout + proc.stderr
-    assert "treatments.csv" in proc.stdout and "bad date" in proc.stdout
+    assert "treatments.csv" in proc.stdout
+    assert "bad date" in proc.stdout
     assert hash_folder(folder) == before
 
 

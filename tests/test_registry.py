@@ -64,7 +64,8 @@ def test_typed_values_match_the_source_text(reference):
     assert p["birth_year"].dtype == "Int64"
     assert p["cirrhosis"].tolist() == [True, False, True]
     assert p.loc[1, "death_date"] == pd.Timestamp("2024-08-15")
-    assert pd.isna(p.loc[0, "death_date"]) and p.loc[0, "cause_of_death"] is None
+    assert pd.isna(p.loc[0, "death_date"])
+    assert p.loc[0, "cause_of_death"] is None
     tx = reference["treatments"]
     assert tx.loc[0, "administration_datetime"] == pd.Timestamp("2023-03-06 10:30")
     assert tx.loc[1, "administration_datetime"] == pd.Timestamp("2023-01-20 11:00")
@@ -87,7 +88,8 @@ def test_registry_records_file_hashes_and_source(tmp_path):
     assert reg.file_hashes["patients.csv"] == hashlib.sha256(
         (folder / "patients.csv").read_bytes()).hexdigest()
     assert set(reg.file_hashes) == {f"{t}.csv" for t in TABLE_ORDER}
-    assert list(reg.problems.columns) == PROBLEM_COLUMNS and reg.problems.empty
+    assert list(reg.problems.columns) == PROBLEM_COLUMNS
+    assert reg.problems.empty
 
 
 def test_french_booleans_and_quoted_separator(tmp_path):
