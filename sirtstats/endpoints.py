@@ -46,6 +46,7 @@ __all__ = [
     "DAYS_PER_MONTH",
     "ENDPOINTS",
     "ORIGINS",
+    "ORIGIN_LABELS",
     "EndpointRules",
     "derive_endpoints",
     "derive_origin",
@@ -72,6 +73,15 @@ ORIGINS = {
     "workup": ("workup_date", None),
     "diagnosis": ("diagnosis_date", "first_sirt_date"),
     "randomisation": ("randomisation_date", None),
+}
+
+
+#: Readable names of the origins, for axis labels and footnotes.
+ORIGIN_LABELS = {
+    "first_sirt": "first SIRT",
+    "workup": "work-up",
+    "diagnosis": "diagnosis",
+    "randomisation": "randomisation",
 }
 
 
@@ -944,7 +954,7 @@ ttp_death_censoring, include_assessments_in_last_alive : optional
     out = out.assign(_o=out["endpoint"].map(order)).sort_values(
         ["_o", "patient_id"], kind="mergesort").drop(columns="_o").reset_index(drop=True)
     out = out[_OUTPUT_COLUMNS]
-    keep = [c for c in keep_columns if c not in _OUTPUT_COLUMNS]
+    keep = [c for c in dict.fromkeys(keep_columns) if c not in _OUTPUT_COLUMNS]
     if keep:
         _require_columns(df_patients, keep, "patients", "derive_endpoints")
         extra = df_patients[keep].set_axis(df_patients["patient_id"].astype(str).to_numpy())

@@ -42,14 +42,18 @@ def test_km_risk_table_numbers_sit_on_the_ticks():
     assert list(ax.get_xticks()) == ticks
     texts = [t for t in ax.texts if t.get_gid() == "risk_table"]
     assert len(texts) == 2 * len(ticks)
-    xs = sorted({t.get_position()[0] for t in texts})
-    assert xs == ticks
-    # the numbers are in data coordinates: they follow the ticks if the limits change
+    assert sorted({t.xy[0] for t in texts}) == ticks
+    # anchored in data x: after a change of limits each number is still centred on its tick
     ax.set_xlim(0, 30)
     ax.figure.canvas.draw()
+    renderer = ax.figure.canvas.get_renderer()
+    tick_x = {round(float(v)): ax.transData.transform((v, 0))[0] for v in ticks}
     for t in texts:
-        x_disp = t.get_transform().transform(t.get_position())[0]
-        assert x_disp == pytest.approx(ax.transData.transform((t.get_position()[0], 0))[0])
+        bbox = t.get_window_extent(renderer)
+        assert (bbox.x0 + bbox.x1) / 2 == pytest.approx(tick_x[round(t.xy[0])], abs=0.5)
+    # rows sit below the x-axis label
+    label_box = ax.xaxis.label.get_window_extent(renderer)
+    assert max(t.get_window_extent(renderer).y1 for t in texts) < label_box.y0
     # counts are the risk-table values, in group order A then B
     a = [t.get_text() for t in texts][: len(ticks)]
     assert a == [str(n) for n in risk.loc[risk["arm"] == "A", "n_risk"]]

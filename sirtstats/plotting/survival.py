@@ -32,10 +32,13 @@ def _group_columns(frame: pd.DataFrame, known: set[str]) -> list[str]:
 
 
 def _label(key, cols) -> str:
+    """Group label: the values joined; a bare number is prefixed by its column name."""
     if not cols:
         return "All patients"
     key = key if isinstance(key, tuple) else (key,)
-    return ", ".join(str(k) for k in key)
+    parts = [f"{c} {k}" if isinstance(k, int | float | np.number) and not isinstance(k, bool)
+             else str(k) for c, k in zip(cols, key, strict=False)]
+    return ", ".join(parts)
 
 
 def _iter_groups(frame, cols):
@@ -104,7 +107,8 @@ def plot_km(
     Returns
     -------
     matplotlib.axes.Axes
-        The axes; the risk-table texts have ``gid="risk_table"``.
+        The axes; the risk-table numbers are annotations with ``gid="risk_table"`` whose
+        anchor ``xy`` is (tick time in data units, axes bottom).
 
     Examples
     --------
@@ -169,31 +173,37 @@ def plot_km(
     return ax
 
 
+#: Vertical layout of the risk table, in points below the bottom of the axes (clear of the tick
+#: labels and of the x-axis label).
+_RISK_TITLE_PT = 46
+_RISK_ROW_PT = 14
+
+
 def _draw_risk_table(ax, risk_table, gcols, labels, colors):
     _check(risk_table, {"time", "n_risk"}, "risk_table")
     rcols = [c for c in gcols if c in risk_table.columns]
     ticks = np.sort(risk_table["time"].unique().astype(float))
     ax.set_xticks(ticks)
     ax.set_xlim(ticks[0], ticks[-1] + 0.02 * (ticks[-1] - ticks[0] or 1))
-    trans = blended_transform_factory(ax.transData, ax.transAxes)
-    row_h = 0.07
-    top = -0.20
-    # row labels sit a fixed number of points left of the axes, clear of the numbers at t = 0
-    label_kw = {"xycoords": "axes fraction", "textcoords": "offset points", "ha": "right",
-                "va": "center", "fontsize": 9, "annotation_clip": False}
-    ax.annotate("Number at risk", xy=(0, top + 0.07), xytext=(-22, 0), fontweight="bold",
-                gid="risk_table_title", **label_kw)
+    # x in data coordinates (the tick values), y a fixed offset in points under the axes
+    common = {"textcoords": "offset points", "va": "center", "fontsize": 9,
+              "annotation_clip": False}
+    ax.annotate("Number at risk", xy=(0, 0), xycoords="axes fraction",
+                xytext=(-22, -_RISK_TITLE_PT), ha="right", fontweight="bold",
+                gid="risk_table_title", **common)
     r = 0
     for r, (key, sub) in enumerate(_iter_groups(risk_table, rcols)):
         label = _label(key, rcols)
-        y = top - r * row_h
+        dy = -_RISK_TITLE_PT - _RISK_ROW_PT * (r + 1)
         color = colors.get(label, "black")
-        ax.annotate(label, xy=(0, y), xytext=(-22, 0), color=color, gid="risk_table_label",
-                    **label_kw)
+        ax.annotate(label, xy=(0, 0), xycoords="axes fraction", xytext=(-22, dy), ha="right",
+                    color=color, gid="risk_table_label", **common)
         for t, n in zip(sub["time"], sub["n_risk"], strict=True):
-            ax.text(float(t), y, f"{int(n)}", transform=trans, ha="center", va="center",
-                    fontsize=9, color=color, clip_on=False, gid="risk_table")
-    ax.figure.subplots_adjust(bottom=min(0.45, 0.18 + row_h * (r + 2) * 0.6), left=0.22)
+            ax.annotate(f"{int(n)}", xy=(float(t), 0), xycoords=("data", "axes fraction"),
+                        xytext=(0, dy), ha="center", color=color, gid="risk_table", **common)
+    fig_h_pt = ax.figure.get_figheight() * 72
+    needed = (_RISK_TITLE_PT + _RISK_ROW_PT * (r + 2) + 10) / fig_h_pt
+    ax.figure.subplots_adjust(bottom=min(0.6, max(needed, 0.11)), left=0.22)
 
 
 def plot_cif(
