@@ -46,6 +46,26 @@ def _ax(ax, figsize):
     return ax
 
 
+def _facets(df, ax, figsize):
+    """Criteria to draw in separate panels (None when there is at most one) and their axes."""
+    if "criterion" not in df.columns or df["criterion"].nunique() <= 1:
+        return None, None
+    crits = [c for c in ("RECIST_1_1", "mRECIST") if c in set(df["criterion"])] + sorted(
+        set(df["criterion"].dropna()) - {"RECIST_1_1", "mRECIST"})
+    if ax is None:
+        _, axes = plt.subplots(1, len(crits), figsize=(figsize[0] * len(crits), figsize[1]),
+                               squeeze=False, layout="constrained")
+        axes = axes[0]
+    else:
+        axes = np.atleast_1d(ax)
+        if len(axes) != len(crits):
+            raise ValueError(f"{len(crits)} criteria to draw but {len(axes)} axes given.")
+    return crits, axes
+
+
+_CRIT_LABEL = {"RECIST_1_1": "RECIST 1.1", "mRECIST": "mRECIST"}
+
+
 def _label(code) -> str:
     return _LABELS.get(code, str(code))
 
@@ -84,9 +104,17 @@ def plot_waterfall(
 
     Returns
     -------
-    matplotlib.axes.Axes
+    matplotlib.axes.Axes or ndarray of Axes
+        One Axes; an array (one panel per criterion) when ``df_best`` holds several criteria.
     """
     _require(df_best, ["patient_id", "best_pct_change", "bor"], "df_best", "plot_waterfall")
+    crits, axes = _facets(df_best, ax, (8, 4))
+    if crits is not None:
+        for a, c in zip(axes, crits, strict=True):
+            plot_waterfall(df_best.loc[df_best["criterion"] == c], a, colors=colors,
+                           title=_CRIT_LABEL.get(c, c) + (f" · {title}" if title else ""),
+                           footnote=footnote)
+        return axes
     colors = {**RESPONSE_COLORS, **(colors or {})}
     ax = _ax(ax, (8, 4))
     d = df_best.loc[df_best["best_pct_change"].notna()].sort_values(
@@ -151,11 +179,21 @@ def plot_spider(
 
     Returns
     -------
-    matplotlib.axes.Axes
+    matplotlib.axes.Axes or ndarray of Axes
+        One Axes; an array (one panel per criterion) when ``df_timepoints`` holds several.
     """
     fn = "plot_spider"
     _require(df_timepoints, ["patient_id", "assessment_date", "pct_change_from_baseline",
                              "n_targets", "n_targets_assessed"], "df_timepoints", fn)
+    crits, axes = _facets(df_timepoints, ax, (7, 4.5))
+    if crits is not None:
+        for a, c in zip(axes, crits, strict=True):
+            bor_c = (df_bor.loc[df_bor["criterion"] == c] if df_bor is not None
+                     and "criterion" in df_bor else df_bor)
+            plot_spider(df_timepoints.loc[df_timepoints["criterion"] == c], a,
+                        df_origin=df_origin, df_bor=bor_c, time_unit=time_unit, colors=colors,
+                        title=_CRIT_LABEL.get(c, c) + (f" · {title}" if title else ""))
+        return axes
     div = {"weeks": 7.0, "months": 30.4375, "days": 1.0}
     if time_unit not in div:
         raise ValueError(f"The 'time_unit' argument of {fn} must be one of {set(div)}. "

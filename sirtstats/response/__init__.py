@@ -9,6 +9,11 @@ frame; inputs are never modified.
 
 from __future__ import annotations
 
+from sirtstats.response.analysis import (
+    ResponseAnalysis,
+    derive_response_analysis,
+    summarise_response_distribution,
+)
 from sirtstats.response.baseline import (
     ELIGIBILITY_COLUMNS,
     check_target_eligibility,
@@ -42,6 +47,7 @@ from sirtstats.response.rates import (
     compute_exact_ci,
     summarise_criteria_agreement,
     summarise_response_rates,
+    summarise_response_rates_by_subgroup,
 )
 from sirtstats.response.reported import (
     DISCORDANCE_COLUMNS,
@@ -75,6 +81,10 @@ __all__ = [
     "compute_exact_ci",
     "summarise_criteria_agreement",
     "summarise_response_rates",
+    "summarise_response_rates_by_subgroup",
+    "ResponseAnalysis",
+    "derive_response_analysis",
+    "summarise_response_distribution",
     "derive_reported_timepoints",
     "summarise_discordance",
     "derive_timepoint_response",

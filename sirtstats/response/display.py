@@ -116,6 +116,7 @@ def derive_swimmer_data(
     df_treatments: pd.DataFrame | None = None,
     df_patients: pd.DataFrame | None = None,
     cutoff_date=None,
+    criterion: str | None = None,
 ) -> pd.DataFrame:
     """Events per patient on a common time axis (days from the origin), for swimmer plots.
 
@@ -134,6 +135,8 @@ def derive_swimmer_data(
         The ``patients`` table (``patient_id``, ``death_date``, ``last_contact_date``).
     cutoff_date : str or Timestamp, optional
         Data cut-off: later events are dropped and follow-up ends at it at the latest.
+    criterion : str, optional
+        Keep the timepoints of this criterion (required when ``df_timepoints`` holds several).
 
     Returns
     -------
@@ -153,6 +156,12 @@ def derive_swimmer_data(
     cutoff = pd.Timestamp(cutoff_date) if cutoff_date is not None else None
     parts = []
     tp = df_timepoints
+    if criterion is not None:
+        require_columns(tp, ["criterion"], "timepoints", fn)
+        tp = tp.loc[tp["criterion"] == criterion]
+    elif "criterion" in tp.columns and tp["criterion"].nunique() > 1:
+        raise ValueError(f"{fn}: the timepoints hold several criteria "
+                         f"{sorted(tp['criterion'].unique())}; choose one with 'criterion'.")
     if "is_baseline" in tp.columns:
         tp = tp.loc[~tp["is_baseline"].astype("boolean").fillna(False).to_numpy(bool)]
     tp = tp.loc[tp["patient_id"].isin(origin.index) & tp["overall_response"].notna()]

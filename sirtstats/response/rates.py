@@ -27,6 +27,7 @@ __all__ = [
     "compute_exact_ci",
     "summarise_criteria_agreement",
     "summarise_response_rates",
+    "summarise_response_rates_by_subgroup",
 ]
 
 #: Output columns of :func:`summarise_response_rates` after the grouping columns.
@@ -203,6 +204,54 @@ def summarise_response_rates(
     out = agg[keys + RATE_COLUMNS]
     out.attrs["settings"] = {"alpha": alpha, "ci_method": "Clopper-Pearson (exact)",
                              "denominator": "all patients in df_bor (NE/MISSING included)"}
+    return out
+
+
+def summarise_response_rates_by_subgroup(
+    df_bor: pd.DataFrame,
+    subgroups: Sequence[str],
+    *,
+    df_patients: pd.DataFrame | None = None,
+    alpha: float = 0.05,
+) -> pd.DataFrame:
+    """Rates for all patients and for each subgroup variable in turn, stacked (forest layout).
+
+    Parameters
+    ----------
+    df_bor : DataFrame
+        As for :func:`summarise_response_rates`.
+    subgroups : sequence of str
+        Subgroup columns, each analysed on its own (not crossed), e.g.
+        ``["primary_tumour", "device"]``.
+    df_patients : DataFrame, optional
+        Patient table holding the subgroup columns missing from ``df_bor``.
+    alpha : float, default 0.05
+        1 - confidence level.
+
+    Returns
+    -------
+    DataFrame
+        ``subgroup`` ("all" or the column name), ``level`` (the value, "all" for the first
+        rows), the criterion/scope/confirmation columns and :data:`RATE_COLUMNS`.
+    """
+    parts = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SirtStatsWarning)
+        overall = summarise_response_rates(df_bor, alpha=alpha)
+        parts.append(overall.assign(subgroup="all", level="all"))
+        for col in subgroups:
+            r = summarise_response_rates(df_bor, by=col, df_patients=df_patients, alpha=alpha)
+            parts.append(r.rename(columns={col: "level"}).assign(
+                subgroup=col, level=lambda x: x["level"].astype(object).where(
+                    x["level"].notna(), "missing").astype(str)))
+    out = pd.concat(parts, ignore_index=True)
+    keys = [c for c in ("criterion", "scope", "confirmed") if c in out.columns]
+    out = out[["subgroup", "level", *keys, *RATE_COLUMNS]]
+    if (out["n"] < MIN_GROUP_SIZE).any():
+        warnings.warn(f"{int((out['n'] < MIN_GROUP_SIZE).sum())} subgroup row(s) have fewer "
+                      f"than {MIN_GROUP_SIZE} patients; their rates are imprecise.",
+                      SirtStatsWarning, stacklevel=2)
+    out.attrs["settings"] = {"alpha": alpha, "ci_method": "Clopper-Pearson (exact)"}
     return out
 
 
