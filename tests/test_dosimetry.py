@@ -35,6 +35,7 @@ from sirtstats.dosimetry import (
     derive_lung_dose,
     derive_patient_dose,
     load_dose_thresholds,
+    summarise_dose_by_device,
 )
 from sirtstats.exceptions import SirtDataError
 from sirtstats.scores import compute_bsa_dubois
@@ -471,3 +472,53 @@ def test_derive_patient_dose_errors():
         derive_patient_dose(les, dose_col="absorbed_dose_gy", patient_aggregate="first")
     with pytest.raises(ValueError, match=r"The 'patient_aggregate' argument"):
         derive_patient_dose(les, dose_col="absorbed_dose_gy", patient_aggregate="median")
+
+
+# ---------------------------------------------------------------------- demo registry
+
+
+@pytest.fixture(scope="module")
+def demo_registry():
+    demo = pytest.importorskip("sirtstats.demo", reason="the demo registry is not available yet")
+    if not hasattr(demo, "make_demo_registry"):
+        pytest.skip("the demo registry is not available yet")
+    return demo.make_demo_registry(), demo.DEMO_TRUTH
+
+
+def test_dose_crosscheck_finds_the_demo_planted_discrepancies(demo_registry):
+    """The demo records doses with the section 2 formulas and plants ~1 % perfused-dose
+    discrepancies of x U(1.25, 1.6) or x U(0.5, 0.75) (DEMO_TRUTH["dosimetry"]): the findings
+    must be exactly such perfused-dose errors, and every other comparison must agree."""
+    reg, truth = demo_registry
+    assert truth["dosimetry"]["y90_gy_kg_per_gbq"] == Y90_GY_KG_PER_GBQ
+    treatments, workups = reg["treatments"], reg["workups"]
+    before = treatments.copy()
+    everything = derive_dose_crosscheck(treatments, workups, include_all=True)
+    pd.testing.assert_frame_equal(treatments, before)
+    found = everything[everything["is_discrepant"]]
+    assert set(found["check"]) == {"perfused_dose"}
+    assert 1 <= len(found) <= 4 * truth["dosimetry"]["planted_perfused_dose_discrepancy_fraction"] \
+        * len(treatments)
+    # recorded = true x factor -> rel_difference = factor - 1 (recorded doses rounded to 0.1 Gy)
+    rel = found["rel_difference"]
+    assert (rel.between(0.25 - 0.01, 0.6 + 0.01) | rel.between(-0.5 - 0.01, -0.25 + 0.01)).all()
+    agree = everything[~everything["is_discrepant"] & everything["check"].isin(
+        ["perfused_dose", "tumour_dose", "normal_liver_dose"])]
+    assert len(agree) > 2 * len(treatments)
+    assert (agree["difference"].abs() <= 0.05 + 1e-9).all()  # rounding to 0.1 Gy
+    assert derive_dose_crosscheck(treatments, workups).equals(
+        found.reset_index(drop=True).assign(is_discrepant=True))
+
+
+def test_lung_dose_and_device_summary_on_demo(demo_registry):
+    reg, _ = demo_registry
+    lung = derive_lung_dose(reg["treatments"], reg["workups"])
+    assert lung["session_id"].is_unique
+    assert set(lung["session_id"]) == set(reg["treatments"]["session_id"])
+    cumulative = lung.groupby("patient_id")["cumulative_lung_dose_gy"].max()
+    total = lung.groupby("patient_id")["lung_dose_gy"].sum(min_count=1)
+    np.testing.assert_allclose(cumulative, total.reindex(cumulative.index))
+    summary = summarise_dose_by_device(derive_injection_doses(reg["treatments"], reg["workups"]))
+    assert set(summary["device"]) <= {"Y90_glass", "Y90_resin", "Ho166_PLLA"}
+    glass = summary[(summary.device == "Y90_glass") & (summary.quantity == "perfused_dose_gy")]
+    assert 50 < glass["median"].item() < 400  # sirt-domain.md 2.6: 80-150 lobar, >= 190 segment
