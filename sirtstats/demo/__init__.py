@@ -140,15 +140,15 @@ def _generate(n: int, seed: int, snap: str) -> dict[str, pd.DataFrame]:
     AE, P = make_adverse_events(P, S, rngs[12])
     P = add_death_causes(P, rngs[13])
     LB = make_labs(P, rngs[14])
-    O = make_other_therapies(P, TR, rngs[15])
-    return _assemble(P, W, TR, S, D, L, M, A, AE, LB, O)
+    OT = make_other_therapies(P, TR, rngs[15])
+    return _assemble(P, W, TR, S, D, L, M, A, AE, LB, OT)
 
 
 def _date(days):
     return days_to_datetime(np.asarray(days, dtype=float))
 
 
-def _assemble(P, W, TR, S, D, L, M, A, AE, LB, O) -> dict[str, pd.DataFrame]:
+def _assemble(P, W, TR, S, D, L, M, A, AE, LB, OT) -> dict[str, pd.DataFrame]:
     pid = P["patient_id"].to_numpy()
     last = P["last_day"].to_numpy()
     out: dict[str, pd.DataFrame] = {}
@@ -210,13 +210,13 @@ def _assemble(P, W, TR, S, D, L, M, A, AE, LB, O) -> dict[str, pd.DataFrame]:
         "resolution_date": _date(AE["res_day"]), "grade": AE["grade"],
         "attribution": AE["attribution"], "serious": AE["serious"].astype(bool),
         "is_reild": AE["is_reild"].astype(bool)})
-    O = O.loc[O["start_day"].to_numpy() <= last[O["pi"].to_numpy()]]
+    OT = OT.loc[OT["start_day"].to_numpy() <= last[OT["pi"].to_numpy()]]
     out["other_therapies"] = pd.DataFrame({
-        "therapy_id": ids(pid[O["pi"].to_numpy()], "-T", O["t_no"], 2),
-        "patient_id": pid[O["pi"].to_numpy()], "therapy_type": O["therapy_type"],
-        "start_date": _date(O["start_day"]), "end_date": _date(O["end_day"]),
-        "systemic_line": O["systemic_line"], "agent": O["agent"],
-        "is_planned_with_sirt": O["is_planned_with_sirt"].astype(bool)})
+        "therapy_id": ids(pid[OT["pi"].to_numpy()], "-T", OT["t_no"], 2),
+        "patient_id": pid[OT["pi"].to_numpy()], "therapy_type": OT["therapy_type"],
+        "start_date": _date(OT["start_day"]), "end_date": _date(OT["end_day"]),
+        "systemic_line": OT["systemic_line"], "agent": OT["agent"],
+        "is_planned_with_sirt": OT["is_planned_with_sirt"].astype(bool)})
     result = {}
     for table in TABLE_ORDER:
         df = apply_dtypes(out[table].reset_index(drop=True), table)

@@ -31,24 +31,32 @@ OTHER_TUMOURS = ("breast", "uveal_melanoma", "pancreas", "other")
 
 #: Per-tumour demographic and disease parameters (rules as data).
 TUMOUR_PARAMS = {
-    #        age mean/sd, P(male), diag delay median days, lesions: poisson mean, P(diffuse),
-    #        largest median mm, P(extrahepatic), ECOG 0/1/2 probabilities
-    "HCC": dict(age=(66, 9.5), male=0.78, delay=120, ehs_organs=("lung", "lymph_node", "bone")),
-    "mCRC": dict(age=(60, 10), male=0.60, delay=540, n_les=3.0, diffuse=0.08, largest=40,
-                 ehs=0.35, ecog=(0.50, 0.42, 0.08), ehs_organs=("lung", "lymph_node")),
-    "ICC": dict(age=(64, 10), male=0.55, delay=150, n_les=0.8, diffuse=0.0, largest=70,
-                ehs=0.20, ecog=(0.45, 0.45, 0.10), ehs_organs=("lymph_node",)),
-    "NET": dict(age=(60, 11), male=0.50, delay=900, n_les=6.0, diffuse=0.25, largest=35,
-                ehs=0.30, ecog=(0.60, 0.35, 0.05), ehs_organs=("lymph_node", "bone")),
-    "breast": dict(age=(55, 10), male=0.0, delay=1500, n_les=3.0, diffuse=0.1, largest=35,
-                   ehs=0.45, ecog=(0.40, 0.45, 0.15), ehs_organs=("lung", "bone")),
-    "uveal_melanoma": dict(age=(62, 10), male=0.5, delay=1200, n_les=4.0, diffuse=0.1,
-                           largest=30, ehs=0.2, ecog=(0.55, 0.40, 0.05),
-                           ehs_organs=("lung",)),
-    "pancreas": dict(age=(63, 9), male=0.55, delay=300, n_les=3.0, diffuse=0.05, largest=35,
-                     ehs=0.4, ecog=(0.35, 0.5, 0.15), ehs_organs=("lymph_node", "lung")),
-    "other": dict(age=(62, 11), male=0.5, delay=600, n_les=3.0, diffuse=0.05, largest=35,
-                  ehs=0.4, ecog=(0.4, 0.45, 0.15), ehs_organs=("lung", "lymph_node", "bone")),
+    # age (mean, SD), P(male), diagnosis-to-SIRT delay median (days), liver lesions 1 + Poisson
+    # mean, P(diffuse), largest lesion median (mm), P(extrahepatic disease), ECOG 0/1/2
+    # probabilities, organs of extrahepatic lesions. HCC staging is driven by BCLC instead.
+    "HCC": {"age": (66, 9.5), "male": 0.78, "delay": 120,
+            "ehs_organs": ("lung", "lymph_node", "bone")},
+    "mCRC": {"age": (60, 10), "male": 0.60, "delay": 540, "n_les": 3.0, "diffuse": 0.08,
+             "largest": 40, "ehs": 0.35, "ecog": (0.50, 0.42, 0.08),
+             "ehs_organs": ("lung", "lymph_node")},
+    "ICC": {"age": (64, 10), "male": 0.55, "delay": 150, "n_les": 0.8, "diffuse": 0.0,
+            "largest": 70, "ehs": 0.20, "ecog": (0.45, 0.45, 0.10),
+            "ehs_organs": ("lymph_node",)},
+    "NET": {"age": (60, 11), "male": 0.50, "delay": 900, "n_les": 6.0, "diffuse": 0.25,
+            "largest": 35, "ehs": 0.30, "ecog": (0.60, 0.35, 0.05),
+            "ehs_organs": ("lymph_node", "bone")},
+    "breast": {"age": (55, 10), "male": 0.0, "delay": 1500, "n_les": 3.0, "diffuse": 0.1,
+               "largest": 35, "ehs": 0.45, "ecog": (0.40, 0.45, 0.15),
+               "ehs_organs": ("lung", "bone")},
+    "uveal_melanoma": {"age": (62, 10), "male": 0.5, "delay": 1200, "n_les": 4.0,
+                       "diffuse": 0.1, "largest": 30, "ehs": 0.2, "ecog": (0.55, 0.40, 0.05),
+                       "ehs_organs": ("lung",)},
+    "pancreas": {"age": (63, 9), "male": 0.55, "delay": 300, "n_les": 3.0, "diffuse": 0.05,
+                 "largest": 35, "ehs": 0.4, "ecog": (0.35, 0.5, 0.15),
+                 "ehs_organs": ("lymph_node", "lung")},
+    "other": {"age": (62, 11), "male": 0.5, "delay": 600, "n_les": 3.0, "diffuse": 0.05,
+              "largest": 35, "ehs": 0.4, "ecog": (0.4, 0.45, 0.15),
+              "ehs_organs": ("lung", "lymph_node", "bone")},
 }
 
 #: Treatment intent probabilities for HCC by BCLC stage, and for metastases.
@@ -182,8 +190,8 @@ def make_patient_frame(rng: np.random.Generator, n: int, snapshot_day: int) -> p
 
     # liver function
     cir = P["cirrhosis"].to_numpy(dtype=bool)
-    alb = np.where(cir, rng.normal(37.0, 4.5, n), rng.normal(41.0, 3.5, n))
-    bil = np.where(cir, lognormal_median(rng, 15.0, 0.45, n), lognormal_median(rng, 9.0, 0.4, n))
+    alb = np.where(cir, rng.normal(36.5, 5.0, n), rng.normal(41.0, 3.5, n))
+    bil = np.where(cir, lognormal_median(rng, 15.0, 0.5, n), lognormal_median(rng, 9.0, 0.4, n))
     alb = alb - np.where(d, 5.0, 0.0)
     bil = bil * np.where(d, 2.0, 1.0)
     P["albumin_g_l"] = np.round(np.clip(alb, 20, 52), 1)
@@ -385,25 +393,25 @@ def make_workups_treatments(P: pd.DataFrame, S: pd.DataFrame, rng: np.random.Gen
     two = (rng.random(ns) < 0.15) & ~S["territory"].isin(
         ["radiation_segmentectomy", "segmental"]).to_numpy()
     split = uniform(rng, 0.3, 0.7, ns)
-    I = pd.concat([S.assign(inj_no=1, share=np.where(two, split, 1.0)),
+    INJ = pd.concat([S.assign(inj_no=1, share=np.where(two, split, 1.0)),
                    S.loc[two].assign(inj_no=2, share=1.0 - split[two])], ignore_index=True)
-    I = I.sort_values(["pi", "session_no", "inj_no"], kind="mergesort").reset_index(drop=True)
-    pi = I["pi"].to_numpy()
-    m = len(I)
+    INJ = INJ.sort_values(["pi", "session_no", "inj_no"], kind="mergesort").reset_index(drop=True)
+    pi = INJ["pi"].to_numpy()
+    m = len(INJ)
     liver_v = P["liver_volume_ml"].to_numpy()[pi]
     tum_v = P["tumour_volume_ml"].to_numpy()[pi]
-    perf_v = np.round(I["frac_liver"].to_numpy() * I["share"].to_numpy() * liver_v, 0)
-    perf_t = np.round(np.minimum(I["frac_tumour"].to_numpy() * I["share"].to_numpy() * tum_v,
+    perf_v = np.round(INJ["frac_liver"].to_numpy() * INJ["share"].to_numpy() * liver_v, 0)
+    perf_t = np.round(np.minimum(INJ["frac_tumour"].to_numpy() * INJ["share"].to_numpy() * tum_v,
                                  0.75 * perf_v), 1)
-    dev = I["device"].to_numpy()
+    dev = INJ["device"].to_numpy()
     K = np.where(dev == "Ho166_PLLA", K_HO, K_Y90)
     lsf_i = lsf[pi] / 100.0
     tnr_i = tnr[pi]
     m_perf = perf_v * DENSITY / 1000.0
     m_t = perf_t * DENSITY / 1000.0
     m_n = m_perf - m_t
-    year = pd.to_datetime(I["day"], unit="D").dt.year.to_numpy()
-    terr = I["territory"].to_numpy()
+    year = pd.to_datetime(INJ["day"], unit="D").dt.year.to_numpy()
+    terr = INJ["territory"].to_numpy()
     u = rng.random((m, 6))
 
     # prescription
@@ -434,7 +442,7 @@ def make_workups_treatments(P: pd.DataFrame, S: pd.DataFrame, rng: np.random.Gen
     r_bsa = resin & ~r_part
     bsa = P["bsa_m2"].to_numpy()[pi]
     f_t = tum_v / liver_v
-    a_bsa = ((bsa - 0.2) + f_t) * I["frac_liver"].to_numpy() * I["share"].to_numpy()
+    a_bsa = ((bsa - 0.2) + f_t) * INJ["frac_liver"].to_numpy() * INJ["share"].to_numpy()
     a_presc[r_bsa] = (a_bsa * _lsf_factor_resin(lsf[pi]))[r_bsa]
     method[r_bsa] = "BSA"
     target[r_part] = np.round(uniform(rng, 30, 50, m), 0)[r_part]
@@ -446,7 +454,7 @@ def make_workups_treatments(P: pd.DataFrame, S: pd.DataFrame, rng: np.random.Gen
     method[ho] = "MIRD_single"
     a_presc[ho] = target[ho] * m_perf[ho] / (K_HO * (1 - lsf_i[ho]))
     # lung limit 30 Gy per session (share of the injection)
-    a_lung_max = 30.0 * LUNG_MASS / (K * np.maximum(lsf_i, 1e-6)) * I["share"].to_numpy()
+    a_lung_max = 28.5 * LUNG_MASS / (K * np.maximum(lsf_i, 1e-6)) * INJ["share"].to_numpy()
     a_presc = np.minimum(a_presc, a_lung_max)
     a_presc = np.round(np.clip(a_presc, 0.15, 20.0), 2)
 
@@ -460,9 +468,9 @@ def make_workups_treatments(P: pd.DataFrame, S: pd.DataFrame, rng: np.random.Gen
     residual = np.round(measured * resid_frac, 3)
     delivered = np.round(measured - residual, 3)
     # times: administration 09:00-16:00, second injection 30-90 min later
-    admin_min = (I["day"].to_numpy() * 1440 + 540 + randint(rng, 0, 420, m))
-    first_min = pd.Series(admin_min).groupby([I["pi"], I["session_no"]]).transform("first")
-    admin_min = np.where(I["inj_no"].to_numpy() == 2,
+    admin_min = (INJ["day"].to_numpy() * 1440 + 540 + randint(rng, 0, 420, m))
+    first_min = pd.Series(admin_min).groupby([INJ["pi"], INJ["session_no"]]).transform("first")
+    admin_min = np.where(INJ["inj_no"].to_numpy() == 2,
                          first_min.to_numpy() + randint(rng, 30, 90, m), admin_min)
     dt_h = np.where(glass, uniform(rng, 12, 96, m),
                     np.where(resin, uniform(rng, 12, 36, m), uniform(rng, 2, 8, m)))
@@ -483,18 +491,18 @@ def make_workups_treatments(P: pd.DataFrame, S: pd.DataFrame, rng: np.random.Gen
     bad = rng.random(m) < _TRUTH["dosimetry"]["planted_perfused_dose_discrepancy_fraction"]
     fac = np.where(rng.random(m) < 0.5, uniform(rng, 1.25, 1.6, m), uniform(rng, 0.5, 0.75, m))
     rec_perf = np.where(bad, np.round(rec_perf * fac, 1), rec_perf)
-    I["planted_discrepancy"] = bad
+    INJ["planted_discrepancy"] = bad
 
     pid = P["patient_id"].to_numpy()[pi]
-    I["injection_id"] = ids(I["session_id"].to_numpy(), "-I", I["inj_no"])
-    I["workup_id"] = ids(pid, "-W", I["session_no"])
+    INJ["injection_id"] = ids(INJ["session_id"].to_numpy(), "-INJ", INJ["inj_no"])
+    INJ["workup_id"] = ids(pid, "-W", INJ["session_no"])
     conc = np.where((P["tumour"].to_numpy()[pi] == "mCRC") & (u[:, 3] < 0.12),
                     choice(rng, ["FOLFOX", "capecitabine", "FOLFIRI"], [0.5, 0.3, 0.2], m), None)
     tr = pd.DataFrame({
-        "injection_id": I["injection_id"], "session_id": I["session_id"], "patient_id": pid,
-        "workup_id": I["workup_id"], "treatment_date": pd.to_datetime(I["day"], unit="D"),
+        "injection_id": INJ["injection_id"], "session_id": INJ["session_id"], "patient_id": pid,
+        "workup_id": INJ["workup_id"], "treatment_date": pd.to_datetime(INJ["day"], unit="D"),
         "device": dev, "prescription_method": method, "territory": terr,
-        "couinaud_segments": _segments(terr, I["lobe"].to_numpy(), u[:, 4]),
+        "couinaud_segments": _segments(terr, INJ["lobe"].to_numpy(), u[:, 4]),
         "target_dose_gy": target, "prescribed_activity_gbq": a_presc,
         "vial_calibration_activity_gbq": np.round(vial, 2),
         "vial_calibration_datetime": pd.to_datetime(cal_min, unit="m"),
@@ -508,15 +516,15 @@ def make_workups_treatments(P: pd.DataFrame, S: pd.DataFrame, rng: np.random.Gen
     })
 
     # session-level quantities (mass-weighted over injections)
-    I["nl_rec"] = np.round(d_norm, 1)
-    I["m_t"] = m_t
-    I["m_n"] = m_n
-    I["d_tum_x_mt"] = d_tum * m_t
-    I["d_norm_x_mn"] = d_norm * m_n
-    I["a_presc"] = a_presc
-    I["perf_v"] = perf_v
-    I["perf_t"] = perf_t
-    g = I.groupby(["pi", "session_no"], sort=True)
+    INJ["nl_rec"] = np.round(d_norm, 1)
+    INJ["m_t"] = m_t
+    INJ["m_n"] = m_n
+    INJ["d_tum_x_mt"] = d_tum * m_t
+    INJ["d_norm_x_mn"] = d_norm * m_n
+    INJ["a_presc"] = a_presc
+    INJ["perf_v"] = perf_v
+    INJ["perf_t"] = perf_t
+    g = INJ.groupby(["pi", "session_no"], sort=True)
     agg = g.agg(m_t=("m_t", "sum"), m_n=("m_n", "sum"), dt=("d_tum_x_mt", "sum"),
                 dn=("d_norm_x_mn", "sum"), a_presc=("a_presc", "sum"), perf_v=("perf_v", "sum"),
                 perf_t=("perf_t", "sum"), nl_dose_recorded_gy=("nl_rec", "mean")).reset_index()
@@ -579,7 +587,7 @@ def make_workups_treatments(P: pd.DataFrame, S: pd.DataFrame, rng: np.random.Gen
             "hepatic_reserve_pct": 40.0,
         })
         W = pd.concat([W, W0], ignore_index=True)
-    return P, W, tr, S, I
+    return P, W, tr, S, INJ
 
 
 def _segments(territory, lobe, u) -> np.ndarray:

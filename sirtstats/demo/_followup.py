@@ -102,7 +102,8 @@ def make_adverse_events(P, S, rng):
                                                   "definite"),
                           "is_reild": True})
     asc = reild.assign(ae_term="Ascites", soc="Gastrointestinal disorders",
-                       onset_day=onset + randint(rng, 0, 7, len(R)),
+                       onset_day=np.minimum(onset + randint(rng, 0, 7, len(R)),
+                                            P["last_day"].to_numpy()[rpi]),
                        grade=np.where(rng.random(len(R)) < 0.5, 2, 3), is_reild=False,
                        res_day=onset + randint(rng, 30, 120, len(R)))
     P["reild_onset_day"] = np.nan
@@ -214,10 +215,9 @@ def make_labs(P, rng) -> pd.DataFrame:
         ok = treated & (d <= last) & ((off != 7) | early_keep)
         cols.append(np.where(ok, d, -1))
         kinds.append("early" if off == 7 else "full")
-    # unscheduled panel at REILD onset + 3 days
+    # unscheduled panel 14 days after REILD onset (or at last contact if earlier)
     ro = P["reild_onset_day"].to_numpy(dtype=float)
-    rd = np.where(~np.isnan(ro), np.nan_to_num(ro) + 3, -1).astype(np.int64)
-    rd = np.where(rd <= last, rd, -1)
+    rd = np.where(~np.isnan(ro), np.minimum(np.nan_to_num(ro) + 14, last), -1).astype(np.int64)
     cols.append(rd)
     kinds.append("full")
     D = np.stack(cols, axis=1)
@@ -250,6 +250,7 @@ def make_labs(P, rng) -> pd.DataFrame:
     is_base = X["day"].to_numpy() == P["baseline_day"].to_numpy()[xpi]
     m = len(X)
     a = X["analyte"].to_numpy()
+    ac = pd.Categorical(a, categories=list(LAB_SI)).codes.astype(np.int64)
     # patient-level baselines (SI)
     cir = P["cirrhosis"].to_numpy(dtype=bool)
     male = P["sex"].to_numpy() == "M"
@@ -275,7 +276,7 @@ def make_labs(P, rng) -> pd.DataFrame:
     }
     v0 = np.empty(m)
     for name, arr in base.items():
-        s = a == name
+        s = _is(ac, name)
         v0[s] = arr[xpi[s]]
     # dynamics after SIRT
     amp_b = lognormal_median(rng, 0.25, 0.6, n)[xpi]
@@ -288,47 +289,48 @@ def make_labs(P, rng) -> pd.DataFrame:
     since_pd = np.where(np.isnan(pdd), 0.0, np.clip(X["day"].to_numpy() - pdd, 0, None))
     fr = P["frac_responding"].to_numpy(dtype=float)[xpi]
     mult = np.ones(m)
-    mult = np.where(a == "bilirubin_total", (1 + amp_b * bump(t, 45)) * (1 + 2.0 * term), mult)
-    mult = np.where(a == "albumin", (1 - 0.07 * bump(t, 60)) * (1 - 0.15 * term), mult)
-    mult = np.where(np.isin(a, ["alt", "ast"]), 1 + amp_e * bump(t, 10), mult)
-    mult = np.where(np.isin(a, ["alp", "ggt"]), 1 + 0.3 * bump(t, 60), mult)
-    mult = np.where(a == "inr", 1 + 0.05 * bump(t, 45) + 0.2 * term, mult)
-    mult = np.where(a == "prothrombin_pct", 1 - 0.05 * bump(t, 45) - 0.2 * term, mult)
-    mult = np.where(a == "platelets", 1 - 0.15 * bump(t, 60), mult)
-    mult = np.where(a == "lymphocytes", 1 - amp_l * bump(t, 45), mult)
-    mult = np.where(np.isin(a, ["wbc", "neutrophils"]), 1 - 0.1 * bump(t, 30), mult)
-    mult = np.where(a == "haemoglobin", 1 - 0.03 * bump(t, 30), mult)
-    marker = np.isin(a, ["afp", "cea", "ca19_9"])
+    mult = np.where(_is(ac, "bilirubin_total"), (1 + amp_b * bump(t, 45)) * (1 + 2.0 * term), mult)
+    mult = np.where(_is(ac, "albumin"), (1 - 0.07 * bump(t, 60)) * (1 - 0.15 * term), mult)
+    mult = np.where(_is(ac, "alt", "ast"), 1 + amp_e * bump(t, 10), mult)
+    mult = np.where(_is(ac, "alp", "ggt"), 1 + 0.3 * bump(t, 60), mult)
+    mult = np.where(_is(ac, "inr"), 1 + 0.05 * bump(t, 45) + 0.2 * term, mult)
+    mult = np.where(_is(ac, "prothrombin_pct"), 1 - 0.05 * bump(t, 45) - 0.2 * term, mult)
+    mult = np.where(_is(ac, "platelets"), 1 - 0.15 * bump(t, 60), mult)
+    mult = np.where(_is(ac, "lymphocytes"), 1 - amp_l * bump(t, 45), mult)
+    mult = np.where(_is(ac, "wbc", "neutrophils"), 1 - 0.1 * bump(t, 30), mult)
+    mult = np.where(_is(ac, "haemoglobin"), 1 - 0.03 * bump(t, 30), mult)
+    marker = _is(ac, "afp", "cea", "ca19_9")
     mult = np.where(marker, np.exp(-1.2 * fr * np.clip(t, 0, 90) / 90) * (1 + since_pd / 90),
                     mult)
-    sig = np.where(np.isin(a, ["alt", "ast", "alp", "ggt"]) | marker, 0.10, 0.06)
+    sig = np.where(_is(ac, "alt", "ast", "alp", "ggt") | marker, 0.10, 0.06)
     noise = np.exp(sig * rng.standard_normal(m))
     si = v0 * mult * noise
     # REILD: bilirubin peak, albumin and INR worsening around onset
     ro = P["reild_onset_day"].to_numpy(dtype=float)[xpi]
     pk = P["reild_peak_umol_l"].to_numpy(dtype=float)[xpi]
     rb = np.where(np.isnan(ro), 0.0, bump(X["day"].to_numpy() - np.nan_to_num(ro) + 10, 25))
-    si = np.where(a == "bilirubin_total", si + np.clip(np.nan_to_num(pk) - si, 0, None) * rb, si)
-    si = np.where(a == "albumin", si - 8.0 * rb, si)
-    si = np.where(a == "inr", si + 0.3 * rb, si)
-    keep_base = is_base & np.isin(a, ["bilirubin_total", "albumin", "inr", "prothrombin_pct",
-                                      "creatinine", "sodium", "afp"])
+    si = np.where(_is(ac, "bilirubin_total"),
+                  si + np.clip(np.nan_to_num(pk) - si, 0, None) * rb, si)
+    si = np.where(_is(ac, "albumin"), si - 8.0 * rb, si)
+    si = np.where(_is(ac, "inr"), si + 0.3 * rb, si)
+    keep_base = is_base & _is(ac, "bilirubin_total", "albumin", "inr", "prothrombin_pct",
+                                      "creatinine", "sodium", "afp")
     si = np.where(keep_base, v0, si)
     si = np.clip(si, 0.01, None)
-    si = np.where(a == "prothrombin_pct", np.clip(si, 10, 140), si)
+    si = np.where(_is(ac, "prothrombin_pct"), np.clip(si, 10, 140), si)
     # units
-    unit = np.array([LAB_SI[x][0] for x in a], dtype=object)
-    lln = np.array([LAB_SI[x][1] for x in a])
-    uln = np.array([LAB_SI[x][2] for x in a])
-    dec = np.array([LAB_SI[x][3] for x in a])
-    lln = np.where((a == "creatinine") & ~male[xpi], 45.0, lln)
-    uln = np.where((a == "creatinine") & ~male[xpi], 90.0, uln)
-    lln = np.where((a == "haemoglobin") & male[xpi], 130.0, lln)
-    uln = np.where((a == "haemoglobin") & male[xpi], 170.0, uln)
+    unit = np.array([v[0] for v in LAB_SI.values()], dtype=object)[ac]
+    lln = np.array([v[1] for v in LAB_SI.values()])[ac]
+    uln = np.array([v[2] for v in LAB_SI.values()])[ac]
+    dec = np.array([v[3] for v in LAB_SI.values()])[ac]
+    lln = np.where((_is(ac, "creatinine")) & ~male[xpi], 45.0, lln)
+    uln = np.where((_is(ac, "creatinine")) & ~male[xpi], 90.0, uln)
+    lln = np.where((_is(ac, "haemoglobin")) & male[xpi], 130.0, lln)
+    uln = np.where((_is(ac, "haemoglobin")) & male[xpi], 170.0, uln)
     ext = (rng.random(n) < _TRUTH["labs"]["bilirubin_mg_dl_patient_fraction"])[xpi]
     value = si.copy()
     for name, (u_, f_, l_, h_, d_) in LAB_CONVENTIONAL.items():
-        s = ext & (a == name)
+        s = ext & _is(ac, name)
         unit[s] = u_
         value[s] = si[s] / f_
         lln[s] = l_
@@ -339,6 +341,12 @@ def make_labs(P, rng) -> pd.DataFrame:
     out = pd.DataFrame({"patient_id": pid, "sample_date": pd.to_datetime(X["day"], unit="D"),
                         "analyte": a, "value": value, "unit": unit, "lln": lln, "uln": uln})
     return out
+
+
+def _is(codes: np.ndarray, *names: str) -> np.ndarray:
+    """Mask of rows whose analyte code is one of ``names``."""
+    wanted = [list(LAB_SI).index(n) for n in names]
+    return np.isin(codes, wanted)
 
 
 def _round_by(values: np.ndarray, decimals: np.ndarray) -> np.ndarray:
@@ -470,8 +478,9 @@ def make_other_therapies(P, tr, rng) -> pd.DataFrame:
     frames.append(pd.DataFrame({
         "pi": it, "therapy_type": "TACE", "start_day": s1[it], "end_day": np.nan,
         "systemic_line": np.nan, "agent": "DEB_TACE", "is_planned_with_sirt": False}))
-    O = pd.concat(frames, ignore_index=True)
-    O["systemic_line"] = np.minimum(O["systemic_line"], 15)
-    O = O.sort_values(["pi", "start_day", "therapy_type"], kind="mergesort").reset_index(drop=True)
-    O["t_no"] = O.groupby("pi").cumcount() + 1
-    return O
+    OT = pd.concat(frames, ignore_index=True)
+    OT["systemic_line"] = np.minimum(OT["systemic_line"], 15)
+    OT = OT.sort_values(["pi", "start_day", "therapy_type"], kind="mergesort")
+    OT = OT.reset_index(drop=True)
+    OT["t_no"] = OT.groupby("pi").cumcount() + 1
+    return OT

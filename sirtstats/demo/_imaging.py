@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sirtstats.demo._common import choice, expit, ids, lognormal_median, randint, uniform
+from sirtstats.demo._common import choice, expit, lognormal_median, randint, uniform
 from sirtstats.demo._core import TUMOUR_PARAMS
 from sirtstats.demo._truth import _TRUTH
 
@@ -78,7 +78,7 @@ def make_lesion_frame(P: pd.DataFrame, rng: np.random.Generator):
     nl = P["n_liver_lesions"].to_numpy()
     extra = np.where(nl == 99, uniform(rng, 1.5, 3.0, n),
                      1 + 0.1 * np.clip(nl - 5, 0, None))
-    tv = np.clip(tv * extra * uniform(rng, 0.8, 1.2, n), 1.0, 5000.0)
+    tv = np.clip(tv * extra * uniform(rng, 0.8, 1.2, n), 1.0, 2500.0)
     cir = P["cirrhosis"].to_numpy(dtype=bool)
     nontum = np.clip(np.where(cir, rng.normal(1350, 300, n), rng.normal(1500, 300, n)), 700, 2600)
     P["tumour_volume_ml"] = np.round(tv, 1)
@@ -304,7 +304,7 @@ def _trajectory(rng, resp, m, *, responder_lo, responder_hi, cr_p1, cr_pf):
     r1 = np.where(resp, uniform(rng, responder_lo, responder_hi, m), uniform(rng, 0.78, 1.05, m))
     r1 = np.where(resp & (rng.random(m) < cr_p1), 0.0, r1)
     rf = np.where(resp, r1 * uniform(rng, 0.3, 1.0, m),
-                  np.minimum(r1 * uniform(rng, 0.95, 1.10, m), 1.15))
+                  np.clip(r1 * uniform(rng, 0.95, 1.10, m), 0.78, 1.15))
     rf = np.where(resp & (rng.random(m) < cr_pf), 0.0, rf)
     return r1, rf
 
@@ -353,7 +353,6 @@ def make_measurements(P, L, V, rng):
     noise = 1 + np.clip(rng.normal(0, 0.015, nm), -0.03, 0.03)
     rel = np.where(k == 0, 1.0, rel * noise)
     val = np.round(base * rel, 1)
-    resp_m = M["responder"].to_numpy(dtype=bool)
     nodal = M["is_nodal"].to_numpy(dtype=bool)
     state = np.full(nm, "measured", dtype=object)
     disappeared = (k > 0) & (val < 3.0) & ~nodal
@@ -371,6 +370,7 @@ def make_measurements(P, L, V, rng):
     val = np.where(grow, new_val, val)
     counted = np.where(grow, new_val, counted)
     state[grow] = "measured"
+    too_small &= ~grow
     enh = np.where(grow & viable, True, enh)
     # not assessed: a few target lesion-visits (never at or just before the PD visit, never k=1)
     pd_k = M["pd_k"].to_numpy(dtype=float)
@@ -411,7 +411,9 @@ def make_measurements(P, L, V, rng):
         F2 = M.loc[sp].copy()
         F2["fragment"] = 2
         F2["diameter_mm"] = np.round(diam[sp] - f1, 1)
+        F2["counted"] = F2["diameter_mm"]
         M.loc[sp, "diameter_mm"] = f1
+        M.loc[sp, "counted"] = f1
         M = pd.concat([M, F2], ignore_index=True)
     return M, L
 
@@ -439,12 +441,13 @@ def _reader_response(M: pd.DataFrame, A: pd.DataFrame) -> np.ndarray:
     base = gt.loc[gt["k"] == 0].set_index(["pi", "criterion"])["c"]
     gt["b"] = base.reindex(pd.MultiIndex.from_frame(gt[["pi", "criterion"]])).to_numpy()
     c_ok = gt["c"].where(~gt["na"])
-    gt["nadir"] = (c_ok.groupby([gt["pi"], gt["criterion"]]).transform(
-        lambda s: s.ffill().cummin().shift(1)))
+    grp = [gt["pi"], gt["criterion"]]
+    cm = c_ok.groupby(grp).cummin().groupby(grp).ffill()
+    gt["nadir"] = cm.groupby(grp).shift(1)
     N = gt["nadir"].to_numpy(dtype=float)
     C = gt["c"].to_numpy(dtype=float)
     rec = (gt["criterion"] == "RECIST_1_1").to_numpy()
-    grow_pd = (C - N >= 0.2 * N) & ((C - N >= 5) | ~rec)
+    grow_pd = (C - N >= 0.2 * N) & (C > N) & ((C - N >= 5) | ~rec)
     NT = M.loc[M["role"] == "non_target"].copy()
     NT["ntpd"] = NT["nontarget_status"] == "PD"
     NT["ntcr"] = NT["nontarget_status"] == "CR"

@@ -144,7 +144,9 @@ _TRUTH: dict = {
                         "dose": "max over sessions of the unweighted mean over the session's "
                                 "injections of the recorded treatments.normal_liver_dose_gy"},
         "reild_onset_days": (21, 90),
-        "reild_bilirubin_peak_umol_l": (55.0, 150.0),
+        "reild_bilirubin_peak_umol_l": (60.0, 150.0),
+    "reild_lab": "unscheduled lab panel 14 days after onset (bilirubin near its peak, "
+                 "albumin -8 g/L, INR +0.3); ascites AE grade 2-3 within 7 days of onset",
         "clinical_ae_per_session": {
             "Fatigue": 0.35, "Abdominal pain": 0.25, "Nausea": 0.20, "Vomiting": 0.08,
             "Fever": 0.10, "Anorexia": 0.10, "Diarrhea": 0.04, "Ascites": 0.04,
