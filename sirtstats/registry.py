@@ -292,12 +292,21 @@ def load_registry(source="demo", *, cutoff_date=None, strict=True) -> Registry:
         bad_rows = errors.loc[errors["table"] == table, "row"].dropna()
         if len(bad_rows):
             df = df[~df.index.isin(set(bad_rows.astype(int)))]
-        out[table] = apply_dtypes(df.reset_index(drop=True), table)
+        out[table] = _typed(df.reset_index(drop=True), table)
     registry = Registry(tables=out, problems=problems if not strict else problems[
         problems["severity"] != "error"].reset_index(drop=True), source=src, file_hashes=hashes)
     if cutoff is not None:
         registry = apply_cutoff(registry, cutoff)
     return registry
+
+
+def _typed(df: pd.DataFrame, table: str) -> pd.DataFrame:
+    """``df`` in schema columns and dtypes (cast with apply_dtypes only if needed)."""
+    schema = load_schema(table)
+    if list(df.columns) == schema.field_names and all(
+            str(df[f.name].dtype) == f.dtype for f in schema.fields):
+        return df
+    return apply_dtypes(df, table)
 
 
 def _error_message(source: str, problems: pd.DataFrame) -> str:
