@@ -122,3 +122,24 @@ def scan_for_strings(folder: Path, needles) -> list[tuple[str, str]]:
         blob = "\n".join(texts).lower()
         hits += [(str(path.relative_to(folder)), n) for n in lowered if n in blob]
     return hits
+
+
+_DEMO_REPORT = {}
+
+
+def build_demo_report(period: str = "2026Q3"):
+    """The full report of the real notebooks on the demo registry, built once per test process
+    (test_notebooks and test_browser share it) in a temporary folder removed at exit."""
+    if period not in _DEMO_REPORT:
+        import atexit
+        import shutil
+        import tempfile
+
+        from sirtstats.report import run_report, validate_parameters
+
+        root = Path(tempfile.mkdtemp(prefix="sirtstats-demo-report-"))
+        atexit.register(shutil.rmtree, root, True)
+        _DEMO_REPORT[period] = run_report(
+            validate_parameters({"period": period, "data_path": "demo"}),
+            output_root=root / "reports", echo=None, jobs=2)
+    return _DEMO_REPORT[period]

@@ -17,11 +17,15 @@ from __future__ import annotations
 import ast
 import json
 import logging
+import sys
 from pathlib import Path
 
 import nbformat
 import pandas as pd
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _report_helpers import build_demo_report  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -108,18 +112,12 @@ def test_notebook_code_is_thin(path):
 # --- execution on the demo registry ------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def demo_report(tmp_path_factory):
+def demo_report():
     """The full report on the demo registry, as `sirtstats report --data demo` runs it."""
     pytest.importorskip("sirtstats.demo", reason="the demo registry is not available yet")
     if not NOTEBOOKS:
         pytest.skip("no notebook yet")
-    from sirtstats.report import run_report, validate_parameters
-
-    root = tmp_path_factory.mktemp("notebooks") / "reports"
-    lines = []
-    result = run_report(validate_parameters({"period": PERIOD, "data_path": "demo"}),
-                        output_root=root, echo=lines.append, jobs=2)
-    return result
+    return build_demo_report(PERIOD)
 
 
 @pytest.fixture(scope="module")
@@ -176,3 +174,18 @@ def test_01_cohort_key_numbers_match_package(demo_report, demo_registry):
     assert len(flow) >= 1
     assert (demo_report.path / "figures" / "01_flow.png").exists()
     assert (demo_report.path / "figures" / "01_flow.svg").exists()
+
+
+@pytest.mark.notebooks
+def test_01_cohort_outputs_are_byte_identical_across_runs(demo_report, tmp_path):
+    from sirtstats.report import run_report, validate_parameters
+
+    again = run_report(validate_parameters({"period": PERIOD, "data_path": "demo"}),
+                       output_root=tmp_path, notebooks=["01"], echo=None)
+    first_tables = sorted((demo_report.path / "tables").glob("01_*.csv"))
+    assert first_tables
+    for path in first_tables:
+        assert (again.path / "tables" / path.name).read_bytes() == path.read_bytes(), path.name
+    assert again.metrics["01_cohort"] == demo_report.metrics["01_cohort"]
+    for path in sorted((demo_report.path / "figures").glob("01_*.svg")):
+        assert (again.path / "figures" / path.name).read_bytes() == path.read_bytes(), path.name

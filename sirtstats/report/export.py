@@ -61,6 +61,49 @@ def _html_exporter():
     return _exporter
 
 
+_WARNING_LINE = re.compile(r"^\S.*?:\d+: (?P<category>\w*Warning): (?P<message>.*)$")
+
+
+def clean_warning_text(text: str) -> str:
+    r"""Python warnings as a reader sees them: ``SirtStatsWarning: message``.
+
+    The default warnings format shows the kernel's temporary file name, line number and the
+    source line that warned (code, which the report does not show); keep category and message.
+
+    Examples
+    --------
+    >>> print(clean_warning_text(
+    ...     "/tmp/ipykernel_1/8.py:1: SirtStatsWarning: median not reached\n"
+    ...     "  km = summarise_km(df)\n"))
+    SirtStatsWarning: median not reached
+    <BLANKLINE>
+    """
+    out, skipping = [], False
+    for line in text.split("\n"):
+        match = _WARNING_LINE.match(line)
+        if match:
+            out.append(f"{match['category']}: {match['message']}")
+            skipping = True
+            continue
+        if skipping and line.startswith((" ", "\t")):
+            continue  # the source line echoed under the warning
+        skipping = False
+        out.append(line)
+    return "\n".join(out)
+
+
+def _for_readers(nb):
+    """Copy of an executed notebook prepared for the HTML page (warnings without code)."""
+    import copy
+
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "stream" and output.get("name") == "stderr":
+                output["text"] = clean_warning_text(output.get("text", ""))
+    return nb
+
+
 def export_notebook_html(nb_path: Path, html_path: Path, *, title: str | None = None) -> Path:
     """Write an executed notebook as a self-contained HTML page without code cells.
 
@@ -86,6 +129,7 @@ def export_notebook_html(nb_path: Path, html_path: Path, *, title: str | None = 
     import nbformat
 
     nb = nbformat.read(str(nb_path), as_version=4)
+    nb = _for_readers(nb)
     nb.metadata["title"] = title or Path(nb_path).stem
     resources = {"metadata": {"name": nb.metadata["title"]}}
     body, _ = _html_exporter().from_notebook_node(nb, resources=resources)
