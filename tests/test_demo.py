@@ -698,3 +698,16 @@ def test_write_returns_paths_in_table_order(tmp_path):
     paths = write_demo_registry(tmp_path / "x", n_patients=60, seed=1)
     assert [Path(p).stem for p in paths] == list(TABLE_ORDER)
     assert all(Path(p).exists() for p in paths)
+
+
+def test_treated_area_reports_for_about_half_of_the_patients(large):
+    ia = large["imaging_assessments"]
+    post = ia.loc[ia["reported_overall_response"].notna() | ia["reported_treated_area_response"]
+                  .notna()]
+    has = post.groupby("patient_id")["reported_treated_area_response"].apply(
+        lambda s: s.notna().any())
+    assert 0.35 <= has.mean() <= 0.65
+    both = ia.dropna(subset=["reported_overall_response", "reported_treated_area_response"])
+    # extrahepatic or out-of-territory progression: overall PD with a non-PD treated area
+    assert ((both["reported_overall_response"] == "PD")
+            & (both["reported_treated_area_response"] != "PD")).any()

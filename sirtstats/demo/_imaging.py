@@ -518,6 +518,16 @@ def make_assessments(P, V, M, rng) -> pd.DataFrame:
     miss = rng.random(m) < sched["reader_missing_fraction"]
     rep[miss] = None
     A["reported_overall_response"] = rep
-    A["reported_treated_area_response"] = None
+    # treated-area response (R4.2 "treated-liver" scope): liver lesions in the treated
+    # territory, new lesions only when intrahepatic in the treated territory; reported for
+    # about half of the patients (not every reader fills it in)
+    Mt = M.loc[(M["organ"] == "liver").to_numpy()
+               & M["in_treated_territory"].to_numpy(dtype=bool)]
+    in_tt_row = _fill_bool(A["new_lesion_in_treated_territory"], False)
+    At = A.assign(new_lesion=np.where(intra & in_tt_row, A["new_lesion"], "NO"))
+    tt = _reader_response(Mt, At)
+    has_tt = (rng.random(n) < 0.5)[pi]
+    tt = np.where(has_tt & post, tt, None).astype(object)
+    A["reported_treated_area_response"] = tt
     A["reader_truth"] = truth
     return A
