@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -339,3 +341,29 @@ def test_demo_registry_loads_without_errors():
     assert reg.cutoff_date == pd.Timestamp("2026-09-30")
     assert (reg["treatments"]["treatment_date"] <= reg.cutoff_date).all()
     assert np.all(reg["patients"]["last_contact_date"] <= reg.cutoff_date)
+
+
+# --------------------------------------------------------------------------- property
+
+
+@settings(max_examples=12, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_every_row_is_loaded_or_reported_whatever_cell_is_garbled(tmp_path_factory, data):
+    tables = valid_tables()
+    table = data.draw(st.sampled_from(sorted(tables)), label="table")
+    header = tables[table][0]
+    row = data.draw(st.integers(2, len(tables[table])), label="row")
+    column = data.draw(st.sampled_from(header), label="column")
+    value = data.draw(st.sampled_from(
+        ["", "xyz", "-1", "1e9", "31/02/2024", "2099-01-01", "1,5", "NA", "P99", "L01",
+         "oui", "  3  ", "1985-06-01"]), label="value")
+    set_cell(tables, table, row, column, value)
+    folder = write_registry(tmp_path_factory.mktemp("prop"), tables)
+    before = hash_folder(folder)
+    reg = load_registry(folder, strict=False)
+    errors = reg.problems[(reg.problems["severity"] == "error") & reg.problems["row"].notna()]
+    for t in TABLE_ORDER:
+        reported = errors.loc[errors["table"] == t, "row"].nunique()
+        assert len(reg[t]) + reported == N_ROWS[t], (t, reg.problems.to_string())
+    assert hash_folder(folder) == before
