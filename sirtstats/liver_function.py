@@ -815,6 +815,7 @@ def summarise_lab_trajectories(
     analytes: Sequence[str] = ("bilirubin_total", "albumin", "alt", "platelets", "lymphocytes"),
     bins: pd.DataFrame | None = None,
     scale: str = "value",
+    min_patients: int = 10,
 ) -> pd.DataFrame:
     """Median and interquartile range of lab values over time from the first SIRT.
 
@@ -830,6 +831,10 @@ def summarise_lab_trajectories(
     scale : {"value", "x_uln", "x_lln"}
         Summarise the SI value, or the value as a multiple of the sample's ULN / LLN
         (samples without that limit are left out).
+    min_patients : int
+        Bins with fewer patients keep their ``n_patients`` but get no median/quartiles (NaN):
+        a handful of patients sampled off-schedule, usually because they were unwell, would
+        otherwise draw a misleading spike.
 
     Returns
     -------
@@ -878,6 +883,8 @@ def summarise_lab_trajectories(
     ).reset_index()
     if scale != "value":
         out["unit"] = "x ULN" if scale == "x_uln" else "x LLN"
+    sparse = out["n_patients"] < min_patients
+    out.loc[sparse, ["median", "q1", "q3"]] = np.nan
     out = out.merge(tb[["timepoint", "target_day"]], on="timepoint", how="left")
     a_order = {a: i for i, a in enumerate(analytes)}
     t_order = {t: i for i, t in enumerate(tb["timepoint"])}

@@ -355,7 +355,7 @@ def test_summarise_lab_trajectories(tx):
         ]
     )
     grades = derive_lab_grades(labs, df_treatments=tx)
-    out = summarise_lab_trajectories(grades, analytes=("bilirubin_total",))
+    out = summarise_lab_trajectories(grades, analytes=("bilirubin_total",), min_patients=1)
     assert out["timepoint"].tolist() == ["baseline", "month_1"]
     m1 = out.set_index("timepoint").loc["month_1"]
     # one value per patient: P1 day 30 (30), P2 day 26 (34.2); P1's day-40 sample not used
@@ -363,9 +363,15 @@ def test_summarise_lab_trajectories(tx):
     assert m1["median"] == pytest.approx(32.1)
     assert m1["q1"] == pytest.approx(31.05)
     assert m1["unit"] == "µmol/L"
-    xuln = summarise_lab_trajectories(grades, analytes=("bilirubin_total",), scale="x_uln")
+    xuln = summarise_lab_trajectories(
+        grades, analytes=("bilirubin_total",), scale="x_uln", min_patients=1
+    )
     assert xuln.set_index("timepoint").loc["month_1", "median"] == pytest.approx((1.5 + 2.0) / 2)
     assert xuln["unit"].unique().tolist() == ["x ULN"]
+    # with the default minimum of 10 patients per bin, the counts stay but not the medians
+    sparse = summarise_lab_trajectories(grades, analytes=("bilirubin_total",))
+    assert sparse["n_patients"].tolist() == [2, 2]
+    assert sparse["median"].isna().all()
 
 
 @pytest.fixture
@@ -387,6 +393,7 @@ def test_plot_lab_trajectories(plt_agg, labs, tx):
     traj = summarise_lab_trajectories(
         derive_lab_grades(labs, df_treatments=tx, missing_limits="ungraded"),
         analytes=("bilirubin_total", "albumin"),
+        min_patients=1,
     )
     axes = plot_lab_trajectories(traj)
     assert len(axes) == 2

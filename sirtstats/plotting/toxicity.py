@@ -153,6 +153,9 @@ def plot_lab_trajectories(
 ):
     """Median lab value over time from the first SIRT, with its interquartile range.
 
+    Time bins without a median (too few patients) are skipped; the number of patients per bin
+    is in the frame (save it as a table next to the figure).
+
     Parameters
     ----------
     df_trajectories : DataFrame
@@ -207,7 +210,7 @@ def plot_lab_trajectories(
         )
     scale = _DAYS_PER_MONTH if x_unit == "months" else 1.0
     for ax, analyte in zip(axes, names, strict=False):
-        d = df_trajectories[df_trajectories["analyte"] == analyte]
+        d = df_trajectories[df_trajectories["analyte"] == analyte].dropna(subset=["median"])
         x = d["target_day"].to_numpy(float) / scale
         ax.fill_between(
             x,
@@ -219,16 +222,6 @@ def plot_lab_trajectories(
             label="IQR",
         )
         ax.plot(x, d["median"].to_numpy(float), marker="o", color="#045a8d", label="Median")
-        for xi, yi, n in zip(x, d["median"], d["n_patients"], strict=True):
-            ax.annotate(
-                f"n={int(n)}",
-                (xi, yi),
-                textcoords="offset points",
-                xytext=(0, 6),
-                ha="center",
-                fontsize=7,
-                color="0.35",
-            )
         ax.axvline(0, color="0.6", linestyle=":", linewidth=1)
         unit = d["unit"].iloc[0] if len(d) else ""
         ax.set_title(_ANALYTE_LABELS.get(analyte, analyte))
