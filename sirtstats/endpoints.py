@@ -639,6 +639,19 @@ def _progression(p, v, therapy, rules: EndpointRules, *, death_is_event: bool,
     return b
 
 
+def _no_baseline(b: pd.DataFrame, no_baseline: pd.Series) -> pd.DataFrame:
+    """R5.3.1: no baseline tumour assessment -> censored at the origin."""
+    if not no_baseline.any():
+        return b
+    b = b.copy()
+    b.loc[no_baseline, "event"] = 0
+    b.loc[no_baseline, "event_type"] = "censored"
+    b.loc[no_baseline, "end_date"] = b.loc[no_baseline, "origin_date"]
+    b.loc[no_baseline, "reason"] = "censored: no baseline tumour assessment (at origin)"
+    b.loc[no_baseline, "rule"] = "R5.3.1"
+    return b
+
+
 def _response(p, v, therapy, rules: EndpointRules, df_responses) -> pd.DataFrame:
     """Time to response: event = first CR/PR; PD/death before it are competing (event 0)."""
     b = p.copy()
@@ -780,6 +793,7 @@ def derive_endpoints(
     ttp_death_censoring: Literal["last_assessment", "death_date"] | None = None,
     include_assessments_in_last_alive: bool | None = None,
     keep_columns: Sequence[str] = (),
+    baseline_assessment_col: str | None = None,
 ) -> pd.DataFrame:
     """Derive time-to-event endpoints, one row per patient and endpoint.
 
@@ -817,6 +831,10 @@ ttp_death_censoring, include_assessments_in_last_alive : optional
     keep_columns : sequence of str, default ()
         Columns of ``df_patients`` copied onto every output row (e.g. strata and Cox
         covariates such as ``bclc_stage``, ``albi_grade``), after the standard columns.
+    baseline_assessment_col : str, optional
+        Column of ``df_patients`` holding the baseline tumour assessment (e.g.
+        ``baseline_imaging_date`` of the cohort table): patients with a missing value are
+        censored at the origin for every progression-based endpoint (R5.3.1).
 
     Returns
     -------
@@ -909,6 +927,11 @@ ttp_death_censoring, include_assessments_in_last_alive : optional
     visits = _prepare_visits(df_visits, patients, cutoff, rules)
     therapy = _prepare_therapies(df_therapies, patients, cutoff)
     has_scope_col = df_visits is not None and "scope" in df_visits.columns
+    no_baseline = pd.Series(False, index=patients.index)
+    if baseline_assessment_col is not None:
+        _require_columns(df_patients, [baseline_assessment_col], "patients", "derive_endpoints")
+        no_baseline = pd.Series(df_patients[baseline_assessment_col].isna().to_numpy(),
+                                index=patients.index)
     if "OS" in endpoints:
         _require_columns(df_patients, ["last_contact_date"], "patients", "derive_endpoints")
 
@@ -935,7 +958,7 @@ ttp_death_censoring, include_assessments_in_last_alive : optional
         v = visits.loc[visits["scope"] == spec.scope]
         if spec.kind == "progression":
             b = _progression(patients, v, therapy, rules, death_is_event=spec.death_is_event)
-            pieces.append(_finish(b, ep, rules, "origin_date", None))
+            pieces.append(_finish(_no_baseline(b, no_baseline), ep, rules, "origin_date", None))
         elif spec.kind == "duration":
             first, _code = _first_response(patients, v, df_responses)
             resp = patients.assign(response_date=first.to_numpy())
@@ -947,7 +970,7 @@ ttp_death_censoring, include_assessments_in_last_alive : optional
             pieces.append(_finish(b, ep, rules, "response_date", "first_response"))
         else:
             b = _response(patients, v, therapy, rules, df_responses)
-            pieces.append(_finish(b, ep, rules, "origin_date", None))
+            pieces.append(_finish(_no_baseline(b, no_baseline), ep, rules, "origin_date", None))
     out = pd.concat(pieces, ignore_index=True) if pieces else pd.DataFrame(
         columns=_OUTPUT_COLUMNS)
     order = {ep: i for i, ep in enumerate(endpoints)}

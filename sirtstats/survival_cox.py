@@ -284,6 +284,23 @@ def _cox_zph(X, beta, stop, event, strata, terms: dict[str, list[str]], columns,
     return out
 
 
+def _concordance(time, risk, event, strata=None) -> float:
+    """Harrell's C as R ``coxph``: pairs counted within strata and pooled (lifelines' counts)."""
+    from lifelines.utils.concordance import (
+        _concordance_summary_statistics,
+        _preprocess_scoring_data,
+    )
+
+    codes = np.zeros(len(time), dtype=int) if strata is None else np.asarray(strata)
+    correct = tied = pairs = 0.0
+    for code in np.unique(codes):
+        sel = codes == code
+        t, r, e = _preprocess_scoring_data(time[sel], -risk[sel], event[sel])
+        c, ti, pa = _concordance_summary_statistics(t, r, e)
+        correct, tied, pairs = correct + c, tied + ti, pairs + pa
+    return float((correct + 0.5 * tied) / pairs) if pairs else float("nan")
+
+
 # --------------------------------------------------------------------------------------------
 # public API
 # --------------------------------------------------------------------------------------------
@@ -471,14 +488,13 @@ def fit_cox(
         cov = fitter.variance_matrix_.reindex(index=X.columns, columns=X.columns).to_numpy()
         concordance = float(fitter.concordance_index_)
     else:
-        from lifelines.utils import concordance_index
         from statsmodels.duration.hazard_regression import PHReg
 
         model = PHReg(tt, Xv, status=ee, strata=strata_codes, ties="breslow")
         fitter = model.fit()
         coef = np.asarray(fitter.params)
         cov = np.asarray(fitter.cov_params())
-        concordance = float(concordance_index(tt, -(Xv @ coef), ee))
+        concordance = _concordance(tt, Xv @ coef, ee, strata_codes)
     se = np.sqrt(np.diag(cov))
     _t, _r, _v, _U, _I, ll_hat = _score_info(Xv, coef, tt, ee, strata_codes, ties=ties)
     _t, _r, _v, _U, _I, ll_0 = _score_info(Xv, np.zeros(p), tt, ee, strata_codes, ties=ties)

@@ -482,3 +482,16 @@ def test_workup_origin_from_workups_table_and_reason_counts():
     assert counts["n"].sum() == 8
     assert counts.set_index("rule").loc["R5.3.8", "n"] == 2
     assert counts["pct"].sum() == pytest.approx(100)
+
+
+def test_no_baseline_assessment_censors_progression_endpoints_at_origin():
+    pts = WE21_PATIENTS.assign(baseline_imaging_date=pd.to_datetime(
+        ["2024-01-02"] * 6 + [None, "2024-01-02"]))  # P7 has no baseline imaging
+    out = derive_endpoints(pts, WE21_VISITS, endpoints=["OS", "PFS", "TTP"],
+                           baseline_assessment_col="baseline_imaging_date").set_index(
+        ["endpoint", "patient_id"])
+    for ep in ("PFS", "TTP"):
+        row = out.loc[(ep, "P7")]
+        assert (row["event"], row["time_days"], row["rule"]) == (0, 0, "R5.3.1")
+    assert out.loc[("OS", "P7"), "rule"] != "R5.3.1"
+    assert out.loc[("PFS", "P2"), "event"] == 1
