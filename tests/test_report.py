@@ -360,3 +360,15 @@ def test_benchmark_floor_keeps_parameters_and_imports_only(tmp_path):
     (floor,) = bench_report.make_floor_notebooks(tmp_path / "src", tmp_path / "floor")
     got = [c.source for c in nbformat.read(str(floor), as_version=4).cells]
     assert got == ["# T", "x: int = 1  # p", "import pandas as pd\nfrom os import path", "", ""]
+
+
+def test_sirtstats_cli_has_the_report_subcommand(capsys):
+    from sirtstats.cli import main
+
+    assert main(["report", "--period", "2026Q9"]) == 2
+    assert "Got '2026Q9' instead" in capsys.readouterr().err
+    assert main(["report", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "--period" in out
+    assert "--quiet" in out
+    assert "exit status" in out
