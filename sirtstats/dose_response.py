@@ -39,6 +39,7 @@ __all__ = [
     "LESION_DOSE_RESPONSE_COLUMNS",
     "THRESHOLD_SUMMARY_COLUMNS",
     "TOXICITY_OUTCOME_COLUMNS",
+    "DoseGroupSurvival",
     "DoseResponseFit",
     "RESPONDER_CODES",
     "RocResult",
@@ -52,6 +53,7 @@ __all__ = [
     "derive_toxicity_outcomes",
     "fit_dose_response",
     "summarise_response_by_threshold",
+    "summarise_survival_by_dose_group",
 ]
 
 #: Default seed of every bootstrap (the notebooks pass their own ``seed`` parameter).
@@ -1383,3 +1385,123 @@ def derive_toxicity_outcomes(
     else:
         out["is_reild"] = pd.array([pd.NA] * len(out), dtype="boolean")
     return out[TOXICITY_OUTCOME_COLUMNS]
+
+
+@dataclass(frozen=True)
+class DoseGroupSurvival:
+    """Result of :func:`summarise_survival_by_dose_group`.
+
+    Attributes
+    ----------
+    data : DataFrame
+        The endpoint rows with a dose group: endpoint columns, ``dose_col``, ``dose_group``
+        (ordered categorical). Pass it to ``sirtstats.survival.compute_km_curve``.
+    km : DataFrame
+        ``sirtstats.survival.summarise_km`` by ``dose_group``.
+    logrank : object or None
+        ``sirtstats.survival.LogrankResult``; None with fewer than two non-empty groups.
+    logrank_p : float
+        Overall log-rank p-value (NaN without a test).
+    n_excluded : int
+        Endpoint rows left out for a missing dose.
+    """
+
+    data: pd.DataFrame
+    km: pd.DataFrame
+    logrank: object
+    logrank_p: float
+    n_excluded: int
+
+    def to_frame(self) -> pd.DataFrame:
+        """KM table with the log-rank p-value and the exclusions as columns.
+
+        Returns
+        -------
+        DataFrame
+            ``km`` plus ``logrank_p`` and ``n_excluded_missing_dose``.
+        """
+        return self.km.assign(logrank_p=self.logrank_p, n_excluded_missing_dose=self.n_excluded)
+
+    def _repr_html_(self) -> str:
+        return (f"<p><b>DoseGroupSurvival</b>: log-rank p = {self.logrank_p:.3g}; "
+                f"{self.n_excluded} rows without dose excluded.</p>"
+                + self.km.to_html(index=False))
+
+
+def summarise_survival_by_dose_group(
+    df_endpoints: pd.DataFrame,
+    df_doses: pd.DataFrame,
+    *,
+    dose_col: str,
+    thresholds: Sequence[float] = (205.0,),
+    endpoint: str | None = "OS",
+    time_col: str = "time_months",
+    event_col: str = "event",
+) -> DoseGroupSurvival:
+    """Kaplan-Meier summary and log-rank test of an endpoint by patient dose group.
+
+    Parameters
+    ----------
+    df_endpoints : DataFrame
+        ``sirtstats.endpoints.derive_endpoints`` output: ``patient_id``, ``endpoint``,
+        ``time_col`` (months), ``event_col`` (0/1).
+    df_doses : DataFrame
+        One dose per patient (:func:`sirtstats.dosimetry.derive_patient_dose`).
+    dose_col : str
+        Dose column of ``df_doses``, Gy.
+    thresholds : sequence of float, default (205,)
+        Cut points of the dose groups (see :func:`derive_dose_group`).
+    endpoint : str or None, default "OS"
+        Keep the rows of this endpoint; None when ``df_endpoints`` has a single endpoint and
+        no ``endpoint`` column.
+    time_col, event_col : str
+        Endpoint columns.
+
+    Returns
+    -------
+    DoseGroupSurvival
+        Rows analysed, KM table, log-rank result. With a single non-empty group the log-rank
+        test is skipped with a SirtStatsWarning (the KM table is still given).
+
+    Raises
+    ------
+    SirtDataError
+        Missing columns, or no row with a dose.
+
+    Warns
+    -----
+    SirtStatsWarning
+        A single dose group; small groups (from ``summarise_km``).
+
+    Notes
+    -----
+    The dose is fixed at treatment, i.e. at the time origin, so grouping by it carries no
+    guarantee-time bias; dose groups are still not randomised (confounding by indication).
+    """
+    fn = "summarise_survival_by_dose_group"
+    _require_columns(df_endpoints, ["patient_id", time_col, event_col]
+                     + (["endpoint"] if endpoint is not None else []), fn)
+    from sirtstats.survival import summarise_km, test_logrank
+
+    rows = df_endpoints
+    if endpoint is not None:
+        rows = rows[rows["endpoint"] == endpoint]
+    data = derive_dose_group(derive_patient_dose_outcome(rows, df_doses, dose_col=dose_col),
+                             dose_col=dose_col, thresholds=thresholds)
+    missing = data["dose_group"].isna()
+    data = data[~missing]
+    if data.empty:
+        raise SirtDataError(f"{fn}: no {endpoint or 'endpoint'} row has a dose in '{dose_col}'.",
+                            column=dose_col, rule="at least one patient with a dose")
+    data = data.assign(dose_group=data["dose_group"].cat.remove_unused_categories())
+    km = summarise_km(data, time_col=time_col, event_col=event_col, by="dose_group")
+    if data["dose_group"].nunique() < 2:
+        warnings.warn(f"{fn}: a single dose group ({data['dose_group'].iloc[0]}); no log-rank "
+                      f"test.", SirtStatsWarning, stacklevel=2)
+        logrank, p = None, np.nan
+    else:
+        logrank = test_logrank(data, group_col="dose_group", time_col=time_col,
+                               event_col=event_col)
+        p = float(logrank.table.loc[logrank.table["comparison"] == "overall", "p"].iloc[0])
+    return DoseGroupSurvival(data=data, km=km, logrank=logrank, logrank_p=p,
+                             n_excluded=int(missing.sum()))

@@ -28,6 +28,7 @@ from sirtstats.dose_response import (
     derive_toxicity_outcomes,
     fit_dose_response,
     summarise_response_by_threshold,
+    summarise_survival_by_dose_group,
 )
 from sirtstats.exceptions import SirtDataError, SirtStatsWarning
 
@@ -567,3 +568,50 @@ def test_demo_reild_normal_liver_dose_truth_within_cis(large_demo):
                             cluster_col=None)
     assert fit.slope_ci[0] < true["per_gy_normal_liver"] < fit.slope_ci[1]
     assert fit.intercept_ci[0] < true["intercept"] < fit.intercept_ci[1]
+
+
+def test_summarise_survival_by_dose_group():
+    endpoints = pd.DataFrame({
+        "patient_id": ["P1", "P2", "P3", "P4", "P5", "P6", "P7", "P1"],
+        "endpoint": ["OS"] * 7 + ["PFS"],
+        "time_months": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 0.5],
+        "event": [1, 1, 1, 1, 1, 1, 0, 1],
+    })
+    doses = pd.DataFrame({"patient_id": ["P1", "P2", "P3", "P4", "P5", "P6"],
+                          "absorbed_dose_gy": [100.0, 150.0, 204.0, 205.0, 300.0, 400.0]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SirtStatsWarning)  # groups of 3 patients
+        res = summarise_survival_by_dose_group(endpoints, doses, dose_col="absorbed_dose_gy")
+    assert res.n_excluded == 1  # P7 has no dose
+    assert res.km["dose_group"].astype(str).tolist() == ["< 205 Gy", ">= 205 Gy"]
+    # KM medians by hand: deaths at 1, 2, 3 -> S = 2/3, 1/3, 0 -> median 2; 4, 5, 6 -> 5
+    assert res.km["median"].tolist() == [2.0, 5.0]
+    # log-rank by hand: at t = 1, 2, 3 all deaths in group A with risk sets (3,3), (2,3),
+    # (1,3): E_A = 3/6 + 2/5 + 1/4 = 1.15, V = sum n_A n_B / n^2 (d = 1) = .25 + .24 + .1875
+    o_minus_e = 3 - (3 / 6 + 2 / 5 + 1 / 4)
+    var = 9 / 36 + 6 / 25 + 3 / 16
+    assert res.logrank_p == pytest.approx(stats.chi2.sf(o_minus_e**2 / var, 1), rel=1e-9)
+    assert "logrank_p" in res.to_frame().columns
+    one = doses.assign(absorbed_dose_gy=50.0)
+    with pytest.warns(SirtStatsWarning, match="a single dose group"):
+        single = summarise_survival_by_dose_group(endpoints, one, dose_col="absorbed_dose_gy")
+    assert np.isnan(single.logrank_p)
+    assert single.logrank is None
+
+
+def test_plots_survive_empty_results(agg):
+    from sirtstats.plotting.dosimetry import plot_dose_response, plot_roc
+
+    empty = pd.DataFrame({"patient_id": pd.Series(dtype=object),
+                          "absorbed_dose_gy": pd.Series(dtype=float),
+                          "best_pct_change": pd.Series(dtype=float),
+                          "is_responder": pd.Series(dtype="boolean")})
+    with pytest.warns(SirtStatsWarning):
+        fit = fit_dose_response(empty, check_type="warning")
+    with pytest.warns(SirtStatsWarning):
+        roc = compute_roc(empty, check_type="warning", n_bootstrap=5)
+    ax = plot_dose_response(empty, compute_dose_response_curve(fit), threshold_gy=205)
+    assert ax.right_ax is not None
+    ax = plot_roc(roc.curve, auc=roc.auc, auc_ci=roc.auc_ci, youden_threshold_gy=np.nan,
+                  threshold_gy=205)
+    assert ax.texts[0].get_text() == "not estimable"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib import ticker
 
 __all__ = ["plot_dose_by_device", "plot_dose_response", "plot_roc"]
 
@@ -106,7 +107,7 @@ def plot_dose_response(
         sel = (outcome == value).fillna(False).to_numpy(dtype=bool)
         ax.scatter(df_points.loc[sel, dose_col], df_points.loc[sel, pct_change_col], s=14,
                    alpha=0.6, color=_RESPONDER_COLOURS[value], label=label, edgecolors="none")
-    unknown = outcome.isna().to_numpy()
+    unknown = outcome.isna().to_numpy() & df_points[pct_change_col].notna().to_numpy()
     if unknown.any():
         ax.scatter(df_points.loc[unknown, dose_col], df_points.loc[unknown, pct_change_col],
                    s=14, alpha=0.5, color="0.6", label="not evaluable", edgecolors="none")
@@ -207,11 +208,16 @@ def plot_roc(
         candidates = np.flatnonzero(thresholds >= value)
         return df_curve.iloc[candidates[-1]] if len(candidates) else df_curve.iloc[0]
 
-    if youden_threshold_gy is not None:
+    def usable(value):
+        return value is not None and np.isfinite(value) and not df_curve.empty
+
+    if df_curve.empty:
+        ax.text(0.5, 0.5, "not estimable", ha="center", va="center", color="0.4")
+    if usable(youden_threshold_gy):
         p = point(youden_threshold_gy)
         ax.plot(p["fpr"], p["tpr"], "o", color="#d62728", markersize=7,
                 label=f"Youden {youden_threshold_gy:.0f} Gy")
-    if threshold_gy is not None:
+    if usable(threshold_gy):
         p = point(threshold_gy)
         ax.plot(p["fpr"], p["tpr"], "s", color="0.15", markersize=6,
                 label=f"{threshold_gy:g} Gy")
@@ -298,6 +304,8 @@ def plot_dose_by_device(
             ax.axhline(medians[device], color=colour, linestyle="--", linewidth=1)
     if log_volume:
         ax.set_xscale("log")
+        ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.xaxis.set_minor_formatter(ticker.NullFormatter())
     ax.set_xlabel(_axis_label(volume_col))
     ax.set_ylabel(_axis_label(dose_col))
     ax.legend(loc="upper right", fontsize=8, frameon=False)
