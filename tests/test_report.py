@@ -372,3 +372,19 @@ def test_sirtstats_cli_has_the_report_subcommand(capsys):
     assert "--period" in out
     assert "--quiet" in out
     assert "exit status" in out
+
+
+def test_parallel_start_order_is_longest_first_from_latest_report(tmp_path):
+    from sirtstats.report.runner import order_longest_first
+
+    paths = [Path(f"{n}.ipynb") for n in ("01_a", "02_b", "03_c", "04_new")]
+    assert order_longest_first(paths, tmp_path) == paths  # no previous report
+    for period, timings in (("2026Q1", {"01_a": 99.0, "02_b": 1.0, "03_c": 1.0}),
+                            ("2026Q2", {"01_a": 2.0, "02_b": 9.0, "03_c": 5.0})):
+        (tmp_path / period).mkdir()
+        manifest = {"timings_s": {k: {"execute": v, "html": 0.1} for k, v in timings.items()}
+                    | {"total": 20.0}}
+        (tmp_path / period / "manifest.json").write_text(json.dumps(manifest))
+    (tmp_path / "_failed").mkdir()
+    got = [p.stem for p in order_longest_first(paths, tmp_path)]
+    assert got == ["04_new", "02_b", "03_c", "01_a"]  # unknown first, then by 2026Q2 times

@@ -515,6 +515,40 @@ class _NotebookFailed(Exception):
         self.failure = failure
 
 
+def order_longest_first(nb_paths: list[Path], root: Path) -> list[Path]:
+    """Start order for parallel runs: longest notebook first (by the latest report's timings).
+
+    With 2 workers, starting the longest notebooks first keeps both busy until the end
+    (longest-processing-time rule). Notebooks without a known time go first, in name order;
+    without any previous report the order is unchanged.
+
+    Parameters
+    ----------
+    nb_paths : list of Path
+        Notebooks in name order.
+    root : Path
+        Output root holding previous ``<period>/manifest.json`` files.
+
+    Returns
+    -------
+    list of Path
+    """
+    import json
+
+    from sirtstats.report.periods import PERIOD_PATTERN
+
+    manifests = sorted((p for p in Path(root).glob("*/manifest.json")
+                        if PERIOD_PATTERN.match(p.parent.name)), key=lambda p: p.parent.name)
+    if not manifests:
+        return list(nb_paths)
+    try:
+        timings = json.loads(manifests[-1].read_text(encoding="utf-8")).get("timings_s", {})
+    except (OSError, ValueError):
+        return list(nb_paths)
+    known = {k: v["execute"] for k, v in timings.items() if isinstance(v, dict) and "execute" in v}
+    return sorted(nb_paths, key=lambda p: -known.get(p.stem, float("inf")))
+
+
 def _run_notebooks(nb_paths, declared, params, attempt, kernel_name, timeout, jobs, say):
     from sirtstats.report.export import export_notebook_html
 
@@ -530,7 +564,7 @@ def _run_notebooks(nb_paths, declared, params, attempt, kernel_name, timeout, jo
     try:
         with _kernel_env():
             pending = {}
-            queue = list(nb_paths)
+            queue = order_longest_first(nb_paths, attempt.parent) if jobs > 1 else list(nb_paths)
 
             def submit(nb_path):
                 injected = params.for_notebook(declared[nb_path.stem], output_dir=attempt)
