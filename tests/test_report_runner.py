@@ -345,3 +345,20 @@ def test_sigterm_cleans_attempt_and_exits_nonzero(good_report, tmp_path):
     assert not [p for p in root.iterdir() if ".tmp-" in p.name]
 
 
+
+
+def test_export_failure_keeps_attempt_and_good_report(good_report, monkeypatch):
+    nb_dir, root, before = good_report
+    import sirtstats.report.export as export
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(export, "write_tables_workbook", broken)
+    with pytest.raises(ReportError, match="assembling the 2026Q3 report failed: RuntimeError: "
+                                          "disk full") as info:
+        run_report(validate_parameters({"period": "2026Q3"}), output_root=root,
+                   notebooks_dir=nb_dir, echo=None)
+    assert (info.value.failed_dir / "notebooks" / "01_tiny.ipynb").exists()
+    assert _tree_hashes(root / "2026Q3") == before
+    assert not [p for p in root.iterdir() if ".tmp-" in p.name]

@@ -502,7 +502,12 @@ def run_report(
                 f"The published report {root / label} was not changed.",
                 notebook=failed.failure.notebook, cell=failed.failure.cell,
                 failed_dir=kept) from failed.__cause__
-        except BaseException:
+        except Exception as exc:  # export/assembly/publication: keep the attempt to inspect
+            message = f"assembling the {label} report failed: {type(exc).__name__}: {exc}"
+            kept = publish.keep_failed_attempt(attempt, root, label, message, now=now())
+            raise ReportError(f"{message}\nAttempt kept at {kept}\nThe published report "
+                              f"{root / label} was not changed.", failed_dir=kept) from exc
+        except BaseException:  # Ctrl-C, SIGTERM
             shutil.rmtree(attempt, ignore_errors=True)
             raise
     say(f"Report published: {target / 'index.html'} ({timings['total']:.1f} s)")
