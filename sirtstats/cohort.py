@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import dataclasses
 import html
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from sirtstats._checks import require_columns as _require_columns
 from sirtstats.exceptions import SirtDataError
 from sirtstats.registry import Registry
 from sirtstats.schema import load_schema
@@ -69,16 +70,6 @@ LAB_FALLBACKS: dict[str, str] = {
     "afp": "afp_ng_ml",
 }
 
-
-def _require_columns(df: pd.DataFrame, columns: Iterable[str], table: str) -> None:
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise SirtDataError(
-            f"{table}: missing required column(s) {missing}.",
-            table=table,
-            column=missing[0],
-            rule="required column",
-        )
 
 
 # --------------------------------------------------------------------------------------------

@@ -14,7 +14,6 @@ hypoalbuminemia grade 4, symptomatic hyponatremia) are not lab-gradable and are 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from functools import cache
 from importlib import resources
 from typing import Literal
@@ -22,6 +21,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from sirtstats._checks import match_choice as _check_option
 from sirtstats.exceptions import SirtDataError
 from sirtstats.units import normalise_lab_units
 
@@ -144,18 +144,6 @@ def _check_criteria(criteria: pd.DataFrame) -> None:
     terms = criteria.groupby("analyte")["term"].nunique()
     if (terms > 1).any():
         raise ValueError(f"criteria: several terms for analyte(s) {list(terms[terms > 1].index)}")
-
-
-def _check_option(value, allowed: Iterable[str], arg: str, func: str) -> str:
-    allowed = tuple(allowed)
-    if isinstance(value, str):
-        for a in allowed:
-            if value.lower() == a.lower():
-                return a
-    shown = "{" + ", ".join(repr(a) for a in allowed) + "}"
-    raise ValueError(
-        f"The '{arg}' argument of {func} must be one of {shown}. Got {value!r} instead."
-    )
 
 
 def _signif(x: np.ndarray, digits: int = SIGNIFICANT_DIGITS) -> np.ndarray:

@@ -39,6 +39,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from sirtstats._checks import check_choice as _check_choice
+from sirtstats._checks import require_columns as _require_columns
 from sirtstats.exceptions import SirtDataError
 
 __all__ = [
@@ -202,24 +204,7 @@ _OUTPUT_COLUMNS = [
 # --------------------------------------------------------------------------------------------
 # argument checks
 # --------------------------------------------------------------------------------------------
-def _check_choice(value, allowed, argument, function):
-    if value not in allowed:
-        allowed_txt = "{" + ", ".join(repr(a) for a in allowed) + "}"
-        raise ValueError(
-            f"The '{argument}' argument of {function} must be one of {allowed_txt}. "
-            f"Got {value!r} instead."
-        )
 
-
-def _require_columns(df, columns, table, function):
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise SirtDataError(
-            f"{table}: missing column(s) {missing} required by {function}.",
-            table=table,
-            column=missing[0],
-            rule="required column",
-        )
 
 
 def _to_dates(series: pd.Series, table: str, column: str) -> pd.Series:

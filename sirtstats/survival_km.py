@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from sirtstats._checks import check_choice as _check_choice
 from sirtstats.exceptions import SirtDataError, SirtStatsWarning
 
 __all__ = [
@@ -49,13 +50,6 @@ ConfType = Literal["log-log", "log", "plain"]
 # --------------------------------------------------------------------------------------------
 # helpers shared with the other survival modules
 # --------------------------------------------------------------------------------------------
-def _check_choice(value, allowed, argument, function):
-    if value not in allowed:
-        allowed_txt = "{" + ", ".join(repr(a) for a in allowed) + "}"
-        raise ValueError(
-            f"The '{argument}' argument of {function} must be one of {allowed_txt}. "
-            f"Got {value!r} instead."
-        )
 
 
 def _as_list(by) -> list[str]:

@@ -23,6 +23,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from sirtstats._checks import require_columns as _require
 from sirtstats.ctcae import _check_option
 from sirtstats.exceptions import SirtDataError, SirtStatsWarning
 
@@ -58,16 +59,6 @@ _SESSION_COLUMNS = ["patient_id", "session_id", "session_date"]
 
 # ------------------------------------------------------------------------------ helpers
 
-
-def _require(df: pd.DataFrame, columns: Sequence[str], table: str) -> None:
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise SirtDataError(
-            f"{table}: missing required column(s) {missing}.",
-            table=table,
-            column=missing[0],
-            rule="required column",
-        )
 
 
 def _sessions(df_treatments: pd.DataFrame) -> pd.DataFrame:

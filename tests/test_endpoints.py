@@ -462,7 +462,7 @@ def test_keep_columns_are_copied_per_patient():
                            keep_columns=["bclc_stage"])
     assert out.columns[-1] == "bclc_stage"
     assert out.set_index(["endpoint", "patient_id"]).loc[("PFS", "P3"), "bclc_stage"] == "C"
-    with pytest.raises(SirtDataError, match="missing column"):
+    with pytest.raises(SirtDataError, match="missing required column"):
         derive_endpoints(pts, endpoints=["OS"], keep_columns=["albi_grade"])
 
 
