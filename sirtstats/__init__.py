@@ -1,14 +1,42 @@
 """sirtstats: treatment-response analytics for hepatic radioembolization (SIRT / TARE).
 
-Submodules are imported on demand (``sirtstats.response``, ``sirtstats.survival`` ...) so that
-``import sirtstats`` stays light; heavy libraries (lifelines, scikit-learn, seaborn) load only
-where they are used.
+The public API lives in one module per concern, imported on first use so that
+``import sirtstats`` stays light (lifelines, scikit-learn, statsmodels and matplotlib load only
+where they are used)::
+
+    import sirtstats
+    registry = sirtstats.registry.load_registry("demo", cutoff_date="2026-09-30")
+    cohort = sirtstats.cohort.select_cohort(registry, diagnoses=["HCC"])
+
+Modules: ``schema``, ``registry`` (loading and validation), ``demo`` (bundled demo registry),
+``cohort``, ``scores``, ``tables``, ``response`` (RECIST 1.1 / mRECIST), ``endpoints``,
+``survival``, ``toxicity``, ``ctcae``, ``liver_function``, ``units``, ``dosimetry``,
+``dose_response``, ``plotting``, ``outputs``, ``report``, ``interop`` (REDCap, SDTM, ADaM).
 """
 
 from __future__ import annotations
+
+import importlib
 
 from sirtstats.exceptions import SirtDataError, SirtStatsWarning
 
 __version__ = "0.1.0"
 
-__all__ = ["SirtDataError", "SirtStatsWarning", "__version__"]
+#: Submodules reachable as attributes of the package (imported lazily, PEP 562).
+SUBMODULES = (
+    "cohort", "ctcae", "demo", "dose_response", "dosimetry", "endpoints", "interop",
+    "liver_function", "outputs", "plotting", "registry", "report", "response", "schema",
+    "scores", "survival", "tables", "toxicity", "units",
+)
+
+__all__ = ["SirtDataError", "SirtStatsWarning", "__version__", *SUBMODULES]
+
+
+def __getattr__(name: str):
+    if name in SUBMODULES:
+        return importlib.import_module(f"sirtstats.{name}")
+    raise AttributeError(f"module 'sirtstats' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(__all__)
