@@ -1,0 +1,188 @@
+"""Shared checks, constants and bootstrap helpers of the dose-response statistics."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from sirtstats.exceptions import SirtDataError, SirtStatsWarning
+
+__all__ = [
+    "DEFAULT_SEED",
+    "MIN_CLUSTERS",
+    "MIN_EVENTS",
+    "RESPONDER_CODES",
+]
+
+
+#: Default seed of every bootstrap (the notebooks pass their own ``seed`` parameter).
+DEFAULT_SEED = 20261127
+
+#: Lesion/overall response codes counted as objective response (RECIST 1.1 / mRECIST).
+RESPONDER_CODES: tuple[str, ...] = ("CR", "PR")
+
+#: Lesion/overall responses that are evaluable (anything else -> outcome unknown).
+_EVALUABLE_CODES: tuple[str, ...] = ("CR", "PR", "SD", "NON_CR_NON_PD", "PD")
+
+#: Below this many events (or non-events), or clusters, a SirtStatsWarning is issued.
+MIN_EVENTS = 10
+MIN_CLUSTERS = 20
+
+_BOOTSTRAP_CHUNK = 64
+_IRLS_MAX_ITER = 60
+_IRLS_TOL = 1e-10
+_SEPARATION_BOUND = 40.0  # |coefficient| on the standardised dose scale
+
+
+# --------------------------------------------------------------------------------------------
+# argument and data checks
+# --------------------------------------------------------------------------------------------
+def _check_choice(value, allowed, argument, function):
+    if isinstance(value, str):
+        for a in allowed:
+            if a.lower() == value.lower():
+                return a
+    allowed_txt = "{" + ", ".join(repr(a) for a in allowed) + "}"
+    raise ValueError(
+        f"The '{argument}' argument of {function} must be one of {allowed_txt}. "
+        f"Got {value!r} instead."
+    )
+
+
+def _check_int(value, argument, function, *, minimum):
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
+        raise ValueError(
+            f"The '{argument}' argument of {function} must be an int >= {minimum}. "
+            f"Got {value!r} instead."
+        )
+    return int(value)
+
+
+def _check_alpha(alpha, function):
+    if isinstance(alpha, bool) or not isinstance(alpha, int | float) or not 0 < alpha < 1:
+        raise ValueError(
+            f"The 'alpha' argument of {function} must be a float in (0, 1). "
+            f"Got {alpha!r} instead."
+        )
+    return float(alpha)
+
+
+def _require_columns(df, columns, function):
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"{function} expects a DataFrame as 'df'. Got {type(df).__name__}.")
+    missing = [c for c in columns if c is not None and c not in df.columns]
+    if missing:
+        raise SirtDataError(
+            f"{function}: missing column(s) {missing}; available: {list(df.columns)}.",
+            column=missing[0],
+            rule="required column",
+        )
+
+
+def _binary(series: pd.Series, column: str, function: str) -> np.ndarray:
+    """0/1 float array with NaN for missing; bool, boolean and 0/1 numbers are accepted."""
+    if pd.api.types.is_bool_dtype(series) or str(series.dtype) == "boolean":
+        return series.astype("float64").to_numpy(dtype=float, na_value=np.nan)
+    values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    bad = ~np.isnan(values) & ~np.isin(values, (0.0, 1.0))
+    bad |= series.notna().to_numpy() & np.isnan(values)
+    if bad.any():
+        shown = ", ".join(repr(v) for v in series[bad].head(3))
+        raise SirtDataError(
+            f"{function}: {int(bad.sum())} values of '{column}' are not binary (True/False or "
+            f"1/0); got {shown}. Derive the binary outcome first, e.g. with "
+            f"derive_lesion_dose_response().",
+            column=column,
+            rule=f"{column} in {{0, 1}}",
+            rows=series[bad].to_frame(),
+        )
+    return values
+
+
+@dataclass(frozen=True)
+class _Data:
+    dose: np.ndarray
+    y: np.ndarray
+    codes: np.ndarray
+    n_clusters: int
+    n_excluded: int
+
+
+def _prepare(df, dose_col, response_col, cluster_col, function) -> _Data:
+    _require_columns(df, [dose_col, response_col, cluster_col], function)
+    dose = pd.to_numeric(df[dose_col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    negative = dose < 0
+    if negative.any():
+        raise SirtDataError(
+            f"{function}: {int(negative.sum())} values of '{dose_col}' are negative; an "
+            f"absorbed dose is >= 0 Gy.",
+            column=dose_col,
+            rule=f"{dose_col} >= 0",
+            rows=df.loc[negative],
+        )
+    y = _binary(df[response_col], response_col, function)
+    keep = ~np.isnan(dose) & ~np.isnan(y)
+    if cluster_col is not None:
+        keep &= df[cluster_col].notna().to_numpy()
+        codes = pd.factorize(df.loc[keep, cluster_col])[0]
+    else:
+        codes = np.arange(int(keep.sum()))
+    n_clusters = int(codes.max()) + 1 if len(codes) else 0
+    return _Data(dose[keep], y[keep], codes, n_clusters, int((~keep).sum()))
+
+
+def _check_enough(data: _Data, function: str, check_type: str = "error") -> bool:
+    """Warn about small data; return False (after raising or warning) without both outcomes."""
+    n_pos = int(data.y.sum())
+    n_neg = len(data.y) - n_pos
+    if n_pos == 0 or n_neg == 0:
+        message = (
+            f"{function}: needs both outcomes; got {n_pos} events and {n_neg} non-events among "
+            f"{len(data.y)} complete rows ({data.n_excluded} excluded for missing values)."
+        )
+        if check_type == "error":
+            raise SirtDataError(message, rule="at least one event and one non-event")
+        warnings.warn(message + " Nothing is estimated (NaN results).", SirtStatsWarning,
+                      stacklevel=3)
+        return False
+    if min(n_pos, n_neg) < MIN_EVENTS:
+        warnings.warn(
+            f"{function}: only {min(n_pos, n_neg)} {'events' if n_pos < n_neg else 'non-events'}"
+            f" (< {MIN_EVENTS}); estimates and CIs are unstable.",
+            SirtStatsWarning,
+            stacklevel=3,
+        )
+    if data.n_clusters < MIN_CLUSTERS:
+        warnings.warn(
+            f"{function}: only {data.n_clusters} clusters (< {MIN_CLUSTERS}); cluster-robust "
+            f"and cluster-bootstrap CIs are unreliable.",
+            SirtStatsWarning,
+            stacklevel=3,
+        )
+    return True
+
+
+_NAN2 = (np.nan, np.nan)
+
+
+def _range(values: np.ndarray) -> tuple[float, float]:
+    return (float(values.min()), float(values.max())) if len(values) else _NAN2
+
+
+def _cluster_weights(rng: np.random.Generator, codes: np.ndarray, n_clusters: int, size: int):
+    """Observation weights of ``size`` cluster-bootstrap replicates (times each row is drawn)."""
+    counts = rng.multinomial(n_clusters, np.full(n_clusters, 1.0 / n_clusters), size=size)
+    return counts[:, codes].astype(float)
+
+
+def _percentile_ci(values: np.ndarray, alpha: float) -> tuple[float, float]:
+    values = values[np.isfinite(values)]
+    if len(values) == 0:
+        return (np.nan, np.nan)
+    low, high = np.percentile(values, [100 * alpha / 2, 100 * (1 - alpha / 2)])
+    return (float(low), float(high))
+
+
