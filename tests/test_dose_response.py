@@ -211,7 +211,7 @@ def test_method_keyword_is_case_insensitive(sim):
 
 
 def test_data_errors(sim):
-    with pytest.raises(SirtDataError, match=r"missing column\(s\) \['dose_gy'\]"):
+    with pytest.raises(SirtDataError, match=r"missing required column\(s\) \['dose_gy'\]"):
         fit_dose_response(sim, dose_col="dose_gy")
     bad = sim.copy()
     bad.loc[0, "absorbed_dose_gy"] = -5.0

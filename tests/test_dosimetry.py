@@ -360,7 +360,7 @@ def test_derive_injection_doses_rejects_impossible_rows_with_keys():
     with pytest.raises(SirtDataError, match=r"treatments.perfused_volume_ml.*\('I2', 'S2', 'P1'"):
         derive_injection_doses(tx, wu)
     tx, wu = _tables()
-    with pytest.raises(SirtDataError, match=r"missing column\(s\) \['device'\]"):
+    with pytest.raises(SirtDataError, match=r"missing required column\(s\) \['device'\]"):
         derive_injection_doses(tx.drop(columns="device"), wu)
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sirtstats._checks import match_choice, require_columns
 from sirtstats.exceptions import SirtDataError, SirtStatsWarning
 
 __all__ = [
@@ -40,16 +41,7 @@ _SEPARATION_BOUND = 40.0  # |coefficient| on the standardised dose scale
 # --------------------------------------------------------------------------------------------
 # argument and data checks
 # --------------------------------------------------------------------------------------------
-def _check_choice(value, allowed, argument, function):
-    if isinstance(value, str):
-        for a in allowed:
-            if a.lower() == value.lower():
-                return a
-    allowed_txt = "{" + ", ".join(repr(a) for a in allowed) + "}"
-    raise ValueError(
-        f"The '{argument}' argument of {function} must be one of {allowed_txt}. "
-        f"Got {value!r} instead."
-    )
+_check_choice = match_choice  # keywords are matched case-insensitively (style.md section 5)
 
 
 def _check_int(value, argument, function, *, minimum):
@@ -73,13 +65,7 @@ def _check_alpha(alpha, function):
 def _require_columns(df, columns, function):
     if not isinstance(df, pd.DataFrame):
         raise TypeError(f"{function} expects a DataFrame as 'df'. Got {type(df).__name__}.")
-    missing = [c for c in columns if c is not None and c not in df.columns]
-    if missing:
-        raise SirtDataError(
-            f"{function}: missing column(s) {missing}; available: {list(df.columns)}.",
-            column=missing[0],
-            rule="required column",
-        )
+    require_columns(df, [c for c in columns if c is not None], "df", function)
 
 
 def _binary(series: pd.Series, column: str, function: str) -> np.ndarray:

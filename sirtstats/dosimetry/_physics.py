@@ -7,6 +7,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from sirtstats._checks import check_choice, match_choice
 from sirtstats.exceptions import SirtDataError
 
 __all__ = [
@@ -128,22 +129,17 @@ _ISOTOPES = ("Y90", "Ho166")
 # --------------------------------------------------------------------------------------------
 # helpers
 # --------------------------------------------------------------------------------------------
-def _check_choice(value, allowed, argument, function):
-    if value not in allowed:
-        allowed_txt = "{" + ", ".join(repr(a) for a in allowed) + "}"
-        raise ValueError(
-            f"The '{argument}' argument of {function} must be one of {allowed_txt}. "
-            f"Got {value!r} instead."
-        )
+_check_choice = check_choice  # exact match (sklearn message shape)
 
 
 def _isotope(isotope, function) -> str:
-    if isinstance(isotope, str):
-        key = {i.lower(): i for i in _ISOTOPES}.get(isotope.lower().replace("-", ""))
-        if key is not None:
-            return key
-    _check_choice(isotope, _ISOTOPES, "isotope", function)
-    return isotope  # pragma: no cover
+    """Canonical isotope name; case-insensitive, "Y-90" spelled with a hyphen accepted."""
+    value = isotope.replace("-", "") if isinstance(isotope, str) else isotope
+    try:
+        return match_choice(value, _ISOTOPES, "isotope", function)
+    except ValueError:
+        check_choice(isotope, _ISOTOPES, "isotope", function)  # message with the given value
+        raise
 
 
 def _arr(values) -> np.ndarray:

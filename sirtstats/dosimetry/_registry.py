@@ -7,6 +7,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from sirtstats._checks import require_columns
 from sirtstats.dosimetry._physics import (
     DEVICE_ISOTOPE,
     HALF_LIFE_H,
@@ -38,15 +39,7 @@ __all__ = [
 # --------------------------------------------------------------------------------------------
 # registry-level derivations
 # --------------------------------------------------------------------------------------------
-def _require_columns(df, columns, table, function):
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise SirtDataError(
-            f"{table}: missing column(s) {missing} required by {function}.",
-            table=table,
-            column=missing[0],
-            rule="required column",
-        )
+_require_columns = require_columns
 
 
 def _check_table_range(df, column, table, function, keys, *, low=None, high=None, low_open=False):
