@@ -160,10 +160,18 @@ def require_columns(df: pd.DataFrame, columns: Iterable[str], table: str, functi
         )
 
 
+_DAY_NS = 86_400_000_000_000
+
+
 def to_dates(series: pd.Series, table: str, column: str) -> pd.Series:
     """Return ``series`` as datetime64[ns] normalised to the day; raise on unparseable values."""
     if pd.api.types.is_datetime64_any_dtype(series):
         out = series
+        if getattr(out.dt, "tz", None) is None and out.dtype == "datetime64[ns]":
+            ints = out.to_numpy().view(np.int64)
+            nat = np.isnat(out.to_numpy())
+            if np.all(nat | (ints % _DAY_NS == 0)):
+                return out  # already whole days: nothing to do (fast path)
     else:
         out = pd.to_datetime(series, errors="coerce")
         bad = out.isna() & series.notna()
@@ -171,8 +179,7 @@ def to_dates(series: pd.Series, table: str, column: str) -> pd.Series:
             raise SirtDataError(
                 f"{table}.{column}: {int(bad.sum())} value(s) are not dates; first: "
                 f"{series[bad].head(3).tolist()}.",
-                table=table, column=column, rule="ISO date", rows=series[bad].to_frame(),
-            )
+                table=table, column=column, rule="ISO date", rows=series[bad].to_frame())
     if getattr(out.dt, "tz", None) is not None:
         out = out.dt.tz_localize(None)
     return out.dt.normalize().astype("datetime64[ns]")
@@ -369,3 +376,23 @@ def fmt_dmm(x: float) -> str:
     if x is None or not math.isfinite(x):
         return "? mm"
     return ("+" if x >= 0 else "") + fmt_mm(x) + " mm"
+
+
+def isin(values, options) -> np.ndarray:
+    """Element-wise membership for object arrays of codes (faster than np.isin on objects)."""
+    arr = np.asarray(values, dtype=object)
+    options = list(options)
+    if len(options) > 2 and arr.size > 1000:  # one hash pass beats several comparisons
+        return pd.Series(arr.ravel()).isin(options).to_numpy().reshape(arr.shape)
+    out = np.zeros(arr.shape, dtype=bool)
+    for opt in options:
+        out |= arr == opt
+    return out
+
+
+def code_of(values, options) -> np.ndarray:
+    """Integer code of each value: its position in ``options``; -1 for missing, -2 unknown."""
+    codes, uniq = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)
+    lookup = np.array([options.index(u) if u in options else -2 for u in uniq] + [-1],
+                      dtype=np.int64)
+    return lookup[codes]

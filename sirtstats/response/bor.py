@@ -24,6 +24,7 @@ from sirtstats.response._common import (
     check_choice,
     check_nonneg_int,
     first_keys,
+    isin,
     require_columns,
     to_dates,
 )
@@ -45,10 +46,7 @@ PR_AFTER_CR_MODES: tuple[str, ...] = ("flag_only", "treat_as_pd", "recode_cr_as_
 _SAME_DAY_RANK = {"NE": 0, "CR": 1, "PR": 2, "SD": 3, "NON_CR_NON_PD": 4, "PD": 5}
 _BIG = np.iinfo(np.int64).max
 _FN = "derive_best_overall_response"
-
-
-def _iso(ts) -> str:
-    return pd.Timestamp(ts).date().isoformat()
+_DAY0 = int(np.datetime64("1900-01-01", "D").astype(np.int64))
 
 
 def _first_pos(mask: np.ndarray, pos: np.ndarray, gid: np.ndarray, n_groups: int) -> np.ndarray:
@@ -72,7 +70,7 @@ def _confirm(w: pd.DataFrame, code: str, *, min_days: int, max_ne: int, accept_s
     left = w.loc[resp == code, ["gid", "day"]].assign(pos_i=pos[resp == code])
     if left.empty:
         return conf_pos
-    cand = np.isin(resp, ["CR"] if code == "CR" else ["CR", "PR"])
+    cand = isin(resp, ["CR"] if code == "CR" else ["CR", "PR"])
     right = w.loc[cand, ["gid", "day"]].assign(pos_j=pos[cand]).rename(columns={"day": "day_j"})
     left["key"] = left["day"] + max(min_days, 1)
     m = pd.merge_asof(left.sort_values("key"), right.sort_values("day_j"), left_on="key",
@@ -83,7 +81,7 @@ def _confirm(w: pd.DataFrame, code: str, *, min_days: int, max_ne: int, accept_s
     i = m["pos_i"].to_numpy(dtype=np.int64)
     j = m["pos_j"].to_numpy(dtype=np.int64)
     allowed = ["CR", "NE"] if code == "CR" else ["CR", "PR", "NE"] + (["SD"] if accept_sd else [])
-    cum_bad = np.cumsum(~np.isin(resp, allowed))
+    cum_bad = np.cumsum(~isin(resp, allowed))
     cum_ne = np.cumsum(resp == "NE")
     ok = (cum_bad[j - 1] - cum_bad[i] == 0) & (cum_ne[j - 1] - cum_ne[i] <= max_ne)
     if code == "PR":
@@ -229,52 +227,85 @@ def derive_best_overall_response(
             f"first keys (patient_id): {first_keys(rows, ['patient_id'])}.",
             table="origin", column="origin_date", rule="one origin per patient", rows=rows)
     origin_s = origin.set_index("patient_id")["origin_date"]
+    o_index = pd.Index(origin["patient_id"])
+    o_day = origin["origin_date"].to_numpy("datetime64[D]").astype(np.int64)
 
     tp = df_timepoints
     settings = tp.attrs.get("settings", {}) if isinstance(tp.attrs, dict) else {}
-    crit = (tp["criterion"].astype(object) if "criterion" in tp.columns
-            else pd.Series(settings.get("criterion", "RECIST_1_1"), index=tp.index))
-    scope = (tp["scope"].astype(object) if "scope" in tp.columns
-             else pd.Series(settings.get("scope", "overall"), index=tp.index))
-    v = pd.DataFrame({"patient_id": tp["patient_id"].to_numpy(dtype=object),
-                      "criterion": crit.to_numpy(dtype=object),
-                      "scope": scope.to_numpy(dtype=object),
-                      "assessment_date": to_dates(tp["assessment_date"], "timepoints",
-                                                  "assessment_date").to_numpy(),
-                      "resp": tp["overall_response"].astype(object).to_numpy()})
+    n_tp = len(tp)
+    crit = (tp["criterion"].to_numpy(dtype=object) if "criterion" in tp.columns
+            else np.full(n_tp, settings.get("criterion", "RECIST_1_1"), dtype=object))
+    scope = (tp["scope"].to_numpy(dtype=object) if "scope" in tp.columns
+             else np.full(n_tp, settings.get("scope", "overall"), dtype=object))
+    keep = np.ones(n_tp, dtype=bool)
     if "is_baseline" in tp.columns:
-        v = v.loc[~tp["is_baseline"].astype("boolean").fillna(False).to_numpy(bool)]
-    combos = v[["criterion", "scope"]].drop_duplicates()
-    if combos.empty:
+        keep = ~tp["is_baseline"].astype("boolean").fillna(False).to_numpy(bool)
+    # combinations of criterion and scope, in order of appearance
+    c_code, c_uniq = pd.factorize(crit)
+    s_code, s_uniq = pd.factorize(scope)
+    cs = c_code.astype(np.int64) * max(len(s_uniq), 1) + s_code
+    cs_used, cs_first = np.unique(cs[keep], return_index=True)
+    cs_used = cs_used[np.argsort(cs_first, kind="stable")]
+    if len(cs_used):
+        combos = pd.DataFrame({"criterion": c_uniq[cs_used // max(len(s_uniq), 1)],
+                               "scope": s_uniq[cs_used % max(len(s_uniq), 1)]})
+    else:
         combos = pd.DataFrame({"criterion": [settings.get("criterion", "RECIST_1_1")],
                                "scope": [settings.get("scope", "overall")]})
-    v = v.loc[v["resp"].notna() & (v["resp"] != "ND")]
-    bad = ~v["resp"].isin(RESPONSE_CODES)
+    combo_of = np.full(int(cs.max(initial=-1)) + 1, -1, dtype=np.int64)
+    combo_of[cs_used] = np.arange(len(cs_used))
+    resp_all = tp["overall_response"].to_numpy(dtype=object)
+    keep &= ~pd.isna(resp_all) & (resp_all != "ND")
+    rank_all = np.full(n_tp, -1, dtype=np.int64)
+    for code, r in _SAME_DAY_RANK.items():
+        rank_all[resp_all == code] = r
+    bad = keep & (rank_all < 0)
     if bad.any():
-        rows = v.loc[bad]
+        rows = tp.loc[bad].assign(resp=resp_all[bad])
         raise SirtDataError(
             f'timepoints.overall_response: {int(bad.sum())} rows violate "overall_response in '
             f'{RESPONSE_CODES}"; first keys (patient_id, assessment_date): '
             f"{first_keys(rows, ['patient_id', 'assessment_date'])}.",
             table="timepoints", column="overall_response", rule="response code", rows=rows)
-    v = v.loc[v["patient_id"].isin(origin_s.index)]
-    v["origin_date"] = v["patient_id"].map(origin_s).to_numpy()
-    v = v.loc[v["assessment_date"] >= v["origin_date"]]
+    p = o_index.get_indexer(tp["patient_id"])
+    keep &= p >= 0
+    day_all = to_dates(tp["assessment_date"], "timepoints", "assessment_date").to_numpy(
+        "datetime64[D]").astype(np.int64)
+    keep &= day_all >= o_day[np.maximum(p, 0)]
     if df_therapies is not None:
-        start = v["patient_id"].map(_therapy_start(df_therapies, origin_s))
-        v = v.loc[start.isna() | (v["assessment_date"] <= start)]
-    v["rank"] = v["resp"].map(_SAME_DAY_RANK)
-    v = v.sort_values(["patient_id", "criterion", "scope", "assessment_date", "rank"],
-                      kind="mergesort")
-    v = v.drop_duplicates(["patient_id", "criterion", "scope", "assessment_date"], keep="last")
-
-    groups = origin[["patient_id", "origin_date"]].merge(combos, how="cross")
-    gkey = pd.MultiIndex.from_frame(groups[["patient_id", "criterion", "scope"]])
-    v["gid"] = gkey.get_indexer(pd.MultiIndex.from_frame(v[["patient_id", "criterion",
-                                                            "scope"]]))
-    v = v.sort_values(["gid", "assessment_date"], kind="mergesort").reset_index(drop=True)
-    n_g = len(groups)
-    last_date = v.groupby("gid")["assessment_date"].max().reindex(range(n_g))
+        start = _therapy_start(df_therapies, origin_s).reindex(o_index)
+        s_day = start.to_numpy("datetime64[D]").astype(np.int64)
+        s_ok = ~start.isna().to_numpy()
+        pp = np.maximum(p, 0)
+        keep &= ~s_ok[pp] | (day_all <= s_day[pp])
+    n_c = len(combos)
+    gid_all = p.astype(np.int64) * n_c + combo_of[cs]
+    idx = np.flatnonzero(keep)
+    # sort by group, day, same-day rank; keep the worst response per group and day
+    key = (gid_all[idx] * 200_000 + (day_all[idx] - _DAY0)) * 8 + rank_all[idx]
+    order = np.argsort(key, kind="stable")
+    idx, key = idx[order], key[order]
+    gd = key // 8
+    last = np.ones(len(idx), dtype=bool)
+    last[:-1] = gd[1:] != gd[:-1]
+    idx = idx[last]
+    n_g = len(o_index) * n_c
+    groups = pd.DataFrame({
+        "patient_id": np.repeat(o_index.to_numpy(dtype=object), n_c),
+        "origin_date": np.repeat(origin["origin_date"].to_numpy(), n_c),
+        "criterion": np.tile(combos["criterion"].to_numpy(dtype=object), len(o_index)),
+        "scope": np.tile(combos["scope"].to_numpy(dtype=object), len(o_index))})
+    gid_v = gid_all[idx]
+    v = pd.DataFrame({"gid": gid_v,
+                      "assessment_date": (day_all[idx]).astype("datetime64[D]").astype(
+                          "datetime64[ns]"),
+                      "origin_date": np.repeat(origin["origin_date"].to_numpy(), n_c)[gid_v],
+                      "resp": resp_all[idx]})
+    last_date = np.full(n_g, np.datetime64("NaT"), dtype="datetime64[ns]")
+    if len(v):
+        ends = np.flatnonzero(np.append(gid_v[1:] != gid_v[:-1], True))
+        last_date[gid_v[ends]] = v["assessment_date"].to_numpy()[ends]
+    last_date = pd.Series(last_date)
 
     # up to and including the first PD (R1.9)
     def truncate(w):
@@ -315,11 +346,11 @@ def derive_best_overall_response(
         f_pr = _first_pos(resp == "PR", pos, gid, n_g)
         conf_j = np.full(len(w), -1)
     late = day >= sd_min_days
-    f_sd = _first_pos(np.isin(resp, ["CR", "PR", "SD"]) & late, pos, gid, n_g)
+    f_sd = _first_pos(isin(resp, ["CR", "PR", "SD"]) & late, pos, gid, n_g)
     f_nc = _first_pos((resp == "NON_CR_NON_PD") & late, pos, gid, n_g)
     f_pd = _first_pos(resp == "PD", pos, gid, n_g)
     f_any = _first_pos(np.ones(len(w), bool), pos, gid, n_g)
-    f_rsp_any = _first_pos(np.isin(resp, ["CR", "PR"]), pos, gid, n_g)
+    f_rsp_any = _first_pos(isin(resp, ["CR", "PR"]), pos, gid, n_g)
     conds = [f_cr < _BIG, f_pr < _BIG, f_sd < _BIG, f_nc < _BIG, f_pd < _BIG, f_any < _BIG]
     bor = np.select(conds, ["CR", "PR", "SD", "NON_CR_NON_PD", "PD", "NE"],
                     default="MISSING").astype(object)
@@ -344,8 +375,8 @@ def derive_best_overall_response(
         "origin_date": groups["origin_date"].to_numpy(),
         "bor": bor,
         "bor_date": at(bor_pos),
-        "is_responder": np.isin(bor, ["CR", "PR"]),
-        "is_disease_control": np.isin(bor, ["CR", "PR", "SD", "NON_CR_NON_PD"]),
+        "is_responder": isin(bor, ["CR", "PR"]),
+        "is_disease_control": isin(bor, ["CR", "PR", "SD", "NON_CR_NON_PD"]),
         "first_response_date": at(f_resp),
         "first_pd_date": at(f_pd),
         "disease_control_date": at(f_dc),
@@ -384,33 +415,51 @@ def _later(mask: np.ndarray, gid: np.ndarray) -> np.ndarray:
     return shifted
 
 
-def _rules(out, bor_pos, conf_j, f_rsp_any, w, *, confirm, sd_min_days, mode) -> list[str]:
-    dates = w["assessment_date"].to_numpy()
-    days = w["day"].to_numpy() if len(w) else np.zeros(0, np.int64)
-    resp = w["resp"].to_numpy(dtype=object)
-    texts = []
-    for bor, p, flag, pr_any in zip(out["bor"], bor_pos, out["pr_after_cr_flag"], f_rsp_any,
-                                    strict=True):
-        if bor == "MISSING":
-            t = "MISSING: no post-baseline assessment on or after the origin (R1.9.2)"
-        elif bor in ("CR", "PR") and confirm:
-            j = conf_j[p]
-            t = (f"{bor}: {bor} on {_iso(dates[p])} (d {days[p]}) confirmed by {resp[j]} on "
-                 f"{_iso(dates[j])} ({days[j] - days[p]} d later, R1.9.4)")
-        elif bor in ("CR", "PR"):
-            t = f"{bor}: first {bor} on {_iso(dates[p])} (d {days[p]}; unconfirmed, R1.9.2)"
-        elif bor in ("SD", "NON_CR_NON_PD"):
-            t = (f"{bor}: {resp[p]} on {_iso(dates[p])} at d {days[p]} >= {sd_min_days} "
-                 f"(R1.9.1)")
-            if confirm and pr_any < _BIG:
-                t += "; response not confirmed (R1.9.4)"
-        elif bor == "PD":
-            t = (f"PD: first PD on {_iso(dates[p])} (d {days[p]}); no better response "
-                 f"qualified before it (SD needs d >= {sd_min_days}, R1.9.2)")
-        else:
-            t = (f"NE: no assessment qualifies (only NE, or SD/NON_CR_NON_PD before d "
-                 f"{sd_min_days}) (R1.9.2)")
-        if flag:
-            t += f"; PR after CR flagged for review (R1.9.5, {mode})"
-        texts.append(t)
-    return texts
+def _rules(out, bor_pos, conf_j, f_rsp_any, w, *, confirm, sd_min_days, mode) -> np.ndarray:
+    """Rule text per BOR row, built column-wise."""
+    n = len(out)
+    bor = out["bor"].to_numpy(dtype=object)
+    has = bor_pos < _BIG
+    p = np.where(has, bor_pos, 0)
+    if len(w):
+        iso = np.datetime_as_string(w["assessment_date"].to_numpy(), unit="D").astype(object)
+        days = w["day"].to_numpy()
+        dstr = np.array([str(x) for x in range(int(days.max(initial=0)) + 1)], dtype=object)
+        day_s = np.where(days >= 0, dstr[np.maximum(days, 0)], days.astype(str)).astype(object)
+        resp = w["resp"].to_numpy(dtype=object)
+    else:
+        iso = day_s = resp = np.array([""], dtype=object)
+        days = np.zeros(1, np.int64)
+    d_p, day_p, r_p = iso[p], day_s[p], resp[p]
+    out_t = np.full(n, "", dtype=object)
+    sd_txt = str(sd_min_days)
+    resp_cr = isin(bor, ["CR", "PR"])
+    if confirm:
+        cj = conf_j if len(conf_j) else np.zeros(1, dtype=np.int64)
+        j = np.where(has & resp_cr, cj[p], 0)
+        j = np.maximum(j, 0)
+        gap = (days[j] - days[p]).astype(str).astype(object)
+        m = resp_cr
+        out_t[m] = (bor[m] + ": " + bor[m] + " on " + d_p[m] + " (d " + day_p[m]
+                    + ") confirmed by " + resp[j][m] + " on " + iso[j][m] + " (" + gap[m]
+                    + " d later, R1.9.4)")
+    else:
+        m = resp_cr
+        out_t[m] = (bor[m] + ": first " + bor[m] + " on " + d_p[m] + " (d " + day_p[m]
+                    + "; unconfirmed, R1.9.2)")
+    m = isin(bor, ["SD", "NON_CR_NON_PD"])
+    out_t[m] = (bor[m] + ": " + r_p[m] + " on " + d_p[m] + " at d " + day_p[m] + " >= "
+                + sd_txt + " (R1.9.1)")
+    if confirm:
+        m2 = m & (f_rsp_any < _BIG)
+        out_t[m2] = out_t[m2] + "; response not confirmed (R1.9.4)"
+    m = bor == "PD"
+    out_t[m] = ("PD: first PD on " + d_p[m] + " (d " + day_p[m] + "); no better response "
+                "qualified before it (SD needs d >= " + sd_txt + ", R1.9.2)")
+    out_t[bor == "NE"] = ("NE: no assessment qualifies (only NE, or SD/NON_CR_NON_PD before d "
+                          + sd_txt + ") (R1.9.2)")
+    out_t[bor == "MISSING"] = ("MISSING: no post-baseline assessment on or after the origin "
+                               "(R1.9.2)")
+    flag = out["pr_after_cr_flag"].to_numpy(dtype=bool)
+    out_t[flag] = out_t[flag] + f"; PR after CR flagged for review (R1.9.5, {mode})"
+    return out_t

@@ -86,17 +86,26 @@ def compute_overall_response(target, nontarget, new_lesion):
     tr = np.atleast_1d(np.asarray(target, dtype=object))
     ntr = np.atleast_1d(np.asarray(nontarget, dtype=object))
     new = np.atleast_1d(np.asarray(new_lesion, dtype=object))
-    tr = np.where(pd.isna(tr), None, tr)
-    ntr = np.where(pd.isna(ntr), None, ntr)
-    keys = pd.Series([f"{t}|{x}" for t, x in zip(tr, ntr, strict=True)], dtype=object)
-    with_t = {f"{t}|{x}": v for (t, x), v in OVERALL_WITH_TARGETS.items()}
-    out_t = keys.map(with_t).fillna("NE").to_numpy(dtype=object)
-    out_nt = pd.Series(ntr, dtype=object).map(OVERALL_NONTARGET_ONLY).fillna("NE").to_numpy(
-        dtype=object)
-    has_t = np.array([t is not None for t in tr], dtype=bool)
-    out = np.where(has_t, out_t, out_nt)
-    pd_any = (tr == "PD") | (ntr == "PD") | (new == "YES")
-    return _wrap(np.where(pd_any, "PD", out).astype(object), target)
+    # integer codes; the last code of each axis means "none" (no target / no non-target)
+    t_codes = ["CR", "PR", "SD", "PD", "NE"]
+    n_codes = ["CR", "NON_CR_NON_PD", "NE", "PD"]
+    ti = np.full(tr.shape, len(t_codes), dtype=np.int64)
+    for k, c in enumerate(t_codes):
+        ti[tr == c] = k
+    ni = np.full(ntr.shape, len(n_codes), dtype=np.int64)
+    for k, c in enumerate(n_codes):
+        ni[ntr == c] = k
+    unknown_t = (ti == len(t_codes)) & ~pd.isna(tr)
+    table = np.full((len(t_codes) + 1, len(n_codes) + 1), "NE", dtype=object)
+    for (t, x), v in OVERALL_WITH_TARGETS.items():
+        table[t_codes.index(t), len(n_codes) if x is None else n_codes.index(x)] = v
+    for x, v in OVERALL_NONTARGET_ONLY.items():
+        table[len(t_codes), n_codes.index(x)] = v
+    out = table[ti, ni]
+    out[unknown_t] = "NE"
+    pd_any = (ti == t_codes.index("PD")) | (ni == n_codes.index("PD")) | (new == "YES")
+    out = np.where(pd_any, "PD", out).astype(object)
+    return _wrap(out, target)
 
 
 def compute_target_response(

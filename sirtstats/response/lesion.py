@@ -26,7 +26,7 @@ from sirtstats.response._common import (
     pd_condition,
     pr_condition,
 )
-from sirtstats.response.timepoint import _lesion_dates, _prepare
+from sirtstats.response.timepoint import _DAY0, _lesion_dates, _prepare
 
 __all__ = ["LESION_RESPONSE_COLUMNS", "derive_lesion_response"]
 
@@ -120,14 +120,13 @@ def derive_lesion_response(
                               "assessment_date": pd.Series(dtype="datetime64[ns]"),
                               "criterion": pd.Series(dtype=object),
                               "new_lesion": pd.Series(dtype=object)})
-    les, meas, _ = _prepare(df_lesions, df_measurements, empty_ass, criterion)
+    les, meas, _, _ = _prepare(df_lesions, df_measurements, empty_ass, criterion)
     tgt = les.loc[les["role"] == "target"].reset_index(drop=True)
     code = pd.Index(tgt["lesion_id"])
-    meas = meas.loc[meas["lesion_id"].isin(code)]
+    meas = meas.loc[meas["lesion_id"].isin(code)].drop(columns=["code"])
     ld, scale = _lesion_dates(meas, code)
     ld.loc[ld["merged"], "val"] = np.nan  # a merged lesion has no value of its own
-    ld["bday"] = tgt["baseline_date"].to_numpy("datetime64[D]").astype(np.int64)[
-        ld["code"].to_numpy()]
+    ld["bday"] = tgt["bday"].to_numpy()[ld["code"].to_numpy()]
     ld = ld.loc[ld["day"] >= ld["bday"]].sort_values(["code", "day"], kind="mergesort")
     ld = ld.reset_index(drop=True)
     is_base = (ld["day"] == ld["bday"]).to_numpy()
@@ -155,7 +154,7 @@ def derive_lesion_response(
     with np.errstate(divide="ignore", invalid="ignore"):
         pct_b = np.where(b_mm > 0, 100 * (v_mm - b_mm) / b_mm, np.nan)
         pct_n = np.where(n_mm > 0, 100 * (v_mm - n_mm) / n_mm, np.nan)
-    dates = pd.to_datetime(ld["day"].to_numpy().astype("datetime64[D]")).astype(
+    dates = pd.to_datetime((ld["day"].to_numpy() + _DAY0).astype("datetime64[D]")).astype(
         "datetime64[ns]")
     visits = pd.DataFrame({
         "patient_id": tgt["patient_id"].to_numpy(dtype=object)[codes],
