@@ -59,3 +59,22 @@ def test_reported_source_and_single_criterion(registry):
     assert d.loc[d["bor"] == "SD", "n"].tolist() == [2]
     with pytest.raises(ValueError, match="'criteria' argument of derive_response_analysis"):
         derive_response_analysis(registry, origin_frame("ABC"), criteria=["WHO"])
+
+
+def test_empty_registry_gives_missing_and_drawable_frames():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from sirtstats.plotting.response import plot_spider, plot_waterfall
+    from sirtstats.schema import empty_table
+
+    reg = {t: empty_table(t) for t in ("lesions", "lesion_measurements", "imaging_assessments",
+                                       "other_therapies")}
+    a = derive_response_analysis(reg, origin_frame("A"))
+    assert a.bor.empty  # nobody has measurable disease
+    assert a.analysis_set["n_not_evaluable"].tolist() == [1, 1]
+    plot_waterfall(a.best_change)
+    plot_spider(a.timepoints, df_origin=origin_frame("A"), df_bor=a.bor)
+    plt.close("all")

@@ -204,7 +204,8 @@ def plot_spider(
     if df_origin is not None:
         _require(df_origin, ["patient_id", "origin_date"], "df_origin", fn)
         org = df_origin.drop_duplicates("patient_id").set_index("patient_id")["origin_date"]
-        x_all = (d["assessment_date"] - d["patient_id"].map(org)).dt.days / div[time_unit]
+        x_all = (pd.to_datetime(d["assessment_date"])
+                 - pd.to_datetime(d["patient_id"].map(org))).dt.days / div[time_unit]
         ax.set_xlabel(f"Time since first SIRT ({time_unit})")
     else:
         x_all = d["assessment_date"]

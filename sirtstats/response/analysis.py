@@ -21,24 +21,28 @@ import pandas as pd
 
 from sirtstats.exceptions import SirtStatsWarning
 from sirtstats.response._common import CRITERIA, SCOPES, check_bool, check_choice
-from sirtstats.response.baseline import derive_target_eligibility
+from sirtstats.response.baseline import ELIGIBILITY_COLUMNS, derive_target_eligibility
 from sirtstats.response.bor import derive_best_overall_response
-from sirtstats.response.display import derive_best_percent_change
-from sirtstats.response.lesion import derive_lesion_response
+from sirtstats.response.display import BEST_CHANGE_COLUMNS, derive_best_percent_change
+from sirtstats.response.lesion import LESION_RESPONSE_COLUMNS, derive_lesion_response
 from sirtstats.response.rates import (
     CriteriaAgreement,
     summarise_criteria_agreement,
     summarise_response_rates,
 )
-from sirtstats.response.reported import derive_reported_timepoints, summarise_discordance
-from sirtstats.response.timepoint import _in_scope, derive_timepoint_response
+from sirtstats.response.reported import (
+    DISCORDANCE_COLUMNS,
+    derive_reported_timepoints,
+    summarise_discordance,
+)
+from sirtstats.response.timepoint import TIMEPOINT_COLUMNS, _in_scope, derive_timepoint_response
 
 __all__ = ["ResponseAnalysis", "derive_response_analysis", "summarise_response_distribution"]
 
 _FN = "derive_response_analysis"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ResponseAnalysis:
     """Result of :func:`derive_response_analysis`.
 
@@ -245,14 +249,18 @@ def derive_response_analysis(
         if len(a) and len(b):
             agreement = summarise_criteria_agreement(a, b)
 
-    def cat(parts):
+    def cat(parts, columns):
         parts = [p for p in parts if len(p)]
-        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+        return (pd.concat(parts, ignore_index=True) if parts
+                else pd.DataFrame(columns=columns))
 
     settings = {"criteria": list(criteria), "scope": scope, "confirm": confirm,
                 "source": source, "censor_at_new_therapy": bool(censor_at_new_therapy),
                 **dict(options.items())}
     return ResponseAnalysis(
-        timepoints=cat(tps), bor=bor_all, best_change=cat(bests), lesion_response=cat(lrs),
-        eligibility_findings=cat(elig), discordance=cat(disc), agreement=agreement,
+        timepoints=cat(tps, TIMEPOINT_COLUMNS), bor=bor_all,
+        best_change=cat(bests, BEST_CHANGE_COLUMNS),
+        lesion_response=cat(lrs, LESION_RESPONSE_COLUMNS),
+        eligibility_findings=cat(elig, ELIGIBILITY_COLUMNS),
+        discordance=cat(disc, DISCORDANCE_COLUMNS), agreement=agreement,
         analysis_set=pd.DataFrame(sets), settings=settings)

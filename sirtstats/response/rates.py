@@ -255,7 +255,7 @@ def summarise_response_rates_by_subgroup(
     return out
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class CriteriaAgreement:
     """Agreement of two criteria's best overall responses on the same patients (R6.7).
 

@@ -370,8 +370,9 @@ def _new_lesions(tp, ass, *, criterion, scope, apply_hcc, hcc_min_mm, hcc_growth
     def col(name, dtype=object):
         if name not in ass.columns:
             return None
-        v = ass[name].to_numpy(dtype=dtype)[safe] if len(ass) else np.full(n_tp, None)
-        return v
+        if not len(ass):
+            return np.full(n_tp, np.nan if dtype is float else None, dtype=dtype)
+        return ass[name].to_numpy(dtype=dtype)[safe]
 
     reported = np.where(has_row, col("new_lesion"), None).astype(object)
     reported = np.where(pd.isna(reported), None, reported).astype(object)
