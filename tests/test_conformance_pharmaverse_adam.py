@@ -10,6 +10,15 @@ date); the origin of every analysis is then the first exposure, which equals RAN
    validates without errors; its warnings are only the expected kinds. The reloaded registry
    equals the import, and it agrees with the independent ADSL/ADAE (TRTSDT, TRTEDT, DTHDT,
    ASTDT, AENDT).
+2. Our ADRS (``derive_adam(..., convention="admiral")``, responses derived from the TR lesion
+   measurements) equals pharmaverse ADRS on AVALC/ADT/AVAL for the 22 OVR records and the 12
+   derived parameters of all 306 subjects, except CBCP, which is wrong upstream (README §9.1)
+   and is checked against its documented expected value.
+3. Our ADTTE equals pharmaverse ADTTE (OS, PFS, RSD: 512 rows) on STARTDT/ADT/AVAL/CNSR, and
+   on EVNTDESC once our origin name "First SIRT" reads "Randomization" (RANDDT = TRTSDT).
+   LSTALVDT comes partly from LB, which is not in the conformance set (README §6.4), so the
+   registry's last contact date is set to ADSL.LSTALVDT for the OS comparison.
+4. Our ADAE (30-day window, as admiral's template) equals TRTEMFL and AOCCIFL on every row.
 
 pharmaverse imputes partial dates differently in different datasets (README §9.4): ADAE
 imputes AE starts to the first of the month, ADRS imputes response dates to the last. The
@@ -19,6 +28,7 @@ import is therefore run with ``date_imputation="first"`` for the ADSL/ADAE check
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from pathlib import Path
 
@@ -27,6 +37,7 @@ import pytest
 
 from sirtstats.cli import _write_registry_folder
 from sirtstats.exceptions import SirtStatsWarning
+from sirtstats.interop.adam import derive_adam
 from sirtstats.interop.sdtm_subjects import import_sdtm
 from sirtstats.registry import load_registry, validate_registry
 
@@ -146,3 +157,99 @@ def test_adverse_event_dates_agree_with_adae(imported_first):
         ours.loc[common, "resolution_date"].isna() & end.isna())
     assert same.all()
     assert (ours.loc[common, "grade"] == adae.loc[common, "ASEVN"].astype(int)).all()
+
+
+# --------------------------------------------------------------------------- 2-4. ADaM
+
+
+@pytest.fixture(scope="module")
+def adam_last(tmp_path_factory, adsl):
+    folder = tmp_path_factory.mktemp("pharmaverse_registry_last")
+    _write_registry_folder(dict(_import("last")), folder)
+    registry = load_registry(folder)
+    patients = registry["patients"].copy()
+    patients["last_contact_date"] = pd.to_datetime(
+        patients["patient_id"].map(adsl["LSTALVDT"]))  # LB-based in ADSL (README §6.4)
+    registry = dataclasses.replace(registry, tables={**registry.tables, "patients": patients})
+    return derive_adam(registry, convention="admiral", endpoints=["OS", "PFS", "DoR"],
+                       te_window_days=30)
+
+
+@pytest.fixture(scope="module")
+def adam_first(folder_first):
+    return derive_adam(load_registry(folder_first), convention="admiral",
+                       endpoints=["OS"], te_window_days=30)
+
+
+def _text(s: pd.Series) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(s):
+        return s.dt.strftime("%Y-%m-%d").fillna("")
+    return s.astype(object).where(s.notna(), "").astype(str)
+
+
+def _compare(expected, ours, keys, columns):
+    m = expected.merge(ours, on=keys, how="outer", suffixes=("_exp", "_ours"), indicator=True)
+    assert (m["_merge"] == "both").all(), m.loc[m["_merge"] != "both", keys + ["_merge"]]
+    bad = pd.Series(False, index=m.index)
+    for c in columns:
+        bad |= _text(m[f"{c}_exp"]) != _text(m[f"{c}_ours"])
+    return m, bad
+
+
+def test_adrs_derived_parameters_equal_pharmaverse(adam_last):
+    adrs = _read("adam/adrs_onco.csv")
+    exp = adrs.loc[adrs["PARAMCD"] != "OVR", ["USUBJID", "PARAMCD", "AVALC", "ADT", "AVAL"]]
+    ours = adam_last["ADRS"].query("PARAMCD != 'OVR'")[["USUBJID", "PARAMCD", "AVALC", "ADT",
+                                                        "AVAL"]]
+    m, bad = _compare(exp, ours, ["USUBJID", "PARAMCD"], ["AVALC", "ADT", "AVAL"])
+    assert len(m) == 306 * 12
+    # the only difference: CBCP, N for everyone upstream (bug, README §9.1); Y for 01-701-1118
+    assert m.loc[bad, ["USUBJID", "PARAMCD", "AVALC_exp", "AVALC_ours"]].values.tolist() == [
+        ["01-701-1118", "CBCP", "N", "Y"]]
+    cbor = m.query("PARAMCD == 'CBOR' and USUBJID == '01-701-1118'")
+    assert cbor["AVALC_ours"].item() == "PR"
+
+
+def test_adrs_ovr_records_equal_pharmaverse(adam_last):
+    adrs = _read("adam/adrs_onco.csv")
+    cols = ["AVALC", "AVAL", "ANL01FL", "ANL02FL"]
+    exp = adrs.loc[adrs["PARAMCD"] == "OVR", ["USUBJID", "ADT", *cols]]
+    ours = adam_last["ADRS"].query("PARAMCD == 'OVR'")
+    ours = ours.assign(ADT=_text(ours["ADT"]))[["USUBJID", "ADT", *cols]]
+    m, bad = _compare(exp, ours, ["USUBJID", "ADT"], cols)
+    assert len(m) == 22
+    assert not bad.any(), m.loc[bad]
+    # the partial WEEK 6 date of 01-701-1015 is imputed to the last day, as in ADRS
+    assert "2014-02-28" in set(m.loc[m["USUBJID"] == "01-701-1015", "ADT"])
+
+
+def test_adtte_equals_pharmaverse(adam_last):
+    exp = _read("adam/adtte_onco.csv")
+    ours = adam_last["ADTTE"].assign(EVNTDESC=lambda d: d["EVNTDESC"].replace(
+        {"First SIRT": "Randomization"}))
+    cols = ["STARTDT", "ADT", "AVAL", "CNSR", "EVNTDESC"]
+    m, bad = _compare(exp[["USUBJID", "PARAMCD", *cols]], ours[["USUBJID", "PARAMCD", *cols]],
+                      ["USUBJID", "PARAMCD"], cols)
+    assert len(m) == 512
+    assert m["PARAMCD"].value_counts().to_dict() == {"OS": 254, "PFS": 254, "RSD": 4}
+    assert not bad.any(), m.loc[bad, ["USUBJID", "PARAMCD"] + [f"{c}_{s}" for c in cols
+                                                               for s in ("exp", "ours")]]
+
+
+def test_adae_flags_equal_pharmaverse(adam_first):
+    adae = _read("adam/adae.csv")
+    adae = adae.assign(AESPID=adae["USUBJID"] + "/AE" + adae["AESEQ"])
+    cols = ["TRTEMFL", "AOCCIFL"]
+    ours = adam_first["ADAE"][["AESPID", *cols]]
+    m = adae[["AESPID", *cols]].merge(ours, on="AESPID", suffixes=("_exp", "_ours"))
+    assert len(m) == len(ours) == 1186
+    for c in cols:
+        assert (_text(m[f"{c}_exp"]) == _text(m[f"{c}_ours"])).all(), c
+    assert (m["TRTEMFL_ours"] == "Y").sum() == (adae["TRTEMFL"] == "Y").sum()
+
+
+def test_adsl_dates_equal_pharmaverse(adam_first, adsl):
+    ours = adam_first["ADSL"].set_index("USUBJID")
+    for c in ("TRTSDT", "DTHDT"):
+        assert (_text(ours[c]) == adsl[c].reindex(ours.index).fillna("")).all(), c
+    assert (ours["SAFFL"] == "Y").sum() == adsl["RANDDT"].notna().sum() == 254
