@@ -243,10 +243,18 @@ def load_redcap_mapping(path: str | Path) -> dict:
                 )
     if errors:
         raise SirtDataError(
-            f"{Path(path).name}: {len(errors)} problem(s) in the mapping:\n- " + "\n- ".join(errors),
+            f"{Path(path).name}: {len(errors)} problem(s) in the mapping:\n- "
+            + "\n- ".join(errors),
             table="mapping", rule="mapping structure",
         )
     return mapping
+
+
+def _source_field(col_spec) -> str:
+    """REDCap field a column spec reads ("" for templates and constants)."""
+    if isinstance(col_spec, str):
+        return col_spec
+    return col_spec.get("field", col_spec.get("checkbox", ""))
 
 
 def _looks_like_identifier(field: str, label: str = "", validation: str = "") -> bool:
@@ -264,8 +272,9 @@ class _Problems:
         self.rows: list[dict] = []
 
     def add(self, *, record_id="", field="", table="", column="", value="", rule, severity):
-        self.rows.append(dict(record_id=record_id, redcap_field=field, table=table,
-                              column=column, value=value, rule=rule, severity=severity))
+        self.rows.append({"record_id": record_id, "redcap_field": field, "table": table,
+                          "column": column, "value": value, "rule": rule,
+                          "severity": severity})
 
     def add_many(self, records: pd.Series, values: pd.Series, **kw):
         for rid, val in zip(records, values, strict=True):
@@ -462,8 +471,7 @@ def import_redcap(
                              rule="required registry column not mapped")
         text = {}
         for column, col_spec in columns.items():
-            field = col_spec if isinstance(col_spec, str) else col_spec.get(
-                "field", col_spec.get("checkbox", ""))
+            field = _source_field(col_spec)
             if field:
                 used_fields.add(field)
                 info = flagged.loc[field] if field in flagged.index else None
@@ -481,11 +489,7 @@ def import_redcap(
             else:
                 text[column] = _map_column(rows, table, column, col_spec, ctx, problems)
         frame = pd.DataFrame(text, index=rows.index)
-        data_cols = [c for c in frame.columns
-                     if not (isinstance(columns[c], dict)
-                             and ({"template", "value"} & set(columns[c])))
-                     and columns[c] != record_id
-                     and not (isinstance(columns[c], dict) and columns[c].get("field") == record_id)]
+        data_cols = [c for c in frame.columns if _source_field(columns[c]) not in ("", record_id)]
         if data_cols:
             blank = frame[data_cols].eq("").all(axis=1)
             if blank.any():
@@ -493,16 +497,15 @@ def import_redcap(
                                   rows.loc[blank, "_line"].astype(str),
                                   table=table, severity="warning",
                                   field=spec.get("instrument", ""),
-                                  rule="form empty for this record or instance: no row (value = line in "
-                                       "the export)")
+                                  rule="form empty for this record or instance: no row "
+                                       "(value = line in the export)")
                 frame = frame[~blank]
         typed = {}
         for column in frame.columns:
             f = schema.field(column)
             values, bad = _parse_typed(frame[column], f.type)
             if bad.any():
-                field = columns[column] if isinstance(columns[column], str) else columns[
-                    column].get("field", columns[column].get("checkbox", ""))
+                field = _source_field(columns[column])
                 problems.add_many(rows.loc[bad[bad].index, record_id], frame.loc[bad, column],
                                   field=field, table=table, column=column, severity="error",
                                   rule=f"value is not a valid {f.type}")
