@@ -158,6 +158,29 @@ def _missing_inputs(*paths) -> int:
     return 2 if missing else 0
 
 
+def _write_validated(tables, out_dir, *, max_rows: int = 200) -> int:
+    """Validate imported tables as a registry folder; write them to OUT only if valid."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from sirtstats.registry import validate_registry
+
+    with tempfile.TemporaryDirectory(prefix="sirtstats-import-") as tmp:
+        paths = _write_registry_folder(tables, tmp)
+        problems = validate_registry(tmp)
+        print("\n" + format_problems(problems, source=str(out_dir), max_rows=max_rows))
+        if (problems["severity"] == "error").any():
+            print(f"\nNothing written to {out_dir}: the imported registry is invalid.")
+            return 1
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        for path in paths:
+            shutil.copyfile(path, out / path.name)
+    print(f"\nRegistry written to {out_dir}: " + ", ".join(p.name for p in paths))
+    return 0
+
+
 def _add_import_redcap_parser(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "import-redcap",
@@ -190,8 +213,143 @@ def _run_import_redcap(args) -> int:
     if result.has_errors:
         print(f"\nNothing written to {args.out}: fix the errors above (mapping or export).")
         return 1
-    paths = _write_registry_folder(result.tables, args.out)
-    print(f"\nRegistry written to {args.out}: " + ", ".join(p.name for p in paths))
+    return _write_validated(result.tables, args.out, max_rows=args.max_rows)
+
+
+# --------------------------------------------------------------------------- import-sdtm
+
+
+def _add_import_sdtm_parser(subparsers) -> argparse.ArgumentParser:
+    p = subparsers.add_parser(
+        "import-sdtm",
+        help="convert a CDISC SDTM study (DM, DS, EX, AE, TU, TR, RS) into a registry folder",
+        description="Read an SDTM folder (one .csv or .xpt file per domain; DM required) into "
+                    "the registry: patients (DM, DS), treatments (EX), adverse events (AE), "
+                    "lesions, measurements and reader responses (TU, TR, RS). Partial dates "
+                    "are imputed and listed. Facts SDTM does not carry (primary tumour, "
+                    "device, territory, activity in GBq) come from the options below and are "
+                    "reported as imputed. Nothing is written when there is an error.",
+        epilog="exit status: 0 imported (warnings allowed), 1 errors (nothing written), "
+               "2 bad arguments.")
+    p.add_argument("folder", help="SDTM folder")
+    p.add_argument("--out", required=True, metavar="DIR", help="registry folder to write")
+    p.add_argument("--date-imputation", choices=("first", "last"), default="first",
+                   help="partial start/event dates to the first (default) or last day")
+    p.add_argument("--end-date-imputation", choices=("first", "last"), default="last",
+                   help="partial end dates (AEENDTC, EXENDTC); default last")
+    p.add_argument("--domain", action="append", default=[], metavar="DOMAIN=FILE",
+                   help="file of a domain when not <domain>.csv/.xpt, e.g. "
+                        "TU=tu_onco_recist.csv (repeatable)")
+    p.add_argument("--primary-tumour", default=None, help="primary tumour of every subject")
+    p.add_argument("--device", default=None, help="device when EXTRT names none")
+    p.add_argument("--territory", default=None, help="territory when EXLOC gives none")
+    p.add_argument("--activity-gbq", type=float, default=None,
+                   help="activity (GBq) when the EX dose is not an activity")
+    p.add_argument("--exposure-end", action="store_true",
+                   help="add the end of continuous exposure as the last treatment date")
+    p.add_argument("--evaluator", default="INVESTIGATOR", help="TU/TR/RS evaluator (--EVAL)")
+    p.add_argument("--evaluator-id", default=None, help="TU/TR/RS reader (--EVALID)")
+    p.add_argument("--max-rows", type=int, default=200, metavar="N",
+                   help="print at most N problem rows (default 200)")
+    p.set_defaults(func=_run_import_sdtm)
+    return p
+
+
+def _run_import_sdtm(args) -> int:
+    import warnings
+
+    if _missing_inputs(args.folder):
+        return 2
+    files = {}
+    for item in args.domain:
+        domain, sep, name = item.partition("=")
+        if not sep or not name:
+            print(f"error: --domain must be DOMAIN=FILE, got {item!r}", file=sys.stderr)
+            return 2
+        files[domain.strip().upper()] = name.strip()
+    from sirtstats.interop.sdtm_subjects import import_sdtm
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # every imputation is listed below
+            result = import_sdtm(
+                args.folder, files=files, date_imputation=args.date_imputation,
+                end_date_imputation=args.end_date_imputation,
+                primary_tumour=args.primary_tumour, device=args.device,
+                territory=args.territory, activity_gbq=args.activity_gbq,
+                include_exposure_end=args.exposure_end, evaluator=args.evaluator,
+                evaluator_id=args.evaluator_id)
+    except ValueError as exc:
+        if type(exc) is not ValueError:  # SirtDataError: handled by main()
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    problems = result.problems.rename(columns={"domain": "table", "problem": "rule"})
+    print(format_problems(problems, source=f"SDTM {args.folder}", max_rows=args.max_rows)
+          .replace("Registry SDTM", "SDTM", 1))
+    if len(result.imputed):
+        counts = result.imputed.groupby(["table", "column", "rule"], sort=False).size()
+        print("\nImputed values (not in the SDTM data as such):")
+        for (table, column, rule), n in counts.items():
+            print(f"  {table + '.' + column:<40} {n:>6} x {rule}")
+    if result.has_errors:
+        print(f"\nNothing written to {args.out}: fix the errors above (data or options).")
+        return 1
+    return _write_validated(result.tables, args.out, max_rows=args.max_rows)
+
+
+# --------------------------------------------------------------------------- export-adam
+
+
+def _add_export_adam_parser(subparsers) -> argparse.ArgumentParser:
+    p = subparsers.add_parser(
+        "export-adam",
+        help="write ADaM-style ADSL, ADRS, ADTTE, ADAE (CSV and SAS .xpt) from a registry",
+        description="Load and validate a registry, derive ADSL, ADRS (per-visit and best "
+                    "response), ADTTE (OS, PFS, hepatic PFS, TTP, duration of response) and "
+                    "ADAE with the sirtstats derivations, and write them to OUT as CSV and "
+                    "SAS transport v5 files with variable labels (plus variables.csv).",
+        epilog="exit status: 0 written, 1 invalid registry, 2 bad arguments.")
+    p.add_argument("--data", required=True, metavar="PATH",
+                   help='registry folder, or "demo" for the bundled demo registry')
+    p.add_argument("--out", required=True, metavar="DIR", help="folder to write")
+    p.add_argument("--cutoff", metavar="DATE", default=None, help="data cut-off (yyyy-mm-dd)")
+    p.add_argument("--criterion", choices=("RECIST_1_1", "mRECIST"), default="RECIST_1_1")
+    p.add_argument("--source", choices=("derived", "reported"), default="derived",
+                   help="responses derived from lesion measurements (default) or reported")
+    p.add_argument("--convention", choices=("fda", "admiral"), default="fda",
+                   help="endpoint censoring rules (default fda)")
+    p.add_argument("--te-window-days", type=int, default=None, metavar="N",
+                   help="treatment-emergent window after the last session (default 90)")
+    p.add_argument("--studyid", default="SIRTSTATS", help="STUDYID value")
+    p.add_argument("--format", action="append", choices=("csv", "xpt"), default=None,
+                   dest="formats", help="csv and/or xpt (default both)")
+    p.set_defaults(func=_run_export_adam)
+    return p
+
+
+def _run_export_adam(args) -> int:
+    if args.data != "demo" and _missing_inputs(args.data):
+        return 2
+    from sirtstats.interop.adam import derive_adam, write_adam
+    from sirtstats.registry import load_registry
+
+    try:
+        registry = load_registry(args.data, cutoff_date=args.cutoff)
+    except ValueError as exc:
+        if type(exc) is not ValueError:  # SirtDataError: handled by main()
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    adam = derive_adam(registry, criterion=args.criterion, source=args.source,
+                       convention=args.convention, te_window_days=args.te_window_days,
+                       studyid=args.studyid)
+    paths = write_adam(adam, args.out, formats=args.formats or ("csv", "xpt"))
+    print(f"ADaM datasets from {args.data} ({args.criterion}, {args.source} responses, "
+          f"{args.convention} conventions) written to {args.out}:")
+    for name, df in adam.items():
+        print(f"  {name:<6} {len(df):>7} rows")
+    print("  files: " + ", ".join(p.name for p in paths))
     return 0
 
 
@@ -206,7 +364,7 @@ def _add_report_parser(subparsers):
 
 #: Parser blocks, in help order. Each adds one subcommand and sets ``func``.
 SUBCOMMANDS = (_add_validate_parser, _add_demo_parser, _add_report_parser,
-               _add_import_redcap_parser)
+               _add_import_redcap_parser, _add_import_sdtm_parser, _add_export_adam_parser)
 
 
 def build_parser() -> argparse.ArgumentParser:

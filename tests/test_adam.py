@@ -291,3 +291,56 @@ def test_every_label_fits_transport_v5():
         for name, label in labels.items():
             assert len(name) <= 8
             assert len(label) <= 40
+
+
+# --------------------------------------------------------------------------- command line
+
+
+@pytest.fixture(scope="module")
+def demo_folder(tmp_path_factory):
+    from sirtstats.demo import write_demo_registry
+
+    folder = tmp_path_factory.mktemp("demo20")
+    write_demo_registry(folder, n_patients=20, seed=2)
+    return folder
+
+
+def test_cli_export_adam_writes_the_datasets(demo_folder, tmp_path, capsys):
+    from sirtstats.cli import main
+    from sirtstats.registry import load_registry
+
+    out = tmp_path / "adam"
+    assert main(["export-adam", "--data", str(demo_folder), "--out", str(out), "--cutoff",
+                 "2024-06-30", "--criterion", "mRECIST", "--format", "csv"]) == 0
+    text = capsys.readouterr().out
+    assert "(mRECIST, derived responses, fda conventions)" in text
+    assert sorted(p.name for p in out.iterdir()) == [
+        "adae.csv", "adrs.csv", "adsl.csv", "adtte.csv", "variables.csv"]
+    expected = derive_adam(load_registry(demo_folder, cutoff_date="2024-06-30"),
+                           criterion="mRECIST")
+    for name, df in expected.items():
+        got = pd.read_csv(out / f"{name.lower()}.csv", dtype=str, keep_default_na=False)
+        assert len(got) == len(df), name
+    adsl = pd.read_csv(out / "adsl.csv", dtype=str, keep_default_na=False)
+    assert set(adsl["CUTOFFDT"]) == {"2024-06-30"}
+    adrs = pd.read_csv(out / "adrs.csv", dtype=str, keep_default_na=False)
+    assert set(adrs["PARCAT3"]) - {""} == {"mRECIST"}
+    assert adrs.loc[adrs["PARAMCD"] == "OVR", "ADT"].max() <= "2024-06-30"
+
+
+def test_cli_export_adam_exit_codes(demo_folder, tmp_path, capsys):
+    from sirtstats.cli import main
+
+    out = tmp_path / "adam"
+    assert main(["export-adam", "--data", str(demo_folder), "--out", str(out), "--cutoff",
+                 "not-a-date"]) == 2
+    assert main(["export-adam", "--data", str(demo_folder), "--out", str(out), "--criterion",
+                 "RECIST"]) == 2
+    assert main(["export-adam", "--data", str(tmp_path / "none"), "--out", str(out)]) == 2
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "patients.csv").write_text(
+        (demo_folder / "patients.csv").read_text().replace(",HCC,", ",liver,", 1))
+    assert main(["export-adam", "--data", str(broken), "--out", str(out)]) == 1
+    assert "Traceback" not in capsys.readouterr().err
+    assert not out.exists()

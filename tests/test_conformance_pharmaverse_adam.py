@@ -35,7 +35,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sirtstats.cli import _write_registry_folder
+from sirtstats.cli import main
 from sirtstats.exceptions import SirtStatsWarning
 from sirtstats.interop.adam import derive_adam
 from sirtstats.interop.sdtm_subjects import import_sdtm
@@ -73,11 +73,21 @@ def imported_first():
     return _import("first")
 
 
+def _import_with_cli(folder: Path, imputation: str) -> Path:
+    """``sirtstats import-sdtm`` with the non-SIRT options (writes only a valid registry)."""
+    out = folder / "registry"
+    args = ["import-sdtm", str(PHARMAVERSE / "sdtm"), "--out", str(out),
+            "--date-imputation", imputation, "--primary-tumour", "other", "--device",
+            "Y90_glass", "--territory", "whole_liver", "--activity-gbq", "1", "--exposure-end"]
+    for domain, name in TUMOUR_FILES.items():
+        args += ["--domain", f"{domain}={name}"]
+    assert main(args) == 0
+    return out
+
+
 @pytest.fixture(scope="module")
-def folder_first(imported_first, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("pharmaverse_registry")
-    _write_registry_folder(dict(imported_first), folder)
-    return folder
+def folder_first(tmp_path_factory):
+    return _import_with_cli(tmp_path_factory.mktemp("pharmaverse_first"), "first")
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +123,7 @@ def test_written_registry_validates_cleanly(folder_first):
     assert len(screen_failures) == 52
 
 
-def test_reloaded_registry_equals_the_import(folder_first, imported_first):
+def test_registry_written_by_the_command_equals_the_import(folder_first, imported_first):
     registry = load_registry(folder_first)
     for table, df in imported_first.items():
         pd.testing.assert_frame_equal(registry[table], df, obj=table)
@@ -164,8 +174,7 @@ def test_adverse_event_dates_agree_with_adae(imported_first):
 
 @pytest.fixture(scope="module")
 def adam_last(tmp_path_factory, adsl):
-    folder = tmp_path_factory.mktemp("pharmaverse_registry_last")
-    _write_registry_folder(dict(_import("last")), folder)
+    folder = _import_with_cli(tmp_path_factory.mktemp("pharmaverse_last"), "last")
     registry = load_registry(folder)
     patients = registry["patients"].copy()
     patients["last_contact_date"] = pd.to_datetime(

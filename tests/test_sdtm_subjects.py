@@ -331,3 +331,64 @@ def test_inputs_not_modified(domains):
     _quiet(convert_sdtm_adverse_events, domains["AE"])
     for k, v in domains.items():
         pd.testing.assert_frame_equal(v, before[k])
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def _write_domains(domains, folder):
+    folder.mkdir()
+    for name, df in domains.items():
+        df.to_csv(folder / f"{name.lower()}.csv", index=False)
+    return folder
+
+
+def test_cli_import_sdtm_writes_a_valid_registry(domains, tmp_path, capsys):
+    from sirtstats.cli import main
+    from sirtstats.registry import load_registry
+
+    src = _write_domains(domains, tmp_path / "sdtm")
+    out = tmp_path / "registry"
+    assert main(["import-sdtm", str(src), "--out", str(out), "--primary-tumour", "HCC"]) == 0
+    text = capsys.readouterr().out
+    assert "Imputed values" in text
+    assert "patients.primary_tumour" in text
+    assert f"Registry written to {out}" in text
+    registry = load_registry(out)
+    res = import_sdtm_from(domains, primary_tumour="HCC")
+    for table, df in res.items():
+        pd.testing.assert_frame_equal(registry[table], df, obj=table)
+
+
+def test_cli_import_sdtm_errors_write_nothing(domains, tmp_path, capsys):
+    from sirtstats.cli import main
+
+    src = _write_domains(domains, tmp_path / "sdtm")
+    out = tmp_path / "registry"
+    # no primary tumour: an error per subject, nothing written
+    assert main(["import-sdtm", str(src), "--out", str(out)]) == 1
+    text = capsys.readouterr().out
+    assert "3 x primary tumour unknown in SDTM" in text
+    assert "Nothing written" in text
+    assert not out.exists()
+    # an import that passes but makes an invalid registry (death before the first SIRT)
+    bad = {**domains, "DM": domains["DM"].assign(DTHDTC=[None, "2013-05-01", None])}
+    src2 = _write_domains(bad, tmp_path / "sdtm2")
+    assert main(["import-sdtm", str(src2), "--out", str(out), "--primary-tumour", "HCC"]) == 1
+    text = capsys.readouterr().out
+    assert "death before the first SIRT" in text
+    assert "the imported registry is invalid" in text
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("extra", [["--domain", "TU"], ["--device", "Y90"],
+                                   ["--date-imputation", "middle"]])
+def test_cli_import_sdtm_bad_arguments_exit_2(domains, tmp_path, extra):
+    from sirtstats.cli import main
+
+    src = _write_domains(domains, tmp_path / "sdtm")
+    out = tmp_path / "registry"
+    assert main(["import-sdtm", str(src), "--out", str(out), "--primary-tumour", "HCC",
+                 *extra]) == 2
+    assert main(["import-sdtm", str(tmp_path / "none"), "--out", str(out)]) == 2
+    assert not out.exists()
