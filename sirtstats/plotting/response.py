@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.collections import LineCollection
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
@@ -213,17 +215,31 @@ def plot_spider(
     bor = (d["patient_id"].map(df_bor.drop_duplicates("patient_id").set_index("patient_id")[
         "bor"]) if df_bor is not None else pd.Series(None, index=d.index))
     complete = (d["n_targets_assessed"] == d["n_targets"]).fillna(False).to_numpy(bool)
-    for _pid, idx in d.groupby("patient_id", sort=False).groups.items():
-        pos = d.index.get_indexer(idx)
-        order = np.argsort(np.asarray(x_all.iloc[pos]), kind="mergesort")
-        pos = pos[order]
-        code = bor.iloc[pos[0]] if len(pos) else None
-        col = colors.get(code, "0.4") if code is not None and pd.notna(code) else "0.4"
-        xs, ys = x_all.iloc[pos], d["pct_change_from_baseline"].iloc[pos]
-        ax.plot(xs, ys, color=col, lw=1, alpha=0.8, zorder=2)
-        ax.scatter(xs[complete[pos]], ys[complete[pos]], color=col, s=12, zorder=3)
-        ax.scatter(xs[~complete[pos]], ys[~complete[pos]], facecolors="white", edgecolors=col,
-                   s=14, zorder=3)
+    point_colors = np.array([colors.get(c, "0.4") if pd.notna(c) else "0.4" for c in bor],
+                            dtype=object)
+    if df_origin is None:
+        x = mdates.date2num(pd.to_datetime(x_all))
+        ax.xaxis_date()
+    else:
+        x = x_all.to_numpy(float)
+    y = d["pct_change_from_baseline"].to_numpy(float)
+    # One LineCollection and two scatter calls for the whole cohort: a call per patient took
+    # seconds for a few hundred patients.
+    pts = pd.DataFrame({"patient_id": d["patient_id"].to_numpy(), "x": x})
+    order = pts.sort_values(["patient_id", "x"], kind="mergesort").index.to_numpy()
+    starts = np.flatnonzero(np.r_[True, pts["patient_id"].to_numpy()[order][1:]
+                                  != pts["patient_id"].to_numpy()[order][:-1]])
+    segments, seg_colors = [], []
+    for pos in np.split(order, starts[1:]):
+        if len(pos) > 1:
+            segments.append(np.column_stack([x[pos], y[pos]]))
+            seg_colors.append(point_colors[pos[0]])
+    ax.add_collection(LineCollection(segments, colors=seg_colors, linewidths=1, alpha=0.8,
+                                     zorder=2))
+    ax.scatter(x[complete], y[complete], c=list(point_colors[complete]), s=12, zorder=3)
+    ax.scatter(x[~complete], y[~complete], facecolors="white",
+               edgecolors=list(point_colors[~complete]), s=14, zorder=3)
+    ax.autoscale_view()
     _reference_lines(ax)
     ax.axhline(0, color="black", lw=0.8)
     ax.set_ylabel("Change in target sum from baseline (%)")
