@@ -130,25 +130,6 @@ def _run_demo(args) -> int:
 # --------------------------------------------------------------------------- import-redcap
 
 
-def _write_registry_folder(tables, out_dir) -> list:
-    """Write typed registry tables as ``<table>.csv`` in the demo registry's CSV format."""
-    from pathlib import Path
-
-    from sirtstats.demo import _to_text
-    from sirtstats.schema import TABLE_ORDER
-
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for table in TABLE_ORDER:
-        if table in tables:
-            path = out / f"{table}.csv"
-            _to_text(tables[table], table).to_csv(path, index=False, encoding="utf-8",
-                                                  lineterminator="\n")
-            paths.append(path)
-    return paths
-
-
 def _missing_inputs(*paths) -> int:
     from pathlib import Path
 
@@ -164,10 +145,10 @@ def _write_validated(tables, out_dir, *, max_rows: int = 200) -> int:
     import tempfile
     from pathlib import Path
 
-    from sirtstats.registry import validate_registry
+    from sirtstats.registry import validate_registry, write_registry
 
     with tempfile.TemporaryDirectory(prefix="sirtstats-import-") as tmp:
-        paths = _write_registry_folder(tables, tmp)
+        paths = write_registry(tables, tmp)
         problems = validate_registry(tmp)
         print("\n" + format_problems(problems, source=str(out_dir), max_rows=max_rows))
         if (problems["severity"] == "error").any():

@@ -25,7 +25,7 @@ import pandas as pd
 from sirtstats.exceptions import SirtDataError
 from sirtstats.schema import TABLE_ORDER, apply_dtypes, empty_table, load_schema
 
-__all__ = ["Registry", "apply_cutoff", "load_registry", "validate_registry"]
+__all__ = ["Registry", "apply_cutoff", "load_registry", "validate_registry", "write_registry"]
 
 _UNSUPPORTED = (".xls", ".ods", ".sav", ".sas7bdat", ".dta", ".json", ".xlsm")
 
@@ -399,3 +399,60 @@ def apply_cutoff(registry: Registry, cutoff_date) -> Registry:
         p.loc[late_contact | late_death, "last_contact_date"] = cutoff
         tables["patients"] = p
     return replace(registry, tables=tables, cutoff_date=cutoff, cutoff_counts=counts)
+
+
+def write_registry(tables, out_dir) -> list[Path]:
+    """Write typed registry tables as a registry folder, one ``<table>.csv`` per table.
+
+    Parameters
+    ----------
+    tables : Registry or dict of str to DataFrame
+        Typed tables (schema columns and dtypes, as :func:`load_registry` returns them); tables
+        absent from the mapping are not written.
+    out_dir : str or Path
+        Folder to write into (created if missing; existing table files are overwritten).
+
+    Returns
+    -------
+    list of Path
+        The files written, in :data:`sirtstats.schema.TABLE_ORDER`.
+
+    Notes
+    -----
+    Format: UTF-8, comma separator, ``.`` decimal (shortest round-tripping repr), ISO dates
+    (``yyyy-mm-dd``) and datetimes (``yyyy-mm-ddTHH:MM:SS``), booleans ``true``/``false``, an
+    empty cell for a missing value, ``\\n`` line endings. The folder loads back with
+    :func:`load_registry` to the same tables, and writing twice gives byte-identical files.
+    """
+    tables = tables.tables if isinstance(tables, Registry) else tables
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for table in TABLE_ORDER:
+        if table in tables:
+            path = out / f"{table}.csv"
+            _table_as_text(tables[table], table).to_csv(
+                path, index=False, encoding="utf-8", lineterminator="\n")
+            paths.append(path)
+    return paths
+
+
+def _table_as_text(df: pd.DataFrame, table: str) -> pd.DataFrame:
+    """Render a typed table as CSV text cells (ISO dates, true/false, '' for missing)."""
+    cols = {}
+    for f in load_schema(table).fields:
+        s = df[f.name]
+        if f.type == "date":
+            txt = s.dt.strftime("%Y-%m-%d")
+        elif f.type == "datetime":
+            txt = s.dt.strftime("%Y-%m-%dT%H:%M:%S")
+        elif f.type == "boolean":
+            txt = s.map({True: "true", False: "false"})
+        elif f.type == "integer":
+            txt = s.astype("Int64").astype(object).map(lambda v: "" if pd.isna(v) else str(v))
+        elif f.type == "number":
+            txt = s.map(lambda v: "" if pd.isna(v) else repr(float(v)))
+        else:
+            txt = s
+        cols[f.name] = txt.astype(object).where(s.notna(), "")
+    return pd.DataFrame(cols)

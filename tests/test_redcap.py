@@ -48,7 +48,18 @@ def _registry() -> dict[str, pd.DataFrame]:
         "analyte": ["bilirubin_total", "bilirubin_total"], "value": [15.0, 1.9],
         "unit": ["µmol/L", "mg/dL"], "uln": [21.0, 1.2],
     })
-    raw = {"patients": patients, "baseline": baseline, "treatments": treatments, "labs": labs}
+    lesions = pd.DataFrame({
+        "lesion_id": ["P001-L1"], "patient_id": ["P001"], "baseline_date": ["2023-02-01"],
+        "organ": ["liver"], "is_nodal": [False], "recist_role": ["target"],
+        "mrecist_role": ["target"], "in_treated_territory": [True],
+    })
+    measurements = pd.DataFrame({  # keyed by lesion: the REDCap record is the lesion's patient
+        "lesion_id": ["P001-L1", "P001-L1"], "assessment_date": ["2023-02-01", "2023-05-01"],
+        "criterion": ["RECIST_1_1", "RECIST_1_1"], "fragment": [1, 1],
+        "state": ["measured", "measured"], "diameter_mm": [42.0, 30.5],
+    })
+    raw = {"patients": patients, "baseline": baseline, "treatments": treatments, "labs": labs,
+           "lesions": lesions, "lesion_measurements": measurements}
     return {t: apply_dtypes(df, t) for t, df in raw.items()}
 
 

@@ -130,18 +130,9 @@ def make_tables() -> dict[str, pd.DataFrame]:
     return make_demo_registry(N_PATIENTS, seed=SEED)
 
 
-def _with_record_ids(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    # lesion_measurements is keyed by lesion: its REDCap record is the lesion's patient
-    out = dict(tables)
-    owner = tables["lesions"].set_index("lesion_id")["patient_id"]
-    lm = tables["lesion_measurements"]
-    out["lesion_measurements"] = lm.assign(patient_id=lm["lesion_id"].map(owner))
-    return out
-
-
 def build_files() -> dict[str, str]:
     """Text of every example file, keyed by file name."""
-    tables = _with_record_ids(make_tables())
+    tables = make_tables()
 
     def csv(df: pd.DataFrame) -> str:
         return df.to_csv(index=False, lineterminator="\n")

@@ -256,35 +256,7 @@ def write_demo_registry(
     (``yyyy-mm-ddTHH:MM:SS``), booleans ``true``/``false``, empty cell for missing values,
     ``\\n`` line endings. Writing twice gives byte-identical files.
     """
-    tables = make_demo_registry(n_patients, seed=seed, snapshot_date=snapshot_date)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for table in TABLE_ORDER:
-        df = _to_text(tables[table], table)
-        path = out / f"{table}.csv"
-        df.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
-        paths.append(path)
-    return paths
+    from sirtstats.registry import write_registry
 
-
-def _to_text(df: pd.DataFrame, table: str) -> pd.DataFrame:
-    """Render a typed table as text cells for CSV (ISO dates, true/false, '' for missing)."""
-    schema = load_schema(table)
-    cols = {}
-    for f in schema.fields:
-        s = df[f.name]
-        if f.type == "date":
-            txt = s.dt.strftime("%Y-%m-%d")
-        elif f.type == "datetime":
-            txt = s.dt.strftime("%Y-%m-%dT%H:%M:%S")
-        elif f.type == "boolean":
-            txt = s.map({True: "true", False: "false"})
-        elif f.type == "integer":
-            txt = s.astype("Int64").astype(object).map(lambda v: "" if pd.isna(v) else str(v))
-        elif f.type == "number":
-            txt = s.map(lambda v: "" if pd.isna(v) else repr(float(v)))
-        else:
-            txt = s
-        cols[f.name] = txt.astype(object).where(s.notna(), "")
-    return pd.DataFrame(cols)
+    return write_registry(
+        make_demo_registry(n_patients, seed=seed, snapshot_date=snapshot_date), out_dir)

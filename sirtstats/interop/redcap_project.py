@@ -174,11 +174,15 @@ def to_redcap_records(tables: dict[str, pd.DataFrame], *, labels: bool = False) 
     """
     blocks = []
     record_rows = None
+    owner = (tables["lesions"].set_index("lesion_id")["patient_id"]
+             if "lesions" in tables else pd.Series(dtype=object))
     for table in TABLE_ORDER:
         df = tables.get(table)
         if df is None or df.empty:
             continue
-        out = pd.DataFrame({RECORD_ID: df["patient_id"].astype(str)})
+        # lesion_measurements is keyed by lesion: its REDCap record is the lesion's patient
+        patient = df["patient_id"] if "patient_id" in df else df["lesion_id"].map(owner)
+        out = pd.DataFrame({RECORD_ID: patient.astype(str)})
         for f in load_schema(table).fields:
             if not _redcap_column(table, f.name):
                 continue
