@@ -214,3 +214,66 @@ def test_01_cohort_runs_as_is_like_in_jupyterlab(tmp_path):
     papermill.execute_notebook(str(path), str(tmp_path / "out.ipynb"), kernel_name="sirtstats",
                                cwd=str(work), progress_bar=False)
     assert list(work.iterdir()) == []
+
+
+@pytest.fixture(scope="module")
+def demo_selection(demo_registry):
+    from sirtstats.cohort import select_cohort
+
+    return select_cohort(demo_registry, cutoff_date=CUTOFF)
+
+
+@pytest.mark.notebooks
+def test_02_response_key_numbers_match_package(demo_report, demo_selection):
+    from sirtstats.endpoints import derive_origin
+    from sirtstats.response import derive_response_analysis
+
+    m = demo_report.metrics["02_response"]
+    analysis = derive_response_analysis(
+        demo_selection.registry, derive_origin(demo_selection.patients),
+        criteria=["RECIST_1_1", "mRECIST"], scope="overall", confirm=True)
+    for criterion in ("RECIST_1_1", "mRECIST"):
+        bor = analysis.bor[analysis.bor["criterion"] == criterion]
+        n_resp = int(bor["bor"].isin(["CR", "PR"]).sum())
+        assert m[criterion]["n"] == len(bor)  # NE / missing patients stay in the denominator
+        assert m[criterion]["n_responders"] == n_resp
+        assert m[criterion]["orr_pct"] == round(100 * n_resp / len(bor), 2)
+    # mRECIST applies to HCC only (response-criteria.md §2)
+    assert m["mRECIST"]["n"] <= int((demo_selection.patients["primary_tumour"] == "HCC").sum())
+
+
+@pytest.mark.notebooks
+def test_03_survival_os_numbers_match_the_cohort(demo_report, demo_selection):
+    km = demo_report.metrics["03_survival"]["km"]["OS"]
+    patients = demo_selection.patients
+    assert km["n"] == demo_selection.n_included
+    # every death up to the cut-off is an OS event, nothing else is (R5.5)
+    assert km["n_events"] == int(patients["death_date"].notna().sum())
+    assert km["median_lower"] <= km["median"] <= km["median_upper"]
+
+
+@pytest.mark.notebooks
+def test_04_toxicity_mortality_matches_a_direct_count(demo_report, demo_selection):
+    m = demo_report.metrics["04_toxicity"]
+    patients = demo_selection.patients
+    days_to_death = (patients["death_date"] - patients["first_sirt_date"]).dt.days
+    assert m["n_patients"] == demo_selection.n_included
+    for horizon in (30, 90):
+        n_deaths = int((days_to_death <= horizon).sum())
+        assert m[f"mortality_{horizon}d_n_deaths"] == n_deaths
+        assert m[f"mortality_{horizon}d_pct"] == pytest.approx(
+            100 * n_deaths / m[f"mortality_{horizon}d_n_evaluable"])
+
+
+@pytest.mark.notebooks
+def test_05_dosimetry_numbers_match_package(demo_report, demo_selection):
+    from sirtstats.dosimetry import derive_dose_crosscheck
+
+    # the report passes its own (empty) diagnosis filter, overriding the notebook's ["HCC"]
+    m = demo_report.metrics["05_dosimetry"]
+    cohort = demo_selection.registry
+    findings = derive_dose_crosscheck(cohort["treatments"], cohort["workups"], rel_tol=0.05)
+    assert m["n_crosscheck_findings"] == len(findings)
+    assert m["auc_ci"][0] <= m["auc"] <= m["auc_ci"][1]
+    assert m["d50_ci"][0] <= m["d50_gy"] <= m["d50_ci"][1]
+    assert m["response_rate_above"] > m["response_rate_below"]  # dose drives response (demo)
