@@ -388,3 +388,12 @@ def test_parallel_start_order_is_longest_first_from_latest_report(tmp_path):
     (tmp_path / "_failed").mkdir()
     got = [p.stem for p in order_longest_first(paths, tmp_path)]
     assert got == ["04_new", "02_b", "03_c", "01_a"]  # unknown first, then by 2026Q2 times
+
+
+def test_metric_labels_read_as_clinicians_write_them():
+    from sirtstats.report.index_html import metric_label
+
+    assert metric_label("RECIST_1_1.orr_pct") == "RECIST 1.1 · ORR %"
+    assert metric_label("mRECIST.cr_rate_pct") == "mRECIST · CR rate %"
+    assert metric_label("km.OS.median_lower") == "KM · OS · median lower"
+    assert metric_label("d50_gy") == "D50 (Gy)"

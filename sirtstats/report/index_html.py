@@ -107,6 +107,26 @@ def _label(key: str) -> str:
     return f"{name.replace('_', ' ')}" if name else key.replace("_", " ")
 
 
+#: How metric path parts read in the report (criteria keep their published spelling).
+_LABEL_WORDS = {"RECIST_1_1": "RECIST 1.1", "mRECIST": "mRECIST", "pct": "%", "ci": "CI",
+                "km": "KM", "os": "OS", "pfs": "PFS", "teae": "TEAE", "reild": "REILD",
+                "auc": "AUC", "d50": "D50", "gy": "(Gy)", "ttp": "TTP", "dor": "DoR",
+                "orr": "ORR", "dcr": "DCR", "cr": "CR"}
+
+
+def metric_label(path: str) -> str:
+    """Readable label of a flattened metric path, e.g. ``RECIST_1_1.orr_pct`` -> ``RECIST 1.1 ·
+    orr %``."""
+    parts = []
+    for part in path.split("."):
+        if part in _LABEL_WORDS:
+            parts.append(_LABEL_WORDS[part])
+            continue
+        words = [_LABEL_WORDS.get(w, w) for w in part.split("_")]
+        parts.append(" ".join(words))
+    return " · ".join(parts)
+
+
 def _key_numbers(metrics: dict) -> str:
     parts = []
     for notebook in sorted(metrics):
@@ -114,7 +134,7 @@ def _key_numbers(metrics: dict) -> str:
         if not isinstance(section, dict) or notebook == "registry":
             continue
         rows = "".join(
-            f"<tr><td>{_e(k.replace('_', ' '))}</td><td class=num>{_e(_fmt(v))}</td></tr>"
+            f"<tr><td>{_e(metric_label(k))}</td><td class=num>{_e(_fmt(v))}</td></tr>"
             for k, v in flatten_metrics(section).items()
         )
         parts.append(f"<h3 id='metrics-{_e(notebook)}'>{_e(notebook)}</h3><table>{rows}</table>")
