@@ -327,6 +327,11 @@ def _tests_frame(wald, lr, score, p):
     })
 
 
+#: Categories with fewer patients than this (on either side of a dummy column) are left out
+#: of a Cox fit that fails (monotone likelihood), see :func:`fit_cox`.
+MIN_CATEGORY_N = 3
+
+
 def fit_cox(
     df: pd.DataFrame,
     covariates: Sequence[str],
@@ -385,7 +390,10 @@ def fit_cox(
     -----
     SirtStatsWarning
         Rows excluded for missing covariates; fewer than 10 events per model column; the
-        global PH test with p < 0.05.
+        global PH test with p < 0.05; a fit that does not converge or has a singular
+        information matrix, refitted without the categories of fewer than
+        :data:`MIN_CATEGORY_N` patients (reported as not estimable, NaN HR) — where R's
+        ``coxph`` warns "beta may be infinite".
 
     Notes
     -----
@@ -411,6 +419,50 @@ def fit_cox(
     >>> round(float(res.hr_table["hr"].iloc[0]), 4)
     2.0573
     """
+    options = {"time_col": time_col, "event_col": event_col, "strata": strata,
+               "categorical": categorical, "ties": ties, "conf_level": conf_level,
+               "ph_transform": ph_transform, "timefix": timefix, "check_type": check_type}
+    try:
+        return _fit_cox(df, covariates, **options)
+    except (np.linalg.LinAlgError, _lifelines_convergence_error()) as exc:
+        X, _terms, _info = _design(df, list(covariates), categorical, "fit_cox")
+        sparse = [c for c in X.columns if set(np.unique(X[c].dropna())) <= {0.0, 1.0}
+                  and min(int((X[c] == 1).sum()), int((X[c] == 0).sum())) < MIN_CATEGORY_N]
+        if not sparse or len(sparse) == X.shape[1]:
+            raise SirtDataError(
+                f"fit_cox: the Cox model cannot be fitted ({type(exc).__name__}: {exc}). "
+                "Merge sparse categories or drop collinear covariates.",
+                rule="Cox fit converges") from exc
+        warnings.warn(
+            f"fit_cox: the fit did not converge or its information matrix is singular; "
+            f"column(s) {sparse} have fewer than {MIN_CATEGORY_N} patients on one side and "
+            "were left out (not estimable: those patients count with the reference category). "
+            "Merge sparse categories.", SirtStatsWarning, stacklevel=2)
+        return _fit_cox(df, covariates, **options, drop_columns=sparse)
+
+
+def _lifelines_convergence_error():
+    from lifelines.exceptions import ConvergenceError
+
+    return ConvergenceError
+
+
+def _fit_cox(
+    df: pd.DataFrame,
+    covariates: Sequence[str],
+    *,
+    time_col: str = "time_months",
+    event_col: str = "event",
+    strata: str | Sequence[str] | None = None,
+    categorical: Mapping[str, Any] | Sequence[str] | None = None,
+    ties: Literal["efron", "breslow"] = "efron",
+    conf_level: float = 0.95,
+    ph_transform: Literal["km", "identity", "rank", "log"] | None = "km",
+    timefix: bool = True,
+    check_type: Literal["error", "warning"] = "error",
+    drop_columns: Sequence[str] = (),
+) -> CoxResult:
+    """:func:`fit_cox` with the model columns ``drop_columns`` left out (not estimable)."""
     from sirtstats.survival_landmark import check_guarantee_time
 
     _check_choice(ties, ("efron", "breslow"), "ties", "fit_cox")
@@ -423,6 +475,10 @@ def fit_cox(
     check_guarantee_time(df, covariates + strata_cols, function="fit_cox", check_type=check_type)
     t, e = _survival_columns(df, time_col, event_col, "fit_cox")
     X, terms, info = _design(df, covariates, categorical, "fit_cox")
+    if drop_columns:
+        X = X.drop(columns=list(drop_columns))
+        terms = {v: [c for c in cols if c not in drop_columns] for v, cols in terms.items()}
+        terms = {v: cols for v, cols in terms.items() if cols}
     ok = t.notna() & e.notna() & X.notna().all(axis=1)
     for c in strata_cols:
         ok &= df[c].notna()
@@ -509,8 +565,13 @@ def fit_cox(
         if glob < 0.05:
             warnings.warn(f"fit_cox: proportional-hazards test GLOBAL p = {glob:.3g} "
                           f"(transform {ph_transform!r}).", SirtStatsWarning, stacklevel=2)
+    hr_table = _hr_table(info.loc[info["term"].isin(X.columns)], coef, se, conf_level)
+    if drop_columns:  # kept in the table without an estimate
+        hr_table = pd.concat([hr_table, info.loc[info["term"].isin(drop_columns)]])
+        hr_table = hr_table.set_index("term").loc[info["term"]].reset_index()[
+            list(hr_table.columns)]
     return CoxResult(
-        hr_table=_hr_table(info, coef, se, conf_level),
+        hr_table=hr_table,
         tests=_tests_frame(wald, lr, score, p),
         ph_test=ph,
         concordance=concordance,

@@ -288,3 +288,23 @@ def test_cox_drops_constant_columns_and_warns_on_monotone_likelihood():
     assert res.hr_table["term"].tolist() == ["group", "rare"]
     with pytest.raises(SirtDataError, match="every model column is constant"):
         sv.fit_cox(df, ["site"], categorical=["site"])
+
+
+def test_fit_cox_leaves_out_a_single_patient_category_with_monotone_likelihood():
+    """One patient in category B dies first: beta_B runs to infinity (R: 'beta may be
+    infinite'); the fit is redone without it, B is reported as not estimable, ecog kept."""
+    rng = np.random.default_rng(3)
+    n = 40
+    df = pd.DataFrame({"time_months": np.round(rng.exponential(10, n), 2) + 0.5,
+                       "event": rng.integers(0, 2, n), "ecog": rng.integers(0, 3, n),
+                       "site": ["A"] * n})
+    first = df["time_months"].idxmin()
+    df.loc[first, ["site", "event"]] = ["B", 1]
+    with pytest.warns(SirtStatsWarning, match=r"\['site\[B\]'\] have fewer than 3 patients"):
+        res = sv.fit_cox(df, ["ecog", "site"], categorical=["site"])
+    table = res.hr_table.set_index("term")
+    assert list(table.index) == ["ecog", "site[B]"]
+    assert np.isnan(table.loc["site[B]", "hr"])
+    without_b = sv.fit_cox(df.drop(index=first), ["ecog"])
+    assert res.n == n  # patient B is analysed, within the reference category
+    assert table.loc["ecog", "hr"] != pytest.approx(float(without_b.hr_table["hr"].iloc[0]))
