@@ -366,6 +366,7 @@ def test_gray(
     strata: str | None = None,
     rho: float = 0.0,
     timefix: bool = True,
+    check_type: Literal["error", "warning"] = "error",
 ) -> pd.DataFrame:
     """Gray's test comparing cumulative incidence functions between groups.
 
@@ -387,6 +388,9 @@ def test_gray(
         Power of the weight (1 − F(t−))^rho (cmprsk's ``rho``).
     timefix : bool, default True
         R's ``timefix`` merging of near-tied times.
+    check_type : {"error", "warning"}, default "error"
+        Fewer than two groups in the analysed rows raises, or warns and returns NaN
+        statistics (for reports on small subgroups).
 
     Returns
     -------
@@ -411,6 +415,7 @@ def test_gray(
     0      1   1
     1      2   1
     """
+    _check_choice(check_type, ("error", "warning"), "check_type", "test_gray")
     if group_col not in df.columns:
         raise SirtDataError(f"test_gray: missing column {group_col!r}.", column=group_col,
                             rule="required column")
@@ -421,8 +426,11 @@ def test_gray(
     levels = sorted(work[group_col].unique().tolist(), key=str)
     ng = len(levels)
     if ng < 2:
-        raise SirtDataError(f"test_gray: {group_col!r} has fewer than two groups.",
-                            column=group_col, rule="two or more groups")
+        message = f"test_gray: {group_col!r} has fewer than two groups."
+        if check_type == "error":
+            raise SirtDataError(message, column=group_col, rule="two or more groups")
+        warnings.warn(message + " No test.", SirtStatsWarning, stacklevel=2)
+        return pd.DataFrame({"cause": causes, "statistic": np.nan, "df": 0, "p": np.nan})
     gcode = pd.Categorical(work[group_col], categories=levels).codes.astype(int)
     scode = (pd.factorize(work[strata], sort=True)[0] if strata
              else np.zeros(len(work), dtype=int))

@@ -584,6 +584,11 @@ def _fit_cox(
     )
 
 
+#: SirtDataError rules for which a univariable model is skipped (with a warning) rather than
+#: failing: the covariate has one level in the analysed rows, there is no event, no fit.
+_UNFITTABLE_RULES = ("covariate varies", "events > 0", "Cox fit converges")
+
+
 def fit_cox_univariable(
     df: pd.DataFrame,
     covariates: Sequence[str],
@@ -606,6 +611,12 @@ def fit_cox_univariable(
         The HR rows of every model (columns of :attr:`CoxResult.hr_table`) plus ``model``
         (``"univariable"``), ``n``, ``n_events`` and ``p_ph`` (the model's GLOBAL PH p-value).
 
+    Warns
+    -----
+    SirtStatsWarning
+        A covariate without a model: a single level in the analysed rows (e.g. primary tumour
+        in an HCC-only cohort), no event, or a fit that cannot be made; it has no rows.
+
     Examples
     --------
     >>> import pandas as pd
@@ -619,11 +630,22 @@ def fit_cox_univariable(
     """
     frames = []
     for cov in covariates:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", SirtStatsWarning)
-            res = fit_cox(df, [cov], **options)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", SirtStatsWarning)
+                res = fit_cox(df, [cov], **options)
+        except SirtDataError as exc:
+            if exc.rule not in _UNFITTABLE_RULES:
+                raise
+            warnings.warn(f"fit_cox_univariable: no model for {cov!r}: {exc}",
+                          SirtStatsWarning, stacklevel=2)
+            continue
         tab = res.hr_table.assign(model="univariable", n=res.n, n_events=res.n_events)
         tab["p_ph"] = (res.ph_test.loc[res.ph_test["term"] == "GLOBAL", "p"].iloc[0]
                        if res.ph_test is not None else np.nan)
         frames.append(tab)
+    if not frames:
+        return pd.DataFrame(columns=["variable", "level", "reference", "term", "coef", "se", "hr",
+                                     "hr_lower", "hr_upper", "z", "p", "model", "n", "n_events",
+                                     "p_ph"])
     return pd.concat(frames, ignore_index=True)

@@ -294,6 +294,7 @@ def fit_time_dependent_cox(
     event_col: str = "event",
     id_col: str = "patient_id",
     conf_level: float = 0.95,
+    check_type: Literal["error", "warning"] = "error",
 ):
     """Cox model with time-dependent covariates on counting-process rows (Efron ties).
 
@@ -307,6 +308,10 @@ def fit_time_dependent_cox(
         Column names.
     conf_level : float, default 0.95
         Level of the HR intervals.
+
+    check_type : {"error", "warning"}, default "error"
+        A fit that does not converge (e.g. a handful of patients, no responder dying) raises
+        SirtDataError, or warns and returns a result without estimates (NaN HR).
 
     Returns
     -------
@@ -332,6 +337,7 @@ def fit_time_dependent_cox(
     (5, 4)
     """
     from lifelines import CoxTimeVaryingFitter
+    from lifelines.exceptions import ConvergenceError
 
     from sirtstats.survival_cox import (
         LIFELINES_FIT_OPTIONS,
@@ -342,6 +348,7 @@ def fit_time_dependent_cox(
         _tests_frame,
     )
 
+    _check_choice(check_type, ("error", "warning"), "check_type", "fit_time_dependent_cox")
     covariates = list(covariates)
     cols = [id_col, start_col, stop_col, event_col, *covariates]
     missing = [c for c in cols if c not in df.columns]
@@ -353,12 +360,26 @@ def fit_time_dependent_cox(
     if n_excluded:
         warnings.warn(f"fit_time_dependent_cox: {n_excluded} rows with missing values were "
                       "excluded.", SirtStatsWarning, stacklevel=2)
+    info = pd.DataFrame({"variable": covariates, "level": "", "reference": "",
+                         "term": covariates})
     fitter = CoxTimeVaryingFitter(alpha=1 - conf_level)
-    fit_options = dict(LIFELINES_FIT_OPTIONS)
-    fitter.fit(data.rename(columns={start_col: "__start", stop_col: "__stop",
-                                    event_col: "__event", id_col: "__id"}),
-               event_col="__event", start_col="__start", stop_col="__stop", id_col="__id",
-               fit_options=fit_options)
+    try:
+        fitter.fit(data.rename(columns={start_col: "__start", stop_col: "__stop",
+                                        event_col: "__event", id_col: "__id"}),
+                   event_col="__event", start_col="__start", stop_col="__stop", id_col="__id",
+                   fit_options=dict(LIFELINES_FIT_OPTIONS))
+    except (ConvergenceError, np.linalg.LinAlgError) as exc:
+        message = f"fit_time_dependent_cox: the model cannot be fitted ({exc})."
+        if check_type == "error":
+            raise SirtDataError(message, rule="Cox fit converges") from exc
+        warnings.warn(message.splitlines()[0], SirtStatsWarning, stacklevel=2)
+        nan = np.full(len(covariates), np.nan)
+        return CoxResult(
+            hr_table=_hr_table(info, nan, nan, conf_level),
+            tests=_tests_frame(np.nan, np.nan, np.nan, len(covariates)), ph_test=None,
+            concordance=float("nan"), n=int(data[id_col].nunique()),
+            n_events=int(data[event_col].sum()), n_excluded=n_excluded, ties="efron",
+            conf_level=conf_level, fitter=None)
     coef = fitter.params_.reindex(covariates).to_numpy()
     vm = fitter.variance_matrix_  # lifelines labels only its rows here
     cov = pd.DataFrame(vm.to_numpy(), index=vm.index, columns=vm.index).reindex(
@@ -370,8 +391,6 @@ def fit_time_dependent_cox(
     event = data[event_col].to_numpy(dtype=float)
     ll_hat = _score_info(X, coef, stop, event, start=start)[-1]
     ll_0 = _score_info(X, np.zeros(len(coef)), stop, event, start=start)[-1]
-    info = pd.DataFrame({"variable": covariates, "level": "", "reference": "",
-                         "term": covariates})
     return CoxResult(
         hr_table=_hr_table(info, coef, se, conf_level),
         tests=_tests_frame(float(coef @ np.linalg.solve(cov, coef)), 2 * (ll_hat - ll_0),

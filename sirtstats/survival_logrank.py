@@ -129,7 +129,9 @@ def test_logrank(
     timefix : bool, default True
         R's ``timefix`` merging of near-tied times.
     check_type : {"error", "warning"}, default "error"
-        Severity of the guarantee-time check (grouping by response from the origin, R5.6).
+        Severity of the guarantee-time check (grouping by response from the origin, R5.6)
+        and of a grouping with fewer than two groups in the analysed rows (e.g. one ALBI
+        grade in a small subgroup): "warning" returns a result with NaN statistics.
 
     Returns
     -------
@@ -188,8 +190,16 @@ def test_logrank(
     groups = df.loc[ok, group_col]
     levels = sorted(groups.unique().tolist(), key=lambda v: (str(type(v)), v))
     if len(levels) < 2:
-        raise SirtDataError(f"test_logrank: {group_col!r} has fewer than two groups.",
-                            column=group_col, rule="two or more groups")
+        message = f"test_logrank: {group_col!r} has fewer than two groups."
+        if check_type == "error":
+            raise SirtDataError(message, column=group_col, rule="two or more groups")
+        warnings.warn(message + " No test.", SirtStatsWarning, stacklevel=2)
+        table = pd.DataFrame({"comparison": ["overall"], "chisq": [np.nan], "df": [0],
+                              "p": [np.nan], "p_holm": [np.nan],
+                              "stratified_by": [", ".join(strata_cols)], "method": ["log-rank"]})
+        return LogrankResult(table=table, groups=pd.DataFrame(
+            {"group": levels, "n": [len(tt)] * len(levels),
+             "observed": [float(ee.sum())] * len(levels), "expected": [np.nan] * len(levels)}))
     gcodes = pd.Categorical(groups, categories=levels).codes.astype(int)
     if strata_cols:
         scodes = pd.factorize(df.loc[ok, strata_cols].astype(str).agg("|".join, axis=1),

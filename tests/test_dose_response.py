@@ -615,3 +615,16 @@ def test_plots_survive_empty_results(agg):
     ax = plot_roc(roc.curve, auc=roc.auc, auc_ci=roc.auc_ci, youden_threshold_gy=np.nan,
                   threshold_gy=205)
     assert ax.texts[0].get_text() == "not estimable"
+
+
+def test_survival_by_dose_group_without_any_dose_warns_or_raises():
+    endpoints = pd.DataFrame({"patient_id": ["P1", "P2"], "endpoint": ["OS", "OS"],
+                              "time_months": [1.0, 2.0], "event": [1, 0]})
+    doses = pd.DataFrame({"patient_id": ["P9"], "absorbed_dose_gy": [100.0]})
+    with pytest.raises(SirtDataError, match="no OS row has a dose"):
+        summarise_survival_by_dose_group(endpoints, doses, dose_col="absorbed_dose_gy")
+    with pytest.warns(SirtStatsWarning, match="no OS row has a dose"):
+        res = summarise_survival_by_dose_group(endpoints, doses, dose_col="absorbed_dose_gy",
+                                               check_type="warning")
+    assert res.data.empty
+    assert np.isnan(res.logrank_p)

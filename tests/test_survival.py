@@ -308,3 +308,25 @@ def test_fit_cox_leaves_out_a_single_patient_category_with_monotone_likelihood()
     without_b = sv.fit_cox(df.drop(index=first), ["ecog"])
     assert res.n == n  # patient B is analysed, within the reference category
     assert table.loc["ecog", "hr"] != pytest.approx(float(without_b.hr_table["hr"].iloc[0]))
+
+
+def test_fit_cox_univariable_skips_a_single_level_covariate_with_a_warning():
+    df = pd.DataFrame({"time_months": [1.0, 2, 3, 4, 5, 6, 7, 8],
+                       "event": [1, 1, 0, 1, 1, 0, 1, 1],
+                       "x": [3, 1, 2, 0, 2, 1, 0, 1], "tumour": ["HCC"] * 8})
+    with pytest.warns(SirtStatsWarning, match="no model for 'tumour'"):
+        out = sv.fit_cox_univariable(df, ["x", "tumour"], categorical=["tumour"])
+    assert out["variable"].tolist() == ["x"]
+    with pytest.warns(SirtStatsWarning, match="no model for 'tumour'"):
+        empty = sv.fit_cox_univariable(df, ["tumour"], categorical=["tumour"])
+    assert empty.empty
+    assert "hr" in empty.columns
+
+
+def test_logrank_with_a_single_group_raises_or_warns():
+    df = pd.DataFrame({"time_months": [1.0, 2, 3], "event": [1, 0, 1], "grade": [1, 1, 1]})
+    with pytest.raises(SirtDataError, match="fewer than two groups"):
+        sv.test_logrank(df, group_col="grade")
+    with pytest.warns(SirtStatsWarning, match="fewer than two groups"):
+        res = sv.test_logrank(df, group_col="grade", check_type="warning")
+    assert np.isnan(res.table["p"].iloc[0])

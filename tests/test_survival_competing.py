@@ -9,6 +9,7 @@ import pytest
 from _survival_golden import assert_close, load, rq, rv
 
 from sirtstats import survival as sv
+from sirtstats.exceptions import SirtDataError, SirtStatsWarning
 
 CR_CASES = [("we27", None), ("mgus2_cr", "sex"), ("synth_ties_cr", "group"),
             ("synth_cr_noties", "group"), ("edge_cr_ties", "group")]
@@ -100,3 +101,13 @@ def test_cif_does_not_jitter_and_is_deterministic():
     b = sv.compute_cif_curve(df, time_col="time", cause_col="cause", censored=0)
     pd.testing.assert_frame_equal(a, b)
     assert set(a["time"]) == set(df["time"].astype(float))
+
+
+def test_gray_with_a_single_group_raises_or_warns():
+    df = pd.DataFrame({"time_months": [1.0, 2, 3, 4], "grade": [1, 1, 1, 1],
+                       "event_type": ["progression", "death", "censored", "progression"]})
+    with pytest.raises(SirtDataError, match="fewer than two groups"):
+        sv.test_gray(df, group_col="grade")
+    with pytest.warns(SirtStatsWarning, match="fewer than two groups"):
+        res = sv.test_gray(df, group_col="grade", check_type="warning")
+    assert res["p"].isna().all()

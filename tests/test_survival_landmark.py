@@ -143,3 +143,16 @@ def test_summarise_landmark_we28_and_r_parity():
     for L, (_, row) in zip([90, 180], tab.iterrows(), strict=True):
         assert row["n_included"] == _at(L, "landmark.n")
         assert_close([np.log(row["hr"])], [_at(L, "landmark.coef", "resp")], "landmark HR")
+
+
+def test_fit_time_dependent_cox_that_cannot_converge_raises_or_warns():
+    # a small cohort without any responder (5 breast-cancer patients of the demo registry):
+    # the response covariate is constant and lifelines stops with NaN in the Hessian
+    df = pd.DataFrame({"patient_id": ["P1", "P2", "P3", "P4", "P5"], "start_days": 0.0,
+                       "stop_days": [275.0, 426.0, 867.0, 940.0, 71.0],
+                       "event": [1, 1, 0, 1, 1], "is_responder": 0})
+    with pytest.raises(SirtDataError, match="cannot be fitted"):
+        sv.fit_time_dependent_cox(df)
+    with pytest.warns(SirtStatsWarning, match="cannot be fitted"):
+        res = sv.fit_time_dependent_cox(df, check_type="warning")
+    assert np.isnan(res.hr_table["hr"].iloc[0])

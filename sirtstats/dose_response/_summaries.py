@@ -263,6 +263,7 @@ def summarise_survival_by_dose_group(
     endpoint: str | None = "OS",
     time_col: str = "time_months",
     event_col: str = "event",
+    check_type: Literal["error", "warning"] = "error",
 ) -> DoseGroupSurvival:
     """Kaplan-Meier summary and log-rank test of an endpoint by patient dose group.
 
@@ -282,6 +283,9 @@ def summarise_survival_by_dose_group(
         no ``endpoint`` column.
     time_col, event_col : str
         Endpoint columns.
+    check_type : {"error", "warning"}, default "error"
+        No patient with a dose raises, or warns and returns an empty result (for reports that
+        must run on subgroups without dosimetry, e.g. mRECIST in a non-HCC cohort).
 
     Returns
     -------
@@ -305,6 +309,7 @@ def summarise_survival_by_dose_group(
     guarantee-time bias; dose groups are still not randomised (confounding by indication).
     """
     fn = "summarise_survival_by_dose_group"
+    check_type = _check_choice(check_type, ("error", "warning"), "check_type", fn)
     _require_columns(df_endpoints, ["patient_id", time_col, event_col]
                      + (["endpoint"] if endpoint is not None else []), fn)
     from sirtstats.survival import summarise_km, test_logrank
@@ -317,8 +322,13 @@ def summarise_survival_by_dose_group(
     missing = data["dose_group"].isna()
     data = data[~missing]
     if data.empty:
-        raise SirtDataError(f"{fn}: no {endpoint or 'endpoint'} row has a dose in '{dose_col}'.",
-                            column=dose_col, rule="at least one patient with a dose")
+        message = f"{fn}: no {endpoint or 'endpoint'} row has a dose in '{dose_col}'."
+        if check_type == "error":
+            raise SirtDataError(message, column=dose_col,
+                                rule="at least one patient with a dose")
+        warnings.warn(message, SirtStatsWarning, stacklevel=2)
+        return DoseGroupSurvival(data=data, km=pd.DataFrame(), logrank=None, logrank_p=np.nan,
+                                 n_excluded=int(missing.sum()))
     data = data.assign(dose_group=data["dose_group"].cat.remove_unused_categories())
     km = summarise_km(data, time_col=time_col, event_col=event_col, by="dose_group")
     if data["dose_group"].nunique() < 2:

@@ -130,7 +130,7 @@ def plot_km(
     colors = dict(colors or {})
     cycle = plt.rcParams["axes.prop_cycle"].by_key().get("color", ["C0"])
     n_by_group = {}
-    if summary is not None:
+    if summary is not None and not summary.empty:
         for key, sub in _iter_groups(summary, [c for c in gcols if c in summary.columns]):
             n_by_group[_label(key, gcols)] = int(sub["n"].iloc[0])
     labels = []
@@ -406,5 +406,6 @@ def format_hr_annotation(hr_table: pd.DataFrame | None = None, *, term: str | No
     if logrank is not None:
         table = getattr(logrank, "table", logrank)
         p = float(table["p"].iloc[0])
-        parts.append("log-rank p < 0.001" if p < 0.001 else f"log-rank p = {p:.3f}")
+        if not np.isnan(p):
+            parts.append("log-rank p < 0.001" if p < 0.001 else f"log-rank p = {p:.3f}")
     return "; ".join(parts)
