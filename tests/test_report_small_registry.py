@@ -45,3 +45,15 @@ def test_report_on_a_small_french_locale_registry(tmp_path):
         "01_cohort.html", "02_response.html", "03_survival.html", "04_toxicity.html",
         "05_dosimetry.html"]
     assert {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in data.iterdir()} == before
+
+
+@pytest.mark.notebooks
+def test_report_on_a_single_diagnosis_subgroup_without_mrecist(tmp_path):
+    """NET only: one primary tumour (single-level Cox covariate), no mRECIST lesion (empty
+    dose-response and dose-group analyses), 14 patients: the report still publishes."""
+    params = validate_parameters({"period": "2026Q3", "data_path": "demo",
+                                  "diagnoses": ["NET"]})
+    result = run_report(params, output_root=tmp_path / "reports", echo=None, jobs=2)
+    metrics = json.loads((result.path / "metrics.json").read_text())
+    assert metrics["01_cohort"]["n_by_diagnosis"] == {"NET": metrics["01_cohort"]["n_included"]}
+    assert metrics["02_response"]["RECIST_1_1"]["n"] == metrics["01_cohort"]["n_included"]
