@@ -23,6 +23,7 @@ __all__ = [
     "BASELINE_WINDOW_DAYS",
     "CROSS_RULES",
     "CUTOFF_COLUMNS",
+    "CUTOFF_EFFECTS",
     "CrossRule",
     "check_cross_rules",
     "check_cutoff",
@@ -33,6 +34,13 @@ BASELINE_WINDOW_DAYS: tuple[int, int] = (-90, 0)
 
 #: Adverse events with onset more than this many days before first SIRT are suspicious.
 AE_BEFORE_SIRT_DAYS: int = 30
+
+#: What apply_cutoff does with a date after the cut-off, where it is not "ignored" (the row
+#: dropped): patients are followed up to the cut-off (administrative censoring, R5.5).
+CUTOFF_EFFECTS: dict[tuple[str, str], str] = {
+    ("patients", "death_date"): "alive at the cut-off, followed up to it",
+    ("patients", "last_contact_date"): "followed up to the cut-off",
+}
 
 #: Date columns compared with the data cut-off, per table.
 CUTOFF_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -313,10 +321,11 @@ def check_cutoff(tables: dict[str, pd.DataFrame], files: dict[str, str], cutoff_
         Receives one warning per date after the cut-off.
     """
     cutoff = pd.Timestamp(cutoff_date)
-    rule = f"after the data cut-off ({cutoff:%Y-%m-%d}): ignored"
     for table, cols in CUTOFF_COLUMNS.items():
         df = tables[table]
         for col in cols:
+            effect = CUTOFF_EFFECTS.get((table, col), "ignored")
+            rule = f"after the data cut-off ({cutoff:%Y-%m-%d}): {effect}"
             bad = (df[col] > cutoff).fillna(False).astype(bool)
             log.add_rows(table, files.get(table, ""), df.index[bad], col, df.loc[bad, col],
                          rule, "warning")

@@ -216,7 +216,11 @@ def test_validate_with_cutoff_warns_about_every_later_date(tmp_path):
     problems = validate_registry(write_registry(tmp_path / "r", valid_tables()),
                                  cutoff_date="2023-05-01")
     assert set(problems["severity"]) == {"warning"}
-    assert problems["rule"].eq("after the data cut-off (2023-05-01): ignored").all()
+    effects = {"death_date": "alive at the cut-off, followed up to it",
+               "last_contact_date": "followed up to the cut-off"}
+    expected = problems["column"].map(effects).fillna("ignored")
+    assert problems["rule"].tolist() == [
+        f"after the data cut-off (2023-05-01): {e}" for e in expected]
     assert problems[["table", "row", "column"]].values.tolist() == [
         ["patients", 2, "last_contact_date"],
         ["patients", 3, "death_date"],
