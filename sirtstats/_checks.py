@@ -13,7 +13,7 @@ import pandas as pd
 
 from sirtstats.exceptions import SirtDataError
 
-__all__ = ["check_choice", "match_choice", "require_columns"]
+__all__ = ["check_choice", "check_frame_argument", "match_choice", "require_columns"]
 
 
 def check_choice(value, allowed, argument: str, function: str) -> None:
@@ -108,3 +108,35 @@ def require_columns(
             column=missing[0],
             rule="required column",
         )
+
+
+def check_frame_argument(df, columns: Iterable[str], argument: str, function: str) -> None:
+    """Raise ``ValueError`` unless ``df`` is a DataFrame holding ``columns``.
+
+    For arguments that must be a frame computed by sirtstats (e.g. what a plot draws): a
+    wrong frame is a programming error, not bad clinical data.
+
+    Parameters
+    ----------
+    df : object
+        Value given for the argument.
+    columns : iterable of str
+        Columns the function needs.
+    argument : str
+        Argument name, for the message.
+    function : str
+        Name of the public function, for the message.
+
+    Raises
+    ------
+    ValueError
+        ``The 'df_curve' argument of plot_roc lacks column(s) ['fpr']. Got columns [...]
+        instead.``
+    """
+    if not isinstance(df, pd.DataFrame):
+        raise ValueError(f"The '{argument}' argument of {function} must be a DataFrame. "
+                         f"Got {type(df).__name__} instead.")
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise ValueError(f"The '{argument}' argument of {function} lacks column(s) {missing}. "
+                         f"Got columns {list(df.columns)} instead.")

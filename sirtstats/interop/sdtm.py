@@ -24,7 +24,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from sirtstats.exceptions import SirtDataError
+from sirtstats._checks import require_columns
 from sirtstats.schema import apply_dtypes
 
 __all__ = [
@@ -192,13 +192,6 @@ def _filter_reader(df, prefix, evaluator, evaluator_id):
     return out
 
 
-def _require(df, cols, domain):
-    missing = [c for c in cols if c not in df.columns]
-    if missing:
-        raise SirtDataError(f"{domain}: missing required column(s) {missing} (needed by {_FN}).",
-                            table=domain, column=missing[0], rule="required column")
-
-
 def convert_sdtm_tumour(
     df_tu: pd.DataFrame,
     df_tr: pd.DataFrame,
@@ -270,8 +263,8 @@ def convert_sdtm_tumour(
     if criterion not in ("RECIST_1_1", "mRECIST"):
         raise ValueError(f"The 'criterion' argument of {_FN} must be one of "
                          f"{{'RECIST_1_1', 'mRECIST'}}. Got {criterion!r} instead.")
-    _require(df_tu, ["USUBJID", "TULNKID", "TUSTRESC", "VISITNUM"], "TU")
-    _require(df_tr, ["USUBJID", "TRLNKID", "TRTESTCD", "TRSTRESC", "TRSTRESN", "VISITNUM",
+    _require_sdtm(df_tu, ["USUBJID", "TULNKID", "TUSTRESC", "VISITNUM"], "TU")
+    _require_sdtm(df_tr, ["USUBJID", "TRLNKID", "TRTESTCD", "TRSTRESC", "TRSTRESN", "VISITNUM",
                      "TRDTC"], "TR")
     problems: list[dict] = []
     imputed: list[pd.DataFrame] = []
@@ -280,7 +273,7 @@ def convert_sdtm_tumour(
     tr = _filter_reader(df_tr, "TR", evaluator, evaluator_id).copy()
     rs = None
     if df_rs is not None:
-        _require(df_rs, ["USUBJID", "RSTESTCD", "RSSTRESC", "VISITNUM", "RSDTC"], "RS")
+        _require_sdtm(df_rs, ["USUBJID", "RSTESTCD", "RSSTRESC", "VISITNUM", "RSDTC"], "RS")
         rs = _filter_reader(df_rs, "RS", evaluator, evaluator_id)
         rs = rs.loc[rs["RSTESTCD"] == "OVRLRESP"].copy()
     for df in (tu, tr) + ((rs,) if rs is not None else ()):
@@ -455,3 +448,7 @@ def convert_sdtm_tumour(
         columns=["patient_id", "domain", "visitnum", "original", "imputed_date", "rule"]))
     prob = pd.DataFrame(problems, columns=["patient_id", "domain", "visitnum", "problem"])
     return SdtmTumourConversion(tables=tables, imputed_dates=imp, problems=prob)
+
+
+def _require_sdtm(df, cols, domain):
+    require_columns(df, cols, domain, _FN)

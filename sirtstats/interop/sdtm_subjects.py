@@ -33,6 +33,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from sirtstats._checks import check_choice, require_columns
 from sirtstats.exceptions import SirtDataError, SirtStatsWarning
 from sirtstats.interop.sdtm import compute_imputed_date, convert_sdtm_tumour, load_sdtm_domain
 from sirtstats.schema import apply_dtypes, load_schema
@@ -333,24 +334,11 @@ def _match(values: pd.Series, patterns) -> pd.Series:
     return out
 
 
-def _require(df: pd.DataFrame, cols, domain: str) -> None:
-    missing = [c for c in cols if c not in df.columns]
-    if missing:
-        raise SirtDataError(f"{domain}: missing required column(s) {missing} (needed by {_FN}).",
-                            table=domain, column=missing[0], rule="required column")
-
-
-def _check_choice(value, allowed, argument):
-    if value not in allowed:
-        raise ValueError(f"The '{argument}' argument of {_FN} must be one of "
-                         f"{{{', '.join(repr(a) for a in allowed)}}}. Got {value!r} instead.")
-
-
 def _check_enum(value, table, column, argument):
     if value is None:
         return
     allowed = load_schema(table).field(column).enum
-    _check_choice(value, allowed, argument)
+    _check_choice_sdtm(value, allowed, argument)
 
 
 def _dates(df, col, domain, log, *, imputation, table, column, record_log=True):
@@ -436,7 +424,7 @@ def convert_sdtm_patients(
     """
     log = _log or _Log()
     dm = domains["DM"]
-    _require(dm, ["USUBJID"], "DM")
+    _require_sdtm(dm, ["USUBJID"], "DM")
     dup = dm["USUBJID"].duplicated(keep="first")
     if dup.any():
         log.problem(dm.loc[dup, "USUBJID"], "DM", "USUBJID", dm.loc[dup, "USUBJID"],
@@ -570,7 +558,7 @@ def convert_sdtm_treatments(
     1       S2/EX1     2024-02-01  Y90_resin   segmental                     1.5
     """
     log = _log or _Log()
-    _require(df_ex, ["USUBJID", "EXTRT", "EXSTDTC"], "EX")
+    _require_sdtm(df_ex, ["USUBJID", "EXTRT", "EXSTDTC"], "EX")
     ex = df_ex
     dose = pd.to_numeric(_col(ex, "EXDOSE"), errors="coerce")
     placebo = _upper(ex["EXTRT"]).str.contains("PLACEBO", regex=False)
@@ -701,7 +689,7 @@ def convert_sdtm_adverse_events(
     listed as warnings.
     """
     log = _log or _Log()
-    _require(df_ae, ["USUBJID", "AESTDTC"], "AE")
+    _require_sdtm(df_ae, ["USUBJID", "AESTDTC"], "AE")
     ae = df_ae
     ids = ae["USUBJID"]
     seq = _col(ae, "AESEQ").fillna(pd.Series(np.arange(1, len(ae) + 1), index=ae.index)
@@ -854,8 +842,8 @@ def import_sdtm(
     CDISC SDTMIG v3.3 (DM, DS, EX, AE, TU, TR, RS); pharmaverse admiral ``derive_vars_dt``
     (partial-date imputation) and ``ad_adsl.R`` / ``ad_adae.R`` templates.
     """
-    _check_choice(date_imputation, ("first", "last"), "date_imputation")
-    _check_choice(end_date_imputation, ("first", "last"), "end_date_imputation")
+    _check_choice_sdtm(date_imputation, ("first", "last"), "date_imputation")
+    _check_choice_sdtm(end_date_imputation, ("first", "last"), "end_date_imputation")
     _check_enum(primary_tumour, "patients", "primary_tumour", "primary_tumour")
     _check_enum(device, "treatments", "device", "device")
     _check_enum(territory, "treatments", "territory", "territory")
@@ -868,7 +856,7 @@ def import_sdtm(
                             f"and is required by {_FN}.", table="DM", rule="required domain")
     domains = {d: load_sdtm_file(p) for d, p in paths.items()}
     for d, df in domains.items():
-        _require(df, ["USUBJID"], d)
+        _require_sdtm(df, ["USUBJID"], d)
     log = _Log()
     tables: dict[str, pd.DataFrame] = {}
     if "EX" in domains:
@@ -919,3 +907,11 @@ def _log_tumour(conv, log: _Log) -> None:
         log.impute(imp["patient_id"], "lesion_measurements/imaging_assessments",
                    "assessment_date", imp["domain"], imp["original"],
                    pd.to_datetime(imp["imputed_date"]).dt.strftime("%Y-%m-%d"), imp["rule"])
+
+
+def _require_sdtm(df, cols, domain):
+    require_columns(df, cols, domain, _FN)
+
+
+def _check_choice_sdtm(value, allowed, argument):
+    check_choice(value, allowed, argument, _FN)

@@ -12,21 +12,13 @@ import numpy as np
 import pandas as pd
 from matplotlib import ticker
 
+from sirtstats._checks import check_frame_argument as _require
+
 __all__ = ["plot_dose_by_device", "plot_dose_response", "plot_roc"]
 
 _RESPONDER_COLOURS = {True: "#1b7837", False: "#b2182b"}
 _UNITS = {"_gy": "Gy", "_ml": "mL", "_gbq": "GBq", "_kg": "kg", "_pct": "%"}
 _DEVICE_COLOURS = {"Y90_glass": "#1f77b4", "Y90_resin": "#ff7f0e", "Ho166_PLLA": "#2ca02c"}
-
-
-def _require(df, columns, argument, function):
-    if not isinstance(df, pd.DataFrame):
-        raise ValueError(f"The '{argument}' argument of {function} must be a DataFrame. "
-                         f"Got {type(df).__name__} instead.")
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise ValueError(f"The '{argument}' argument of {function} lacks column(s) {missing}. "
-                         f"Got columns {list(df.columns)} instead.")
 
 
 def _axis_label(column: str) -> str:

@@ -19,6 +19,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from sirtstats._checks import check_frame_argument as _require
 from sirtstats.response._common import PD_REL_DEN, PD_REL_NUM, PR_REL_DEN, PR_REL_NUM
 
 __all__ = ["RESPONSE_COLORS", "plot_spider", "plot_swimmer", "plot_waterfall"]
@@ -33,13 +34,6 @@ _MARKERS = {"CR": "D", "PR": "o", "SD": "s", "NON_CR_NON_PD": "s", "PD": "X", "N
             "SIRT": "v", "death": "*"}
 _PD_PCT = 100.0 * PD_REL_NUM / PD_REL_DEN
 _PR_PCT = -100.0 * PR_REL_NUM / PR_REL_DEN
-
-
-def _require(df, columns, argument, function):
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise ValueError(f"The {argument!r} argument of {function} lacks column(s) {missing}; "
-                         "pass the frame returned by the matching sirtstats.response function.")
 
 
 def _ax(ax, figsize):

@@ -14,6 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from sirtstats._checks import check_frame_argument as _require
 from sirtstats.scores import ALBI_GRADE_CUTOFFS
 
 __all__ = ["plot_ae_grades", "plot_albi_change", "plot_lab_trajectories"]
@@ -38,20 +39,6 @@ _ANALYTE_LABELS = {
     "sodium": "Sodium",
 }
 _DAYS_PER_MONTH = 365.25 / 12
-
-
-def _require(df, columns, argument, function):
-    if not isinstance(df, pd.DataFrame):
-        raise ValueError(
-            f"The '{argument}' argument of {function} must be a DataFrame. "
-            f"Got {type(df).__name__} instead."
-        )
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise ValueError(
-            f"The '{argument}' argument of {function} lacks column(s) {missing}. "
-            f"Got columns {list(df.columns)} instead."
-        )
 
 
 def plot_ae_grades(
