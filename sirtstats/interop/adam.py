@@ -33,6 +33,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from sirtstats._checks import check_choice
 from sirtstats.exceptions import SirtStatsWarning
 
 __all__ = [
@@ -138,9 +139,7 @@ _FN = "derive_adam"
 
 
 def _check_choice(value, allowed, argument, function=_FN):
-    if value not in allowed:
-        raise ValueError(f"The '{argument}' argument of {function} must be one of "
-                         f"{{{', '.join(repr(a) for a in allowed)}}}. Got {value!r} instead.")
+    check_choice(value, allowed, argument, function)
 
 
 def _yn(mask) -> np.ndarray:
