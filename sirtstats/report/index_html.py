@@ -175,7 +175,8 @@ def _changes(c: IndexContent) -> str:
         cls = "up" if d > 0 else "down" if d < 0 else ""
         sign = "+" if d > 0 else ""
         delta_rows.append(
-            f"<tr><td>{_e(row['key'])}</td><td class=num>{_e(_fmt(row['previous']))}</td>"
+            f"<tr><td>{_e(metric_label(row['key']))}</td>"
+            f"<td class=num>{_e(_fmt(row['previous']))}</td>"
             f"<td class=num>{_e(_fmt(row['current']))}</td>"
             f"<td class='num {cls}'>{_e(sign + _fmt(d))}</td></tr>")
     deltas = (f"<h3>Change in key numbers</h3><table><tr><th>key number</th>"
