@@ -143,7 +143,7 @@ def test_index_shows_changes_since_previous_quarter(built):
     assert "<td>new patients treated (first SIRT)</td><td class=num>1</td>" in page
     assert "<td>new deaths</td><td class=num>1</td>" in page
     # n_patients went from 6 (June) to 9 (September) in both notebooks
-    assert ("<tr><td>01_tiny.n_patients</td><td class=num>6</td><td class=num>9</td>"
+    assert ("<tr><td>01 tiny · n patients</td><td class=num>6</td><td class=num>9</td>"
             "<td class='num up'>+3</td></tr>") in page
     assert "href='notebooks/01_tiny.html'" in page
     assert "href='tables.xlsx'" in page
