@@ -27,14 +27,7 @@ from sirtstats._checks import require_columns as _require_columns
 from sirtstats.exceptions import SirtDataError
 from sirtstats.registry import Registry
 from sirtstats.schema import load_schema
-from sirtstats.scores import (
-    compute_albi,
-    compute_albi_grade,
-    compute_bsa_dubois,
-    compute_child_pugh_class,
-    compute_child_pugh_points,
-    compute_meld,
-)
+from sirtstats.scores import compute_bsa_dubois, compute_meld, derive_liver_scores
 from sirtstats.units import compute_unit_factor
 
 __all__ = [
@@ -418,18 +411,7 @@ def derive_baseline(
     out["age_at_first_sirt_years"] = (year - out["birth_year"].astype("Int64")).astype("Int64")
     out["bsa_m2"] = compute_bsa_dubois(out["height_cm"].astype(float),
                                        out["weight_kg"].astype(float))
-    out["albi_score"] = compute_albi(out["bilirubin_umol_l"], out["albumin_g_l"])
-    out["albi_grade"] = compute_albi_grade(out["albi_score"])
-    out["child_pugh_points"] = compute_child_pugh_points(
-        out["bilirubin_umol_l"],
-        out["albumin_g_l"],
-        out["inr"],
-        out["ascites"],
-        out["encephalopathy"],
-        prothrombin_pct=out["prothrombin_pct"],
-        bilirubin_cutoffs_umol_l=bilirubin_cutoffs_umol_l,
-    )
-    out["child_pugh_class"] = compute_child_pugh_class(out["child_pugh_points"])
+    out = derive_liver_scores(out, bilirubin_cutoffs_umol_l=bilirubin_cutoffs_umol_l)
     meld = compute_meld(out["bilirubin_umol_l"], out["inr"], out["creatinine_umol_l"])
     inputs_missing = out[["bilirubin_umol_l", "inr", "creatinine_umol_l"]].isna().any(axis=1)
     out["meld"] = meld.mask(inputs_missing, pd.NA).astype("Int64")

@@ -26,12 +26,7 @@ import pandas as pd
 
 from sirtstats.ctcae import _check_option, _signif, derive_lab_grades
 from sirtstats.exceptions import SirtDataError
-from sirtstats.scores import (
-    compute_albi,
-    compute_albi_grade,
-    compute_child_pugh_class,
-    compute_child_pugh_points,
-)
+from sirtstats.scores import derive_liver_scores
 from sirtstats.toxicity import _group_frames, _require, _sessions
 from sirtstats.units import normalise_lab_units
 
@@ -364,20 +359,7 @@ def derive_liver_function_timepoints(
     out["ascites"] = asc.to_numpy()
     out["encephalopathy"] = enc.to_numpy()
     out["clinical_source"] = source
-    out["albi_score"] = compute_albi(out["bilirubin_umol_l"], out["albumin_g_l"])
-    out["albi_grade"] = compute_albi_grade(out["albi_score"])
-    points = compute_child_pugh_points(
-        out["bilirubin_umol_l"],
-        out["albumin_g_l"],
-        out["inr"],
-        out["ascites"],
-        out["encephalopathy"],
-        prothrombin_pct=out["prothrombin_pct"],
-        bilirubin_cutoffs_umol_l=bilirubin_cutoffs_umol_l,
-    )
-    out["child_pugh_points"] = points.astype("Int64")
-    out["child_pugh_class"] = compute_child_pugh_class(out["child_pugh_points"])
-    return out
+    return derive_liver_scores(out, bilirubin_cutoffs_umol_l=bilirubin_cutoffs_umol_l)
 
 
 def derive_liver_function_change(df_timepoints: pd.DataFrame) -> pd.DataFrame:

@@ -20,6 +20,7 @@ __all__ = [
     "compute_child_pugh_class",
     "compute_child_pugh_points",
     "compute_meld",
+    "derive_liver_scores",
 ]
 
 #: ALBI grade cut-offs: grade 1 if score <= -2.60, grade 2 if <= -1.39, else grade 3
@@ -287,3 +288,45 @@ def compute_bsa_dubois(height_cm, weight_kg):
     h = np.asarray(height_cm, dtype=float)
     w = np.asarray(weight_kg, dtype=float)
     return _wrap(0.007184 * h**0.725 * w**0.425, height_cm)
+
+
+def derive_liver_scores(
+    df: pd.DataFrame, *, bilirubin_cutoffs_umol_l: tuple[float, float] = (34.2, 51.3)
+) -> pd.DataFrame:
+    """Add ALBI score and grade and Child-Pugh points and class to a frame of liver values.
+
+    Parameters
+    ----------
+    df : DataFrame
+        One row per patient (or patient and timepoint) with ``bilirubin_umol_l`` (float,
+        umol/L), ``albumin_g_l`` (float, g/L), ``inr`` (float), ``prothrombin_pct`` (float, %,
+        used where INR is missing), ``ascites`` and ``encephalopathy`` (Child-Pugh categories).
+    bilirubin_cutoffs_umol_l : tuple of float
+        Child-Pugh bilirubin boundaries (see :func:`compute_child_pugh_points`).
+
+    Returns
+    -------
+    DataFrame
+        A copy of ``df`` with ``albi_score`` (float), ``albi_grade`` (Int64 1-3),
+        ``child_pugh_points`` (Int64 5-15) and ``child_pugh_class`` ("A"/"B"/"C"); NA where an
+        input is missing.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"bilirubin_umol_l": [34.2], "albumin_g_l": [35.0], "inr": [1.2],
+    ...                    "prothrombin_pct": [None], "ascites": ["none"],
+    ...                    "encephalopathy": ["none"]})
+    >>> derive_liver_scores(df)[["albi_grade", "child_pugh_points", "child_pugh_class"]]
+       albi_grade  child_pugh_points child_pugh_class
+    0           2                  7                B
+    """
+    out = df.copy()
+    out["albi_score"] = compute_albi(out["bilirubin_umol_l"], out["albumin_g_l"])
+    out["albi_grade"] = compute_albi_grade(out["albi_score"])
+    out["child_pugh_points"] = compute_child_pugh_points(
+        out["bilirubin_umol_l"], out["albumin_g_l"], out["inr"], out["ascites"],
+        out["encephalopathy"], prothrombin_pct=out["prothrombin_pct"],
+        bilirubin_cutoffs_umol_l=bilirubin_cutoffs_umol_l,
+    ).astype("Int64")
+    out["child_pugh_class"] = compute_child_pugh_class(out["child_pugh_points"])
+    return out

@@ -328,7 +328,9 @@ def _tests_frame(wald, lr, score, p):
 
 
 #: Categories with fewer patients than this (on either side of a dummy column) are left out
-#: of a Cox fit that fails (monotone likelihood), see :func:`fit_cox`.
+#: of a Cox fit that fails (monotone likelihood), see :func:`fit_cox`. A sirtstats convention,
+#: not a published rule: it only applies after a failed fit, which R reports as "beta may be
+#: infinite"; a fit that converges is never changed.
 MIN_CATEGORY_N = 3
 
 

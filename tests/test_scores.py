@@ -19,6 +19,7 @@ from sirtstats.scores import (
     compute_child_pugh_class,
     compute_child_pugh_points,
     compute_meld,
+    derive_liver_scores,
 )
 
 MG_DL = 17.1  # bilirubin mg/dL -> umol/L
@@ -241,3 +242,21 @@ def test_meld_missing_input_is_na():
     out = compute_meld(pd.Series([2 * MG_DL, 20.0]), pd.Series([1.3, np.nan]),
                        pd.Series([CR_MG_DL, CR_MG_DL]))
     pd.testing.assert_series_equal(out, pd.Series(pd.array([12, pd.NA], dtype="Int64")))
+
+
+def test_derive_liver_scores_adds_albi_and_child_pugh_without_touching_the_input():
+    df = pd.DataFrame({"bilirubin_umol_l": [17.1, 60.0, None],
+                       "albumin_g_l": [40.0, 27.0, 40.0], "inr": [1.0, None, 1.0],
+                       "prothrombin_pct": [None, 35.0, None],
+                       "ascites": ["none", "moderate_severe", "none"],
+                       "encephalopathy": ["none", "grade_1_2", "none"]})
+    before = df.copy()
+    out = derive_liver_scores(df)
+    pd.testing.assert_frame_equal(df, before)
+    # row 1: ALBI -2.586 (grade 2, sirt-domain.md Appendix A); CP 1+1+1+1+1 = 5 (A)
+    # row 2: bilirubin > 51.3 -> 3, albumin < 28 -> 3, TP 35 % < 40 -> 3, ascites 3, HE 2 = 14
+    assert out["albi_grade"].tolist()[:2] == [2, 3]
+    assert out["child_pugh_points"].tolist()[:2] == [5, 14]
+    assert out["child_pugh_class"].tolist()[:2] == ["A", "C"]
+    assert out["albi_grade"].isna().tolist() == [False, False, True]
+    assert out["child_pugh_points"].isna().tolist() == [False, False, True]

@@ -252,9 +252,8 @@ def write_demo_registry(
 
     Notes
     -----
-    Format: UTF-8, comma separator, ``.`` decimal, ISO dates (``yyyy-mm-dd``) and datetimes
-    (``yyyy-mm-ddTHH:MM:SS``), booleans ``true``/``false``, empty cell for missing values,
-    ``\\n`` line endings. Writing twice gives byte-identical files.
+    The format is that of :func:`sirtstats.registry.write_registry`; writing twice gives
+    byte-identical files.
     """
     from sirtstats.registry import write_registry
 
