@@ -9,7 +9,7 @@ where they are used)::
     cohort = sirtstats.cohort.select_cohort(registry, diagnoses=["HCC"])
 
 Modules: ``schema``, ``registry`` (loading and validation), ``demo`` (bundled demo registry),
-``cohort``, ``scores``, ``tables``, ``response`` (RECIST 1.1 / mRECIST), ``endpoints``,
+``cohort``, ``scores``, ``labels``, ``tables``, ``response`` (RECIST 1.1 / mRECIST), ``endpoints``,
 ``survival``, ``toxicity``, ``ctcae``, ``liver_function``, ``units``, ``dosimetry``,
 ``dose_response``, ``plotting``, ``outputs``, ``report``, ``interop`` (REDCap, SDTM, ADaM).
 """
@@ -24,7 +24,7 @@ __version__ = "0.1.0"
 
 #: Submodules reachable as attributes of the package (imported lazily, PEP 562).
 SUBMODULES = (
-    "cohort", "ctcae", "demo", "dose_response", "dosimetry", "endpoints", "interop",
+    "cohort", "ctcae", "demo", "dose_response", "dosimetry", "endpoints", "interop", "labels",
     "liver_function", "outputs", "plotting", "registry", "report", "response", "schema",
     "scores", "survival", "tables", "toxicity", "units",
 )
