@@ -25,6 +25,7 @@ __all__ = [
     "CUTOFF_COLUMNS",
     "CUTOFF_EFFECTS",
     "CrossRule",
+    "TARGET_MIN_MM",
     "check_cross_rules",
     "check_cutoff",
 ]
@@ -34,6 +35,10 @@ BASELINE_WINDOW_DAYS: tuple[int, int] = (-90, 0)
 
 #: Adverse events with onset more than this many days before first SIRT are suspicious.
 AE_BEFORE_SIRT_DAYS: int = 30
+
+#: Smallest measurable non-nodal target at baseline, mm (RECIST 1.1, R1.1): a target below it
+#: is more likely a diameter entered in cm.
+TARGET_MIN_MM: float = 10.0
 
 #: What apply_cutoff does with a date after the cut-off, where it is not "ignored" (the row
 #: dropped): patients are followed up to the cut-off (administrative censoring, R5.5).
@@ -188,6 +193,45 @@ def _measurement_role_none(t):
     return bad.fillna(False).astype(bool)
 
 
+def _death_of(t, table, via_lesion=False):
+    """Each row's patient death date (lesion measurements reach the patient via the lesion)."""
+    deaths = t["patients"].drop_duplicates("patient_id").set_index("patient_id")["death_date"]
+    df = t[table]
+    patients = df["lesion_id"].map(_lesion_map(t, "patient_id")) if via_lesion else df[
+        "patient_id"]
+    return patients.map(deaths)
+
+
+def _birth_after_diagnosis(t):
+    p = t["patients"]
+    return (p["birth_year"] > p["diagnosis_date"].dt.year).fillna(False).astype(bool)
+
+
+def _measurement_after_death(t):
+    m = t["lesion_measurements"]
+    return _lt(_death_of(t, "lesion_measurements", via_lesion=True), m["assessment_date"])
+
+
+def _imaging_after_death(t):
+    i = t["imaging_assessments"]
+    return _lt(_death_of(t, "imaging_assessments"), i["assessment_date"])
+
+
+def _grade5_without_death(t):
+    ae = t["adverse_events"]
+    return ((ae["grade"] == 5) & _death_of(t, "adverse_events").isna()).fillna(False).astype(bool)
+
+
+def _target_diameter_in_cm(t):
+    """A measured target diameter below 10 mm at the lesion's baseline: cm in an mm column?"""
+    m = t["lesion_measurements"]
+    role = m["lesion_id"].map(_lesion_map(t, "recist_role"))
+    at_baseline = m["assessment_date"] == m["lesion_id"].map(_lesion_map(t, "baseline_date"))
+    small = (m["diameter_mm"] > 0) & (m["diameter_mm"] < TARGET_MIN_MM)
+    return (small & at_baseline & (role == "target") & (m["criterion"] == "RECIST_1_1")).fillna(
+        False).astype(bool)
+
+
 def _ae_before_sirt(t):
     ae = t["adverse_events"]
     first = _patient_first_sirt(t, "adverse_events")
@@ -236,6 +280,8 @@ CROSS_RULES: tuple[CrossRule, ...] = (
     CrossRule("last_contact_after_death", "patients", "last_contact_date", "error",
               "last contact after death (last_contact_date must be on or before death_date)",
               _last_contact_after_death),
+    CrossRule("birth_after_diagnosis", "patients", "birth_year", "error",
+              "birth year after the diagnosis date (negative age)", _birth_after_diagnosis),
     CrossRule("cause_without_death", "patients", "cause_of_death", "warning",
               "cause of death given without a death date", _cause_without_death),
     CrossRule("patient_without_treatment", "patients", "patient_id", "warning",
@@ -257,17 +303,27 @@ CROSS_RULES: tuple[CrossRule, ...] = (
     CrossRule("measurement_before_lesion_baseline", "lesion_measurements", "assessment_date",
               "error", "measurement before the lesion's baseline_date",
               _measurement_before_baseline),
+    CrossRule("measurement_after_death", "lesion_measurements", "assessment_date", "error",
+              "measurement after the patient's death_date", _measurement_after_death),
+    CrossRule("target_diameter_in_cm", "lesion_measurements", "diameter_mm", "warning",
+              f"target lesion below {TARGET_MIN_MM:g} mm at baseline: diameter entered in cm?",
+              _target_diameter_in_cm),
     CrossRule("measurement_of_role_none", "lesion_measurements", "criterion", "warning",
               "lesion has role none under this criterion (measurement ignored)",
               _measurement_role_none),
     CrossRule("ae_long_before_sirt", "adverse_events", "onset_date", "warning",
               f"onset more than {AE_BEFORE_SIRT_DAYS} days before the first SIRT",
               _ae_before_sirt),
+    CrossRule("ae_grade5_without_death", "adverse_events", "grade", "error",
+              "grade 5 (fatal) adverse event but the patient has no death_date",
+              _grade5_without_death),
     CrossRule("ae_resolution_before_onset", "adverse_events", "resolution_date", "error",
               "resolution before onset", _ae_resolution_before_onset),
     CrossRule("ae_session_unknown", "adverse_events", "session_id", "error",
               "session not found among the patient's treatments",
               _session_unknown("adverse_events")),
+    CrossRule("imaging_after_death", "imaging_assessments", "assessment_date", "error",
+              "imaging after the patient's death_date", _imaging_after_death),
     CrossRule("therapy_end_before_start", "other_therapies", "end_date", "error",
               "end before start", _therapy_end_before_start),
     CrossRule("lab_unit_unknown", "labs", "unit", "error",

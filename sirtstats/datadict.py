@@ -105,8 +105,18 @@ def _table_section(schema: TableSchema) -> list[str]:
 
 def _rules_section() -> list[str]:
     from sirtstats.crosschecks import CROSS_RULES
+    from sirtstats.readers import READER_RULES
+    from sirtstats.validation import VALUE_RULES
 
-    lines = ["## Cross-table rules", "",
+    lines = ["## Reading rules", "",
+             "Problems found while reading a file; each is an error for the whole file or row.",
+             "", "| rule | meaning |", "|---|---|"]
+    lines += [f"| `{k}` | {_cell(v)} |" for k, v in READER_RULES.items()]
+    lines += ["", "## Value rules", "", "Checked on every cell besides each column's type, "
+              "required flag, allowed values, range and pattern.", "",
+              "| rule | severity | meaning |", "|---|---|---|"]
+    lines += [f"| `{k}` | {sev} | {_cell(text)} |" for k, (sev, text) in VALUE_RULES.items()]
+    lines += ["", "## Cross-table rules", "",
              "Checked after each table's own checks (\"first SIRT\" = the patient's earliest "
              "`treatments.treatment_date`). Foreign keys are checked for every row.", "",
              "| rule | table.column | severity | meaning |", "|---|---|---|---|"]

@@ -6,28 +6,41 @@ read-only; nothing here writes.
 
 CSV conventions handled
 -----------------------
-- Encoding: UTF-8 with or without byte-order mark; otherwise Windows-1252 (the superset of
-  Latin-1 that French Excel writes), falling back to Latin-1.
+- Encoding: UTF-8 with or without byte-order mark; UTF-16 LE or BE with its byte-order mark
+  (Excel's "Unicode text"); otherwise Windows-1252 (the superset of Latin-1 that French Excel
+  writes), falling back to Latin-1. A file with NUL bytes and no UTF-16 mark is not a text file.
 - Separator: ``,``, ``;`` or tab, detected from the header line. With ``;`` or tab a decimal
   comma (``12,5``) is accepted in numeric columns (French-locale exports).
 - Row numbers: ``row`` is the 1-based record number in the file with the header as row 1, so the
   first data row is row 2 (equal to the line number unless a quoted field spans lines). For XLSX
   it is the spreadsheet row (header in row 1); for Parquet the record index + 2.
 - Blank lines are kept for numbering and ignored.
+- A registry cell holds one line of text: a quoted cell that spans lines (an unclosed quote
+  swallows the rows after it), holds a whole row's worth of separators or runs past
+  :data:`MAX_CELL_CHARS` is reported with the line where it opens and the lines it swallowed.
+
+Reading never raises for bad content: a file that cannot be opened, decoded or parsed is
+reported as a file-level problem (row ``<NA>``) in :attr:`TableFile.problems`; the rules are
+listed in :data:`READER_RULES`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import errno
 import hashlib
 import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 __all__ = [
+    "MAX_CELL_CHARS",
+    "READER_RULES",
     "SUFFIXES",
     "unique_headers",
     "TableFile",
@@ -40,6 +53,22 @@ __all__ = [
 SUFFIXES: tuple[str, ...] = (".csv", ".tsv", ".txt", ".xlsx", ".parquet")
 
 _SEPARATORS = (",", ";", "\t")
+
+#: Longest cell accepted, in characters (free-text fields of a registry are far shorter).
+MAX_CELL_CHARS: int = 2_000
+
+#: File-level and reading rules (id -> what the problem says), listed in the data dictionary.
+READER_RULES: dict[str, str] = {
+    "cannot_read": "cannot read the file (permission denied, a folder, or a symbolic link "
+                   "loop)",
+    "not_text": "not a text file (binary content, or UTF-16 without its byte-order mark)",
+    "not_csv": "cannot be parsed as delimited text",
+    "empty_file": "empty file: expected a header line",
+    "ragged_row": "wrong number of fields",
+    "multiline_cell": "a quoted cell spans several lines (unclosed quote?)",
+    "row_in_cell": "a cell holds a whole row's worth of separators (unclosed quote?)",
+    "cell_too_long": f"cell longer than {MAX_CELL_CHARS} characters",
+}
 
 
 @dataclass
@@ -94,7 +123,8 @@ def find_table_files(folder: str | Path) -> tuple[dict[str, Path], list[Path]]:
     Returns
     -------
     files : dict of str to Path
-        One file per table stem (lower-cased), preferring suffixes in :data:`SUFFIXES` order.
+        One file per table stem (a symbolic link counts, even a broken one: reading it reports
+        the problem) (lower-cased), preferring suffixes in :data:`SUFFIXES` order.
     duplicates : list of Path
         Further files with the same stem (not read; reported by the caller).
     """
@@ -102,7 +132,8 @@ def find_table_files(folder: str | Path) -> tuple[dict[str, Path], list[Path]]:
     duplicates: list[Path] = []
     candidates = sorted(
         (p for p in Path(folder).iterdir()
-         if p.is_file() and p.suffix.lower() in SUFFIXES and not p.name.startswith((".", "~$"))),
+         if (p.is_file() or p.is_symlink()) and p.suffix.lower() in SUFFIXES
+         and not p.name.startswith((".", "~$"))),
         key=lambda p: (p.stem.lower(), SUFFIXES.index(p.suffix.lower()), p.name),
     )
     for p in candidates:
@@ -117,6 +148,9 @@ def find_table_files(folder: str | Path) -> tuple[dict[str, Path], list[Path]]:
 def _decode(raw: bytes) -> tuple[str, str]:
     if raw.startswith(b"\xef\xbb\xbf"):
         return raw[3:].decode("utf-8", errors="replace"), "utf-8-sig"
+    for bom, codec in ((b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
+        if raw.startswith(bom):
+            return raw[2:].decode(codec, errors="replace"), codec
     try:
         return raw.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -137,12 +171,23 @@ def _problem(row, column, value, rule, severity="error") -> dict:
     return {"row": row, "column": column, "value": value, "rule": rule, "severity": severity}
 
 
-def _read_csv_text(text: str, sep: str, problems: list) -> pd.DataFrame:
+@contextlib.contextmanager
+def _csv_field_limit(limit: int):
+    """Let the csv module read long fields (they are reported, not fatal)."""
+    old = csv.field_size_limit()
+    csv.field_size_limit(max(old, limit))
+    try:
+        yield
+    finally:
+        csv.field_size_limit(old)
+
+
+def _read_csv_text(text: str, sep: str, problems: list) -> pd.DataFrame | None:
     kw = {"sep": sep, "dtype": str, "keep_default_na": False, "na_filter": False,
           "skip_blank_lines": False, "quotechar": '"', "header": None}
     try:
         df = pd.read_csv(io.StringIO(text), engine="c", **kw)
-    except pd.errors.ParserError:
+    except (pd.errors.ParserError, ValueError, OverflowError):
         df = None
     if df is not None and len(df):
         header = df.iloc[0].tolist()
@@ -151,7 +196,13 @@ def _read_csv_text(text: str, sep: str, problems: list) -> pd.DataFrame:
         df.columns = unique_headers(header)
         return df
     # Ragged rows: find them with the csv module (error path only), report, read the rest.
-    rows = list(csv.reader(io.StringIO(text), delimiter=sep, quotechar='"'))
+    try:
+        with _csv_field_limit(len(text) + 1):
+            rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=sep,
+                                   quotechar='"'))
+    except csv.Error as exc:
+        problems.append(_problem(pd.NA, "", "", f"{READER_RULES['not_csv']} ({exc})"))
+        return None
     header, body = rows[0], rows[1:]
     n = len(header)
     good = []
@@ -159,7 +210,7 @@ def _read_csv_text(text: str, sep: str, problems: list) -> pd.DataFrame:
     for i, fields in enumerate(body, start=2):
         if len(fields) > n:
             problems.append(_problem(
-                i, "", "", f"wrong number of fields: expected {n}, got {len(fields)} "
+                i, "", "", f"{READER_RULES['ragged_row']}: expected {n}, got {len(fields)} "
                 "(check the separator and quoting)"))
             continue
         good.append(fields + [""] * (n - len(fields)))
@@ -201,21 +252,102 @@ def _has_padding(text: str, sep: str) -> bool:
     return text.endswith((" ", "\u00a0"))
 
 
+def _line_starts(df: pd.DataFrame) -> pd.Series:
+    """Line of the file where each record starts (the header is line 1).
+
+    A record with line breaks inside quoted cells shifts the lines of the records after it.
+    """
+    breaks = np.zeros(len(df), dtype=np.int64)
+    for col in df.columns:
+        breaks += df[col].str.count("\n").to_numpy()
+    starts = 2 + np.arange(len(df)) + np.concatenate([[0], np.cumsum(breaks[:-1])])
+    return pd.Series(starts, index=df.index)
+
+
+def _may_hold_bad_cells(text: str) -> bool:
+    """Whether any cell can span lines, hold separators or be too long (cheap scans)."""
+    return '"' in text or max(map(len, text.splitlines()), default=0) > MAX_CELL_CHARS
+
+
+def _check_cells(df: pd.DataFrame, sep: str, problems: list) -> pd.DataFrame:
+    """Report quoted cells that span lines, hold a row of fields, or are implausibly long.
+
+    Returns the data without the rows such a quote broke (they are reported, and checking
+    their other cells would only repeat the problem) and with over-long cells emptied.
+    """
+    n = df.shape[1]
+    suspects = []
+    for col in df.columns:
+        cells = df[col]
+        long = cells.str.len() > MAX_CELL_CHARS
+        quote_broke = cells.str.contains("[\r\n]", regex=True)
+        if n >= 4:  # a whole row's worth of separators inside one cell
+            quote_broke |= cells.str.count(re.escape(sep)) >= n - 1
+        if (long | quote_broke).any():
+            suspects.append((col, long, quote_broke))
+    if not suspects:
+        return df
+    starts = _line_starts(df)
+    broken = pd.Series(False, index=df.index)
+    df = df.copy()
+    for col, long, quote_broke in suspects:
+        for row in df.index[long | quote_broke]:
+            cell = df.at[row, col]
+            if "\n" in cell or "\r" in cell:
+                first = int(starts[row])
+                k = max(cell.rstrip("\r\n").count("\n"), 1)
+                rule = (f"{READER_RULES['multiline_cell']}: it opens on line {first} and "
+                        f"swallows lines {first + 1}–{first + k}; a registry cell holds one line")
+            elif quote_broke[row]:
+                rule = f"{READER_RULES['row_in_cell']}: check the quoting of this row"
+            else:
+                rule = f"{READER_RULES['cell_too_long']} ({len(cell):,})"
+            problems.append(_problem(row, str(col).split("\x00")[0], "", rule))
+        broken |= quote_broke
+        df.loc[long, col] = ""
+    return df[~broken]
+
+
+def _read_bytes(path: Path, problems: list, *, probe: bool = False) -> bytes | None:
+    """The file's bytes (``b""`` when only probing), or None with a "cannot read" problem."""
+    try:
+        if probe:
+            with open(path, "rb"):
+                return b""
+        return path.read_bytes()
+    except OSError as exc:
+        reason = {errno.EACCES: "permission denied", errno.EISDIR: "a folder",
+                  errno.ELOOP: "a symbolic link loop"}.get(exc.errno, exc.strerror or "")
+        problems.append(_problem(pd.NA, "", "", f"cannot read the file ({reason})"))
+        return None
+
+
 def _read_csv(path: Path) -> TableFile:
-    raw = path.read_bytes()
     problems: list = []
+    raw = _read_bytes(path, problems)
+    if raw is None:
+        return TableFile(path, pd.DataFrame(dtype=object), problems=problems)
     if not raw.strip(b" \t\r\n\xef\xbb\xbf"):
-        problems.append(_problem(pd.NA, "", "", "empty file: expected a header line"))
+        problems.append(_problem(pd.NA, "", "", READER_RULES["empty_file"]))
         return TableFile(path, pd.DataFrame(dtype=object), problems=problems)
     text, encoding = _decode(raw)
+    if "\x00" in text:
+        problems.append(_problem(pd.NA, "", "", READER_RULES["not_text"]))
+        return TableFile(path, pd.DataFrame(dtype=object), encoding=encoding,
+                         problems=problems)
     first_line = text.lstrip("\r\n").split("\n", 1)[0]
     if path.suffix.lower() == ".tsv":
         sep = "\t"
     else:
         sep = _sniff_separator(first_line)
     df = _read_csv_text(text, sep, problems)
+    if df is None:
+        return TableFile(path, pd.DataFrame(dtype=object), encoding=encoding, separator=sep,
+                         problems=problems)
     df.columns = [str(c) for c in df.columns]
     df = df.astype(object).fillna("") if df.isna().any().any() else df
+    if _may_hold_bad_cells(text):
+        df = _check_cells(df, sep, problems)
     return TableFile(path, _drop_blank_rows(df), encoding=encoding, separator=sep,
                      decimal_comma=sep != ",", problems=problems,
                      needs_strip=_has_padding(text, sep))
@@ -239,6 +371,8 @@ def _stringify(col: pd.Series) -> pd.Series:
 
 def _read_xlsx(path: Path) -> TableFile:
     problems: list = []
+    if _read_bytes(path, problems, probe=True) is None:
+        return TableFile(path, pd.DataFrame(dtype=object), problems=problems)
     try:
         df = pd.read_excel(path, sheet_name=0, dtype=object, header=None, engine="openpyxl")
     except Exception as exc:  # noqa: BLE001 - any unreadable workbook is a data problem
@@ -275,6 +409,8 @@ def _cell_text(v) -> str:
 
 def _read_parquet(path: Path) -> TableFile:
     problems: list = []
+    if _read_bytes(path, problems, probe=True) is None:
+        return TableFile(path, pd.DataFrame(dtype=object), problems=problems)
     try:
         df = pd.read_parquet(path)
     except Exception as exc:  # noqa: BLE001

@@ -16,6 +16,7 @@ reported.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
@@ -101,7 +102,12 @@ def _validate_folder(folder: Path, log, cutoff):
     if not folder.is_dir():
         log.add("", str(folder), pd.NA, "", "", "registry folder not found", "error")
         return tables, files, hashes
-    found, duplicates = find_table_files(folder)
+    try:
+        found, duplicates = find_table_files(folder)
+    except OSError as exc:
+        log.add("", str(folder), pd.NA, "", "",
+                f"cannot read the registry folder ({exc.strerror or 'unreadable'})", "error")
+        return tables, files, hashes
     for path in duplicates:
         table = path.stem.lower()
         log.add(table if table in TABLE_ORDER else "", path.name, pd.NA, "", "",
@@ -111,7 +117,7 @@ def _validate_folder(folder: Path, log, cutoff):
         if stem not in TABLE_ORDER:
             log.add("", path.name, pd.NA, "", "", "unknown file: not a registry table, ignored",
                     "warning")
-    for path in sorted(folder.iterdir()):
+    for path in sorted(folder.iterdir()):  # readable: find_table_files listed it
         if path.suffix.lower() in _UNSUPPORTED and path.stem.lower() in TABLE_ORDER:
             log.add(path.stem.lower(), path.name, pd.NA, "", "",
                     "unsupported file format: save the table as CSV, XLSX or Parquet", "error")
@@ -125,8 +131,9 @@ def _validate_folder(folder: Path, log, cutoff):
                 unreadable.add(table)
             continue
         files[table] = path.name
-        hashes[path.name] = hash_file(path)
         tf = read_table_file(path)
+        with contextlib.suppress(OSError):  # an unreadable file is reported by the reader
+            hashes[path.name] = hash_file(path)
         fatal = False
         for p in tf.problems:
             log.add(table, path.name, p["row"], p["column"], p["value"], p["rule"],
@@ -139,7 +146,8 @@ def _validate_folder(folder: Path, log, cutoff):
         if fatal:
             unreadable.add(table)
             continue
-        mapping = check_header(list(tf.data.columns), schema, file=path.name, log=log)
+        mapping = check_header(list(tf.data.columns), schema, file=path.name, log=log,
+                               read_as=_read_as(tf))
         typed, failed = parse_table(tf.data, schema, mapping, file=path.name,
                                     decimal_comma=tf.decimal_comma, log=log,
                                     strip=tf.needs_strip)
@@ -152,6 +160,14 @@ def _validate_folder(folder: Path, log, cutoff):
     if cutoff is not None:
         check_cutoff(tables, files, cutoff, log=log)
     return tables, files, hashes
+
+
+def _read_as(tf) -> str:
+    """How a text file was decoded, for messages about a header that does not match."""
+    if not tf.encoding:
+        return ""
+    sep = {"\t": "tab", ",": "','", ";": "';'"}.get(tf.separator, repr(tf.separator))
+    return f"header read as {tf.encoding} with separator {sep}"
 
 
 @cache

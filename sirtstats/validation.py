@@ -39,9 +39,11 @@ __all__ = [
     "DATE_MIN",
     "IDENTIFIER_NAMES",
     "MISSING_TOKENS",
+    "PLACEHOLDER_ID",
     "PROBLEM_COLUMNS",
     "REQUIRED_TABLES",
     "UNIT_SUFFIXES",
+    "VALUE_RULES",
     "ProblemLog",
     "check_header",
     "check_keys",
@@ -57,6 +59,28 @@ REQUIRED_TABLES: tuple[str, ...] = ("patients",)
 
 #: Dates before this are implausible for a SIRT registry (SIRT in routine use from the 1990s).
 DATE_MIN = pd.Timestamp("1990-01-01")
+
+#: Identifier cells that are placeholders (matched after case folding): no letter or digit, or
+#: a word meaning "unknown".
+PLACEHOLDER_ID: str = (r"[^0-9a-z\u00c0-\u024f]*|unknown|inconnu|none|aucun|nd|nc|tbd|x+|"
+                       r"missing|manquant|na|n\.a\.?")
+
+#: Numbers like ``1.234`` or ``12.500`` in a file with decimal commas: a thousands separator?
+THOUSANDS_LIKE: str = r"[+-]?\d{1,3}(\.\d{3})+"
+
+#: Per-cell and per-key rules beyond the schema's constraints (id -> (severity, meaning)),
+#: listed in the data dictionary.
+VALUE_RULES: dict[str, tuple[str, str]] = {
+    "placeholder_id": ("error", "placeholder, not an identifier (-, ?, unknown, x...)"),
+    "id_case_duplicate": ("error", "identifier differs from another only by case or spaces"),
+    "integer_too_large": ("error", "value too large for an integer (beyond ±9.2 × 10^18)"),
+    "thousands_separator": ("warning", "a point in a file with decimal commas: read as a "
+                                       "decimal point; if it is a thousands separator, remove "
+                                       "it"),
+}
+
+#: Integers at or beyond this magnitude do not fit a 64-bit integer column.
+INT64_LIMIT: float = 2.0**63
 
 #: Cell texts read as missing.
 MISSING_TOKENS: frozenset[str] = frozenset({"", "NA", "N/A", "n/a", "NULL", "null", "NaN", "nan",
@@ -216,7 +240,8 @@ def _split_unit(norm: str) -> tuple[str, str] | None:
     return None
 
 
-def check_header(headers, schema: TableSchema, *, file: str, log: ProblemLog) -> dict[str, str]:
+def check_header(headers, schema: TableSchema, *, file: str, log: ProblemLog,
+                 read_as: str = "") -> dict[str, str]:
     """Map a file's headers to schema columns, recording header problems.
 
     Parameters
@@ -231,6 +256,9 @@ def check_header(headers, schema: TableSchema, *, file: str, log: ProblemLog) ->
         Receives the problems (all on row 1, the header): direct-identifier columns (error,
         value never shown), unit mismatches (error), duplicate columns (error), missing
         required columns (error) and unknown columns (warning, ignored).
+    read_as : str
+        How the file was decoded (encoding and separator), added to "required column
+        missing" so that a wrongly decoded header explains itself.
 
     Returns
     -------
@@ -266,7 +294,8 @@ def check_header(headers, schema: TableSchema, *, file: str, log: ProblemLog) ->
     present = set(mapping.values())
     for f in schema.fields:
         if f.required and f.name not in present:
-            log.add(schema.name, file, 1, f.name, "", "required column missing", "error")
+            rule = "required column missing" + (f" ({read_as})" if read_as else "")
+            log.add(schema.name, file, 1, f.name, "", rule, "error")
     return mapping
 
 
@@ -326,7 +355,7 @@ def _parse_column(text: pd.Series, f: FieldSpec, decimal_comma: bool, strip: boo
         num = _to_float(present, decimal_comma)
         bad = num.isna() | np.isinf(num)
         if f.type == "integer":
-            bad |= num != np.round(num)
+            bad |= (num != np.round(num)) | (num.abs() >= INT64_LIMIT)
         if any_missing:
             bad &= ~missing
         if f.type == "integer":
@@ -385,9 +414,17 @@ def parse_table(data: pd.DataFrame, schema: TableSchema, mapping: dict[str, str]
         typed, bad = _parse_column(raw, f, decimal_comma, strip)
         cols[f.name] = typed
         failed[f.name] = bad
+        if decimal_comma and f.type in ("integer", "number"):
+            dotted = raw.str.strip().str.fullmatch(THOUSANDS_LIKE) & ~bad
+            log.add_rows(schema.name, file, raw.index[dotted], f.name, raw[dotted].str.strip(),
+                         *VALUE_RULES["thousands_separator"][::-1])
         if bad.any():
+            rules = _TYPE_RULES[f.type]
+            if f.type == "integer":
+                huge = _to_float(raw[bad].str.strip(), decimal_comma).abs() >= INT64_LIMIT
+                rules = np.where(huge, VALUE_RULES["integer_too_large"][1], rules).tolist()
             log.add_rows(schema.name, file, raw.index[bad], f.name, raw[bad].str.strip(),
-                         _TYPE_RULES[f.type])
+                         rules)
     return pd.DataFrame(cols, index=data.index), failed
 
 
@@ -442,6 +479,11 @@ def check_values(df: pd.DataFrame, schema: TableSchema, *, file: str, log: Probl
                 allowed = ", ".join(f.enum)
                 rules = [_enum_rule(v, f.enum, allowed) for v in col[bad]]
                 log.add_rows(t, file, df.index[bad], f.name, col[bad], rules)
+        if f.type == "string" and f.name.endswith("_id"):
+            bad = ok & col.astype(str).str.casefold().str.fullmatch(PLACEHOLDER_ID)
+            log.add_rows(t, file, df.index[bad], f.name, col[bad],
+                         VALUE_RULES["placeholder_id"][1])
+            ok &= ~bad
         if f.pattern is not None:
             bad = ok & ~col.astype(str).str.fullmatch(f.pattern)
             log.add_rows(t, file, df.index[bad], f.name, col[bad],
@@ -531,6 +573,8 @@ def check_keys(tables: dict[str, pd.DataFrame], files: dict[str, str], *, log: P
                          for k in key_text]
                 log.add_rows(name, file, key_text.index, pk[0] if len(pk) == 1 else
                              ", ".join(pk), key_text, rules)
+        if len(pk) == 1 and schema.field(pk[0]).type == "string":
+            _check_case_duplicates(df[pk[0]], name, file, log)
         for fk in schema.foreign_keys:
             ref = fk["reference"]
             parent_name = ref["resource"]
@@ -545,6 +589,20 @@ def check_keys(tables: dict[str, pd.DataFrame], files: dict[str, str], *, log: P
             orphan = col.notna() & ~col.isin(set(known))
             log.add_rows(name, file, df.index[orphan], child_cols[0], col[orphan],
                          f"orphan foreign key: not found in {parent_name}.{parent_cols[0]}")
+
+
+def _check_case_duplicates(ids: pd.Series, table: str, file: str, log: ProblemLog) -> None:
+    """Identifiers that differ only by case or surrounding spaces (``p00002`` and ``P00002``)."""
+    ids = ids.dropna().astype(str)
+    folded = ids.str.strip().str.casefold()
+    clash = folded.duplicated(keep=False) & ~ids.duplicated(keep=False)
+    if not clash.any():
+        return
+    rows_by = pd.Series(ids.index[clash], index=ids.index[clash]).groupby(
+        folded[clash].to_numpy()).agg(lambda r: ", ".join(map(str, r)))
+    rules = [f"{VALUE_RULES['id_case_duplicate'][1]}: rows {rows_by[k]}"
+             for k in folded[clash]]
+    log.add_rows(table, file, ids.index[clash], ids.name, ids[clash], rules)
 
 
 def file_date(path: Path) -> pd.Timestamp:
