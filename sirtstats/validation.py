@@ -39,7 +39,9 @@ __all__ = [
     "DATE_MIN",
     "IDENTIFIER_NAMES",
     "MISSING_TOKENS",
+    "ID_IDENTIFIER_PATTERN",
     "PLACEHOLDER_ID",
+    "TEXT_IDENTIFIER_PATTERNS",
     "PROBLEM_COLUMNS",
     "REQUIRED_TABLES",
     "UNIT_SUFFIXES",
@@ -68,10 +70,40 @@ PLACEHOLDER_ID: str = (r"[^0-9a-z\u00c0-\u024f]*|unknown|inconnu|none|aucun|nd|n
 #: Numbers like ``1.234`` or ``12.500`` in a file with decimal commas: a thousands separator?
 THOUSANDS_LIKE: str = r"[+-]?\d{1,3}(\.\d{3})+"
 
+#: Direct identifiers typed into free-text cells (what they look like -> pattern). Free text
+#: reaches AE tables, listings and figures, so such a cell is refused with its row and column
+#: (its value is never shown).
+TEXT_IDENTIFIER_PATTERNS: dict[str, str] = {
+    "a date (birth date?)":
+        r"\b\d{1,2}[/.-]\d{1,2}[/.-](?:19|20)\d{2}\b|\b(?:19|20)\d{2}-\d{2}-\d{2}\b",
+    "an e-mail address": r"[\w.+-]+@[\w-]+\.\w[\w.]*",
+    "a social-security number (NIR/SSN)":
+        r"\b[12] ?\d{2} ?(?:0[1-9]|1[0-2]) ?\d{2} ?\d{3} ?\d{3}(?: ?\d{2})?\b"
+        r"|\b\d{3}-\d{2}-\d{4}\b",
+    "a phone number": r"(?:\+\d{1,3}[ .-]?|\b0)\d(?:[ .-]?\d{2}){4}\b",
+    "a hospital number (IPP/MRN)": r"\d{7,}|(?i:\b(?:ipp|mrn|nip|nda|dossier)\b)",
+    "a name after a title (Mme, M., Dr...)":
+        r"(?:\b(?i:mme|mlle|mr|mrs|ms|dr|pr|madame|monsieur|n[ée]e)\.?|\bM\.)\s+[A-ZÀ-Ý0-9]",
+}
+
+#: Identifier columns (``*_id``) must be pseudonyms: no hospital-number prefix, no embedded
+#: date, no long digit run.
+ID_IDENTIFIER_PATTERN: str = (
+    r"(?i:^(?:ipp|mrn|nip|nir|nda|dossier))|(?:19|20)\d{2}[-_./]?(?:0[1-9]|1[0-2])[-_./]?"
+    r"(?:0[1-9]|[12]\d|3[01])|(?:0[1-9]|[12]\d|3[01])[-_./](?:0[1-9]|1[0-2])[-_./](?:19|20)\d{2}"
+    r"|\d{7,}")
+
+#: Text columns that hold codes or numbers, not free text (not scanned for identifiers).
+NOT_FREE_TEXT: frozenset[str] = frozenset({"value", "unit", "couinaud_segments"})
+
 #: Per-cell and per-key rules beyond the schema's constraints (id -> (severity, meaning)),
 #: listed in the data dictionary.
 VALUE_RULES: dict[str, tuple[str, str]] = {
     "placeholder_id": ("error", "placeholder, not an identifier (-, ?, unknown, x...)"),
+    "identifier_in_text": ("error", "free text holds a direct identifier; remove it from the "
+                                    "export"),
+    "identifier_in_id": ("error", "identifier is not a pseudonym (hospital-number prefix, "
+                                  "embedded date or long digit run)"),
     "id_case_duplicate": ("error", "identifier differs from another only by case or spaces"),
     "integer_too_large": ("error", "value too large for an integer (beyond ±9.2 × 10^18)"),
     "thousands_separator": ("warning", "a point in a file with decimal commas: read as a "
@@ -484,6 +516,10 @@ def check_values(df: pd.DataFrame, schema: TableSchema, *, file: str, log: Probl
             log.add_rows(t, file, df.index[bad], f.name, col[bad],
                          VALUE_RULES["placeholder_id"][1])
             ok &= ~bad
+            bad = ok & col.astype(str).str.contains(ID_IDENTIFIER_PATTERN, regex=True)
+            log.add_rows(t, file, df.index[bad], f.name, None, VALUE_RULES["identifier_in_id"][1])
+        elif f.type == "string" and f.enum is None and f.name not in NOT_FREE_TEXT:
+            _check_free_text(col[ok].astype(str), t, file, f.name, log)
         if f.pattern is not None:
             bad = ok & ~col.astype(str).str.fullmatch(f.pattern)
             log.add_rows(t, file, df.index[bad], f.name, col[bad],
@@ -500,6 +536,19 @@ def check_values(df: pd.DataFrame, schema: TableSchema, *, file: str, log: Probl
                 log.add_rows(t, file, df.index[bad], f.name, col[bad],
                              "date in the future relative to the file date "
                              f"({pd.Timestamp(reference_date):%Y-%m-%d})")
+
+
+def _check_free_text(text: pd.Series, table: str, file: str, column: str,
+                     log: ProblemLog) -> None:
+    """Refuse free-text cells that hold a direct identifier (value never shown)."""
+    found = pd.Series("", index=text.index)
+    for what, pattern in TEXT_IDENTIFIER_PATTERNS.items():
+        hit = (found == "") & text.str.contains(pattern, regex=True)
+        found[hit] = what
+    bad = found != ""
+    if bad.any():
+        rules = [f"{VALUE_RULES['identifier_in_text'][1]} (looks like {w})" for w in found[bad]]
+        log.add_rows(table, file, text.index[bad], column, None, rules)
 
 
 def _enum_rule(value, enum, allowed) -> str:

@@ -299,3 +299,75 @@ def test_pandas_frame_of_problems_has_no_cell_contents_of_long_cells(tmp_path):
     problems = validate_registry(_build(CASES[4], tmp_path))
     assert problems["value"].str.len().max() < 100
     assert isinstance(problems, pd.DataFrame)
+
+
+# 5. identifiers typed into free text or into identifier columns
+
+PLANTED_TEXT = [
+    ("adverse_events", 2, "ae_term", "Nausea - Mme DUPONTZZ Jeanne IPP 80012345 nee le 12/03/1952",
+     "a date (birth date?)"),
+    ("adverse_events", 3, "soc", "Gastrointestinal disorders 06 12 34 56 78", "a phone number"),
+    ("other_therapies", 2, "agent", "FOLFOX (jean.dupont@hopital.fr)", "an e-mail address"),
+    ("other_therapies", 3, "agent", "FOLFIRI 1 52 03 75 123 456 78",
+     "a social-security number (NIR/SSN)"),
+    ("treatments", 2, "concomitant_systemic", "sorafenib, dossier 4471", "a hospital number"),
+    ("adverse_events", 2, "ae_term", "Fatigue, seen by Dr Martin", "a name after a title"),
+]
+
+
+@pytest.mark.parametrize("case", PLANTED_TEXT, ids=[c[2] + "-" + c[4] for c in PLANTED_TEXT])
+def test_identifier_in_free_text_is_refused_without_showing_it(case, tmp_path, capsys):
+    table, row, column, text, what = case
+    tables = valid_tables()
+    set_cell(tables, table, row, column, text)
+    folder = write_registry(tmp_path / "r", tables)
+    problems = validate_registry(folder)
+    hit = _matches(problems, table, row, column, f"direct identifier; remove it from the export "
+                                                 f"(looks like {what}")
+    assert len(hit) == 1, problems.to_string()
+    assert hit["value"].tolist() == [""]
+    assert main(["validate", str(folder)]) == 1
+    shown = capsys.readouterr().out
+    for secret in ("DUPONTZZ", "80012345", "06 12 34 56 78", "jean.dupont", "Martin"):
+        assert secret not in shown
+
+
+@pytest.mark.parametrize("value", ["DUPONTZZ_1952-03-12", "IPP80099999", "mrn7654321",
+                                   "P-12031952-1"])
+def test_patient_id_that_is_not_a_pseudonym_is_refused(value, tmp_path):
+    tables = valid_tables()
+    for t in ("patients", "baseline", "workups", "treatments", "imaging_assessments", "labs",
+              "adverse_events", "lesions", "post_dosimetry"):
+        for r in tables[t][1:]:
+            i = tables[t][0].index("patient_id")
+            if r[i] == "P01":
+                r[i] = value
+    problems = validate_registry(write_registry(tmp_path / "r", tables))
+    hit = _matches(problems, "patients", 2, "patient_id", "identifier is not a pseudonym")
+    assert len(hit) == 1
+    assert hit["value"].tolist() == [""]
+
+
+def test_session_id_with_a_hospital_number_is_refused(tmp_path):
+    tables = valid_tables()
+    set_cell(tables, "treatments", 2, "session_id", "MRN7654321-S1")
+    set_cell(tables, "post_dosimetry", 2, "session_id", "MRN7654321-S1")
+    set_cell(tables, "adverse_events", 2, "session_id", "MRN7654321-S1")
+    problems = validate_registry(write_registry(tmp_path / "r", tables))
+    assert len(_matches(problems, "treatments", 2, "session_id",
+                        "identifier is not a pseudonym")) == 1
+
+
+@pytest.mark.parametrize("text", ["Fatigue", "General disorders and administration site conditions",
+                                  "Respiratory, thoracic and mediastinal disorders", "Death NOS",
+                                  "FOLFIRI_cetuximab", "atezolizumab 1200 mg q3w", "Pain grade 2"])
+def test_ordinary_free_text_is_accepted(text, tmp_path):
+    tables = valid_tables()
+    set_cell(tables, "adverse_events", 2, "ae_term", text)
+    problems = validate_registry(write_registry(tmp_path / "r", tables))
+    assert not problems["rule"].str.contains("identifier").any(), problems.to_string()
+
+
+def test_demo_registry_ids_and_text_pass_the_identifier_rules():
+    problems = validate_registry("demo")
+    assert not problems["rule"].str.contains("identifier").any()
