@@ -147,7 +147,8 @@ def test_missing_primary_tumour_and_bad_sex_are_errors(domains):
 def test_treatments_devices_units_territories_sessions(domains):
     tx = convert_sdtm_treatments(domains["EX"])
     assert tx["injection_id"].tolist() == ["S1/EX1", "S1/EX2", "S2/EX1"]
-    assert tx["session_id"].tolist() == ["S1/2014-01-02", "S1/2014-03-01", "S2/2013-05-10"]
+    # one session per patient and day, numbered in date order (no date in an identifier)
+    assert tx["session_id"].tolist() == ["S1/S1", "S1/S2", "S2/S1"]
     assert tx["device"].tolist() == ["Y90_glass", "Y90_resin", "Ho166_PLLA"]
     assert tx["territory"].tolist() == ["right_lobe", "segmental", "whole_liver"]
     # 2.5 GBq; 1500 MBq = 1.5 GBq; 40 mCi x 0.037 = 1.48 GBq

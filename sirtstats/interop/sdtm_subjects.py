@@ -541,8 +541,8 @@ def convert_sdtm_treatments(
     Records with ``EXDOSE = 0`` are not administrations and are skipped (warning), except
     placebo (EXTRT contains PLACEBO; ADSL counts placebo exposure, admiral ``ad_adsl.R``).
     ``injection_id`` = ``USUBJID/EX<EXSEQ>``; a session is one patient and day
-    (``session_id`` = ``USUBJID/<yyyy-mm-dd>``); ``administration_datetime`` = EXSTDTC when it
-    has a time.
+    (``session_id`` = ``USUBJID/S<k>``, k = 1, 2... in date order: an identifier carries no
+    date); ``administration_datetime`` = EXSTDTC when it has a time.
 
     Examples
     --------
@@ -617,7 +617,6 @@ def convert_sdtm_treatments(
                            format="ISO8601")
     out = pd.DataFrame({
         "injection_id": (ids + "/EX" + seq).to_numpy(),
-        "session_id": (ids + "/" + start.dt.strftime("%Y-%m-%d").fillna("")).to_numpy(),
         "patient_id": ids.to_numpy(), "treatment_date": start.to_numpy(),
         "device": dev.to_numpy(), "territory": terr.to_numpy(),
         "administration_datetime": admin.to_numpy(), "delivered_activity_gbq": act.to_numpy(),
@@ -632,7 +631,6 @@ def convert_sdtm_treatments(
         last = last.loc[last["end"] > last["last_start"]]
         extra = pd.DataFrame({
             "injection_id": last["patient_id"] + "/END",
-            "session_id": last["patient_id"] + "/" + last["end"].dt.strftime("%Y-%m-%d"),
             "patient_id": last["patient_id"], "treatment_date": last["end"],
             "device": last["device"], "territory": last["territory"],
             "delivered_activity_gbq": 0.0})
@@ -641,6 +639,8 @@ def convert_sdtm_treatments(
                    "end of continuous exposure added as a 0 GBq row (include_exposure_end)")
         out = pd.concat([out, extra], ignore_index=True)
     out = out.sort_values(["patient_id", "treatment_date", "injection_id"], kind="mergesort")
+    day = out.groupby("patient_id")["treatment_date"].rank(method="dense").fillna(0)
+    out.insert(1, "session_id", out["patient_id"] + "/S" + day.astype(int).astype(str))
     return apply_dtypes(out.reset_index(drop=True), "treatments")
 
 
