@@ -439,7 +439,8 @@ def summarise_landmark(
         ``n_excluded_censored``, ``n_included``, ``n_responders``, ``n_non_responders``,
         ``events_responders``, ``events_non_responders``, ``median_responders_months``,
         ``median_non_responders_months`` (from the landmark; NaN = not reached), ``hr``,
-        ``hr_lower``, ``hr_upper`` (responders vs non-responders, Cox, Efron) and
+        ``hr_lower``, ``hr_upper`` (responders vs non-responders, Cox, Efron; NaN when the
+        HR is infinite, monotone likelihood) and
         ``p_logrank`` (NaN when a group is empty or has no event).
 
     Examples
@@ -491,11 +492,16 @@ def summarise_landmark(
                 lr = test_logrank(inc, group_col="landmark_group", time_col="time_days",
                                   event_col=event_col)
                 row["p_logrank"] = float(lr.table.loc[0, "p"])
-                cox = fit_cox(inc.assign(_responder=resp.astype(int)), ["_responder"],
-                              time_col="time_days", event_col=event_col, ph_transform=None,
-                              conf_level=conf_level)
-                hr = cox.hr_table.iloc[0]
-                row.update({"hr": hr["hr"], "hr_lower": hr["hr_lower"],
-                            "hr_upper": hr["hr_upper"]})
+                try:
+                    cox = fit_cox(inc.assign(_responder=resp.astype(int)), ["_responder"],
+                                  time_col="time_days", event_col=event_col,
+                                  ph_transform=None, conf_level=conf_level)
+                except SirtDataError as exc:  # infinite HR (monotone likelihood): NaN
+                    if exc.rule != "Cox fit converges":
+                        raise
+                else:
+                    hr = cox.hr_table.iloc[0]
+                    row.update({"hr": hr["hr"], "hr_lower": hr["hr_lower"],
+                                "hr_upper": hr["hr_upper"]})
         rows.append(row)
     return pd.DataFrame(rows)

@@ -156,3 +156,11 @@ def test_fit_time_dependent_cox_that_cannot_converge_raises_or_warns():
     with pytest.warns(SirtStatsWarning, match="cannot be fitted"):
         res = sv.fit_time_dependent_cox(df, check_type="warning")
     assert np.isnan(res.hr_table["hr"].iloc[0])
+
+
+def test_summarise_landmark_we28_infinite_hr_is_not_estimable():
+    # included: responders die at 110 and 310 d, non-responders censored 210, die 410 d (alone
+    # at risk then): the partial likelihood increases without bound in the HR (monotone)
+    tab = sv.summarise_landmark(WE28_OS, WE28_RESP, landmarks_months=[90 / 30.4375],
+                                response_col="response_day")
+    assert np.isnan(tab.loc[0, ["hr", "hr_lower", "hr_upper"]].astype(float)).all()
