@@ -307,7 +307,7 @@ COXPH_EPS = 1e-9
 COXPH_TOLER_INF = float(np.sqrt(COXPH_EPS))
 
 
-def _monotone_columns(X, stop, event, strata=None) -> list[int]:
+def _monotone_columns(X, stop, event, strata=None, start=None) -> list[int]:
     """Binary model columns whose partial likelihood is monotone (coefficient ±infinite).
 
     A 0/1 column ``x`` has an infinite coefficient, whatever the other coefficients, when at
@@ -316,6 +316,7 @@ def _monotone_columns(X, stop, event, strata=None) -> list[int]:
     one sign for every β (Efron or Breslow), e.g. a category without events, or one whose only
     events happen while nobody outside it is at risk. A column never mixed in a risk set at an
     event time is not identifiable and is also returned. Exact integer counts: no solver.
+    With ``start`` (counting process), the risk set at t is ``start < t <= stop``.
     """
     X = np.asarray(X, dtype=float)
     codes = np.zeros(len(stop), dtype=int) if strata is None else np.asarray(strata)
@@ -328,12 +329,21 @@ def _monotone_columns(X, stop, event, strata=None) -> list[int]:
         if not e.any():
             continue
         t_ev = np.unique(s[e])
-        order = np.argsort(s, kind="stable")
-        first = np.searchsorted(s[order], t_ev, side="left")  # first at risk at t (stop >= t)
-        n_risk = len(s) - first
+
+        def at_or_after(key, values, t_ev=t_ev):  # sum of values over rows with key >= t
+            order = np.argsort(key, kind="stable")
+            cs = np.concatenate([np.cumsum(values[order][::-1])[::-1], [0.0]])
+            return cs[np.searchsorted(key[order], t_ev, side="left")]
+
+        ones = np.ones(len(s))
+        n_risk = at_or_after(s, ones)
+        if start is not None:
+            n_risk = n_risk - at_or_after(start[sel], ones)
         j_ev = np.searchsorted(t_ev, s[e])
         for j in binary:
-            at_risk_1 = np.concatenate([np.cumsum(x[order, j][::-1])[::-1], [0.0]])[first]
+            at_risk_1 = at_or_after(s, x[:, j])
+            if start is not None:
+                at_risk_1 = at_risk_1 - at_or_after(start[sel], x[:, j])
             mixed = (at_risk_1 > 0) & (at_risk_1 < n_risk)
             ev1 = np.bincount(j_ev, weights=x[e, j], minlength=len(t_ev)) > 0
             ev0 = np.bincount(j_ev, weights=1 - x[e, j], minlength=len(t_ev)) > 0
@@ -343,7 +353,7 @@ def _monotone_columns(X, stop, event, strata=None) -> list[int]:
 
 
 def _infinite_by_score(X, beta, stop, event, strata=None, ties="efron",
-                       n_polish: int = 2) -> list[int]:
+                       n_polish: int = 2, start=None) -> list[int]:
     """R ``coxph.fit``'s check "Loglik converged before variable ...; beta may be infinite".
 
     From the fitted β, ``n_polish`` further Newton steps are taken with this module's exact
@@ -357,7 +367,7 @@ def _infinite_by_score(X, beta, stop, event, strata=None, ties="efron",
     step = np.zeros_like(beta)
     for _ in range(n_polish + 1):
         beta = beta + step
-        _t, _r, _v, U, info, _ll = _score_info(X, beta, stop, event, strata, ties=ties)
+        _t, _r, _v, U, info, _ll = _score_info(X, beta, stop, event, strata, start, ties)
         try:
             step = np.linalg.solve(info, U)
         except np.linalg.LinAlgError:
