@@ -415,3 +415,20 @@ def test_fit_cox_with_only_an_infinite_column_cannot_be_fitted():
     df = SIX.assign(x=[1, 0, 0, 0, 0, 0])
     with pytest.raises(SirtDataError, match="every model column has an infinite coefficient"):
         _quiet(sv.fit_cox, df, ["x"])
+
+
+def test_logrank_df_leaves_out_a_group_with_no_expected_events():
+    """Group C is censored (0.5) before the first event, so E_C = 0 and R survdiff reports
+    df = sum(E > 0) - 1 = 1. A vs B by hand: t=1 (n 4, A dies) E_A 1/2, V 1/4; t=2 (n 3, B)
+    E_A 1/3, V 2/9; t=3 (n 2, A) E_A 1/2, V 1/4. O_A - E_A = 2/3, V = 13/18, chi2 = 8/13."""
+    df = pd.DataFrame({"time_months": [1.0, 3, 2, 4, 0.5, 0.5], "event": [1, 1, 1, 0, 0, 0],
+                       "arm": ["A", "A", "B", "B", "C", "C"]})
+    row = sv.test_logrank(df, group_col="arm").table.iloc[0]
+    assert row["chisq"] == pytest.approx(8 / 13, rel=1e-12)
+    assert row["df"] == 1
+    assert row["p"] == pytest.approx(0.432768, abs=5e-7)  # 2 (1 - Phi(sqrt(8/13)))
+    exp = sv.test_logrank(df, group_col="arm").groups.set_index("group")["expected"]
+    assert exp["C"] == 0
+    strat = sv.test_logrank(df.assign(site="x"), group_col="arm", strata="site").table.iloc[0]
+    assert (strat["df"], strat["chisq"]) == (1, pytest.approx(8 / 13, rel=1e-12))
+
