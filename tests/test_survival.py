@@ -432,3 +432,24 @@ def test_logrank_df_leaves_out_a_group_with_no_expected_events():
     strat = sv.test_logrank(df.assign(site="x"), group_col="arm", strata="site").table.iloc[0]
     assert (strat["df"], strat["chisq"]) == (1, pytest.approx(8 / 13, rel=1e-12))
 
+
+def test_landmark_after_last_time_with_extend_carries_the_last_value():
+    """R summary(fit, times = 16, extend = TRUE): WE25B's last time is 15 (censored), S = 3/14
+    (0.2143) carried with its CI and 0 at risk; the default stays NaN."""
+    tab = _quiet(sv.summarise_km, WE25B, landmarks=(12, 16, 20), extend=True)
+    for lab in ("12", "16", "20"):
+        assert tab.loc[0, f"surv_{lab}"] == pytest.approx(3 / 14, rel=1e-12)
+        assert tab.loc[0, f"surv_{lab}_lower"] == pytest.approx(0.0129166, abs=5e-7)  # R
+        assert tab.loc[0, f"surv_{lab}_upper"] == pytest.approx(0.5794907, abs=5e-7)  # R
+    assert tab.loc[0, ["n_risk_12", "n_risk_16", "n_risk_20"]].tolist() == [2, 0, 0]
+    default = _quiet(sv.summarise_km, WE25B, landmarks=(16,))
+    assert np.isnan(default.loc[0, "surv_16"])
+
+
+def test_landmark_after_a_curve_that_reached_zero_is_zero_with_extend():
+    df = pd.DataFrame({"time_months": [1.0, 2, 3, 4], "event": [1, 1, 0, 1]})  # S(4) = 0
+    tab = _quiet(sv.summarise_km, df, landmarks=(2, 6), extend=True)
+    assert tab.loc[0, "surv_2"] == pytest.approx(0.5, rel=1e-12)
+    assert tab.loc[0, "surv_6"] == 0
+    assert tab.loc[0, "n_risk_6"] == 0
+    assert np.isnan(tab.loc[0, "surv_6_lower"])  # R: NA (log-log band undefined at S = 0)
