@@ -16,6 +16,11 @@ from sirtstats.exceptions import SirtDataError
 __all__ = ["check_choice", "check_frame_argument", "match_choice", "require_columns"]
 
 
+def _braced(values: Iterable) -> str:
+    """``{'a', 'b'}`` in the values' own order (a ``set`` would print in hash order)."""
+    return "{" + ", ".join(repr(v) for v in values) + "}"
+
+
 def check_choice(value, allowed, argument: str, function: str) -> None:
     """Raise ``ValueError`` unless ``value`` is one of ``allowed``.
 
@@ -38,7 +43,7 @@ def check_choice(value, allowed, argument: str, function: str) -> None:
     """
     allowed = tuple(allowed)
     if value not in allowed:
-        allowed_txt = "{" + ", ".join(repr(a) for a in allowed) + "}"
+        allowed_txt = _braced(allowed)
         raise ValueError(
             f"The '{argument}' argument of {function} must be one of {allowed_txt}. "
             f"Got {value!r} instead."

@@ -39,6 +39,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from sirtstats._checks import _braced
 from sirtstats._checks import check_choice as _check_choice
 from sirtstats._checks import require_columns as _require_columns
 from sirtstats.exceptions import SirtDataError
@@ -369,7 +370,7 @@ def _prepare_visits(df_visits, patients, cutoff, rules) -> pd.DataFrame:
         rows = df_visits.loc[bad.to_numpy()]
         raise SirtDataError(
             f"visits.overall_response: {int(bad.sum())} rows violate \"overall_response in "
-            f"{set(RESPONSE_CODES)} and assessment_date present\"; first keys (patient_id, "
+            f"{_braced(RESPONSE_CODES)} and assessment_date present\"; first keys (patient_id, "
             "assessment_date): "
             + ", ".join(f"({r.patient_id}, {r.assessment_date})"
                         for r in rows.head(3).itertuples()) + ".",

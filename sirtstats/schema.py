@@ -16,6 +16,8 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from sirtstats._checks import _braced
+
 __all__ = [
     "SCHEMA_DIR",
     "TABLE_ORDER",
@@ -140,7 +142,7 @@ def load_schema(table: str) -> TableSchema:
     """
     if table not in TABLE_ORDER:
         raise ValueError(
-            f"The 'table' argument of load_schema must be one of {set(TABLE_ORDER)}. "
+            f"The 'table' argument of load_schema must be one of {_braced(TABLE_ORDER)}. "
             f"Got {table!r} instead."
         )
     raw = yaml.safe_load((SCHEMA_DIR / f"{table}.yaml").read_text(encoding="utf-8"))

@@ -301,6 +301,82 @@ def _concordance(time, risk, event, strata=None) -> float:
     return float((correct + 0.5 * tied) / pairs) if pairs else float("nan")
 
 
+#: R ``coxph.control()`` defaults used by the infinite-coefficient check: ``eps`` (convergence
+#: tolerance) and ``toler.inf = sqrt(eps)`` (therneau/survival ``R/coxph.control.R``).
+COXPH_EPS = 1e-9
+COXPH_TOLER_INF = float(np.sqrt(COXPH_EPS))
+
+
+def _monotone_columns(X, stop, event, strata=None, start=None) -> list[int]:
+    """Binary model columns whose partial likelihood is monotone (coefficient ±infinite).
+
+    A 0/1 column ``x`` has an infinite coefficient, whatever the other coefficients, when at
+    every event time whose risk set holds both values of ``x`` all the events have ``x = 1``
+    (β → +∞), or all have ``x = 0`` (β → −∞): each event time's score contribution then has
+    one sign for every β (Efron or Breslow), e.g. a category without events, or one whose only
+    events happen while nobody outside it is at risk. A column never mixed in a risk set at an
+    event time is not identifiable and is also returned. Exact integer counts: no solver.
+    With ``start`` (counting process), the risk set at t is ``start < t <= stop``.
+    """
+    X = np.asarray(X, dtype=float)
+    codes = np.zeros(len(stop), dtype=int) if strata is None else np.asarray(strata)
+    binary = [j for j in range(X.shape[1]) if np.isin(X[:, j], (0.0, 1.0)).all()]
+    plus_ok = dict.fromkeys(binary, True)
+    minus_ok = dict.fromkeys(binary, True)
+    for code in np.unique(codes):
+        sel = codes == code
+        s, e, x = stop[sel], event[sel] == 1, X[sel]
+        if not e.any():
+            continue
+        t_ev = np.unique(s[e])
+
+        def at_or_after(key, values, t_ev=t_ev):  # sum of values over rows with key >= t
+            order = np.argsort(key, kind="stable")
+            cs = np.concatenate([np.cumsum(values[order][::-1])[::-1], [0.0]])
+            return cs[np.searchsorted(key[order], t_ev, side="left")]
+
+        ones = np.ones(len(s))
+        n_risk = at_or_after(s, ones)
+        if start is not None:
+            n_risk = n_risk - at_or_after(start[sel], ones)
+        j_ev = np.searchsorted(t_ev, s[e])
+        for j in binary:
+            at_risk_1 = at_or_after(s, x[:, j])
+            if start is not None:
+                at_risk_1 = at_risk_1 - at_or_after(start[sel], x[:, j])
+            mixed = (at_risk_1 > 0) & (at_risk_1 < n_risk)
+            ev1 = np.bincount(j_ev, weights=x[e, j], minlength=len(t_ev)) > 0
+            ev0 = np.bincount(j_ev, weights=1 - x[e, j], minlength=len(t_ev)) > 0
+            plus_ok[j] = plus_ok[j] and not (mixed & ev0).any()
+            minus_ok[j] = minus_ok[j] and not (mixed & ev1).any()
+    return [j for j in binary if plus_ok[j] or minus_ok[j]]
+
+
+def _infinite_by_score(X, beta, stop, event, strata=None, ties="efron",
+                       n_polish: int = 2, start=None) -> list[int]:
+    """R ``coxph.fit``'s check "Loglik converged before variable ...; beta may be infinite".
+
+    From the fitted β, ``n_polish`` further Newton steps are taken with this module's exact
+    score U and information I (a finite maximum is then reached to machine precision whatever
+    criterion stopped the solver); the columns flagged are those where the next step
+    ``|I⁻¹U|`` is not finite or exceeds both ``eps`` and ``toler.inf · |β|`` (R's defaults
+    :data:`COXPH_EPS`, :data:`COXPH_TOLER_INF`). Near an infinite coefficient each Newton step
+    stays of order one, so the check has margins of several orders of magnitude either way.
+    """
+    beta = np.asarray(beta, dtype=float).copy()
+    step = np.zeros_like(beta)
+    for _ in range(n_polish + 1):
+        beta = beta + step
+        _t, _r, _v, U, info, _ll = _score_info(X, beta, stop, event, strata, start, ties)
+        try:
+            step = np.linalg.solve(info, U)
+        except np.linalg.LinAlgError:
+            step = np.linalg.pinv(info) @ U
+    infs = np.abs(step)
+    bad = ~np.isfinite(infs) | ((infs > COXPH_EPS) & (infs > COXPH_TOLER_INF * np.abs(beta)))
+    return [int(j) for j in np.flatnonzero(bad)]
+
+
 # --------------------------------------------------------------------------------------------
 # public API
 # --------------------------------------------------------------------------------------------
@@ -392,10 +468,10 @@ def fit_cox(
     -----
     SirtStatsWarning
         Rows excluded for missing covariates; fewer than 10 events per model column; the
-        global PH test with p < 0.05; a fit that does not converge or has a singular
-        information matrix, refitted without the categories of fewer than
-        :data:`MIN_CATEGORY_N` patients (reported as not estimable, NaN HR) — where R's
-        ``coxph`` warns "beta may be infinite".
+        global PH test with p < 0.05; model columns with an infinite coefficient (monotone
+        likelihood, where R's ``coxph`` warns "beta may be infinite"), left out and reported
+        as not estimable (NaN HR); a fit that fails for another reason (e.g. collinearity)
+        is refitted without the categories of fewer than :data:`MIN_CATEGORY_N` patients.
 
     Notes
     -----
@@ -404,6 +480,16 @@ def fit_cox(
     score test, at (β̂, 0), of the model with the extra covariates X·g(t), g = 1 − KM(t−) for
     ``"km"``, centred on its mean over the events; one test per variable (all its dummy
     columns) and a GLOBAL one (Grambsch & Therneau 1994, as in R survival ≥ 3.0).
+
+    An infinite coefficient is detected without regard to how the solver stopped: first from
+    the data (a 0/1 column such that, at every event time whose risk set holds both values,
+    the events all have the same value, e.g. a category without events, or a single patient
+    who dies first; the partial likelihood is then monotone in its coefficient), then on the
+    fit by R ``coxph.fit``'s check (after two further exact Newton steps, the next step
+    ``|I⁻¹U|`` exceeds ``eps = 1e-9`` and ``toler.inf·|β|``, ``toler.inf = sqrt(eps)``),
+    which also finds combinations of columns that separate the events. Such columns are left
+    out of the model (their patients count with the reference category) and reported with
+    NaN estimates, where R reports a large finite β with a warning.
 
     References
     ----------
@@ -508,29 +594,94 @@ def _fit_cox(
         terms = {v: cols for v, cols in terms.items() if cols}
     tt = t[ok].to_numpy(dtype=float)
     ee = e[ok].to_numpy(dtype=float)
-    binary = [c for c in X.columns if set(np.unique(X[c])) <= {0.0, 1.0}]
-    monotone = [c for c in binary if ee[X[c].to_numpy() == 1].sum() == 0
-                or ee[X[c].to_numpy() == 0].sum() == 0]
-    if monotone:
-        warnings.warn(f"fit_cox: no events in one category of {monotone}: the coefficient is "
-                      "not estimable (monotone likelihood; R warns 'beta may be infinite'). "
-                      "Merge sparse categories.", SirtStatsWarning, stacklevel=2)
     if timefix:
         (tt,) = _timefix(tt)
     n_events = int(ee.sum())
     if n_events == 0:
         raise SirtDataError("fit_cox: no events in the analysed rows; a Cox model cannot be "
                             "fitted.", rule="events > 0")
-    if n_events < 10 * X.shape[1]:
-        warnings.warn(f"fit_cox: {n_events} events for {X.shape[1]} model columns (fewer than "
-                      "10 events per column).", SirtStatsWarning, stacklevel=2)
     strata_codes = None
     if strata_cols:
         strata_codes = df.loc[ok, strata_cols].astype(str).agg("|".join, axis=1)
         strata_codes = pd.factorize(strata_codes, sort=True)[0]
-    Xv = X.to_numpy(dtype=float)
+    left_out = list(drop_columns)
+    # infinite coefficients: from the data first (exact), then R's toler.inf check on the fit
+    infinite = [X.columns[j] for j in _monotone_columns(X.to_numpy(dtype=float), tt, ee,
+                                                         strata_codes)]
+    while True:
+        if infinite:
+            _warn_not_estimable(X, infinite)
+            X = X.drop(columns=infinite)
+            left_out += infinite
+            terms = {v: [c for c in cols if c not in infinite] for v, cols in terms.items()}
+            terms = {v: cols for v, cols in terms.items() if cols}
+            if X.shape[1] == 0:
+                raise SirtDataError(f"fit_cox: the Cox model cannot be fitted: every model "
+                                    f"column has an infinite coefficient ({left_out}). Merge "
+                                    "sparse categories.", rule="Cox fit converges")
+        Xv = X.to_numpy(dtype=float)
+        fitter, coef, cov, concordance = _fit_engine(X, tt, ee, strata_codes, ties, conf_level)
+        infinite = [X.columns[j] for j in _infinite_by_score(Xv, coef, tt, ee, strata_codes,
+                                                              ties)]
+        if not infinite:
+            break
     p = Xv.shape[1]
+    if n_events < 10 * p:
+        warnings.warn(f"fit_cox: {n_events} events for {p} model columns (fewer than "
+                      "10 events per column).", SirtStatsWarning, stacklevel=2)
+    se = np.sqrt(np.diag(cov))
+    _t, _r, _v, _U, _I, ll_hat = _score_info(Xv, coef, tt, ee, strata_codes, ties=ties)
+    _t, _r, _v, _U, _I, ll_0 = _score_info(Xv, np.zeros(p), tt, ee, strata_codes, ties=ties)
+    wald = float(coef @ np.linalg.solve(cov, coef))
+    lr = 2 * (ll_hat - ll_0)
+    score = _score_test(Xv, tt, ee, strata_codes, ties=ties)
+    ph = None
+    if ph_transform is not None:
+        ph = _cox_zph(Xv, coef, tt, ee, strata_codes, terms, list(X.columns), ties,
+                      ph_transform)
+        glob = ph.loc[ph["term"] == "GLOBAL", "p"].iloc[0]
+        if glob < 0.05:
+            warnings.warn(f"fit_cox: proportional-hazards test GLOBAL p = {glob:.3g} "
+                          f"(transform {ph_transform!r}).", SirtStatsWarning, stacklevel=2)
+    hr_table = _hr_table(info.loc[info["term"].isin(X.columns)], coef, se, conf_level)
+    if left_out:  # kept in the table without an estimate
+        hr_table = pd.concat([hr_table, info.loc[info["term"].isin(left_out)]])
+        hr_table = hr_table.set_index("term").loc[info["term"]].reset_index()[
+            list(hr_table.columns)]
+    return CoxResult(
+        hr_table=hr_table,
+        tests=_tests_frame(wald, lr, score, p),
+        ph_test=ph,
+        concordance=concordance,
+        n=int(ok.sum()),
+        n_events=n_events,
+        n_excluded=n_excluded,
+        ties=ties,
+        conf_level=conf_level,
+        fitter=fitter,
+    )
 
+
+def _warn_not_estimable(X: pd.DataFrame, columns: Sequence[str]) -> None:
+    """Warn that ``columns`` (infinite coefficients) are left out of the Cox model."""
+    sparse = [c for c in columns if set(np.unique(X[c])) <= {0.0, 1.0}
+              and min(int((X[c] == 1).sum()), int((X[c] == 0).sum())) < MIN_CATEGORY_N]
+    other = [c for c in columns if c not in sparse]
+    parts = []
+    if sparse:
+        parts.append(f"column(s) {sparse} have fewer than {MIN_CATEGORY_N} patients on one side")
+    if other:
+        parts.append(f"column(s) {other} separate the events")
+    warnings.warn(
+        f"fit_cox: the coefficient(s) of {list(columns)} are infinite (monotone likelihood; R "
+        f"coxph warns 'beta may be infinite'); {' and '.join(parts)} and were left out (not "
+        "estimable: those patients count with the reference category). Merge sparse "
+        "categories.", SirtStatsWarning, stacklevel=4)
+
+
+def _fit_engine(X: pd.DataFrame, tt, ee, strata_codes, ties: str, conf_level: float):
+    """Fit the Cox model: lifelines (Efron) or statsmodels PHReg (Breslow)."""
+    Xv = X.to_numpy(dtype=float)
     if ties == "efron":
         from lifelines import CoxPHFitter
 
@@ -553,37 +704,7 @@ def _fit_cox(
         coef = np.asarray(fitter.params)
         cov = np.asarray(fitter.cov_params())
         concordance = _concordance(tt, Xv @ coef, ee, strata_codes)
-    se = np.sqrt(np.diag(cov))
-    _t, _r, _v, _U, _I, ll_hat = _score_info(Xv, coef, tt, ee, strata_codes, ties=ties)
-    _t, _r, _v, _U, _I, ll_0 = _score_info(Xv, np.zeros(p), tt, ee, strata_codes, ties=ties)
-    wald = float(coef @ np.linalg.solve(cov, coef))
-    lr = 2 * (ll_hat - ll_0)
-    score = _score_test(Xv, tt, ee, strata_codes, ties=ties)
-    ph = None
-    if ph_transform is not None:
-        ph = _cox_zph(Xv, coef, tt, ee, strata_codes, terms, list(X.columns), ties,
-                      ph_transform)
-        glob = ph.loc[ph["term"] == "GLOBAL", "p"].iloc[0]
-        if glob < 0.05:
-            warnings.warn(f"fit_cox: proportional-hazards test GLOBAL p = {glob:.3g} "
-                          f"(transform {ph_transform!r}).", SirtStatsWarning, stacklevel=2)
-    hr_table = _hr_table(info.loc[info["term"].isin(X.columns)], coef, se, conf_level)
-    if drop_columns:  # kept in the table without an estimate
-        hr_table = pd.concat([hr_table, info.loc[info["term"].isin(drop_columns)]])
-        hr_table = hr_table.set_index("term").loc[info["term"]].reset_index()[
-            list(hr_table.columns)]
-    return CoxResult(
-        hr_table=hr_table,
-        tests=_tests_frame(wald, lr, score, p),
-        ph_test=ph,
-        concordance=concordance,
-        n=int(ok.sum()),
-        n_events=n_events,
-        n_excluded=n_excluded,
-        ties=ties,
-        conf_level=conf_level,
-        fitter=fitter,
-    )
+    return fitter, coef, cov, concordance
 
 
 #: SirtDataError rules for which a univariable model is skipped (with a warning) rather than

@@ -372,11 +372,12 @@ def _median_from_curve(t, surv, lower, upper, start=0.0, prob=0.5):
     return q, lo, hi
 
 
-def _at_times(t, n_risk_curve, surv, se_log, conf_type, z, times, n_total):
-    """R ``summary(fit, times=)`` values (extend=FALSE: NaN after the last time)."""
+def _at_times(t, n_risk_curve, surv, se_log, conf_type, z, times, n_total, extend=False):
+    """R ``summary(fit, times=, extend=)`` values: after the last time, NaN (extend=False) or
+    the last value with its CI and 0 at risk (extend=True)."""
     res = []
     for tau in times:
-        if len(t) == 0 or tau > t[-1]:
+        if len(t) == 0 or (tau > t[-1] and not extend):
             res.append((np.nan, np.nan, np.nan, 0))
             continue
         i = np.searchsorted(t, tau, side="right") - 1
@@ -410,6 +411,7 @@ def summarise_km(
     timefix: bool = True,
     digits: int = 1,
     check_type: Literal["error", "warning"] = "error",
+    extend: bool = False,
 ) -> pd.DataFrame:
     """Kaplan–Meier table: n, events, median with CI and landmark survival per group.
 
@@ -428,7 +430,8 @@ def summarise_km(
     conf_level : float, default 0.95
         Confidence level.
     landmarks : sequence of float, default (6, 12, 24)
-        Times at which S(t) and its CI are reported (NaN after a group's last time).
+        Times at which S(t) and its CI are reported (NaN after a group's last time unless
+        ``extend``).
     entry_col : str, optional
         Delayed-entry column.
     timefix : bool, default True
@@ -437,6 +440,12 @@ def summarise_km(
         Decimals in ``median_text``.
     check_type : {"error", "warning"}, default "error"
         Severity of the guarantee-time check.
+    extend : bool, default False
+        At landmarks after a group's last observed time, report the curve's last value and
+        its CI (``n_risk`` 0) instead of NaN, as R ``summary(fit, times=, extend=TRUE)``.
+        Useful where the curve is determined there, e.g. already 0 after the last patient
+        died; after a last censored time the value is only carried forward (no one is
+        observed), which is why the default, R's, reports NaN.
 
     Returns
     -------
@@ -495,8 +504,8 @@ def summarise_km(
         row["median_text"] = (f"{_fmt_num(med, digits)} ({_fmt_num(lo, digits)}–"
                               f"{_fmt_num(hi, digits)})")
         for tau, (s, sl, su, nr) in zip(
-                landmarks, _at_times(t, n_risk, surv, se_log, conf_type, z, landmarks, n),
-                strict=True):
+                landmarks, _at_times(t, n_risk, surv, se_log, conf_type, z, landmarks, n,
+                                     extend=extend), strict=True):
             lab = f"{tau:g}"
             row[f"surv_{lab}"] = s
             row[f"surv_{lab}_lower"] = sl

@@ -310,8 +310,10 @@ def fit_time_dependent_cox(
         Level of the HR intervals.
 
     check_type : {"error", "warning"}, default "error"
-        A fit that does not converge (e.g. a handful of patients, no responder dying) raises
-        SirtDataError, or warns and returns a result without estimates (NaN HR).
+        A model that cannot be fitted raises SirtDataError, or warns and returns a result
+        without estimates (NaN HR): a constant covariate, an infinite coefficient (monotone
+        likelihood, e.g. no responder dying; found from the data or by R's ``toler.inf``
+        check, see :func:`fit_cox`), or another failure of the fit (collinearity).
 
     Returns
     -------
@@ -343,6 +345,8 @@ def fit_time_dependent_cox(
         LIFELINES_FIT_OPTIONS,
         CoxResult,
         _hr_table,
+        _infinite_by_score,
+        _monotone_columns,
         _score_info,
         _score_test,
         _tests_frame,
@@ -362,17 +366,16 @@ def fit_time_dependent_cox(
                       "excluded.", SirtStatsWarning, stacklevel=2)
     info = pd.DataFrame({"variable": covariates, "level": "", "reference": "",
                          "term": covariates})
-    fitter = CoxTimeVaryingFitter(alpha=1 - conf_level)
-    try:
-        fitter.fit(data.rename(columns={start_col: "__start", stop_col: "__stop",
-                                        event_col: "__event", id_col: "__id"}),
-                   event_col="__event", start_col="__start", stop_col="__stop", id_col="__id",
-                   fit_options=dict(LIFELINES_FIT_OPTIONS))
-    except (ConvergenceError, np.linalg.LinAlgError) as exc:
-        message = f"fit_time_dependent_cox: the model cannot be fitted ({exc})."
+    X = data[covariates].to_numpy(dtype=float)
+    start = data[start_col].to_numpy(dtype=float)
+    stop = data[stop_col].to_numpy(dtype=float)
+    event = data[event_col].to_numpy(dtype=float)
+
+    def not_fitted(reason, exc=None):
+        message = f"fit_time_dependent_cox: the model cannot be fitted ({reason})."
         if check_type == "error":
             raise SirtDataError(message, rule="Cox fit converges") from exc
-        warnings.warn(message.splitlines()[0], SirtStatsWarning, stacklevel=2)
+        warnings.warn(message.splitlines()[0], SirtStatsWarning, stacklevel=3)
         nan = np.full(len(covariates), np.nan)
         return CoxResult(
             hr_table=_hr_table(info, nan, nan, conf_level),
@@ -380,15 +383,32 @@ def fit_time_dependent_cox(
             concordance=float("nan"), n=int(data[id_col].nunique()),
             n_events=int(data[event_col].sum()), n_excluded=n_excluded, ties="efron",
             conf_level=conf_level, fitter=None)
+
+    # decided from the data and R's toler.inf check, not from whether lifelines raised
+    constant = [c for c in covariates if data[c].nunique() <= 1]
+    if constant:
+        return not_fitted(f"covariate(s) {constant} are constant")
+    infinite = [covariates[j] for j in _monotone_columns(X, stop, event, start=start)]
+    if infinite:
+        return not_fitted(f"covariate(s) {infinite} have an infinite coefficient: monotone "
+                          "likelihood, R coxph warns 'beta may be infinite'")
+    fitter = CoxTimeVaryingFitter(alpha=1 - conf_level)
+    try:
+        fitter.fit(data.rename(columns={start_col: "__start", stop_col: "__stop",
+                                        event_col: "__event", id_col: "__id"}),
+                   event_col="__event", start_col="__start", stop_col="__stop", id_col="__id",
+                   fit_options=dict(LIFELINES_FIT_OPTIONS))
+    except (ConvergenceError, np.linalg.LinAlgError) as exc:  # other failures (collinearity)
+        return not_fitted(str(exc), exc)
     coef = fitter.params_.reindex(covariates).to_numpy()
     vm = fitter.variance_matrix_  # lifelines labels only its rows here
     cov = pd.DataFrame(vm.to_numpy(), index=vm.index, columns=vm.index).reindex(
         index=covariates, columns=covariates).to_numpy()
     se = np.sqrt(np.diag(cov))
-    X = data[covariates].to_numpy(dtype=float)
-    start = data[start_col].to_numpy(dtype=float)
-    stop = data[stop_col].to_numpy(dtype=float)
-    event = data[event_col].to_numpy(dtype=float)
+    infinite = [covariates[j] for j in _infinite_by_score(X, coef, stop, event, start=start)]
+    if infinite:
+        return not_fitted(f"covariate(s) {infinite} have an infinite coefficient (R coxph: "
+                          "'beta may be infinite')")
     ll_hat = _score_info(X, coef, stop, event, start=start)[-1]
     ll_0 = _score_info(X, np.zeros(len(coef)), stop, event, start=start)[-1]
     return CoxResult(
@@ -439,7 +459,8 @@ def summarise_landmark(
         ``n_excluded_censored``, ``n_included``, ``n_responders``, ``n_non_responders``,
         ``events_responders``, ``events_non_responders``, ``median_responders_months``,
         ``median_non_responders_months`` (from the landmark; NaN = not reached), ``hr``,
-        ``hr_lower``, ``hr_upper`` (responders vs non-responders, Cox, Efron) and
+        ``hr_lower``, ``hr_upper`` (responders vs non-responders, Cox, Efron; NaN when the
+        HR is infinite, monotone likelihood) and
         ``p_logrank`` (NaN when a group is empty or has no event).
 
     Examples
@@ -491,11 +512,16 @@ def summarise_landmark(
                 lr = test_logrank(inc, group_col="landmark_group", time_col="time_days",
                                   event_col=event_col)
                 row["p_logrank"] = float(lr.table.loc[0, "p"])
-                cox = fit_cox(inc.assign(_responder=resp.astype(int)), ["_responder"],
-                              time_col="time_days", event_col=event_col, ph_transform=None,
-                              conf_level=conf_level)
-                hr = cox.hr_table.iloc[0]
-                row.update({"hr": hr["hr"], "hr_lower": hr["hr_lower"],
-                            "hr_upper": hr["hr_upper"]})
+                try:
+                    cox = fit_cox(inc.assign(_responder=resp.astype(int)), ["_responder"],
+                                  time_col="time_days", event_col=event_col,
+                                  ph_transform=None, conf_level=conf_level)
+                except SirtDataError as exc:  # infinite HR (monotone likelihood): NaN
+                    if exc.rule != "Cox fit converges":
+                        raise
+                else:
+                    hr = cox.hr_table.iloc[0]
+                    row.update({"hr": hr["hr"], "hr_lower": hr["hr_lower"],
+                                "hr_upper": hr["hr_upper"]})
         rows.append(row)
     return pd.DataFrame(rows)

@@ -147,8 +147,11 @@ def test_logrank(
     -----
     ``U = Σ_j (O_gj − E_gj)``, ``E_gj = d_j n_gj / n_j``, covariance
     ``V_gh = Σ_j d_j (n_j − d_j)/(n_j²(n_j − 1)) (n_j n_gj δ_gh − n_gj n_hj)``;
-    ``χ² = U′V⁻U`` on k − 1 df (first k − 1 groups), summed over strata when stratified.
-    The unstratified statistic is lifelines' ``multivariate_logrank_test``.
+    ``χ² = U′V⁻U`` (first k − 1 groups, generalised inverse), summed over strata when
+    stratified, on df = rank(V): k − 1 unless a group has no expected events (e.g. all its
+    patients censored before the first event), which R ``survdiff`` leaves out of the df
+    (``sum(expected > 0) − 1``). The unstratified statistic is lifelines'
+    ``multivariate_logrank_test``.
 
     References
     ----------
@@ -215,13 +218,16 @@ def test_logrank(
     else:
         from lifelines.statistics import multivariate_logrank_test
 
+        # df = rank of the variance matrix (groups with expected events − 1, R survdiff), not
+        # lifelines' k − 1, which counts a group never at risk at an event time
+        _stat, dof = _chisq(o_e, var)
         if ee.sum() > 0:
             lr = multivariate_logrank_test(tt, gcodes, ee)
-            stat, dof = float(lr.test_statistic), int(lr.degrees_of_freedom)
+            stat = float(lr.test_statistic)
         else:
             stat, dof = 0.0, len(levels) - 1
         method = "log-rank"
-    p = chi2.sf(stat, dof) if ee.sum() > 0 else np.nan
+    p = chi2.sf(stat, dof) if ee.sum() > 0 and dof > 0 else np.nan
     if ee.sum() == 0:
         warnings.warn("test_logrank: no events; the test is undefined (p = NaN).",
                       SirtStatsWarning, stacklevel=2)

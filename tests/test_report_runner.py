@@ -249,12 +249,12 @@ def test_unknown_notebook_selection_and_missing_kernel(tmp_path, monkeypatch):
     install_fake_registry(monkeypatch)
     nb_dir = make_tiny_notebooks(tmp_path / "nb", figure=False)
     with pytest.raises(ReportError, match=r"'notebooks' option .* Got \['07'\] instead"):
-        run_report(validate_parameters({}), output_root=tmp_path / "r", notebooks_dir=nb_dir,
-                   notebooks=["07"], echo=None)
+        run_report(validate_parameters({"period": "2026Q3"}), output_root=tmp_path / "r",
+                   notebooks_dir=nb_dir, notebooks=["07"], echo=None)
     with pytest.raises(ReportError, match=r"kernel 'no-such-kernel' not found.*ipykernel "
                                           r"install"):
-        run_report(validate_parameters({}), output_root=tmp_path / "r", notebooks_dir=nb_dir,
-                   kernel_name="no-such-kernel", echo=None)
+        run_report(validate_parameters({"period": "2026Q3"}), output_root=tmp_path / "r",
+                   notebooks_dir=nb_dir, kernel_name="no-such-kernel", echo=None)
 
 
 def test_cli_exit_codes_and_quiet(tmp_path, monkeypatch, capsys):

@@ -330,3 +330,126 @@ def test_logrank_with_a_single_group_raises_or_warns():
     with pytest.warns(SirtStatsWarning, match="fewer than two groups"):
         res = sv.test_logrank(df, group_col="grade", check_type="warning")
     assert np.isnan(res.table["p"].iloc[0])
+
+
+# ------------------------------------------------------------------------------------------
+# infinite coefficients: found from the data and by R's toler.inf check, not from the solver
+# ------------------------------------------------------------------------------------------
+# six patients, deaths at 1, 2, 4, 6, censored at 3 and 5: risk sets {1..6}, {2..6}, {4,5,6}, {6}
+SIX = pd.DataFrame({"time_months": [1.0, 2, 3, 4, 5, 6], "event": [1, 1, 0, 1, 0, 1]})
+
+
+@pytest.mark.parametrize(("x", "infinite"), [
+    ([1, 0, 0, 0, 0, 0], True),   # dies first, alone in its category: beta -> +inf
+    ([0, 0, 1, 0, 1, 0], True),   # no events in the category: beta -> -inf
+    ([0, 0, 1, 0, 0, 1], True),   # its only death (t=6) when nobody outside is at risk: -inf
+    ([1, 0, 1, 1, 0, 0], False),  # t=1: a death with x=1, t=2: a death with x=0, both mixed
+    ([0, 1, 0, 0, 1, 1], False),  # t=1: x=0 dies, t=2: x=1 dies, both risk sets mixed
+])
+def test_monotone_likelihood_is_found_from_the_data(x, infinite):
+    from sirtstats.survival_cox import _monotone_columns
+
+    X = np.column_stack([x, [0, 1, 0, 1, 1, 0]])  # 2nd column: deaths 2 (x=1), 1 (x=0)
+    got = _monotone_columns(X, SIX["time_months"].to_numpy(), SIX["event"].to_numpy())
+    assert got == ([0] if infinite else [])
+
+
+def test_monotone_likelihood_is_checked_within_strata():
+    from sirtstats.survival_cox import _monotone_columns
+
+    x = np.array([[1.0], [0], [0], [1], [0], [0]])
+    t, e = SIX["time_months"].to_numpy(), SIX["event"].to_numpy()
+    assert _monotone_columns(x, t, e) == []  # t=1: x=1 dies; t=2: x=0 dies, x=1 (t=4) at risk
+    # strata {1,2,3} and {4,5,6}: in each, the x=1 patient dies first -> +inf
+    assert _monotone_columns(x, t, e, strata=np.array([0, 0, 0, 1, 1, 1])) == [0]
+
+
+def test_r_toler_inf_check_fires_far_out_on_a_monotone_likelihood_only():
+    """R coxph.fit: |I^-1 U| > eps and > sqrt(eps)|beta| after convergence. The check is run
+    at several betas a solver could stop at: it fires for the infinite coefficient wherever
+    the solver stopped, and never at (or near) a finite maximum (WE26: beta = 0.72142, R)."""
+    from sirtstats.survival_cox import _infinite_by_score
+
+    t, e = SIX["time_months"].to_numpy(), SIX["event"].to_numpy().astype(float)
+    dies_first = np.array([[1.0], [0], [0], [0], [0], [0]])
+    for beta in (8.0, 15.0, 30.0):
+        assert _infinite_by_score(dies_first, np.array([beta]), t, e) == [0]
+    ordered = np.array([[6.0], [5], [4], [3], [2], [1]])  # continuous: the larger dies first
+    assert _infinite_by_score(ordered, np.array([20.0]), t, e) == [0]
+    x = WE26[["group"]].to_numpy(dtype=float)
+    tt, ee = WE26["time_months"].to_numpy(float), WE26["event"].to_numpy(float)
+    for beta in (0.72142, 0.72142 + 1e-4, 0.72142 - 1e-3):
+        assert _infinite_by_score(x, np.array([beta]), tt, ee) == []
+        assert _infinite_by_score(x, np.array([beta]), tt, ee, ties="breslow") == []
+
+
+def test_fit_cox_leaves_out_an_infinite_column_before_the_solver_sees_it():
+    """The left-out column never reaches lifelines: no lifelines convergence warning or error
+    whatever the machine's floating point."""
+    from lifelines.exceptions import ConvergenceWarning
+
+    df = WE26.assign(site=["B"] + ["A"] * 19)  # patient 0 (B) dies at 2, the first death
+    df.loc[df["time_months"] < 2, "site"] = "A"
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        warnings.simplefilter("error", ConvergenceWarning)
+        res = sv.fit_cox(df, ["group", "site"], categorical=["site"], ph_transform=None)
+    texts = [str(w.message) for w in rec if issubclass(w.category, SirtStatsWarning)]
+    assert any("['site[B]'] have fewer than 3 patients on one side" in m
+               and "not estimable" in m for m in texts)
+    table = res.hr_table.set_index("term")
+    assert np.isnan(table.loc["site[B]", "hr"])
+    assert np.isfinite(table.loc["group", "hr"])
+
+
+def test_fit_cox_leaves_out_a_larger_category_without_events():
+    df = WE26.assign(site="A")
+    df.loc[[2, 5, 7, 9], "site"] = "C"  # four censored patients, no events in C
+    with pytest.warns(SirtStatsWarning, match=r"\['site\[C\]'\] separate the events and were "
+                                              r"left out \(not estimable"):
+        res = sv.fit_cox(df, ["group", "site"], categorical=["site"], ph_transform=None)
+    assert np.isnan(res.hr_table.set_index("term").loc["site[C]", "coef"])
+
+
+def test_fit_cox_with_only_an_infinite_column_cannot_be_fitted():
+    df = SIX.assign(x=[1, 0, 0, 0, 0, 0])
+    with pytest.raises(SirtDataError, match="every model column has an infinite coefficient"):
+        _quiet(sv.fit_cox, df, ["x"])
+
+
+def test_logrank_df_leaves_out_a_group_with_no_expected_events():
+    """Group C is censored (0.5) before the first event, so E_C = 0 and R survdiff reports
+    df = sum(E > 0) - 1 = 1. A vs B by hand: t=1 (n 4, A dies) E_A 1/2, V 1/4; t=2 (n 3, B)
+    E_A 1/3, V 2/9; t=3 (n 2, A) E_A 1/2, V 1/4. O_A - E_A = 2/3, V = 13/18, chi2 = 8/13."""
+    df = pd.DataFrame({"time_months": [1.0, 3, 2, 4, 0.5, 0.5], "event": [1, 1, 1, 0, 0, 0],
+                       "arm": ["A", "A", "B", "B", "C", "C"]})
+    row = sv.test_logrank(df, group_col="arm").table.iloc[0]
+    assert row["chisq"] == pytest.approx(8 / 13, rel=1e-12)
+    assert row["df"] == 1
+    assert row["p"] == pytest.approx(0.432768, abs=5e-7)  # 2 (1 - Phi(sqrt(8/13)))
+    exp = sv.test_logrank(df, group_col="arm").groups.set_index("group")["expected"]
+    assert exp["C"] == 0
+    strat = sv.test_logrank(df.assign(site="x"), group_col="arm", strata="site").table.iloc[0]
+    assert (strat["df"], strat["chisq"]) == (1, pytest.approx(8 / 13, rel=1e-12))
+
+
+def test_landmark_after_last_time_with_extend_carries_the_last_value():
+    """R summary(fit, times = 16, extend = TRUE): WE25B's last time is 15 (censored), S = 3/14
+    (0.2143) carried with its CI and 0 at risk; the default stays NaN."""
+    tab = _quiet(sv.summarise_km, WE25B, landmarks=(12, 16, 20), extend=True)
+    for lab in ("12", "16", "20"):
+        assert tab.loc[0, f"surv_{lab}"] == pytest.approx(3 / 14, rel=1e-12)
+        assert tab.loc[0, f"surv_{lab}_lower"] == pytest.approx(0.0129166, abs=5e-7)  # R
+        assert tab.loc[0, f"surv_{lab}_upper"] == pytest.approx(0.5794907, abs=5e-7)  # R
+    assert tab.loc[0, ["n_risk_12", "n_risk_16", "n_risk_20"]].tolist() == [2, 0, 0]
+    default = _quiet(sv.summarise_km, WE25B, landmarks=(16,))
+    assert np.isnan(default.loc[0, "surv_16"])
+
+
+def test_landmark_after_a_curve_that_reached_zero_is_zero_with_extend():
+    df = pd.DataFrame({"time_months": [1.0, 2, 3, 4], "event": [1, 1, 0, 1]})  # S(4) = 0
+    tab = _quiet(sv.summarise_km, df, landmarks=(2, 6), extend=True)
+    assert tab.loc[0, "surv_2"] == pytest.approx(0.5, rel=1e-12)
+    assert tab.loc[0, "surv_6"] == 0
+    assert tab.loc[0, "n_risk_6"] == 0
+    assert np.isnan(tab.loc[0, "surv_6_lower"])  # R: NA (log-log band undefined at S = 0)

@@ -156,3 +156,40 @@ def test_fit_time_dependent_cox_that_cannot_converge_raises_or_warns():
     with pytest.warns(SirtStatsWarning, match="cannot be fitted"):
         res = sv.fit_time_dependent_cox(df, check_type="warning")
     assert np.isnan(res.hr_table["hr"].iloc[0])
+
+
+def test_summarise_landmark_we28_infinite_hr_is_not_estimable():
+    # included: responders die at 110 and 310 d, non-responders censored 210, die 410 d (alone
+    # at risk then): the partial likelihood increases without bound in the HR (monotone)
+    tab = sv.summarise_landmark(WE28_OS, WE28_RESP, landmarks_months=[90 / 30.4375],
+                                response_col="response_day")
+    assert np.isnan(tab.loc[0, ["hr", "hr_lower", "hr_upper"]].astype(float)).all()
+
+
+def test_fit_time_dependent_cox_with_no_responder_dying_is_not_estimable():
+    # patient 1 responds at day 60 and is censored at 400; every death is a non-responder's
+    # while a responder is at risk: the HR of response runs to 0 (monotone likelihood)
+    cp = pd.DataFrame({"patient_id": ["1", "1", "2", "3", "4", "5"],
+                       "start_days": [0, 60, 0, 0, 0, 0],
+                       "stop_days": [60, 400, 300, 70, 30, 500],
+                       "is_responder": [0, 1, 0, 0, 0, 0],
+                       "event": [0, 0, 1, 1, 1, 0]})
+    with pytest.raises(SirtDataError, match=r"\['is_responder'\] have an infinite coefficient"):
+        sv.fit_time_dependent_cox(cp)
+    with pytest.warns(SirtStatsWarning, match="infinite coefficient"):
+        res = sv.fit_time_dependent_cox(cp, check_type="warning")
+    assert np.isnan(res.hr_table["hr"].iloc[0])
+
+
+def test_monotone_check_uses_the_counting_process_risk_set():
+    from sirtstats.survival_cox import _monotone_columns
+
+    # the x=1 row (patient 1 from day 60) dies at 400; deaths at 30 and 50 come before it
+    # enters, so at every death the risk set is homogeneous or the x=1 row dies: beta -> +inf
+    x = np.array([[0.0], [1], [0], [0], [0]])
+    start = np.array([0.0, 60, 0, 0, 0])
+    stop = np.array([60.0, 400, 50, 30, 500])
+    event = np.array([0.0, 1, 1, 1, 0])
+    assert _monotone_columns(x, stop, event, start=start) == [0]
+    # without delayed entry the x=1 row would be at risk at 30 and 50 (mixed, x=0 dies)
+    assert _monotone_columns(x, stop, event) == []

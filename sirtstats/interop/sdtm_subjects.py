@@ -33,7 +33,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from sirtstats._checks import check_choice, require_columns
+from sirtstats._checks import _braced, check_choice, require_columns
 from sirtstats.exceptions import SirtDataError, SirtStatsWarning
 from sirtstats.interop.sdtm import compute_imputed_date, convert_sdtm_tumour, load_sdtm_domain
 from sirtstats.schema import apply_dtypes, load_schema
@@ -298,7 +298,7 @@ def find_sdtm_files(
         key = str(domain).upper()
         if key not in SDTM_DOMAINS:
             raise ValueError(f"The 'files' argument of {_FN} must have keys in "
-                             f"{set(SDTM_DOMAINS)}. Got {domain!r} instead.")
+                             f"{_braced(SDTM_DOMAINS)}. Got {domain!r} instead.")
         path = Path(name) if Path(name).is_absolute() else folder / name
         if not path.is_file():
             raise SirtDataError(f"{key}: file not found: {path}", table=key, rule="file")

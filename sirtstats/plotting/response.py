@@ -19,6 +19,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from sirtstats._checks import _braced
 from sirtstats._checks import check_frame_argument as _require
 from sirtstats.response._common import PD_REL_DEN, PD_REL_NUM, PR_REL_DEN, PR_REL_NUM
 
@@ -192,7 +193,7 @@ def plot_spider(
         return axes
     div = {"weeks": 7.0, "months": 30.4375, "days": 1.0}
     if time_unit not in div:
-        raise ValueError(f"The 'time_unit' argument of {fn} must be one of {set(div)}. "
+        raise ValueError(f"The 'time_unit' argument of {fn} must be one of {_braced(div)}. "
                          f"Got {time_unit!r} instead.")
     colors = {**RESPONSE_COLORS, **(colors or {})}
     ax = _ax(ax, (7, 4.5))
@@ -283,7 +284,7 @@ def plot_swimmer(
     _require(df_swimmer, ["patient_id", "event", "day", "is_ongoing"], "df_swimmer", fn)
     div = {"weeks": 7.0, "months": 30.4375, "days": 1.0}
     if time_unit not in div:
-        raise ValueError(f"The 'time_unit' argument of {fn} must be one of {set(div)}. "
+        raise ValueError(f"The 'time_unit' argument of {fn} must be one of {_braced(div)}. "
                          f"Got {time_unit!r} instead.")
     colors = {**RESPONSE_COLORS, **(colors or {})}
     fu = df_swimmer.loc[df_swimmer["event"] == "follow_up"].sort_values("day", ascending=True,

@@ -21,6 +21,7 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 
+from sirtstats._checks import _braced
 from sirtstats.exceptions import SirtDataError
 
 # --------------------------------------------------------------------------------------------
@@ -123,7 +124,7 @@ def check_choice(value, allowed: Iterable[str], argument: str, function: str) ->
             if value.lower() == a.lower():
                 return a
     raise ValueError(
-        f"The {argument!r} argument of {function} must be one of {set(allowed)}. "
+        f"The {argument!r} argument of {function} must be one of {_braced(allowed)}. "
         f"Got {value!r} instead."
     )
 
