@@ -3,6 +3,7 @@
 Everything is importable from here (``from sirtstats.survival import summarise_km``); the code
 lives in ``survival_km`` (Kaplan–Meier, median, follow-up, numbers at risk),
 ``survival_logrank`` (log-rank, stratified, pairwise), ``survival_cox`` (Cox, PH test),
+``survival_concordance`` (Harrell's C with R's standard error and pair counts),
 ``competing_risks`` (Aalen–Johansen, Gray's test), ``rmst`` (restricted mean survival time) and
 ``survival_landmark`` (guarantee-time bias: landmark, time-dependent Cox).
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 from sirtstats.competing_risks import compute_cif_curve, summarise_cif, test_gray
 from sirtstats.rmst import compare_rmst, compute_rmst
+from sirtstats.survival_concordance import ConcordanceResult, compute_concordance
 from sirtstats.survival_cox import CoxResult, fit_cox, fit_cox_univariable
 from sirtstats.survival_km import (
     CONF_TYPES,
@@ -39,11 +41,13 @@ from sirtstats.survival_logrank import LogrankResult, test_logrank
 
 __all__ = [
     "CONF_TYPES",
+    "ConcordanceResult",
     "CoxResult",
     "LogrankResult",
     "check_guarantee_time",
     "compare_rmst",
     "compute_cif_curve",
+    "compute_concordance",
     "compute_km_curve",
     "compute_km_metrics",
     "compute_median_followup",

@@ -6,7 +6,8 @@ Implements response-criteria.md §6.5 and survival-reference.md §3 items 4–5:
   convergence (``precision=1e-12``, ``r_precision=1e-15``), which matches R's coefficients to
   ≤ 5e-7 relative; Breslow ties (SAS PHREG's default) by statsmodels' ``PHReg``.
 * Hazard ratios with Wald CIs ``exp(β ± z·se)``, the global Wald, likelihood-ratio and score
-  (log-rank) tests, Harrell's concordance (lifelines, equal to R's).
+  (log-rank) tests, Harrell's concordance with R's standard error and pair counts
+  (:mod:`sirtstats.survival_concordance`, R ``concordance()``).
 * The proportional-hazards test of R survival ≥ 3.0 (``cox.zph``): the score test of the model
   augmented with ``X·g(t)``, per term and GLOBAL, with R's default transform ``"km"``
   (g = 1 − KM(t−)). lifelines' ``proportional_hazard_test`` is the pre-2019 approximation and is
@@ -31,6 +32,7 @@ import pandas as pd
 from scipy.stats import chi2, norm
 
 from sirtstats.exceptions import SirtDataError, SirtStatsWarning
+from sirtstats.survival_concordance import compute_concordance
 from sirtstats.survival_km import _as_list, _check_choice, _km_arrays, _survival_columns, _timefix
 
 __all__ = ["CoxResult", "fit_cox", "fit_cox_univariable"]
@@ -60,6 +62,9 @@ class CoxResult:
         ``transform``.
     concordance : float
         Harrell's C (R ``fit$concordance``).
+    concordance_detail : ConcordanceResult or None
+        The concordance with its standard error and concordant/discordant/tied pair counts
+        (R ``concordance(fit)``); ``concordance_se`` is a shortcut to its ``se``.
     n, n_events, n_excluded : int
         Patients used, events, and rows excluded for missing covariates.
     ties : str
@@ -81,6 +86,14 @@ class CoxResult:
     ties: str
     conf_level: float
     fitter: Any = field(repr=False)
+    concordance_detail: Any = field(default=None, repr=False)
+
+    @property
+    def concordance_se(self) -> float:
+        """Standard error of the concordance (R ``sqrt(concordance(fit)$var)``)."""
+        if self.concordance_detail is None:
+            return float("nan")
+        return float(self.concordance_detail.se)
 
     def to_frame(self) -> pd.DataFrame:
         """Return the hazard-ratio table."""
@@ -88,7 +101,8 @@ class CoxResult:
 
     def _repr_html_(self) -> str:
         head = (f"<p>Cox model ({self.ties} ties): n = {self.n}, events = {self.n_events}, "
-                f"excluded = {self.n_excluded}, concordance = {self.concordance:.3f}</p>")
+                f"excluded = {self.n_excluded}, concordance = {self.concordance:.3f} "
+                f"(SE {self.concordance_se:.3f})</p>")
         parts = [head, self.hr_table.to_html(index=False), self.tests.to_html(index=False)]
         if self.ph_test is not None:
             parts.append(self.ph_test.to_html(index=False))
@@ -285,20 +299,8 @@ def _cox_zph(X, beta, stop, event, strata, terms: dict[str, list[str]], columns,
 
 
 def _concordance(time, risk, event, strata=None) -> float:
-    """Harrell's C as R ``coxph``: pairs counted within strata and pooled (lifelines' counts)."""
-    from lifelines.utils.concordance import (
-        _concordance_summary_statistics,
-        _preprocess_scoring_data,
-    )
-
-    codes = np.zeros(len(time), dtype=int) if strata is None else np.asarray(strata)
-    correct = tied = pairs = 0.0
-    for code in np.unique(codes):
-        sel = codes == code
-        t, r, e = _preprocess_scoring_data(time[sel], -risk[sel], event[sel])
-        c, ti, pa = _concordance_summary_statistics(t, r, e)
-        correct, tied, pairs = correct + c, tied + ti, pairs + pa
-    return float((correct + 0.5 * tied) / pairs) if pairs else float("nan")
+    """Harrell's C as R ``coxph``: pairs counted within strata and pooled."""
+    return compute_concordance(time, event, risk, strata=strata, timefix=False).concordance
 
 
 #: R ``coxph.control()`` defaults used by the infinite-coefficient check: ``eps`` (convergence
@@ -456,7 +458,8 @@ def fit_cox(
     Returns
     -------
     CoxResult
-        HR table, global tests (Wald, LR, score), PH test, concordance, counts and the fitter.
+        HR table, global tests (Wald, LR, score), PH test, concordance (with its SE and
+        pair counts in ``concordance_detail``), counts and the fitter.
 
     Raises
     ------
@@ -620,12 +623,13 @@ def _fit_cox(
                                     f"column has an infinite coefficient ({left_out}). Merge "
                                     "sparse categories.", rule="Cox fit converges")
         Xv = X.to_numpy(dtype=float)
-        fitter, coef, cov, concordance = _fit_engine(X, tt, ee, strata_codes, ties, conf_level)
+        fitter, coef, cov = _fit_engine(X, tt, ee, strata_codes, ties, conf_level)
         infinite = [X.columns[j] for j in _infinite_by_score(Xv, coef, tt, ee, strata_codes,
                                                               ties)]
         if not infinite:
             break
     p = Xv.shape[1]
+    conc = compute_concordance(tt, ee, Xv @ coef, strata=strata_codes, timefix=False)
     if n_events < 10 * p:
         warnings.warn(f"fit_cox: {n_events} events for {p} model columns (fewer than "
                       "10 events per column).", SirtStatsWarning, stacklevel=2)
@@ -652,7 +656,8 @@ def _fit_cox(
         hr_table=hr_table,
         tests=_tests_frame(wald, lr, score, p),
         ph_test=ph,
-        concordance=concordance,
+        concordance=conc.concordance,
+        concordance_detail=conc,
         n=int(ok.sum()),
         n_events=n_events,
         n_excluded=n_excluded,
@@ -695,7 +700,6 @@ def _fit_engine(X: pd.DataFrame, tt, ee, strata_codes, ties: str, conf_level: fl
                    fit_options=dict(LIFELINES_FIT_OPTIONS))
         coef = fitter.params_.reindex(X.columns).to_numpy()
         cov = fitter.variance_matrix_.reindex(index=X.columns, columns=X.columns).to_numpy()
-        concordance = float(fitter.concordance_index_)
     else:
         from statsmodels.duration.hazard_regression import PHReg
 
@@ -703,8 +707,7 @@ def _fit_engine(X: pd.DataFrame, tt, ee, strata_codes, ties: str, conf_level: fl
         fitter = model.fit()
         coef = np.asarray(fitter.params)
         cov = np.asarray(fitter.cov_params())
-        concordance = _concordance(tt, Xv @ coef, ee, strata_codes)
-    return fitter, coef, cov, concordance
+    return fitter, coef, cov
 
 
 #: SirtDataError rules for which a univariable model is skipped (with a warning) rather than

@@ -453,3 +453,30 @@ def test_landmark_after_a_curve_that_reached_zero_is_zero_with_extend():
     assert tab.loc[0, "surv_6"] == 0
     assert tab.loc[0, "n_risk_6"] == 0
     assert np.isnan(tab.loc[0, "surv_6_lower"])  # R: NA (log-log band undefined at S = 0)
+
+
+def test_compute_concordance_counts_and_jackknife_se_by_hand():
+    """Pairs (event first): (1,2) C, (1,3) C, (1,4) C, (2,3) D, (2,4) C: C = 4, D = 1, N = 5,
+    Somers' d = 3/5. dfbeta_i = (C_i - D_i)/N - d (C_i + D_i + T_i)/N: 0.24, -0.16, -0.24,
+    0.16; var = sum(dfbeta^2)/4 = 0.0416 (R concordance(..., reverse = TRUE): se 0.2039608)."""
+    res = sv.compute_concordance([1, 2, 3, 4], [1, 1, 0, 1], [3, 1, 2, 0])
+    assert (res.concordant, res.discordant, res.tied_risk, res.tied_time, res.tied_both) == (
+        4, 1, 0, 0, 0)
+    assert res.concordance == pytest.approx(0.8, rel=1e-12)
+    assert res.se == pytest.approx(np.sqrt(0.0416), rel=1e-12)
+    # ties: two events at t=2 (equal scores: tied_both), a censored time equal to an event
+    # time counts as longer (comparable), equal scores in a comparable pair: tied_risk
+    tie = sv.compute_concordance([1, 2, 2, 2, 3], [1, 1, 1, 0, 1], [2, 1, 1, 1, 0])
+    assert (tie.concordant, tie.discordant, tie.tied_risk, tie.tied_time, tie.tied_both) == (
+        6, 0, 2, 0, 1)  # a: 4 C; b, c: C with 3, tied risk with the censored 2
+    strat = sv.compute_concordance([1, 2, 3, 4], [1, 1, 0, 1], [3, 1, 2, 0],
+                                   strata=["a", "a", "b", "b"])
+    assert (strat.concordant, strat.discordant) == (1, 0)  # only (1,2) and (3,4): 3 censored
+    assert sv.fit_cox(WE26, ["group"], ph_transform=None).concordance_detail.concordant == 48
+
+
+def test_compute_concordance_rejects_missing_and_unequal_inputs():
+    with pytest.raises(SirtDataError, match="same length"):
+        sv.compute_concordance([1, 2], [1, 0, 1], [0, 1])
+    with pytest.raises(SirtDataError, match="1 rows with a missing"):
+        sv.compute_concordance([1, np.nan], [1, 0], [0, 1])

@@ -107,6 +107,29 @@ def test_median_and_ci_match_quantile_survfit(case, conf_type):
                 assert_close(py, expected, f"{name} {ours}")
 
 
+@pytest.mark.parametrize("case", [c for c in KM_CASES if c[3]], ids=[c[0] for c in KM_CASES
+                                                                      if c[3]])
+@pytest.mark.parametrize("conf_type", ["log", "log-log", "plain"])
+def test_landmarks_with_extend_match_summary_survfit_extend(case, conf_type):
+    """summarise_km(extend=True) = R summary(fit, times=, extend=TRUE), times after a curve's
+    last time included (the last value, its CI, 0 at risk)."""
+    name, file, group, times = case[0], case[1], case[2], case[3]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SirtStatsWarning)
+        tab = sv.summarise_km(load(file), conf_type=conf_type, landmarks=times, extend=True,
+                              **_km_kwargs(case))
+    tab["group"] = tab[group].map(_grp) if group else ""
+    for t in times:
+        lab = f"{t:g}"
+        for ours, theirs in [(f"surv_{lab}", "ext.surv"), (f"n_risk_{lab}", "ext.n.risk"),
+                             (f"surv_{lab}_lower", f"ext.lower.{conf_type}"),
+                             (f"surv_{lab}_upper", f"ext.upper.{conf_type}")]:
+            r = rq(name, theirs)
+            r = r.loc[r["time"] == t].merge(tab, on="group", validate="one_to_one")
+            assert len(r) == len(tab), f"{name} {ours}: a group without an R row"
+            assert_close(r[ours], r["value"], f"{name} {ours} extend")
+
+
 @pytest.mark.parametrize("case", [c for c in KM_CASES if c[5] is None],
                          ids=[c[0] for c in KM_CASES if c[5] is None])
 @pytest.mark.parametrize("conf_type", ["log", "log-log", "plain"])
@@ -158,7 +181,8 @@ LOGRANK_CASES = [("we26", "we26", "group", None), ("lung", "lung", "sex", "ph_ec
                  ("veteran", "veteran", "trt", "prior"),
                  ("veteran_cell", "veteran", "celltype", None),
                  ("synth_ties", "synth_ties", "group", "strat"),
-                 ("edge_tied_event_censor", "edge_tied_event_censor", "group", None)]
+                 ("edge_tied_event_censor", "edge_tied_event_censor", "group", None),
+                 ("edge_no_expected", "edge_no_expected", "group", None)]  # df = 1, not 2
 
 
 @pytest.mark.parametrize("case", LOGRANK_CASES, ids=[c[0] for c in LOGRANK_CASES])
@@ -249,6 +273,21 @@ def test_cox_efron_matches_coxph(name):
     assert_close([res.concordance, res.n, res.n_events],
                  [rv(name, "cox.concordance"), rv(name, "cox.n"), rv(name, "cox.nevent")],
                  f"{name} concordance/n")
+    _check_concordance_detail(res, name, "cox")
+
+
+_R_COUNTS = {"concordant": "concordant", "discordant": "discordant", "tied_risk": "tied.x",
+             "tied_time": "tied.y", "tied_both": "tied.xy"}
+
+
+def _check_concordance_detail(res, name, label):
+    """concordance(fit): SE (sqrt of the infinitesimal-jackknife var) and the pair counts."""
+    detail = res.concordance_detail
+    assert_close([detail.concordance, detail.se, res.concordance_se],
+                 [rv(name, f"{label}.concordance"), rv(name, f"{label}.concordance.se"),
+                  rv(name, f"{label}.concordance.se")], f"{name} {label} concordance SE")
+    for ours, theirs in _R_COUNTS.items():
+        assert getattr(detail, ours) == rv(name, f"{label}.concordance.count", theirs), ours
 
 
 @pytest.mark.parametrize("name", list(COX_CASES))
@@ -288,6 +327,7 @@ def test_stratified_cox_matches_coxph_strata(name):
                  [rv(name, "coxstrat.wald"), rv(name, "coxstrat.lr"),
                   rv(name, "coxstrat.score")], f"{name} strat tests")
     assert_close([res.concordance], [rv(name, "coxstrat.concordance")], f"{name} strat C")
+    _check_concordance_detail(res, name, "coxstrat")
 
 
 @pytest.mark.parametrize("name", list(COX_STRAT))

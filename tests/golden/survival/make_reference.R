@@ -93,6 +93,15 @@ km_reference <- function(name, d, group = NULL, times = NULL, taus = NULL, entry
       }
       add(name, paste0("at.lower.", ct), s$lower, sg, s$time)
       add(name, paste0("at.upper.", ct), s$upper, sg, s$time)
+      # extend=TRUE as R returns it (times after a curve's last time included)
+      se <- summary(fit, times = times, extend = TRUE)
+      seg <- if (is.null(se$strata)) rep("", length(se$time)) else sub(".*=", "", se$strata)
+      if (ct == "log") {
+        add(name, "ext.surv", se$surv, seg, se$time)
+        add(name, "ext.n.risk", se$n.risk, seg, se$time)
+      }
+      add(name, paste0("ext.lower.", ct), se$lower, seg, se$time)
+      add(name, paste0("ext.upper.", ct), se$upper, seg, se$time)
     }
     # reverse KM (median follow-up), no entry
     if (!entry) {
@@ -167,6 +176,10 @@ cox_reference <- function(name, formula, d, label = "cox", zph = TRUE) {
   add(name, paste0(label, ".score"), fit$score)
   add(name, paste0(label, ".lr"), 2 * diff(fit$loglik))
   add(name, paste0(label, ".concordance"), fit$concordance[["concordance"]])
+  cc <- concordance(fit)   # with its (infinitesimal jackknife) variance and pair counts
+  cnt <- if (is.matrix(cc$count)) colSums(cc$count) else cc$count
+  add(name, paste0(label, ".concordance.se"), sqrt(cc$var))
+  add(name, paste0(label, ".concordance.count"), cnt, names(cnt))
   add(name, paste0(label, ".n"), fit$n)
   add(name, paste0(label, ".nevent"), fit$nevent)
   if (zph) {
@@ -316,6 +329,9 @@ edge_half_plateau <- data.frame(time = c(1, 2, 3, 4, 5, 6), status = c(1, 1, 1, 
 edge_last_event <- data.frame(time = c(1, 2, 3, 4), status = c(1, 1, 0, 1))
 edge_fp_ties <- data.frame(time = c(0.1 + 0.2, 0.3, 0.2, 0.5, 0.1 + 0.2, 0.7, 0.3, 0.9),
                            status = c(1, 0, 1, 1, 0, 1, 1, 0))
+# group C censored before the first event: no expected events, survdiff df = 1 (not 2)
+edge_no_expected <- data.frame(time = c(1, 3, 2, 4, 0.5, 0.5), status = c(1, 1, 1, 0, 0, 0),
+                               group = c("A", "A", "B", "B", "C", "C"))
 edge_cr_ties <- data.frame(time = c(1, 2, 2, 2, 3, 4, 4, 5, 6, 6, 7, 8),
                            cause = c(1, 1, 2, 0, 2, 1, 0, 2, 1, 2, 0, 1),
                            group = c("a", "b", "a", "b", "a", "b", "a", "b", "a", "b", "a", "b"))
@@ -323,7 +339,8 @@ edge_cr_ties <- data.frame(time = c(1, 2, 2, 2, 3, 4, 4, 5, 6, 6, 7, 8),
 for (nm in c("we25a", "we25b", "we25c", "we26", "we27", "lung2", "vet", "mg2", "synth_ties",
              "synth_ties_cr", "synth_cr_noties", "entry_d", "td_pat", "edge_all_censored",
              "edge_not_reached", "edge_single_event", "edge_tied_event_censor",
-             "edge_half_plateau", "edge_last_event", "edge_fp_ties", "edge_cr_ties")) {
+             "edge_half_plateau", "edge_last_event", "edge_fp_ties", "edge_cr_ties",
+             "edge_no_expected")) {
   alias <- c(lung2 = "lung", vet = "veteran", mg2 = "mgus2_cr", entry_d = "entry")
   write_data(get(nm), if (nm %in% names(alias)) alias[[nm]] else nm)
 }
@@ -407,6 +424,7 @@ for (nm in c("edge_all_censored", "edge_not_reached", "edge_single_event", "edge
 }
 km_reference("edge_tied_event_censor", edge_tied_event_censor, group = "group")
 logrank_reference("edge_tied_event_censor", edge_tied_event_censor, "group")
+logrank_reference("edge_no_expected", edge_no_expected, "group")
 
 ref <- do.call(rbind, REF)
 dir.create("reference", showWarnings = FALSE)
