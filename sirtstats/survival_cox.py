@@ -356,7 +356,7 @@ def _monotone_columns(X, stop, event, strata=None, start=None) -> list[int]:
 
 def _infinite_by_score(X, beta, stop, event, strata=None, ties="efron",
                        n_polish: int = 2, start=None) -> list[int]:
-    """R ``coxph.fit``'s check "Loglik converged before variable ...; beta may be infinite".
+    """R ``coxph.fit``'s check "Loglik converged before variable ...; coefficient may be infinite".
 
     From the fitted β, ``n_polish`` further Newton steps are taken with this module's exact
     score U and information I (a finite maximum is then reached to machine precision whatever
@@ -472,7 +472,7 @@ def fit_cox(
     SirtStatsWarning
         Rows excluded for missing covariates; fewer than 10 events per model column; the
         global PH test with p < 0.05; model columns with an infinite coefficient (monotone
-        likelihood, where R's ``coxph`` warns "beta may be infinite"), left out and reported
+        likelihood, where R's ``coxph`` warns "coefficient may be infinite"), left out and reported
         as not estimable (NaN HR); a fit that fails for another reason (e.g. collinearity)
         is refitted without the categories of fewer than :data:`MIN_CATEGORY_N` patients.
 
@@ -679,7 +679,7 @@ def _warn_not_estimable(X: pd.DataFrame, columns: Sequence[str]) -> None:
         parts.append(f"column(s) {other} separate the events")
     warnings.warn(
         f"fit_cox: the coefficient(s) of {list(columns)} are infinite (monotone likelihood; R "
-        f"coxph warns 'beta may be infinite'); {' and '.join(parts)} and were left out (not "
+        f"coxph warns 'coefficient may be infinite'); {' and '.join(parts)} and were left out (not "
         "estimable: those patients count with the reference category). Merge sparse "
         "categories.", SirtStatsWarning, stacklevel=4)
 

@@ -391,7 +391,7 @@ def fit_time_dependent_cox(
     infinite = [covariates[j] for j in _monotone_columns(X, stop, event, start=start)]
     if infinite:
         return not_fitted(f"covariate(s) {infinite} have an infinite coefficient: monotone "
-                          "likelihood, R coxph warns 'beta may be infinite'")
+                          "likelihood, R coxph warns 'coefficient may be infinite'")
     fitter = CoxTimeVaryingFitter(alpha=1 - conf_level)
     try:
         fitter.fit(data.rename(columns={start_col: "__start", stop_col: "__stop",
@@ -408,7 +408,7 @@ def fit_time_dependent_cox(
     infinite = [covariates[j] for j in _infinite_by_score(X, coef, stop, event, start=start)]
     if infinite:
         return not_fitted(f"covariate(s) {infinite} have an infinite coefficient (R coxph: "
-                          "'beta may be infinite')")
+                          "'coefficient may be infinite')")
     ll_hat = _score_info(X, coef, stop, event, start=start)[-1]
     ll_0 = _score_info(X, np.zeros(len(coef)), stop, event, start=start)[-1]
     return CoxResult(

@@ -347,3 +347,30 @@ def test_breslow_concordance_is_computed_within_strata(name):
     c = _concordance(df["time"].to_numpy(float), lp, df["status"].to_numpy(float),
                      pd.factorize(df[strata], sort=True)[0])
     assert_close([c], [rv(name, "coxstrat.concordance")], f"{name} pooled C")
+
+
+# ------------------------------------------------------------------------------------------
+# infinite coefficients (monotone likelihood)
+# ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("column", ["first", "noevent", "lastonly", "mixed"])
+def test_infinite_coefficient_flagged_where_coxph_warns(column):
+    """R warns 'Loglik converged before variable 1; coefficient may be infinite' for exactly
+    the columns the data check finds, and its toler.inf check agrees at R's own beta.
+    Deliberate difference: R then reports that beta (22.0, -18.3, -20.5); fit_cox reports
+    the column as not estimable (here the only column: SirtDataError)."""
+    from sirtstats.exceptions import SirtDataError
+    from sirtstats.survival_cox import _infinite_by_score, _monotone_columns
+
+    df = load("edge_infinite")
+    x = df[[column]].to_numpy(dtype=float)
+    t, e = df["time"].to_numpy(dtype=float), df["status"].to_numpy(dtype=float)
+    infinite = rv("edge_infinite", "cox.infinite", column) == 1
+    assert (_monotone_columns(x, t, e) == [0]) is infinite
+    beta_r = np.array([rv("edge_infinite", "cox.coef", column)])
+    assert (_infinite_by_score(x, beta_r, t, e) == [0]) is infinite
+    if infinite:
+        with pytest.raises(SirtDataError, match="infinite coefficient"):
+            _fit(("edge_infinite", [column], None, {}), "cox")
+    else:
+        res = _fit(("edge_infinite", [column], None, {}), "cox")
+        assert_close(res.hr_table["coef"], [beta_r[0]], f"{column} coef")

@@ -332,6 +332,12 @@ edge_fp_ties <- data.frame(time = c(0.1 + 0.2, 0.3, 0.2, 0.5, 0.1 + 0.2, 0.7, 0.
 # group C censored before the first event: no expected events, survdiff df = 1 (not 2)
 edge_no_expected <- data.frame(time = c(1, 3, 2, 4, 0.5, 0.5), status = c(1, 1, 1, 0, 0, 0),
                                group = c("A", "A", "B", "B", "C", "C"))
+# infinite Cox coefficients (monotone likelihood): R's toler.inf warning per covariate
+edge_infinite <- data.frame(time = 1:12, status = c(1, 1, 0, 1, 0, 1, 1, 0, 1, 1, 0, 1),
+                            first = c(1, rep(0, 11)),               # dies first, alone: +Inf
+                            noevent = c(0, 0, 1, 0, 1, rep(0, 7)),  # censored only: -Inf
+                            lastonly = c(rep(0, 7), 1, 0, 0, 0, 1), # dies alone at risk: -Inf
+                            mixed = c(1, 0, 1, 1, 0, 0, 1, 0, 1, 0, 0, 1))
 edge_cr_ties <- data.frame(time = c(1, 2, 2, 2, 3, 4, 4, 5, 6, 6, 7, 8),
                            cause = c(1, 1, 2, 0, 2, 1, 0, 2, 1, 2, 0, 1),
                            group = c("a", "b", "a", "b", "a", "b", "a", "b", "a", "b", "a", "b"))
@@ -340,7 +346,7 @@ for (nm in c("we25a", "we25b", "we25c", "we26", "we27", "lung2", "vet", "mg2", "
              "synth_ties_cr", "synth_cr_noties", "entry_d", "td_pat", "edge_all_censored",
              "edge_not_reached", "edge_single_event", "edge_tied_event_censor",
              "edge_half_plateau", "edge_last_event", "edge_fp_ties", "edge_cr_ties",
-             "edge_no_expected")) {
+             "edge_no_expected", "edge_infinite")) {
   alias <- c(lung2 = "lung", vet = "veteran", mg2 = "mgus2_cr", entry_d = "entry")
   write_data(get(nm), if (nm %in% names(alias)) alias[[nm]] else nm)
 }
@@ -425,6 +431,17 @@ for (nm in c("edge_all_censored", "edge_not_reached", "edge_single_event", "edge
 km_reference("edge_tied_event_censor", edge_tied_event_censor, group = "group")
 logrank_reference("edge_tied_event_censor", edge_tied_event_censor, "group")
 logrank_reference("edge_no_expected", edge_no_expected, "group")
+for (v in c("first", "noevent", "lastonly", "mixed")) {
+  flagged <- 0
+  fit <- withCallingHandlers(
+    coxph(as.formula(paste("Surv(time, status) ~", v)), data = edge_infinite),
+    warning = function(w) {
+      if (grepl("Loglik converged before variable", conditionMessage(w))) flagged <<- 1
+      invokeRestart("muffleWarning")
+    })
+  add("edge_infinite", "cox.infinite", flagged, v)   # 1 = "Loglik converged before variable"
+  add("edge_infinite", "cox.coef", coef(fit), v)
+}
 
 ref <- do.call(rbind, REF)
 dir.create("reference", showWarnings = FALSE)
