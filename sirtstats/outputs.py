@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["save_figure", "save_metrics", "save_table"]
+__all__ = ["FIGURE_DPI", "FIGURE_FORMATS", "save_figure", "save_metrics", "save_table"]
 
 #: Significant digits kept for floats in CSV tables and metrics.
 FLOAT_FORMAT = "%.10g"
@@ -53,31 +53,54 @@ def save_table(df: pd.DataFrame, name: str, *, output_dir: str | Path | None) ->
     return df
 
 
+#: Raster resolution of saved PNG figures (dots per inch; journals ask for at least 300).
+FIGURE_DPI = 300
+
+#: Formats :func:`save_figure` writes: PNG for the report page, SVG and PDF (vector) for
+#: manuscripts. The report collects figures by these file names (``figures/<name>.<ext>``).
+FIGURE_FORMATS = ("png", "svg", "pdf")
+
+
 def save_figure(fig, name: str, *, output_dir: str | Path | None):
-    """Write a matplotlib figure as ``figures/<name>.png`` and ``.svg``; return the figure.
+    """Write a figure as ``figures/<name>.png`` (300 dpi), ``.svg`` and ``.pdf``; return it.
 
     Parameters
     ----------
-    fig : matplotlib.figure.Figure or matplotlib.axes.Axes
-        Figure (or an Axes of it) to save.
+    fig : matplotlib.figure.Figure or matplotlib.axes.Axes or array of Axes
+        Figure (or an Axes of it, or the array of Axes a faceted plot returns) to save.
     name : str
-        File stem.
+        File stem, ``<NN>_<topic>`` by convention (e.g. ``"03_km_os"``); the stem is the
+        same for the three formats.
     output_dir : str or Path or None
         Report folder; empty or None writes nothing.
 
     Returns
     -------
     matplotlib.figure.Figure
+        The figure. End the notebook cell with ``;`` (or assign the result): a cell whose
+        last value is a figure shows it a second time under the inline backend.
+
+    Notes
+    -----
+    Files are deterministic: no creation date or software stamp, fixed SVG ids, text kept as
+    text (SVG ``svg.fonttype = "none"``, PDF TrueType fonts), tight bounding box so legends
+    and risk tables outside the axes are kept.
     """
+    if isinstance(fig, np.ndarray):
+        fig = fig.flat[0]
     fig = getattr(fig, "figure", fig)
     folder = _folder(output_dir, "figures")
     if folder is not None:
         import matplotlib as mpl
 
-        with mpl.rc_context({"svg.hashsalt": "sirtstats", "svg.fonttype": "none"}):
-            fig.savefig(folder / f"{name}.png", dpi=150, bbox_inches="tight",
-                        metadata={"Software": None})
-            fig.savefig(folder / f"{name}.svg", bbox_inches="tight", metadata={"Date": None})
+        rc = {"svg.hashsalt": "sirtstats", "svg.fonttype": "none", "pdf.fonttype": 42}
+        metadata = {"png": {"Software": None}, "svg": {"Date": None},
+                    "pdf": {"CreationDate": None, "ModDate": None, "Producer": None,
+                            "Creator": None}}
+        with mpl.rc_context(rc):
+            for ext in FIGURE_FORMATS:
+                fig.savefig(folder / f"{name}.{ext}", dpi=FIGURE_DPI, bbox_inches="tight",
+                            metadata=metadata[ext])
     return fig
 
 

@@ -13,6 +13,7 @@ import pytest  # noqa: E402
 
 from sirtstats import survival as sv  # noqa: E402
 from sirtstats.plotting.survival import (  # noqa: E402
+    format_gray_annotation,
     format_hr_annotation,
     plot_cif,
     plot_forest,
@@ -68,7 +69,7 @@ def test_km_legend_n_censor_marks_median_lines_and_annotation():
     assert text == "HR 2.06 (0.61–6.95); log-rank p = 0.223"
     ax = plot_km(curve, summary=summ, show_median=True, annotation=text)
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert labels == ["A (N = 10)", "B (N = 10)"]
+    assert labels == ["A (N = 10)", "B (N = 10)", "Censored"]
     censors = [ln for ln in ax.get_lines() if ln.get_gid() == "censor_marks"]
     assert sum(len(ln.get_xdata()) for ln in censors) == int(
         (curve["n_censor"] > 0).sum())
@@ -96,15 +97,35 @@ def test_cif_plot_lines_per_group_and_cause():
     df = DF.assign(event_type=np.where(DF["event"] == 1,
                                        np.where(np.arange(20) % 3 == 0, "death",
                                                 "progression"), "censored"))
-    ax = plot_cif(sv.compute_cif_curve(df, by="arm"))
-    assert len(ax.get_lines()) == 4
-    assert ax.get_ylim() == (0, 1)
+    axes = plot_cif(sv.compute_cif_curve(df, by="arm"),
+                    risk_table=sv.compute_number_at_risk(df, [0, 6, 12, 18, 24], by="arm"))
+    # one panel per group (the groups Gray's test compares), both causes in each
+    assert [a.get_title(loc="left") for a in axes] == ["A (N = 10)", "B (N = 10)"]
+    for a in axes:
+        assert [ln.get_label() for ln in a.get_lines()] == ["Progression",
+                                                            "Death without progression"]
+        assert a.get_ylim() == (0, 1)
+    # the same colour for a cause in every panel, a different one per cause
+    colours = [[ln.get_color() for ln in a.get_lines()] for a in axes]
+    assert colours[0] == colours[1]
+    assert colours[0][0] != colours[0][1]
+    # at-risk row under each panel (time >= t): arm A times 4, 6, 6, 9, 11, 14, 16, 18, 20, 24
+    # -> 10, 9, 5, 3, 1; arm B times 2, 3, 4, 5, 6, 7, 8, 10, 12, 15 -> 10, 6, 2, 0, 0
+    counts = [[t.get_text() for t in a.texts if t.get_gid() == "risk_table"] for a in axes]
+    assert counts == [["10", "9", "5", "3", "1"], ["10", "6", "2", "0", "0"]]
+
+
+def test_format_gray_annotation_orders_progression_first():
+    gray = pd.DataFrame({"cause": ["death", "progression"], "p": [0.5, 0.012]})
+    assert format_gray_annotation(gray) == (
+        "Gray's test: progression p = 0.012; death without progression p = 0.500")
 
 
 def test_forest_rows_labels_and_values():
     tab = sv.fit_cox(DF.assign(x=np.arange(20) % 4), ["arm", "x"], ph_transform=None).hr_table
     ax = plot_forest(tab)
-    assert [t.get_text() for t in ax.get_yticklabels()] == ["arm: B vs A", "x (per unit)"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["Arm: B vs A",
+                                                            "X, per 1-unit increase"]
     values = [t.get_text() for t in ax.texts if t.get_gid() == "forest_value"]
     assert values[0] == f"{tab.loc[0, 'hr']:.2f} ({tab.loc[0, 'hr_lower']:.2f}–" \
                         f"{tab.loc[0, 'hr_upper']:.2f})"

@@ -12,6 +12,8 @@ import textwrap
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from sirtstats.plotting import theme
+
 __all__ = ["plot_flow"]
 
 _FLOW_COLUMNS = ("step", "criterion", "n_in", "n_excluded", "n_remaining", "reason")
@@ -32,6 +34,7 @@ def _box(ax, x, y, text, *, face):
     )
 
 
+@theme.themed
 def plot_flow(flow: pd.DataFrame, ax=None, *, title: str | None = None):
     """Draw a CONSORT-style flow diagram.
 

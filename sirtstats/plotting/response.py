@@ -18,19 +18,28 @@ import pandas as pd
 from matplotlib.collections import LineCollection
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from matplotlib.ticker import MultipleLocator
 
 from sirtstats._checks import _braced
 from sirtstats._checks import check_frame_argument as _require
+from sirtstats.labels import value_label
+from sirtstats.plotting import theme
 from sirtstats.response._common import PD_REL_DEN, PD_REL_NUM, PR_REL_DEN, PR_REL_NUM
 
-__all__ = ["RESPONSE_COLORS", "plot_spider", "plot_swimmer", "plot_waterfall"]
+__all__ = ["RESPONSE_COLORS", "SPIDER_MAX_PATIENTS", "plot_spider", "plot_swimmer",
+           "plot_waterfall"]
 
-#: Colour of each response code (colour-blind-safe, Okabe-Ito based).
-RESPONSE_COLORS: dict[str, str] = {
-    "CR": "#009E73", "PR": "#56B4E9", "SD": "#F0E442", "NON_CR_NON_PD": "#E69F00",
-    "PD": "#D55E00", "NE": "#999999", "MISSING": "#CCCCCC",
-}
-_LABELS = {"NON_CR_NON_PD": "Non-CR/non-PD", "MISSING": "Missing"}
+#: Colour of each response code (:data:`sirtstats.plotting.theme.RESPONSE_COLOURS`: CR/PR
+#: blues, SD grey, PD vermillion; no red/green pair).
+RESPONSE_COLORS: dict[str, str] = dict(theme.RESPONSE_COLOURS)
+_LABELS = {"NON_CR_NON_PD": "Non-CR/non-PD", "MISSING": "No assessment", "death": "Death",
+           "SIRT": "SIRT session"}
+
+#: Patients above which the spider plot draws a random sample of lines (seeded, stated in
+#: the figure) and rasterises them, so that a 20,000-patient cohort stays a few MB as SVG/PDF.
+SPIDER_MAX_PATIENTS = 500
+#: Lines above which the spider lines are rasterised in vector output.
+_RASTER_ABOVE = 200
 _MARKERS = {"CR": "D", "PR": "o", "SD": "s", "NON_CR_NON_PD": "s", "PD": "X", "NE": ".",
             "SIRT": "v", "death": "*"}
 _PD_PCT = 100.0 * PD_REL_NUM / PD_REL_DEN
@@ -51,7 +60,8 @@ def _facets(df, ax, figsize):
         set(df["criterion"].dropna()) - {"RECIST_1_1", "mRECIST"})
     if ax is None:
         _, axes = plt.subplots(1, len(crits), figsize=(figsize[0] * len(crits), figsize[1]),
-                               squeeze=False, layout="constrained")
+                               squeeze=False, sharey=True)
+        axes[0, 0].figure.subplots_adjust(wspace=0.35)
         axes = axes[0]
     else:
         axes = np.atleast_1d(ax)
@@ -63,17 +73,35 @@ def _facets(df, ax, figsize):
 _CRIT_LABEL = {"RECIST_1_1": "RECIST 1.1", "mRECIST": "mRECIST"}
 
 
+def _one_legend(axes):
+    """Keep the legend of the last panel only (the others would cover the next panel).
+
+    The panels share the y axis: its title is written once, on the first panel.
+    """
+    for a in axes[:-1]:
+        if a.get_legend() is not None:
+            a.get_legend().remove()
+    for a in axes[1:]:
+        a.set_ylabel("")
+
+
+#: Gap between the axes and a legend at their right, clear of the reference-line labels.
+_LEGEND_PAD_PT = 72
+
+
 def _label(code) -> str:
-    return _LABELS.get(code, str(code))
+    return _LABELS.get(code, value_label(code))
 
 
 def _reference_lines(ax, *, horizontal=True):
     for y, text in ((_PD_PCT, f"+{_PD_PCT:g} % (PD)"), (_PR_PCT, f"{_PR_PCT:g} % (PR)")):
         ax.axhline(y, color="0.35", lw=0.9, ls="--", zorder=1)
         ax.annotate(text, xy=(1.0, y), xycoords=("axes fraction", "data"), xytext=(2, 0),
-                    textcoords="offset points", va="center", fontsize=8, color="0.35")
+                    textcoords="offset points", va="center", color="0.35",
+                    fontsize=plt.rcParams["xtick.labelsize"], gid="reference_line_label")
 
 
+@theme.themed
 def plot_waterfall(
     df_best: pd.DataFrame,
     ax=None,
@@ -105,15 +133,16 @@ def plot_waterfall(
         One Axes; an array (one panel per criterion) when ``df_best`` holds several criteria.
     """
     _require(df_best, ["patient_id", "best_pct_change", "bor"], "df_best", "plot_waterfall")
-    crits, axes = _facets(df_best, ax, (8, 4))
+    crits, axes = _facets(df_best, ax, (5.0, 4.0))
     if crits is not None:
         for a, c in zip(axes, crits, strict=True):
             plot_waterfall(df_best.loc[df_best["criterion"] == c], a, colors=colors,
                            title=_CRIT_LABEL.get(c, c) + (f" · {title}" if title else ""),
                            footnote=footnote)
+        _one_legend(axes)
         return axes
     colors = {**RESPONSE_COLORS, **(colors or {})}
-    ax = _ax(ax, (8, 4))
+    ax = _ax(ax, (5.0, 4.0))
     d = df_best.loc[df_best["best_pct_change"].notna()].sort_values(
         "best_pct_change", ascending=False, kind="mergesort")
     n_missing = int(df_best["best_pct_change"].isna().sum())
@@ -128,8 +157,9 @@ def plot_waterfall(
     ax.set_xlabel(f"Patients (n = {len(d)})")
     ax.set_ylabel("Best change in target sum from baseline (%)")
     present = [c for c in RESPONSE_COLORS if c in set(bor)]
-    ax.legend(handles=[Patch(color=colors[c], label=_label(c)) for c in present],
-              title="BOR", fontsize=8, title_fontsize=8, loc="lower left", frameon=False)
+    theme.legend_outside(ax, handles=[Patch(color=colors[c], label=_label(c)) for c in present],
+                         title="Best overall response", pad_pt=_LEGEND_PAD_PT,
+                         alignment="left")
     notes = [t for t in (footnote, f"{n_missing} patient(s) without a complete follow-up "
                                    f"assessment not shown" if n_missing else None) if t]
     if notes:
@@ -141,17 +171,24 @@ def plot_waterfall(
     return ax
 
 
+@theme.themed
 def plot_spider(
     df_timepoints: pd.DataFrame,
     ax=None,
     *,
     df_origin: pd.DataFrame | None = None,
     df_bor: pd.DataFrame | None = None,
-    time_unit: str = "weeks",
+    time_unit: str = "months",
     colors: Mapping[str, str] | None = None,
     title: str | None = None,
+    max_patients: int | None = SPIDER_MAX_PATIENTS,
+    seed: int = 0,
 ):
     """Spider plot: % change of the target sum over time, one line per patient.
+
+    Large cohorts stay readable and small on disk: above ``max_patients`` patients a seeded
+    random sample of ``max_patients`` is drawn (the figure says so), and above 200 lines the
+    lines and markers are rasterised in SVG/PDF output (axes, labels and text stay vector).
 
     Parameters
     ----------
@@ -167,12 +204,16 @@ def plot_spider(
         shows calendar dates.
     df_bor : DataFrame, optional
         ``patient_id``, ``bor``: colours the lines by BOR.
-    time_unit : {"weeks", "months", "days"}, default "weeks"
-        Unit of the time axis (months = days / 30.4375).
+    time_unit : {"months", "weeks", "days"}, default "months"
+        Unit of the time axis (months = days / 30.4375, the unit of the whole report).
     colors : mapping, optional
         BOR code -> colour.
     title : str, optional
         Axes title.
+    max_patients : int or None, default :data:`SPIDER_MAX_PATIENTS`
+        Draw a random sample of this many patients when there are more; None draws all.
+    seed : int, default 0
+        Seed of the sample (same figure on every run).
 
     Returns
     -------
@@ -182,22 +223,34 @@ def plot_spider(
     fn = "plot_spider"
     _require(df_timepoints, ["patient_id", "assessment_date", "pct_change_from_baseline",
                              "n_targets", "n_targets_assessed"], "df_timepoints", fn)
-    crits, axes = _facets(df_timepoints, ax, (7, 4.5))
+    crits, axes = _facets(df_timepoints, ax, (5.0, 3.6))
     if crits is not None:
         for a, c in zip(axes, crits, strict=True):
             bor_c = (df_bor.loc[df_bor["criterion"] == c] if df_bor is not None
                      and "criterion" in df_bor else df_bor)
             plot_spider(df_timepoints.loc[df_timepoints["criterion"] == c], a,
                         df_origin=df_origin, df_bor=bor_c, time_unit=time_unit, colors=colors,
-                        title=_CRIT_LABEL.get(c, c) + (f" · {title}" if title else ""))
+                        title=_CRIT_LABEL.get(c, c) + (f" · {title}" if title else ""),
+                        max_patients=max_patients, seed=seed)
+        _one_legend(axes)
         return axes
     div = {"weeks": 7.0, "months": 30.4375, "days": 1.0}
     if time_unit not in div:
         raise ValueError(f"The 'time_unit' argument of {fn} must be one of {_braced(div)}. "
                          f"Got {time_unit!r} instead.")
     colors = {**RESPONSE_COLORS, **(colors or {})}
-    ax = _ax(ax, (7, 4.5))
+    ax = _ax(ax, (5.0, 3.6))
     d = df_timepoints.loc[df_timepoints["pct_change_from_baseline"].notna()]
+    ids = pd.unique(d["patient_id"])
+    n_all = len(ids)
+    if max_patients is not None and n_all > max_patients:
+        keep = np.random.default_rng(seed).choice(ids, size=max_patients, replace=False)
+        d = d.loc[d["patient_id"].isin(keep)]
+        ax.annotate(f"Random sample of {max_patients:,} of {n_all:,} patients (seed {seed})",
+                    xy=(0, 1), xycoords="axes fraction", xytext=(0, 2),
+                    textcoords="offset points", va="bottom", color="0.3",
+                    fontsize=plt.rcParams["xtick.labelsize"], gid="sample_note")
+    raster = d["patient_id"].nunique() > _RASTER_ABOVE
     if df_origin is not None:
         _require(df_origin, ["patient_id", "origin_date"], "df_origin", fn)
         org = df_origin.drop_duplicates("patient_id").set_index("patient_id")["origin_date"]
@@ -229,25 +282,29 @@ def plot_spider(
         if len(pos) > 1:
             segments.append(np.column_stack([x[pos], y[pos]]))
             seg_colors.append(point_colors[pos[0]])
-    ax.add_collection(LineCollection(segments, colors=seg_colors, linewidths=1, alpha=0.8,
-                                     zorder=2))
-    ax.scatter(x[complete], y[complete], c=list(point_colors[complete]), s=12, zorder=3)
+    ax.add_collection(LineCollection(segments, colors=seg_colors, linewidths=0.8, alpha=0.8,
+                                     zorder=2, rasterized=raster))
+    ax.scatter(x[complete], y[complete], c=list(point_colors[complete]), s=8, zorder=3,
+               rasterized=raster, linewidths=0)
     ax.scatter(x[~complete], y[~complete], facecolors="white",
-               edgecolors=list(point_colors[~complete]), s=14, zorder=3)
+               edgecolors=list(point_colors[~complete]), s=10, zorder=3, rasterized=raster,
+               linewidths=0.6)
     ax.autoscale_view()
     _reference_lines(ax)
     ax.axhline(0, color="black", lw=0.8)
     ax.set_ylabel("Change in target sum from baseline (%)")
     if df_bor is not None:
         present = [c for c in RESPONSE_COLORS if c in set(bor.dropna())]
-        ax.legend(handles=[Line2D([], [], color=colors[c], label=_label(c)) for c in present],
-                  title="BOR", fontsize=8, title_fontsize=8, frameon=False, loc="upper left")
+        theme.legend_outside(
+            ax, handles=[Line2D([], [], color=colors[c], label=_label(c)) for c in present],
+            title="Best overall response", pad_pt=_LEGEND_PAD_PT, alignment="left")
     if title:
         ax.set_title(title)
     ax.spines[["top", "right"]].set_visible(False)
     return ax
 
 
+@theme.themed
 def plot_swimmer(
     df_swimmer: pd.DataFrame,
     ax=None,
@@ -312,13 +369,17 @@ def plot_swimmer(
                    edgecolors="black" if event in RESPONSE_COLORS else None, linewidths=0.3)
         handles.append(Line2D([], [], ls="", marker=_MARKERS.get(event, "o"), color=col,
                               label=_label(event) if event != "SIRT" else "SIRT session"))
-    handles.append(Line2D([], [], ls="", marker=">", color="0.3", label="ongoing"))
+    handles.append(Line2D([], [], ls="", marker=">", color="0.3",
+                          label="Alive without progression"))
     ax.set_yticks(np.arange(len(lane)))
     ax.set_yticklabels(list(lane), fontsize=6)
     ax.set_xlabel(f"Time since first SIRT ({time_unit})")
     ax.set_ylabel("Patient")
     ax.set_xlim(left=min(0.0, float(ev["day"].min() / u) if len(ev) else 0.0))
-    ax.legend(handles=handles, fontsize=7, frameon=False, loc="lower right")
+    if time_unit == "months":
+        ax.xaxis.set_major_locator(MultipleLocator(12))
+    ax.set_ylim(-0.8, len(lane) - 0.2)
+    theme.legend_outside(ax, handles=handles, title="Events", alignment="left")
     if title:
         ax.set_title(title)
     ax.spines[["top", "right"]].set_visible(False)

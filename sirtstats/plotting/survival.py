@@ -15,10 +15,15 @@ from collections.abc import Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+from matplotlib.lines import Line2D
+from matplotlib.ticker import FuncFormatter, LogLocator, MultipleLocator, NullFormatter
 from matplotlib.transforms import blended_transform_factory
 
-__all__ = ["format_hr_annotation", "plot_cif", "plot_forest", "plot_km"]
+from sirtstats.labels import column_label, value_label
+from sirtstats.plotting import theme
+
+__all__ = ["CAUSE_LABELS", "KM_YLABELS", "TICK_MONTHS", "format_gray_annotation",
+           "format_hr_annotation", "plot_cif", "plot_forest", "plot_km"]
 
 _KM_COLUMNS = {"time", "n_risk", "n_event", "n_censor", "surv", "std_err", "std_err_log",
                "lower", "upper", "conf_type"}
@@ -32,12 +37,16 @@ def _group_columns(frame: pd.DataFrame, known: set[str]) -> list[str]:
 
 
 def _label(key, cols) -> str:
-    """Group label: the values joined; a bare number is prefixed by its column name."""
+    """Readable group label: coded values spelled out, a bare number prefixed by its column.
+
+    ``("uveal_melanoma",)`` -> "Uveal melanoma"; ``albi_grade`` 2 -> "ALBI grade 2".
+    """
     if not cols:
         return "All patients"
     key = key if isinstance(key, tuple) else (key,)
-    parts = [f"{c} {k}" if isinstance(k, int | float | np.number) and not isinstance(k, bool)
-             else str(k) for c, k in zip(cols, key, strict=False)]
+    parts = [f"{column_label(c)} {k:g}" if isinstance(k, int | float | np.number)
+             and not isinstance(k, bool) else value_label(k)
+             for c, k in zip(cols, key, strict=False)]
     return ", ".join(parts)
 
 
@@ -62,22 +71,70 @@ def _steps(t, y, start_y):
     return x, yy
 
 
+#: y-axis title of a KM plot per endpoint code (the probability the curve estimates).
+KM_YLABELS: dict[str, str] = {
+    "OS": "Overall survival probability",
+    "PFS": "Progression-free survival probability",
+    "hepatic_PFS": "Hepatic progression-free survival probability",
+    "treated_PFS": "Treated-territory progression-free survival probability",
+    "TTP": "Probability of remaining free of progression",
+    "TTLP": "Probability of remaining free of local progression",
+    "DoR": "Probability of remaining in response",
+}
+
+#: Spacing of the time ticks when no risk-table times are given (months; survminer's
+#: ``break.time.by`` habit for SIRT cohorts followed for a few years).
+TICK_MONTHS = 6.0
+
+#: Layout of a KM figure created by :func:`plot_km`, in inches: the data area keeps its size
+#: whatever the number of groups; the risk table adds height underneath.
+_KM_AXES_IN = (5.2, 3.2)
+_KM_LEFT_IN = 1.5
+_KM_TOP_IN = 0.45
+_KM_XLABEL_IN = 0.55
+
+
+def _endpoint_ylabel(endpoint, curve):
+    if endpoint is None and "endpoint" in curve.columns and curve["endpoint"].nunique() == 1:
+        endpoint = curve["endpoint"].iloc[0]
+    if endpoint is None:
+        return "Survival probability"
+    return KM_YLABELS.get(endpoint, f"{value_label(endpoint)} probability")
+
+
+def _new_km_figure(n_rows: int):
+    """Figure whose data area is ``_KM_AXES_IN`` with room for ``n_rows`` risk-table rows."""
+    risk_in = ((_RISK_TITLE_PT + _RISK_ROW_PT * (n_rows + 0.5)) / 72) if n_rows else 0.0
+    bottom_in = _KM_XLABEL_IN + risk_in
+    w = _KM_LEFT_IN + _KM_AXES_IN[0] + 0.3
+    h = _KM_TOP_IN + _KM_AXES_IN[1] + bottom_in
+    fig = plt.figure(figsize=(w, h))
+    ax = fig.add_axes((_KM_LEFT_IN / w, bottom_in / h, _KM_AXES_IN[0] / w, _KM_AXES_IN[1] / h))
+    return fig, ax
+
+
+@theme.themed
 def plot_km(
     curve: pd.DataFrame,
     *,
     risk_table: pd.DataFrame | None = None,
     summary: pd.DataFrame | None = None,
     ax=None,
-    show_ci: bool = True,
+    endpoint: str | None = None,
+    show_ci: bool | None = None,
     show_censors: bool = True,
     show_median: bool = False,
     annotation: str | None = None,
     colors: Mapping | None = None,
     xlabel: str = "Months since first SIRT",
-    ylabel: str = "Survival probability",
+    ylabel: str | None = None,
     title: str | None = None,
 ):
     """Kaplan–Meier curves with censor marks, N in the legend and a number-at-risk table.
+
+    The legend is outside the data area, at the right; group labels are the readable labels of
+    :mod:`sirtstats.labels`; colours follow :mod:`sirtstats.plotting.theme` (Okabe–Ito; past
+    eight groups the colours repeat dashed).
 
     Parameters
     ----------
@@ -85,24 +142,35 @@ def plot_km(
         :func:`sirtstats.survival.compute_km_curve` output; extra columns are the groups.
     risk_table : DataFrame, optional
         :func:`sirtstats.survival.compute_number_at_risk` output for the same groups. Its
-        times become the x ticks, and the counts are printed under them.
+        times become the x ticks (give them every 6 months), and the counts are printed
+        under them. Without it the ticks are every :data:`TICK_MONTHS` months.
     summary : DataFrame, optional
         :func:`sirtstats.survival.summarise_km` output: gives N per group for the legend and
         the medians for ``show_median``.
     ax : matplotlib.axes.Axes, optional
-        Axes to draw on (a new 7 × 5 in figure when None).
-    show_ci : bool, default True
-        Shade the pointwise confidence band of the curve frame.
+        Axes to draw on. When None a figure is created whose data area stays 5.2 × 3.2 in
+        whatever the number of groups (the risk table adds height below it).
+    endpoint : str, optional
+        Endpoint code (``"OS"``, ``"PFS"``, ...): names the y axis (:data:`KM_YLABELS`).
+        Taken from an ``endpoint`` column of ``curve`` with a single value when None.
+    show_ci : bool, optional
+        Shade the pointwise confidence band; default: only for one or two groups (the bands
+        of more groups hide each other).
     show_censors : bool, default True
         Mark censoring times with "|".
     show_median : bool, default False
         Dashed lines at S = 0.5 to each reached median (needs ``summary``).
     annotation : str, optional
-        Text in the upper right corner, e.g. from :func:`format_hr_annotation`.
+        Text in the lower left corner of the data area (empty under curves that start at
+        1), e.g. from :func:`format_hr_annotation`.
     colors : mapping, optional
         Group label -> colour.
-    xlabel, ylabel, title : str
-        Axis labels and title.
+    xlabel : str, default "Months since first SIRT"
+        x-axis title (time is in months).
+    ylabel : str, optional
+        y-axis title; default from ``endpoint`` ("Overall survival probability").
+    title : str, optional
+        Axes title.
 
     Returns
     -------
@@ -118,17 +186,23 @@ def plot_km(
     >>> from sirtstats.survival import compute_km_curve, compute_number_at_risk
     >>> from sirtstats.plotting.survival import plot_km
     >>> df = pd.DataFrame({"time_months": [1, 2, 3, 4, 5], "event": [1, 0, 1, 1, 0]})
-    >>> ax = plot_km(compute_km_curve(df), risk_table=compute_number_at_risk(df, [0, 2, 4]))
+    >>> ax = plot_km(compute_km_curve(df), risk_table=compute_number_at_risk(df, [0, 2, 4]),
+    ...              endpoint="OS")
     >>> [t.get_text() for t in ax.texts if t.get_gid() == "risk_table"][-3:]
     ['5', '4', '2']
+    >>> ax.get_ylabel()
+    'Overall survival probability'
     >>> import matplotlib.pyplot as plt; plt.close("all")
     """
     _check(curve, {"time", "surv", "n_risk", "n_censor"}, "curve")
     gcols = _group_columns(curve, _KM_COLUMNS)
+    n_groups = max(1, len(curve.groupby(gcols, observed=True)) if gcols else 1)
     if ax is None:
-        _fig, ax = plt.subplots(figsize=(7, 5))
+        n_rows = 0 if risk_table is None else n_groups
+        _fig, ax = _new_km_figure(n_rows)
+    if show_ci is None:
+        show_ci = n_groups <= 2
     colors = dict(colors or {})
-    cycle = plt.rcParams["axes.prop_cycle"].by_key().get("color", ["C0"])
     n_by_group = {}
     if summary is not None and not summary.empty:
         for key, sub in _iter_groups(summary, [c for c in gcols if c in summary.columns]):
@@ -137,18 +211,19 @@ def plot_km(
     for i, (key, sub) in enumerate(_iter_groups(curve, gcols)):
         label = _label(key, gcols)
         labels.append(label)
-        color = colors.setdefault(label, cycle[i % len(cycle)])
+        color = colors.setdefault(label, theme.colour(i))
         n = n_by_group.get(label, int(sub["n_risk"].iloc[0]) if len(sub) else 0)
         x, y = _steps(sub["time"], sub["surv"], 1.0)
-        ax.step(x, y, where="post", color=color, label=f"{label} (N = {n})")
+        ax.step(x, y, where="post", color=color, linestyle=theme.linestyle(i), linewidth=1.4,
+                label=f"{label} (N = {n})")
         if show_ci and {"lower", "upper"} <= set(sub.columns):
             _, lo = _steps(sub["time"], sub["lower"], 1.0)
             _, hi = _steps(sub["time"], sub["upper"], 1.0)
             ax.fill_between(x, lo, hi, step="post", color=color, alpha=0.15, linewidth=0)
         if show_censors:
             cens = sub[sub["n_censor"] > 0]
-            ax.plot(cens["time"], cens["surv"], linestyle="none", marker="|", markersize=8,
-                    color=color, gid="censor_marks")
+            ax.plot(cens["time"], cens["surv"], linestyle="none", marker="|", markersize=6,
+                    markeredgewidth=1.0, color=color, gid="censor_marks")
         if show_median and summary is not None:
             srow = summary
             for c, v in zip(gcols, key if isinstance(key, tuple) else (key,), strict=False):
@@ -158,86 +233,135 @@ def plot_km(
                 ax.plot([0, med, med], [0.5, 0.5, 0], linestyle="--", linewidth=0.8,
                         color=color, gid="median_line")
     ax.set_ylim(0, 1.02)
+    ax.yaxis.set_major_locator(MultipleLocator(0.2))
     ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
+    ax.set_ylabel(ylabel or _endpoint_ylabel(endpoint, curve))
     if title:
         ax.set_title(title)
-    ax.legend(loc="lower left", frameon=False, fontsize=9)
+    censor_handle = Line2D([], [], linestyle="none", marker="|", markersize=6, color="0.3")
+    handles, names = ax.get_legend_handles_labels()
+    if show_censors:
+        handles, names = [*handles, censor_handle], [*names, "Censored"]
+    theme.legend_outside(ax, handles=handles, labels=names)
     if annotation:
-        ax.text(0.98, 0.97, annotation, transform=ax.transAxes, ha="right", va="top",
-                fontsize=9, gid="annotation")
+        ax.text(0.02, 0.03, annotation, transform=ax.transAxes, ha="left", va="bottom",
+                gid="annotation")
     if risk_table is not None:
         _draw_risk_table(ax, risk_table, gcols, labels, colors)
     else:
         ax.set_xlim(left=0)
+        ax.xaxis.set_major_locator(MultipleLocator(TICK_MONTHS))
     return ax
 
 
 #: Vertical layout of the risk table, in points below the bottom of the axes (clear of the tick
 #: labels and of the x-axis label).
-_RISK_TITLE_PT = 46
-_RISK_ROW_PT = 14
+_RISK_TITLE_PT = 40
+_RISK_ROW_PT = 12
+#: Gap between the risk-table row labels and the axes' left edge (clear of the counts at 0).
+_RISK_LABEL_GAP_PT = 20
 
 
-def _draw_risk_table(ax, risk_table, gcols, labels, colors):
+def _draw_risk_table(ax, risk_table, gcols, labels, colors, *, title="Number at risk",
+                     row_labels=True):
     _check(risk_table, {"time", "n_risk"}, "risk_table")
     rcols = [c for c in gcols if c in risk_table.columns]
     ticks = np.sort(risk_table["time"].unique().astype(float))
     ax.set_xticks(ticks)
     ax.set_xlim(ticks[0], ticks[-1] + 0.02 * (ticks[-1] - ticks[0] or 1))
     # x in data coordinates (the tick values), y a fixed offset in points under the axes
-    common = {"textcoords": "offset points", "va": "center", "fontsize": 9,
+    size = plt.rcParams["xtick.labelsize"]
+    common = {"textcoords": "offset points", "va": "center", "fontsize": size,
               "annotation_clip": False}
-    ax.annotate("Number at risk", xy=(0, 0), xycoords="axes fraction",
-                xytext=(-22, -_RISK_TITLE_PT), ha="right", fontweight="bold",
+    # with row labels the title heads their column; without, it heads the counts
+    ax.annotate(title, xy=(0, 0), xycoords="axes fraction",
+                xytext=(-_RISK_LABEL_GAP_PT if row_labels else -10, -_RISK_TITLE_PT),
+                ha="right" if row_labels else "left", fontweight="bold",
                 gid="risk_table_title", **common)
-    r = 0
     for r, (key, sub) in enumerate(_iter_groups(risk_table, rcols)):
         label = _label(key, rcols)
         dy = -_RISK_TITLE_PT - _RISK_ROW_PT * (r + 1)
-        color = colors.get(label, "black")
-        ax.annotate(label, xy=(0, 0), xycoords="axes fraction", xytext=(-22, dy), ha="right",
-                    color=color, gid="risk_table_label", **common)
+        color = theme.on_white(colors.get(label, "black"))
+        if row_labels:
+            ax.annotate(label, xy=(0, 0), xycoords="axes fraction",
+                        xytext=(-_RISK_LABEL_GAP_PT, dy), ha="right", color=color,
+                        gid="risk_table_label", **common)
         for t, n in zip(sub["time"], sub["n_risk"], strict=True):
             ax.annotate(f"{int(n)}", xy=(float(t), 0), xycoords=("data", "axes fraction"),
                         xytext=(0, dy), ha="center", color=color, gid="risk_table", **common)
-    fig_h_pt = ax.figure.get_figheight() * 72
-    needed = (_RISK_TITLE_PT + _RISK_ROW_PT * (r + 2) + 10) / fig_h_pt
-    ax.figure.subplots_adjust(bottom=min(0.6, max(needed, 0.11)), left=0.22)
 
 
+#: Readable names and colours of the competing causes (one colour per cause in every panel).
+CAUSE_LABELS: dict[str, str] = {"progression": "Progression",
+                                "death": "Death without progression"}
+_CAUSE_COLOURS = (theme.PALETTE[5], theme.PALETTE[0], theme.PALETTE[1], theme.PALETTE[3])
+
+#: Size of one CIF panel (inches) and panels per row.
+_CIF_PANEL_IN = (2.35, 1.9)
+_CIF_MAX_COLS = 3
+
+
+def _cif_axes(n_panels: int, n_risk_rows: int):
+    ncols = min(n_panels, _CIF_MAX_COLS)
+    nrows = -(-n_panels // ncols)
+    risk_in = (_RISK_TITLE_PT + _RISK_ROW_PT * (n_risk_rows + 0.5)) / 72 if n_risk_rows else 0
+    cell_h = _CIF_PANEL_IN[1] + _KM_XLABEL_IN + risk_in + 0.35
+    left, gap_w, top = 0.75, 0.75 if n_risk_rows else 0.35, 0.75
+    w = left + ncols * _CIF_PANEL_IN[0] + (ncols - 1) * gap_w + 0.2
+    h = top + nrows * cell_h
+    fig = plt.figure(figsize=(w, h))
+    axes = []
+    for k in range(n_panels):
+        r, c = divmod(k, ncols)
+        x0 = left + c * (_CIF_PANEL_IN[0] + gap_w)
+        y0 = h - top - (r + 1) * cell_h + _KM_XLABEL_IN + risk_in
+        axes.append(fig.add_axes((x0 / w, y0 / h, _CIF_PANEL_IN[0] / w,
+                                  _CIF_PANEL_IN[1] / h)))
+    return fig, axes
+
+
+@theme.themed
 def plot_cif(
     curve: pd.DataFrame,
     *,
+    risk_table: pd.DataFrame | None = None,
     causes: Sequence | None = None,
     ax=None,
     show_ci: bool = True,
-    colors: Mapping | None = None,
+    annotation: str | None = None,
     xlabel: str = "Months since first SIRT",
     ylabel: str = "Cumulative incidence",
     title: str | None = None,
 ):
-    """Cumulative incidence curves (Aalen–Johansen) per group and cause.
+    """Cumulative incidence curves (Aalen–Johansen), one panel per group, a colour per cause.
+
+    The panels are the groups that Gray's test compares (the group columns of ``curve``);
+    each panel shows every cause in its own colour (:data:`CAUSE_LABELS`), with the number
+    at risk (free of any event) under its time ticks.
 
     Parameters
     ----------
     curve : DataFrame
-        :func:`sirtstats.survival.compute_cif_curve` output.
+        :func:`sirtstats.survival.compute_cif_curve` output; extra columns are the groups.
+    risk_table : DataFrame, optional
+        :func:`sirtstats.survival.compute_number_at_risk` of the same rows and groups
+        (events of any cause): its times become the x ticks, its counts a row under each
+        panel. Without it the ticks are every :data:`TICK_MONTHS` months.
     causes : sequence, optional
-        Causes to draw (default all in ``curve``); later causes are dashed.
-    ax : matplotlib.axes.Axes, optional
-        Axes to draw on.
+        Causes to draw (default all in ``curve``).
+    ax : matplotlib.axes.Axes or sequence of Axes, optional
+        One axes per group (a single axes without groups); a figure is created when None.
     show_ci : bool, default True
         Shade the pointwise band.
-    colors : mapping, optional
-        Group label -> colour.
+    annotation : str, optional
+        Text under the title, e.g. Gray's test p-value.
     xlabel, ylabel, title : str
-        Labels.
+        Labels (``title`` is the figure title when the figure is created here).
 
     Returns
     -------
-    matplotlib.axes.Axes
-        The axes.
+    matplotlib.axes.Axes or ndarray of Axes
+        The axes without groups; one axes per group otherwise (in group order).
 
     Examples
     --------
@@ -249,56 +373,91 @@ def plot_cif(
     >>> df = pd.DataFrame({"time_months": [1, 2, 3, 4],
     ...                    "event_type": ["progression", "death", "censored", "progression"]})
     >>> ax = plot_cif(compute_cif_curve(df))
-    >>> len(ax.get_lines())
-    2
+    >>> len(ax.get_lines()), ax.get_legend().get_texts()[0].get_text()
+    (2, 'Progression')
     >>> import matplotlib.pyplot as plt; plt.close("all")
     """
     _check(curve, {"cause", "time", "cif"}, "curve")
     gcols = _group_columns(curve, _CIF_COLUMNS)
-    if ax is None:
-        _fig, ax = plt.subplots(figsize=(7, 5))
-    causes = list(causes) if causes is not None else list(pd.unique(curve["cause"]))
-    styles = ["-", "--", ":", "-."]
-    cycle = plt.rcParams["axes.prop_cycle"].by_key().get("color", ["C0"])
-    colors = dict(colors or {})
-    for i, (key, sub) in enumerate(_iter_groups(curve, gcols)):
+    groups = list(_iter_groups(curve, gcols))
+    if causes is None:
+        found = list(pd.unique(curve["cause"]))
+        causes = [c for c in CAUSE_LABELS if c in found] + [c for c in found
+                                                            if c not in CAUSE_LABELS]
+    causes = list(causes)
+    rcols = [c for c in gcols if risk_table is not None and c in risk_table.columns]
+    risk_by_label = ({_label(k, rcols): sub for k, sub in _iter_groups(risk_table, rcols)}
+                     if risk_table is not None else {})
+    if risk_table is not None:
+        _check(risk_table, {"time", "n_risk"}, "risk_table")
+    created = ax is None
+    if created:
+        fig, axes = _cif_axes(len(groups), 1 if risk_table is not None else 0)
+    else:
+        axes = list(np.atleast_1d(ax))
+        if len(axes) != len(groups):
+            raise ValueError(f"{len(groups)} group(s) to draw but {len(axes)} axes given.")
+        fig = axes[0].figure
+    cause_colour = {c: _CAUSE_COLOURS[j % len(_CAUSE_COLOURS)] for j, c in enumerate(causes)}
+    for a, (key, sub) in zip(axes, groups, strict=True):
         glabel = _label(key, gcols)
-        color = colors.setdefault(glabel, cycle[i % len(cycle)])
-        for j, cause in enumerate(causes):
+        for cause in causes:
             c = sub[sub["cause"] == cause]
             if c.empty:
                 continue
+            color = cause_colour[cause]
             x, y = _steps(c["time"], c["cif"], 0.0)
-            lab = f"{cause}" if not gcols else f"{glabel}: {cause}"
-            ax.step(x, y, where="post", color=color, linestyle=styles[j % len(styles)],
-                    label=lab)
+            a.step(x, y, where="post", color=color, linewidth=1.4,
+                   label=CAUSE_LABELS.get(cause, value_label(cause)))
             if show_ci and {"lower", "upper"} <= set(c.columns):
                 _, lo = _steps(c["time"], c["lower"].fillna(0.0), 0.0)
                 _, hi = _steps(c["time"], c["upper"].fillna(0.0), 0.0)
-                ax.fill_between(x, lo, hi, step="post", color=color, alpha=0.12, linewidth=0)
-    ax.set_xlim(left=0)
-    ax.set_ylim(0, 1)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    if title:
-        ax.set_title(title)
-    ax.legend(loc="upper left", frameon=False, fontsize=9)
-    return ax
+                a.fill_between(x, lo, hi, step="post", color=color, alpha=0.15, linewidth=0)
+        a.set_ylim(0, 1)
+        a.yaxis.set_major_locator(MultipleLocator(0.2))
+        a.set_xlabel(xlabel)
+        if not created or a is axes[0] or (axes.index(a) % _CIF_MAX_COLS == 0):
+            a.set_ylabel(ylabel)
+        if gcols:
+            n0 = int(sub["n_risk"].iloc[0]) if "n_risk" in sub and len(sub) else None
+            a.set_title(f"{glabel} (N = {n0})" if n0 is not None else glabel, fontsize=
+                        plt.rcParams["axes.labelsize"])
+        risk = risk_by_label.get(glabel if rcols else "All patients")
+        if risk is not None:
+            _draw_risk_table(a, risk.drop(columns=rcols), [], [], {}, title="At risk",
+                             row_labels=False)
+        else:
+            a.set_xlim(left=0)
+            a.xaxis.set_major_locator(MultipleLocator(TICK_MONTHS))
+    theme.legend_outside(axes[min(len(axes), _CIF_MAX_COLS) - 1] if created else axes[-1])
+    if created and title:
+        fig.suptitle(title, x=0.75 / fig.get_figwidth(), y=1 - 0.12 / fig.get_figheight(),
+                     ha="left", va="top", fontweight="bold", fontsize=plt.rcParams[
+                         "axes.titlesize"])
+    elif title:
+        axes[0].set_title(title)
+    if annotation:
+        fig.text(0.75 / fig.get_figwidth(), 1 - 0.42 / fig.get_figheight(), annotation,
+                 ha="left", va="top", gid="annotation")
+    return axes[0] if not gcols else np.asarray(axes, dtype=object)
 
 
 def _forest_label(row) -> str:
+    """Readable row label: "ALBI grade: 2 vs 1", "ECOG PS, per 1-unit increase"."""
+    name = column_label(str(row["variable"]))
     if row.get("level", "") in ("", None) or pd.isna(row.get("level", "")):
-        return f"{row['variable']} (per unit)"
-    return f"{row['variable']}: {row['level']} vs {row['reference']}"
+        return f"{name}, per 1-unit increase"
+    return f"{name}: {value_label(row['level'])} vs {value_label(row['reference'])}"
 
 
+@theme.themed
 def plot_forest(
     hr_table: pd.DataFrame,
     *,
     ax=None,
     label_col: str | None = None,
     show_values: bool = True,
-    xlabel: str = "Hazard ratio (95% CI, log scale)",
+    xlabel: str = "Hazard ratio (95 % CI, log scale)",
     title: str | None = None,
 ):
     """Forest plot of hazard ratios with confidence intervals (log scale, reference line at 1).
@@ -333,13 +492,13 @@ def plot_forest(
     ...                     "reference": ["1", ""], "hr": [1.6, 1.01],
     ...                     "hr_lower": [1.2, 0.99], "hr_upper": [2.1, 1.03]})
     >>> [t.get_text() for t in plot_forest(tab).get_yticklabels()]
-    ['albi_grade: 2 vs 1', 'age (per unit)']
+    ['ALBI grade: 2 vs 1', 'Age, per 1-unit increase']
     >>> import matplotlib.pyplot as plt; plt.close("all")
     """
     _check(hr_table, {"hr", "hr_lower", "hr_upper"}, "hr_table")
     n = len(hr_table)
     if ax is None:
-        _fig, ax = plt.subplots(figsize=(7, 1.2 + 0.4 * n))
+        _fig, ax = plt.subplots(figsize=(5.0, 1.1 + 0.3 * n))
     labels = (hr_table[label_col].astype(str).tolist() if label_col
               else [_forest_label(r) for _, r in hr_table.iterrows()])
     y = np.arange(n)[::-1]
@@ -349,8 +508,9 @@ def plot_forest(
     # a degenerate interval (monotone likelihood) is labelled, not drawn
     ok = np.isfinite(hr) & np.isfinite(lo) & np.isfinite(hi) & (lo > 0) & (hi / lo < 1e6)
     ax.errorbar(hr[ok], y[ok], xerr=[hr[ok] - lo[ok], hi[ok] - hr[ok]], fmt="s",
-                color="black", ecolor="black", capsize=3, markersize=5)
-    ax.axvline(1.0, color="0.5", linestyle="--", linewidth=0.8)
+                color=theme.PALETTE[0], ecolor="black", elinewidth=1.0, capsize=2.5,
+                markersize=4.5)
+    ax.axvline(1.0, color=theme.GREY, linestyle="--", linewidth=0.8)
     ax.set_xscale("log")
     ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
@@ -360,13 +520,17 @@ def plot_forest(
     ax.set_ylim(-0.7, n - 0.3)
     ax.set_xlabel(xlabel)
     if title:
-        ax.set_title(title)
+        ax.set_title(title, pad=20 if show_values else 6)
     if show_values:
         trans = blended_transform_factory(ax.transAxes, ax.transData)
         for yi, h, a, b, good in zip(y, hr, lo, hi, ok, strict=True):
             text = f"{h:.2f} ({a:.2f}–{b:.2f})" if good else "not estimable"
-            ax.text(1.02, yi, text, transform=trans, va="center", fontsize=9, clip_on=False,
+            ax.text(1.03, yi, text, transform=trans, va="center", clip_on=False,
                     gid="forest_value")
+        ax.text(1.03, n - 0.3, "HR (95 % CI)", transform=trans, va="bottom",
+                fontweight="bold", clip_on=False, gid="forest_value_header")
+    ax.tick_params(axis="y", length=0)
+    ax.spines["left"].set_visible(False)
     return ax
 
 
@@ -409,3 +573,43 @@ def format_hr_annotation(hr_table: pd.DataFrame | None = None, *, term: str | No
         if not np.isnan(p):
             parts.append("log-rank p < 0.001" if p < 0.001 else f"log-rank p = {p:.3f}")
     return "; ".join(parts)
+
+
+def format_gray_annotation(gray: pd.DataFrame | None, *, causes: Sequence | None = None) -> str:
+    """Text "Gray's test: progression p = 0.012; death without progression p = 0.31".
+
+    Parameters
+    ----------
+    gray : DataFrame or None
+        :func:`sirtstats.survival.test_gray` output (one row per cause: ``cause``, ``p``).
+    causes : sequence, optional
+        Causes to show (default all rows, progression first).
+
+    Returns
+    -------
+    str
+        The annotation ("" when nothing is estimable).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sirtstats.plotting.survival import format_gray_annotation
+    >>> format_gray_annotation(pd.DataFrame({"cause": ["death", "progression"],
+    ...                                      "p": [0.31, 0.0004]}))
+    "Gray's test: progression p < 0.001; death without progression p = 0.310"
+    """
+    if gray is None or len(gray) == 0 or "p" not in gray.columns:
+        return ""
+    rows = gray.set_index("cause")["p"]
+    order = list(causes) if causes is not None else (
+        [c for c in CAUSE_LABELS if c in rows.index]
+        + [c for c in rows.index if c not in CAUSE_LABELS])
+    parts = []
+    for cause in order:
+        p = float(rows.get(cause, np.nan))
+        if np.isnan(p):
+            continue
+        name = CAUSE_LABELS.get(cause, value_label(cause)).lower()
+        parts.append(f"{name} p < 0.001" if p < 0.001 else f"{name} p = {p:.3f}")
+    return "Gray's test: " + "; ".join(parts) if parts else ""
+

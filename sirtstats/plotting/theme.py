@@ -24,9 +24,11 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
+from matplotlib.transforms import offset_copy
 
 __all__ = ["DPI", "FIGSIZE", "GREY", "PALETTE", "RESPONSE_COLOURS", "apply", "colour",
-           "context", "label_line_ends", "legend_outside", "linestyle", "rc", "themed"]
+           "context", "label_line_ends", "legend_outside", "linestyle", "on_white", "rc",
+           "themed"]
 
 #: Okabe–Ito colours, in the order groups receive them (blue, orange, bluish green, reddish
 #: purple, sky blue, vermillion, black, yellow): the first six are distinguishable under the
@@ -165,6 +167,41 @@ def colour(i: int) -> str:
     return PALETTE[i % len(PALETTE)]
 
 
+def on_white(colour, *, max_luminance: float = 0.3) -> tuple:
+    """Return ``colour`` darkened until it is legible as text on white (yellow, sky blue).
+
+    Parameters
+    ----------
+    colour : color
+        Any matplotlib colour.
+    max_luminance : float, default 0.3
+        Highest relative luminance kept (WCAG 2 definition, 0 = black, 1 = white; 0.3
+        gives a contrast of at least 3:1 on white).
+
+    Returns
+    -------
+    tuple of float
+        RGB in 0-1.
+
+    Examples
+    --------
+    >>> from sirtstats.plotting import theme
+    >>> theme.on_white("#000000")
+    (0.0, 0.0, 0.0)
+    >>> round(max(theme.on_white("#F0E442")), 2) < 0.94
+    True
+    """
+    rgb = np.asarray(mpl.colors.to_rgb(colour), dtype=float)
+
+    def lum(c):
+        lin = np.where(c <= 0.03928, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+        return float(lin @ [0.2126, 0.7152, 0.0722])
+
+    while lum(rgb) > max_luminance:
+        rgb = rgb * 0.9
+    return tuple(float(v) for v in rgb)
+
+
 def linestyle(i: int) -> str:
     """Return the line style of the ``i``-th group: solid for the first eight, then dashed...
 
@@ -189,7 +226,7 @@ def linestyle(i: int) -> str:
 
 def legend_outside(ax, *, where: str = "right", title: str | None = None,
                    handles: Sequence | None = None, labels: Sequence[str] | None = None,
-                   ncols: int | None = None, **kwargs):
+                   ncols: int | None = None, pad_pt: float = 8.0, **kwargs):
     """Place the legend of ``ax`` outside its data area.
 
     Parameters
@@ -204,6 +241,9 @@ def legend_outside(ax, *, where: str = "right", title: str | None = None,
         Legend entries (default: the labelled artists of ``ax``).
     ncols : int, optional
         Columns (default 1 at the right, up to 4 at the top/bottom).
+    pad_pt : float, default 8
+        Distance from the axes edge (points), e.g. larger to clear labels written at the
+        right of reference lines.
     **kwargs
         Passed to :meth:`matplotlib.axes.Axes.legend`.
 
@@ -235,14 +275,19 @@ def legend_outside(ax, *, where: str = "right", title: str | None = None,
     n = len(handles)
     opts = {"frameon": False, "borderaxespad": 0.0, "handlelength": 1.8}
     if where == "right":
-        opts.update(loc="upper left", bbox_to_anchor=(1.02, 1.0), ncols=ncols or 1)
+        shift = offset_copy(ax.transAxes, fig=ax.figure, x=pad_pt, units="points")
+        opts.update(loc="upper left", bbox_to_anchor=(1.0, 1.0), bbox_transform=shift,
+                    ncols=ncols or 1)
     elif where == "top":
-        opts.update(loc="lower left", bbox_to_anchor=(0.0, 1.02), ncols=ncols or min(n, 4))
+        shift = offset_copy(ax.transAxes, fig=ax.figure, y=pad_pt, units="points")
+        opts.update(loc="lower left", bbox_to_anchor=(0.0, 1.0), bbox_transform=shift,
+                    ncols=ncols or min(n, 4))
     else:
         opts.update(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncols=ncols or min(n, 4))
     opts.update(kwargs)
-    args = (handles,) if labels is None else (handles, labels)
-    return ax.legend(*args, title=title, **opts)
+    if labels is None:
+        return ax.legend(handles=list(handles), title=title, **opts)
+    return ax.legend(list(handles), list(labels), title=title, **opts)
 
 
 def label_line_ends(ax, lines: Sequence | None = None, *, min_gap_pt: float = 9.0,

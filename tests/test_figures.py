@@ -1,0 +1,272 @@
+"""Journal-grade figures (issue #11 item 3): every figure drawn on the demo registry.
+
+For each figure that the survival, response and cohort plotting functions draw on the demo
+registry (the calls of notebooks 01-03), the tests check what a journal reviewer checks:
+
+* every legend lies outside the data area of every axes of the figure (window extents from the
+  renderer, after a full draw), so no curve or bar is hidden;
+* no visible text (tick labels, axis labels, titles, legend entries and title, annotations)
+  is a raw code: an underscore-joined identifier (``albi_grade``, ``Y90_glass``) or a key of
+  :data:`sirtstats.labels.VALUE_LABELS` whose label differs (``ICC``, ``M``, ``OS``);
+* survival y-axis titles name the endpoint, the time axes are in months with ticks every
+  6 months, and the KM axes keep most of the figure height with 8 strata.
+
+``python tests/test_figures.py OUT_DIR`` writes the same figures as PNG for a visual review.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import warnings
+from functools import lru_cache
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.legend import Legend  # noqa: E402
+
+from sirtstats import survival as sv  # noqa: E402
+from sirtstats.cohort import select_cohort  # noqa: E402
+from sirtstats.endpoints import ORIGIN_LABELS, derive_endpoints, derive_origin  # noqa: E402
+from sirtstats.labels import VALUE_LABELS  # noqa: E402
+from sirtstats.plotting.cohort import plot_flow  # noqa: E402
+from sirtstats.plotting.response import plot_spider, plot_swimmer, plot_waterfall  # noqa: E402
+from sirtstats.plotting.survival import (  # noqa: E402
+    format_hr_annotation,
+    plot_cif,
+    plot_forest,
+    plot_km,
+)
+from sirtstats.registry import load_registry  # noqa: E402
+from sirtstats.response import (  # noqa: E402
+    derive_best_overall_response,
+    derive_response_analysis,
+    derive_swimmer_data,
+    derive_timepoint_response,
+)
+
+CUTOFF = "2026-09-30"
+TICKS = [0, 6, 12, 18, 24, 30, 36, 42, 48]  # the notebook default: every 6 months
+
+
+@lru_cache(maxsize=1)
+def _inputs():
+    registry = load_registry("demo", cutoff_date=CUTOFF)
+    selection = select_cohort(registry, diagnoses=[], devices=[], cutoff_date=CUTOFF)
+    tables = selection.registry.tables
+    patients = derive_origin(selection.patients, origin="first_sirt",
+                             df_workups=tables["workups"])
+    lesion_tables = (tables["lesions"], tables["lesion_measurements"],
+                     tables["imaging_assessments"])
+    overall = derive_timepoint_response(*lesion_tables, criterion="RECIST_1_1", scope="overall")
+    hepatic = derive_timepoint_response(*lesion_tables, criterion="RECIST_1_1", scope="hepatic")
+    bor = derive_best_overall_response(overall, derive_origin(selection.patients), confirm=True,
+                                       df_therapies=tables["other_therapies"])
+    covariates = ["albi_grade", "ecog", "primary_tumour"]
+    ep = derive_endpoints(patients, pd.concat([overall, hepatic]), tables["other_therapies"],
+                          endpoints=["OS", "PFS", "hepatic_PFS", "TTP", "DoR"],
+                          df_responses=bor, cutoff_date=CUTOFF, keep_columns=covariates,
+                          baseline_assessment_col="baseline_imaging_date")
+    analysis = derive_response_analysis(selection.registry, derive_origin(selection.patients),
+                                        criteria=["RECIST_1_1", "mRECIST"])
+    swimmer = derive_swimmer_data(analysis.timepoints, derive_origin(selection.patients),
+                                  df_treatments=tables["treatments"],
+                                  df_patients=selection.patients, cutoff_date=CUTOFF,
+                                  criterion="RECIST_1_1")
+    return {"selection": selection, "ep": ep, "analysis": analysis, "swimmer": swimmer,
+            "origin": derive_origin(selection.patients), "covariates": covariates}
+
+
+def _km(endpoint, strata, title):
+    d = _inputs()
+    rows = d["ep"][d["ep"]["endpoint"] == endpoint]
+    lr = sv.test_logrank(rows, group_col=strata, check_type="warning")
+    return plot_km(sv.compute_km_curve(rows, by=strata),
+                   risk_table=sv.compute_number_at_risk(rows, TICKS, by=strata),
+                   summary=sv.summarise_km(rows, by=strata),
+                   annotation=format_hr_annotation(logrank=lr), title=title,
+                   endpoint=endpoint, xlabel=f"Months since {ORIGIN_LABELS['first_sirt']}")
+
+
+def _forest():
+    d = _inputs()
+    rows = d["ep"][d["ep"]["endpoint"] == "OS"]
+    cox = sv.fit_cox(rows, d["covariates"], categorical=["albi_grade"])
+    return plot_forest(cox.hr_table,
+                       title=f"Overall survival: multivariable Cox model (n = {cox.n})")
+
+
+def _cif(strata):
+    d = _inputs()
+    rows = d["ep"][d["ep"]["endpoint"] == "PFS"]
+    return plot_cif(sv.compute_cif_curve(rows, by=strata),
+                    risk_table=sv.compute_number_at_risk(rows, TICKS, by=strata),
+                    title="Progression and death without progression")
+
+
+def _flow():
+    return plot_flow(_inputs()["selection"].flow, title="Patient flow")
+
+
+def _waterfall():
+    return plot_waterfall(_inputs()["analysis"].best_change)
+
+
+def _spider():
+    d = _inputs()
+    return plot_spider(d["analysis"].timepoints, df_origin=d["origin"],
+                       df_bor=d["analysis"].bor)
+
+
+def _swimmer():
+    return plot_swimmer(_inputs()["swimmer"])
+
+
+#: name -> callable drawing the figure (names as the notebooks save them).
+FIGURES = {
+    "01_flow": _flow,
+    "02_waterfall": _waterfall,
+    "02_spider": _spider,
+    "02_swimmer": _swimmer,
+    "03_km_os": lambda: _km("OS", "albi_grade", "Overall survival"),
+    "03_km_pfs": lambda: _km("PFS", "albi_grade", "Progression-free survival (RECIST 1.1)"),
+    "03_km_os_primary_tumour": lambda: _km("OS", "primary_tumour", "Overall survival"),
+    "03_forest_os": _forest,
+    "03_cif": lambda: _cif("albi_grade"),
+    "03_cif_primary_tumour": lambda: _cif("primary_tumour"),
+}
+
+
+def _figure(name):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = FIGURES[name]()
+    first = np.atleast_1d(out)[0]
+    fig = first.figure
+    fig.canvas.draw()
+    return fig
+
+
+@pytest.fixture(params=sorted(FIGURES))
+def figure(request):
+    fig = _figure(request.param)
+    yield request.param, fig
+    plt.close("all")
+
+
+def _legends(fig):
+    found = [a.get_legend() for a in fig.axes if a.get_legend() is not None]
+    found += list(fig.legends)
+    return [leg for leg in found if isinstance(leg, Legend) and leg.get_visible()]
+
+
+def _data_axes(fig):
+    """Axes that show data (not the hidden axes of a flow diagram or a risk-table panel)."""
+    return [a for a in fig.axes if a.axison and a.get_gid() != "risk_table_axes"
+            and (a.lines or a.collections or a.patches or a.images)]
+
+
+def test_every_legend_lies_outside_every_data_area(figure):
+    name, fig = figure
+    renderer = fig.canvas.get_renderer()
+    for leg in _legends(fig):
+        box = leg.get_window_extent(renderer)
+        for ax in _data_axes(fig):
+            area = ax.get_window_extent(renderer)
+            overlap_w = min(box.x1, area.x1) - max(box.x0, area.x0)
+            overlap_h = min(box.y1, area.y1) - max(box.y0, area.y0)
+            assert overlap_w <= 0.5 or overlap_h <= 0.5, (
+                f"{name}: legend {[t.get_text() for t in leg.get_texts()]} overlaps the data "
+                f"area of axes {ax.get_title()!r} by {overlap_w:.0f} x {overlap_h:.0f} px")
+
+
+_CODE = re.compile(r"\b[A-Za-z0-9]+_[A-Za-z0-9_]+\b")
+_RAW_VALUES = {k for k, v in VALUE_LABELS.items() if k != v}
+
+
+def _texts(fig):
+    out = []
+    for ax in fig.axes:
+        out += list(ax.get_xticklabels()) + list(ax.get_yticklabels())
+        out += [ax.xaxis.label, ax.yaxis.label, ax.title, ax._left_title, ax._right_title]
+        out += list(ax.texts)
+        leg = ax.get_legend()
+        if leg is not None:
+            out += list(leg.get_texts()) + [leg.get_title()]
+    for leg in fig.legends:
+        out += list(leg.get_texts()) + [leg.get_title()]
+    out += list(fig.texts)
+    if fig._suptitle is not None:
+        out.append(fig._suptitle)
+    return [t.get_text() for t in out if t.get_visible() and t.get_text()]
+
+
+def _raw_codes(text):
+    found = _CODE.findall(text)
+    words = re.findall(r"[A-Za-z0-9_]+", text)
+    found += [w for w in words if w in _RAW_VALUES]
+    return found
+
+
+def test_no_text_is_a_raw_code(figure):
+    name, fig = figure
+    bad = {t: _raw_codes(t) for t in _texts(fig) if _raw_codes(t)}
+    assert not bad, f"{name}: raw codes in figure text: {bad}"
+
+
+def test_raw_code_detector_catches_the_issue_examples():
+    for text in ("albi_grade 1", "RECIST_1_1", "Y90_glass", "uveal_melanoma",
+                 "ecog (per unit)", "ICC"):
+        hit = _raw_codes(text) or "(per unit)" in text
+        assert hit, text
+    assert not _raw_codes("Y-90 glass (N = 12)")
+    assert not _raw_codes("ALBI grade 2 vs 1")
+
+
+@pytest.mark.parametrize(("name", "ylabel"), [
+    ("03_km_os", "Overall survival probability"),
+    ("03_km_pfs", "Progression-free survival probability"),
+])
+def test_km_y_axis_names_the_endpoint_and_x_ticks_every_6_months(name, ylabel):
+    fig = _figure(name)
+    ax = fig.axes[0]
+    assert ax.get_ylabel() == ylabel
+    ticks = [float(t) for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+    assert ticks[0] == 0
+    assert np.allclose(np.diff(ticks), 6)
+    assert "month" in ax.get_xlabel().lower()
+    plt.close("all")
+
+
+def test_km_with_8_strata_keeps_the_axes_large():
+    fig = _figure("03_km_os_primary_tumour")
+    ax = fig.axes[0]
+    renderer = fig.canvas.get_renderer()
+    whole = fig.get_tightbbox(renderer)  # inches, what savefig(bbox_inches="tight") writes
+    area = ax.get_window_extent(renderer).transformed(fig.dpi_scale_trans.inverted())
+    assert area.height / whole.height >= 0.5
+    assert "(per unit)" not in " ".join(_texts(fig))
+    plt.close("all")
+
+
+def test_forest_has_no_per_unit_raw_labels():
+    fig = _figure("03_forest_os")
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert not [t for t in labels if "per unit" in t or "_" in t], labels
+    plt.close("all")
+
+
+if __name__ == "__main__":
+    out_dir = Path(sys.argv[1])
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for fig_name in sys.argv[2:] or sorted(FIGURES):
+        _figure(fig_name).savefig(out_dir / f"{fig_name}.png", dpi=150, bbox_inches="tight")
+        plt.close("all")
+        print(out_dir / f"{fig_name}.png")
