@@ -63,7 +63,7 @@ def test_report_folder_layout(built):
         "notebooks/01_tiny.html", "notebooks/01_tiny.ipynb",
         "notebooks/02_plot.html", "notebooks/02_plot.ipynb",
         "tables/01_tiny.csv", "tables/02_plot.csv",
-        "figures/02_plot_curve.png", "figures/02_plot_curve.svg",
+        "figures/02_plot_curve.png", "figures/02_plot_curve.svg", "figures/02_plot_curve.pdf",
     }
     # nothing but the two reports (and the lock files) is left in the output root
     assert sorted(p.name for p in built["root"].iterdir() if not p.name.endswith(".lock")) == \
