@@ -39,6 +39,7 @@ from sirtstats.labels import VALUE_LABELS  # noqa: E402
 from sirtstats.plotting.cohort import plot_flow  # noqa: E402
 from sirtstats.plotting.response import plot_spider, plot_swimmer, plot_waterfall  # noqa: E402
 from sirtstats.plotting.survival import (  # noqa: E402
+    format_gray_annotation,
     format_hr_annotation,
     plot_cif,
     plot_forest,
@@ -106,9 +107,12 @@ def _forest():
 def _cif(strata):
     d = _inputs()
     rows = d["ep"][d["ep"]["endpoint"] == "PFS"]
+    gray = sv.test_gray(rows, group_col=strata, check_type="warning")
     return plot_cif(sv.compute_cif_curve(rows, by=strata),
                     risk_table=sv.compute_number_at_risk(rows, TICKS, by=strata),
-                    title="Progression and death without progression")
+                    annotation=format_gray_annotation(gray),
+                    title="Cumulative incidence of progression and of death without "
+                          "progression")
 
 
 def _flow():

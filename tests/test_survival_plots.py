@@ -100,7 +100,7 @@ def test_cif_plot_lines_per_group_and_cause():
     axes = plot_cif(sv.compute_cif_curve(df, by="arm"),
                     risk_table=sv.compute_number_at_risk(df, [0, 6, 12, 18, 24], by="arm"))
     # one panel per group (the groups Gray's test compares), both causes in each
-    assert [a.get_title(loc="left") for a in axes] == ["A (N = 10)", "B (N = 10)"]
+    assert [a.get_title() for a in axes] == ["A (N = 10)", "B (N = 10)"]
     for a in axes:
         assert [ln.get_label() for ln in a.get_lines()] == ["Progression",
                                                             "Death without progression"]

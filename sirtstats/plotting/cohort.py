@@ -20,6 +20,11 @@ _FLOW_COLUMNS = ("step", "criterion", "n_in", "n_excluded", "n_remaining", "reas
 _MAIN_X = 0.30
 _SIDE_X = 0.78
 _WRAP = 34
+#: Box fills: pale tints of the theme's blue (cohort), blue (included) and grey (excluded);
+#: no pink/green pair.
+_FACE_MAIN = "#EAF2F8"
+_FACE_INCLUDED = "#CCE3F0"
+_FACE_EXCLUDED = "#F2F2F2"
 
 
 def _sentence(text) -> str:
@@ -29,7 +34,7 @@ def _sentence(text) -> str:
 
 def _box(ax, x, y, text, *, face):
     return ax.text(
-        x, y, text, ha="center", va="center", fontsize=9, transform=ax.transData,
+        x, y, text, ha="center", va="center", transform=ax.transData,
         bbox={"boxstyle": "round,pad=0.5", "facecolor": face, "edgecolor": "0.3"},
     )
 
@@ -80,7 +85,7 @@ def plot_flow(flow: pd.DataFrame, ax=None, *, title: str | None = None):
     rows = flow.reset_index(drop=True)
     n_levels = len(rows)
     if ax is None:
-        _, ax = plt.subplots(figsize=(8.0, 1.0 + 1.15 * n_levels))
+        _, ax = plt.subplots(figsize=(7.2, 1.0 + 1.15 * n_levels))
     ax.set_xlim(0, 1)
     ax.set_ylim(-0.5, n_levels - 0.5)
     ax.invert_yaxis()
@@ -88,7 +93,7 @@ def plot_flow(flow: pd.DataFrame, ax=None, *, title: str | None = None):
 
     first = rows.iloc[0]
     label = _sentence(first["criterion"])
-    prev = _box(ax, _MAIN_X, 0, f"{label}\nn = {int(first['n_remaining'])}", face="#eef3fb")
+    prev = _box(ax, _MAIN_X, 0, f"{label}\nn = {int(first['n_remaining'])}", face=_FACE_MAIN)
     for i in range(1, n_levels):
         row = rows.iloc[i]
         is_last = i == n_levels - 1
@@ -96,14 +101,14 @@ def plot_flow(flow: pd.DataFrame, ax=None, *, title: str | None = None):
         head = "Included" if is_last else "Remaining"
         main = _box(
             ax, _MAIN_X, i, f"{crit}\n{head}: n = {int(row['n_remaining'])}",
-            face="#dbe8d4" if is_last else "#eef3fb",
+            face=_FACE_INCLUDED if is_last else _FACE_MAIN,
         )
         ax.annotate("", xy=(0.5, 1.0), xycoords=main, xytext=(0.5, 0.0), textcoords=prev,
                     arrowprops={"arrowstyle": "-|>", "color": "0.3"})
         side_y = i - 0.5
         reason = textwrap.fill(str(row["reason"]), _WRAP)
         side = _box(ax, _SIDE_X, side_y, f"Excluded: n = {int(row['n_excluded'])}\n{reason}",
-                    face="#fbeeee")
+                    face=_FACE_EXCLUDED)
         ax.annotate("", xy=(0.0, 0.5), xycoords=side, xytext=(_MAIN_X, side_y),
                     textcoords="data", arrowprops={"arrowstyle": "-|>", "color": "0.3"})
         prev = main

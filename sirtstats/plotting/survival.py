@@ -161,8 +161,7 @@ def plot_km(
     show_median : bool, default False
         Dashed lines at S = 0.5 to each reached median (needs ``summary``).
     annotation : str, optional
-        Text in the lower left corner of the data area (empty under curves that start at
-        1), e.g. from :func:`format_hr_annotation`.
+        Text under the legend, e.g. from :func:`format_hr_annotation`.
     colors : mapping, optional
         Group label -> colour.
     xlabel : str, default "Months since first SIRT"
@@ -242,10 +241,12 @@ def plot_km(
     handles, names = ax.get_legend_handles_labels()
     if show_censors:
         handles, names = [*handles, censor_handle], [*names, "Censored"]
-    theme.legend_outside(ax, handles=handles, labels=names)
+    legend = theme.legend_outside(ax, handles=handles, labels=names)
     if annotation:
-        ax.text(0.02, 0.03, annotation, transform=ax.transAxes, ha="left", va="bottom",
-                gid="annotation")
+        # under the legend, outside the data area (no curve runs through it)
+        ax.annotate(annotation, xy=(0, 0), xycoords=legend, xytext=(0, -8),
+                    textcoords="offset points", ha="left", va="top", gid="annotation",
+                    annotation_clip=False)
     if risk_table is not None:
         _draw_risk_table(ax, risk_table, gcols, labels, colors)
     else:

@@ -77,7 +77,6 @@ def rc() -> dict:
         "axes.spines.top": False,
         "axes.spines.right": False,
         "axes.titleweight": "bold",
-        "axes.titlelocation": "left",
         "legend.frameon": False,
         "figure.dpi": 100,
         "savefig.dpi": DPI,
