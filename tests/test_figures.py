@@ -234,6 +234,23 @@ def test_raw_code_detector_catches_the_issue_examples():
     assert not _raw_codes("ALBI grade 2 vs 1")
 
 
+def test_theme_context_keeps_interactive_mode_switched_on_inside_it():
+    """IPython's inline backend turns interactive mode on when first used (inside a plot):
+    restoring it on exit stopped notebooks 02/03 from showing every figure after the first."""
+    from sirtstats.plotting import theme
+
+    before = matplotlib.is_interactive()
+    try:
+        matplotlib.interactive(False)
+        with theme.context():
+            matplotlib.interactive(True)
+            assert plt.rcParams["axes.prop_cycle"].by_key()["color"][0] == theme.PALETTE[0]
+        assert matplotlib.is_interactive()
+        assert plt.rcParams["axes.prop_cycle"].by_key()["color"][0] != theme.PALETTE[0]
+    finally:
+        matplotlib.interactive(before)
+
+
 @pytest.mark.parametrize(("name", "ylabel"), [
     ("03_km_os", "Overall survival probability"),
     ("03_km_pfs", "Progression-free survival probability"),

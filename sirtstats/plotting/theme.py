@@ -105,8 +105,20 @@ def context() -> Iterator[None]:
     ...     plt.rcParams["axes.prop_cycle"].by_key()["color"][0]
     '#0072B2'
     """
-    with mpl.rc_context(rc()):
-        yield
+    # Resolve the backend before the block: IPython's inline backend, when first selected,
+    # switches interactive mode on, and rc_context would switch it off again on exit: the
+    # notebook would then stop showing figures after the first plot. The interactive state
+    # in effect at the end of the block is kept for the same reason.
+    mpl.get_backend(auto_select=True)
+    interactive = mpl.is_interactive()
+    try:
+        with mpl.rc_context(rc()):
+            try:
+                yield
+            finally:
+                interactive = mpl.is_interactive()
+    finally:
+        mpl.interactive(interactive)
 
 
 def apply() -> None:
