@@ -98,6 +98,40 @@ def test_we13_accept_sd_between_and_max_ne_options():
     assert bor_of([(56, "PR"), (77, "PR")], True, confirm_min_days=21)["bor"] == "PR"
 
 
+@pytest.mark.parametrize(("sequence", "options", "confirmed"), [
+    # one SD between, confirmation exactly 28 d after the PR: confirmed (admiralonco accept_sd)
+    ([(56, "PR"), (70, "SD"), (84, "PR")], {"accept_sd_between": True}, "PR"),
+    # the same at 27 d: not confirmed; d56 >= 42 gives SD
+    ([(56, "PR"), (70, "SD"), (83, "PR")], {"accept_sd_between": True}, "SD"),
+    # two SD between: at most one is accepted
+    ([(56, "PR"), (63, "SD"), (70, "SD"), (84, "PR")], {"accept_sd_between": True}, "SD"),
+    # ... unless the maximum is raised
+    ([(56, "PR"), (63, "SD"), (70, "SD"), (84, "PR")],
+     {"accept_sd_between": True, "max_sd_between": 2}, "PR"),
+    # max_sd_between has no effect without accept_sd_between (the default rejects any SD)
+    ([(56, "PR"), (70, "SD"), (84, "PR")], {"max_sd_between": 3}, "SD"),
+    # SD never confirms a CR
+    ([(56, "CR"), (70, "SD"), (84, "CR")], {"accept_sd_between": True}, "SD"),
+])
+def test_accept_sd_between_accepts_at_most_max_sd_between(sequence, options, confirmed):
+    r = bor_of(sequence, True, **options)
+    assert r["bor"] == confirmed
+    assert r["bor_date"] == d(56)
+
+
+def test_max_sd_between_is_validated_and_recorded():
+    tp = timepoints([(56, "PR")])
+    with pytest.raises(ValueError, match="'max_sd_between' argument of derive_best_overall_"
+                                         "response must be a non-negative integer. Got -1"):
+        derive_best_overall_response(tp, origin_frame(["P1"]), confirm=True,
+                                     accept_sd_between=True, max_sd_between=-1)
+    out = derive_best_overall_response(tp, origin_frame(["P1"]), confirm=True,
+                                       accept_sd_between=True)
+    assert out.attrs["settings"]["max_sd_between"] == 1
+    out = derive_best_overall_response(tp, origin_frame(["P1"]), confirm=True)
+    assert out.attrs["settings"]["max_sd_between"] == 0
+
+
 def test_we14_pr_after_cr_modes():
     seq = [(56, "CR"), (112, "PR")]
     r = bor_of(seq, True)

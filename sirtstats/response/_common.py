@@ -76,6 +76,9 @@ SD_MIN_DAYS = 42
 CONFIRM_MIN_DAYS = 28
 #: R1.9.3 / D5: at most one NE between response and confirmation; SD between not accepted.
 MAX_NE_BETWEEN = 1
+#: D5: with ``accept_sd_between``, at most this many SD between a PR and its confirmation
+#: (admiralonco ``derive_param_confirmed_bor``: ``max_nr_sd <- 1`` when ``accept_sd = TRUE``).
+MAX_SD_BETWEEN = 1
 
 #: R1.8.1 — overall response for patients WITH targets, after the two PD short-cuts
 #: (new lesion YES -> PD; target or non-target PD -> PD). Key: (target, non-target); None =

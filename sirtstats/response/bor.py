@@ -18,6 +18,7 @@ from sirtstats.exceptions import SirtDataError
 from sirtstats.response._common import (
     CONFIRM_MIN_DAYS,
     MAX_NE_BETWEEN,
+    MAX_SD_BETWEEN,
     RESPONSE_CODES,
     SD_MIN_DAYS,
     check_bool,
@@ -57,12 +58,12 @@ def _first_pos(mask: np.ndarray, pos: np.ndarray, gid: np.ndarray, n_groups: int
     return out
 
 
-def _confirm(w: pd.DataFrame, code: str, *, min_days: int, max_ne: int, accept_sd: bool):
+def _confirm(w: pd.DataFrame, code: str, *, min_days: int, max_ne: int, max_sd: int):
     """For every row with response ``code`` (CR or PR): position of the confirming row or -1.
 
     The confirming row is the first later row with CR (for a CR) or CR/PR (for a PR) dated at
-    least ``min_days`` later; every row in between must be CR/NE (CR) or CR/PR/NE (PR, plus SD
-    with ``accept_sd``), with at most ``max_ne`` NE and, for a PR, no PR after a CR.
+    least ``min_days`` later; every row in between must be CR/NE (CR) or CR/PR/NE (PR, plus at
+    most ``max_sd`` SD), with at most ``max_ne`` NE and, for a PR, no PR after a CR.
     """
     resp = w["resp"].to_numpy(dtype=object)
     pos = np.arange(len(w))
@@ -80,10 +81,12 @@ def _confirm(w: pd.DataFrame, code: str, *, min_days: int, max_ne: int, accept_s
         return conf_pos
     i = m["pos_i"].to_numpy(dtype=np.int64)
     j = m["pos_j"].to_numpy(dtype=np.int64)
-    allowed = ["CR", "NE"] if code == "CR" else ["CR", "PR", "NE"] + (["SD"] if accept_sd else [])
+    allowed = ["CR", "NE"] if code == "CR" else ["CR", "PR", "NE"] + (["SD"] if max_sd else [])
     cum_bad = np.cumsum(~isin(resp, allowed))
     cum_ne = np.cumsum(resp == "NE")
-    ok = (cum_bad[j - 1] - cum_bad[i] == 0) & (cum_ne[j - 1] - cum_ne[i] <= max_ne)
+    cum_sd = np.cumsum(resp == "SD")
+    ok = ((cum_bad[j - 1] - cum_bad[i] == 0) & (cum_ne[j - 1] - cum_ne[i] <= max_ne)
+          & (cum_sd[j - 1] - cum_sd[i] <= max_sd))
     if code == "PR":
         is_cr = resp == "CR"
         nxt = np.where(is_cr, pos, _BIG)[::-1]
@@ -118,6 +121,7 @@ def derive_best_overall_response(
     sd_min_days: int = SD_MIN_DAYS,
     max_ne_between: int = MAX_NE_BETWEEN,
     accept_sd_between: bool = False,
+    max_sd_between: int = MAX_SD_BETWEEN,
     pr_after_cr_mode: Literal["flag_only", "treat_as_pd", "recode_cr_as_pr"] = "flag_only",
     df_therapies: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
@@ -145,7 +149,12 @@ def derive_best_overall_response(
     max_ne_between : int, default 1
         Maximum NE assessments between a response and its confirmation (D5).
     accept_sd_between : bool, default False
-        Accept SD between a PR and its confirmation (D5).
+        Accept SD between a PR and its confirmation (D5), at most ``max_sd_between`` of them.
+        Mirrors admiralonco ``derive_param_confirmed_bor(accept_sd = TRUE)``.
+    max_sd_between : int, default 1
+        Maximum SD assessments between a PR and its confirmation when ``accept_sd_between``
+        is True (admiralonco accepts exactly one: PR, SD, PR is confirmed; PR, SD, SD, PR is
+        not). Ignored when ``accept_sd_between`` is False.
     pr_after_cr_mode : {"flag_only", "treat_as_pd", "recode_cr_as_pr"}, default "flag_only"
         R1.9.5 / D4. ``flag_only``: flag, and the later PR cannot confirm the CR;
         ``treat_as_pd``: the later PR becomes PD (the CR was real); ``recode_cr_as_pr``: the
@@ -186,7 +195,8 @@ def derive_best_overall_response(
     any PR; any CR/PR/SD at >= ``sd_min_days``; any NON_CR_NON_PD at >= ``sd_min_days``; any
     PD; any assessment -> NE; none -> MISSING. Confirmed (R1.9.4): a CR confirmed by a later CR
     at >= ``confirm_min_days`` with only CR/NE between (<= ``max_ne_between`` NE); a PR
-    confirmed by a later CR/PR with only CR/PR/NE between and no PR after a CR; then the
+    confirmed by a later CR/PR with only CR/PR/NE between (plus at most ``max_sd_between`` SD
+    with ``accept_sd_between``) and no PR after a CR; then the
     SD/NON_CR_NON_PD/PD/NE/MISSING rules (unconfirmed responses fall back to SD).
 
     References
@@ -212,6 +222,8 @@ def derive_best_overall_response(
     sd_min_days = check_nonneg_int(sd_min_days, "sd_min_days", _FN)
     max_ne_between = check_nonneg_int(max_ne_between, "max_ne_between", _FN)
     accept_sd = check_bool(accept_sd_between, "accept_sd_between", _FN)
+    max_sd_between = check_nonneg_int(max_sd_between, "max_sd_between", _FN)
+    max_sd = max_sd_between if accept_sd else 0
     mode = check_choice(pr_after_cr_mode, PR_AFTER_CR_MODES, "pr_after_cr_mode", _FN)
     require_columns(df_timepoints, ["patient_id", "assessment_date", "overall_response"],
                     "timepoints", _FN)
@@ -335,9 +347,9 @@ def derive_best_overall_response(
 
     if confirm:
         conf_cr = _confirm(w, "CR", min_days=confirm_min_days, max_ne=max_ne_between,
-                           accept_sd=accept_sd)
+                           max_sd=0)
         conf_pr = _confirm(w, "PR", min_days=confirm_min_days, max_ne=max_ne_between,
-                           accept_sd=accept_sd)
+                           max_sd=max_sd)
         f_cr = _first_pos(conf_cr >= 0, pos, gid, n_g)
         f_pr = _first_pos(conf_pr >= 0, pos, gid, n_g)
         conf_j = np.maximum(conf_cr, conf_pr)
@@ -390,6 +402,7 @@ def derive_best_overall_response(
     out.attrs["settings"] = {
         "confirm": confirm, "confirm_min_days": confirm_min_days, "sd_min_days": sd_min_days,
         "max_ne_between": max_ne_between, "accept_sd_between": accept_sd,
+        "max_sd_between": max_sd,
         "pr_after_cr_mode": mode, "new_therapy_cut": df_therapies is not None,
     }
     return out
