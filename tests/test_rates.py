@@ -45,6 +45,25 @@ def test_we23_rates_keep_ne_and_missing_in_the_denominator():
     assert (round(row["dcr_ci_lower_pct"], 2), round(row["dcr_ci_upper_pct"], 2)) == (50.90, 91.34)
 
 
+def test_clinben_vals_choose_what_counts_as_disease_control():
+    # same 20 patients as above: 2 CR, 5 PR, 7 SD, 1 NON_CR_NON_PD, 3 PD, NE, MISSING
+    codes = ["CR"] * 2 + ["PR"] * 5 + ["SD"] * 7 + ["NON_CR_NON_PD"] + ["PD"] * 3 + ["NE",
+                                                                                      "MISSING"]
+    r = summarise_response_rates(_bor(codes), clinben_vals=("CR", "PR", "SD")).iloc[0]
+    assert (r["n"], r["n_disease_control"], r["dcr_pct"]) == (20, 14, 70.0)
+    assert r["n_responders"] == 7  # ORR unchanged
+    r = summarise_response_rates(_bor(codes), clinben_vals=["CR", "PR"]).iloc[0]
+    assert r["n_disease_control"] == 7
+    with pytest.raises(ValueError, match=r"The 'clinben_vals' argument of "
+                                         r"summarise_response_rates must be a non-empty subset"):
+        summarise_response_rates(_bor(codes), clinben_vals=["CR", "NON-CR/NON-PD"])
+
+
+def test_nd_bor_stays_in_the_denominator():
+    r = summarise_response_rates(_bor(["PR", "ND", "MISSING"])).iloc[0]
+    assert (r["n"], r["n_responders"], r["n_disease_control"], r["n_missing"]) == (3, 1, 1, 1)
+
+
 def test_subgroups_from_df_patients_and_small_group_warning():
     bor = _bor(["PR"] * 12 + ["PD"] * 12)
     pts = pd.DataFrame({"patient_id": bor["patient_id"],

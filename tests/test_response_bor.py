@@ -210,3 +210,61 @@ def test_inputs_not_mutated_and_errors():
     dup = pd.concat([orig, orig])
     with pytest.raises(SirtDataError, match="duplicated patient_id"):
         derive_best_overall_response(tp.iloc[:1], dup, confirm=True)
+
+
+def _pd_record(day, patient="P1"):
+    return pd.DataFrame({"patient_id": [patient], "pd_date": [d(day)]})
+
+
+def test_source_pd_ends_the_assessment_period_and_counts_as_pd():
+    seq = [(56, "SD"), (84, "PR"), (112, "CR")]
+    # investigator PD on d84 without a per-visit PD: d112 is not used; on d84 the PD record
+    # and the PR share the day and the worst (PD) is kept, so the BOR is the d56 SD
+    r = bor_of(seq, False, df_pd=_pd_record(84))
+    assert (r["bor"], r["bor_date"], r["first_pd_date"]) == ("SD", d(56), d(84))
+    assert r["n_assessments"] == 2
+    # when the record only ends the period (admiralonco), the d84 PR is used
+    r = bor_of(seq, False, df_pd=_pd_record(84), is_source_pd_an_assessment=False)
+    assert (r["bor"], r["bor_date"], r["first_pd_date"]) == ("PR", d(84), pd.NaT)
+    # PD before any per-visit response: BOR PD (RECIST) ...
+    r = bor_of(seq, False, df_pd=_pd_record(40))
+    assert (r["bor"], r["bor_date"]) == ("PD", d(40))
+    # ... or MISSING as admiralonco's source_pd, which only ends the period
+    r = bor_of(seq, False, df_pd=_pd_record(40), is_source_pd_an_assessment=False)
+    assert (r["bor"], r["first_pd_date"]) == ("MISSING", pd.NaT)
+    # a PD record of another patient, or with no date, changes nothing
+    other = pd.DataFrame({"patient_id": ["P1", "P2"], "pd_date": [pd.NaT, d(40)]})
+    assert bor_of(seq, False, df_pd=other)["bor"] == "CR"
+
+
+def test_source_pd_before_confirmation_prevents_it():
+    seq = [(56, "PR"), (84, "PR")]
+    assert bor_of(seq, True)["bor"] == "PR"
+    r = bor_of(seq, True, df_pd=_pd_record(70))
+    assert (r["bor"], r["first_pd_date"]) == ("SD", d(70))
+
+
+def test_nd_is_ignored_by_default_and_a_category_with_include_nd():
+    seq = [(56, "ND")]
+    assert bor_of(seq, False)["bor"] == "MISSING"
+    r = bor_of(seq, False, include_nd=True)
+    assert (r["bor"], r["bor_date"], r["n_assessments"]) == ("ND", d(56), 0)
+    assert pd.isna(r["last_assessment_date"])
+    assert bor_of([(20, "SD"), (56, "ND")], False, include_nd=True)["bor"] == "NE"
+    # an ND between a PR and its confirmation breaks it only when ND rows are kept
+    seq = [(56, "PR"), (70, "ND"), (84, "PR")]
+    assert bor_of(seq, True)["bor"] == "PR"
+    assert bor_of(seq, True, include_nd=True)["bor"] == "SD"
+
+
+def test_missing_as_ne():
+    out = derive_best_overall_response(timepoints([(56, "PR")]), origin_frame(["P1", "P2"]),
+                                       confirm=False, missing_as_ne=True)
+    assert out["bor"].tolist() == ["PR", "NE"]
+    assert pd.isna(out["bor_date"].iloc[1])
+    assert "missing_as_ne=True" in out["rule"].iloc[1]
+    assert not out["is_responder"].iloc[1]
+    with pytest.raises(SirtDataError, match=r"source_pd: missing required column\(s\) "
+                                            r"\['pd_date'\]"):
+        derive_best_overall_response(timepoints([(56, "PR")]), origin_frame(["P1"]),
+                                     confirm=False, df_pd=pd.DataFrame({"patient_id": ["P1"]}))

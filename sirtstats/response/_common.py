@@ -38,8 +38,14 @@ SCOPES: tuple[str, ...] = ("overall", "hepatic", "treated")
 #: under mRECIST (R2.3) but stored with one code.
 RESPONSE_CODES: tuple[str, ...] = ("CR", "PR", "SD", "NON_CR_NON_PD", "PD", "NE")
 
-#: BOR codes: timepoint codes plus ``MISSING`` (no post-baseline assessment, R1.9.2 rule 7).
-BOR_CODES: tuple[str, ...] = (*RESPONSE_CODES, "MISSING")
+#: BOR codes: timepoint codes plus ``ND`` (only not-done assessments; with
+#: ``include_nd=True``, as admiralonco) and ``MISSING`` (no post-baseline assessment, R1.9.2
+#: rule 7).
+BOR_CODES: tuple[str, ...] = (*RESPONSE_CODES, "ND", "MISSING")
+
+#: BOR codes counted as disease control / clinical benefit by default (R1.10; admiralonco
+#: ``derive_param_clinbenefit(clinben_vals = c("CR", "PR", "SD", "NON-CR/NON-PD"))``).
+DISEASE_CONTROL_CODES: tuple[str, ...] = ("CR", "PR", "SD", "NON_CR_NON_PD")
 
 #: New-lesion status codes (R1.7.2).
 NEW_LESION_CODES: tuple[str, ...] = ("NO", "YES", "EQUIVOCAL")

@@ -175,7 +175,8 @@ def derive_response_analysis(
     **options
         Passed on to :func:`derive_timepoint_response` (e.g. ``mrecist_pd_requires_5mm``) and
         :func:`derive_best_overall_response` (``confirm_min_days``, ``sd_min_days``,
-        ``max_ne_between``, ``accept_sd_between``, ``max_sd_between``, ``pr_after_cr_mode``).
+        ``max_ne_between``, ``accept_sd_between``, ``max_sd_between``, ``pr_after_cr_mode``,
+        ``include_nd``, ``missing_as_ne``).
 
     Returns
     -------
@@ -197,7 +198,7 @@ def derive_response_analysis(
     source = check_choice(source, ("derived", "reported"), "source", _FN)
     confirm = check_bool(confirm, "confirm", _FN)
     bor_keys = {"confirm_min_days", "sd_min_days", "max_ne_between", "accept_sd_between",
-                "max_sd_between", "pr_after_cr_mode"}
+                "max_sd_between", "pr_after_cr_mode", "include_nd", "missing_as_ne"}
     bor_opts = {k: v for k, v in options.items() if k in bor_keys}
     tp_opts = {k: v for k, v in options.items() if k not in bor_keys}
     t = _tables(registry)

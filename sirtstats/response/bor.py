@@ -44,7 +44,8 @@ BOR_COLUMNS: list[str] = [
 PR_AFTER_CR_MODES: tuple[str, ...] = ("flag_only", "treat_as_pd", "recode_cr_as_pr")
 
 #: Same-day duplicates: keep the worst (admiralonco ANL01FL ranking; NE least bad).
-_SAME_DAY_RANK = {"NE": 0, "CR": 1, "PR": 2, "SD": 3, "NON_CR_NON_PD": 4, "PD": 5}
+#: ``ND`` (not done) ranks below NE; it is only kept with ``include_nd=True``.
+_SAME_DAY_RANK = {"ND": 0, "NE": 1, "CR": 2, "PR": 3, "SD": 4, "NON_CR_NON_PD": 5, "PD": 6}
 _BIG = np.iinfo(np.int64).max
 _FN = "derive_best_overall_response"
 _DAY0 = int(np.datetime64("1900-01-01", "D").astype(np.int64))
@@ -112,6 +113,18 @@ def _therapy_start(df_therapies, origin: pd.Series) -> pd.Series:
     return t.groupby("patient_id")["start_date"].min()
 
 
+def _source_pd_days(df_pd: pd.DataFrame, o_index: pd.Index) -> np.ndarray:
+    """Earliest PD day (days since 1970, int64) per patient of ``o_index``; _BIG for none."""
+    require_columns(df_pd, ["patient_id", "pd_date"], "source_pd", _FN)
+    dates = to_dates(df_pd["pd_date"], "source_pd", "pd_date")
+    first = pd.Series(dates.to_numpy(), index=df_pd["patient_id"].to_numpy()).dropna()
+    first = first.groupby(level=0).min().reindex(o_index)
+    out = np.full(len(o_index), _BIG, dtype=np.int64)
+    has = first.notna().to_numpy()
+    out[has] = first.to_numpy()[has].astype("datetime64[D]").astype(np.int64)
+    return out
+
+
 def derive_best_overall_response(
     df_timepoints: pd.DataFrame,
     df_origin: pd.DataFrame,
@@ -124,6 +137,10 @@ def derive_best_overall_response(
     max_sd_between: int = MAX_SD_BETWEEN,
     pr_after_cr_mode: Literal["flag_only", "treat_as_pd", "recode_cr_as_pr"] = "flag_only",
     df_therapies: pd.DataFrame | None = None,
+    df_pd: pd.DataFrame | None = None,
+    is_source_pd_an_assessment: bool = True,
+    include_nd: bool = False,
+    missing_as_ne: bool = False,
 ) -> pd.DataFrame:
     """Derive the best overall response of each patient, criterion and scope (R1.9).
 
@@ -163,12 +180,35 @@ def derive_best_overall_response(
         ``other_therapies`` (``patient_id``, ``start_date``, ``is_planned_with_sirt``).
         Assessments after the first new anticancer therapy started after the origin (and not
         planned with SIRT) are not used (R1.9, R5.4); an assessment on the start day is used.
+    df_pd : DataFrame, optional
+        A separate record of progression (e.g. the investigator's PD date, or a PD from
+        clinical progression without a per-visit response): ``patient_id`` and ``pd_date``
+        (datetime64; missing dates ignored; the earliest per patient is used). Timepoints
+        after ``pd_date`` are not used (those on the date are). Applies to every criterion
+        and scope of ``df_timepoints`` (filter it first). Mirrors admiralonco ``source_pd``
+        (``derive_param_bor``, ``derive_param_confirmed_bor``, ``derive_param_response``).
+    is_source_pd_an_assessment : bool, default True
+        With ``df_pd``: the record is also a PD timepoint on ``pd_date`` (if on or after the
+        origin and not after new therapy), so the BOR is PD when nothing better qualified
+        before it (R1.9.2 rule 5: progression was documented). False reproduces
+        admiralonco, where ``source_pd`` only ends the assessment period (a patient whose
+        only PD is the source record and who has no earlier timepoint gets MISSING).
+    include_nd : bool, default False
+        Keep ``ND`` (not done: a visit without assessment) timepoints as admiralonco does:
+        a patient whose only used timepoints are ND gets BOR ``ND`` (below NE, above
+        MISSING), and an ND between a response and its confirmation breaks it. Default:
+        ND rows are not assessments and are ignored (R1.9.2 rule 7: MISSING).
+    missing_as_ne : bool, default False
+        Report patients without any used assessment as ``NE`` instead of ``MISSING``
+        (admiralonco ``missing_as_ne = TRUE``). Either way they stay non-responders in the
+        denominators (R1.10).
 
     Returns
     -------
     DataFrame
         One row per patient of ``df_origin`` x (criterion, scope) in ``df_timepoints``, with
-        :data:`BOR_COLUMNS`: ``bor`` (CR, PR, SD, NON_CR_NON_PD, PD, NE, MISSING),
+        :data:`BOR_COLUMNS`: ``bor`` (CR, PR, SD, NON_CR_NON_PD, PD, NE, MISSING; ND with
+        ``include_nd``),
         ``bor_date`` (the assessment that decided it; for a confirmed response the date the
         response was first met), ``is_responder`` (CR/PR), ``is_disease_control``
         (CR/PR/SD/NON_CR_NON_PD), ``first_response_date`` (first CR/PR; confirmed ones when
@@ -225,6 +265,9 @@ def derive_best_overall_response(
     max_sd_between = check_nonneg_int(max_sd_between, "max_sd_between", _FN)
     max_sd = max_sd_between if accept_sd else 0
     mode = check_choice(pr_after_cr_mode, PR_AFTER_CR_MODES, "pr_after_cr_mode", _FN)
+    pd_counts = check_bool(is_source_pd_an_assessment, "is_source_pd_an_assessment", _FN)
+    include_nd = check_bool(include_nd, "include_nd", _FN)
+    missing_as_ne = check_bool(missing_as_ne, "missing_as_ne", _FN)
     require_columns(df_timepoints, ["patient_id", "assessment_date", "overall_response"],
                     "timepoints", _FN)
     require_columns(df_origin, ["patient_id", "origin_date"], "origin", _FN)
@@ -267,7 +310,9 @@ def derive_best_overall_response(
     combo_of = np.full(int(cs.max(initial=-1)) + 1, -1, dtype=np.int64)
     combo_of[cs_used] = np.arange(len(cs_used))
     resp_all = tp["overall_response"].to_numpy(dtype=object)
-    keep &= ~pd.isna(resp_all) & (resp_all != "ND")
+    keep &= ~pd.isna(resp_all)
+    if not include_nd:
+        keep &= resp_all != "ND"
     rank_all = np.full(n_tp, -1, dtype=np.int64)
     for code, r in _SAME_DAY_RANK.items():
         rank_all[resp_all == code] = r
@@ -292,6 +337,20 @@ def derive_best_overall_response(
         keep &= ~s_ok[pp] | (day_all <= s_day[pp])
     n_c = len(combos)
     gid_all = p.astype(np.int64) * n_c + combo_of[cs]
+    if df_pd is not None:
+        pd_day = _source_pd_days(df_pd, o_index)
+        keep &= day_all <= pd_day[np.maximum(p, 0)]
+        if pd_counts:
+            ok = (pd_day < _BIG) & (pd_day >= o_day)
+            if df_therapies is not None:
+                ok &= ~s_ok | (pd_day <= s_day)
+            pats = np.flatnonzero(ok)
+            n_add = len(pats) * n_c
+            gid_all = np.concatenate([gid_all, (pats[:, None] * n_c + np.arange(n_c)).ravel()])
+            day_all = np.concatenate([day_all, np.repeat(pd_day[pats], n_c)])
+            resp_all = np.concatenate([resp_all, np.full(n_add, "PD", dtype=object)])
+            rank_all = np.concatenate([rank_all, np.full(n_add, _SAME_DAY_RANK["PD"])])
+            keep = np.concatenate([keep, np.ones(n_add, dtype=bool)])
     idx = np.flatnonzero(keep)
     # sort by group, day, same-day rank; keep the worst response per group and day
     key = (gid_all[idx] * 200_000 + (day_all[idx] - _DAY0)) * 8 + rank_all[idx]
@@ -314,9 +373,11 @@ def derive_best_overall_response(
                       "origin_date": np.repeat(origin["origin_date"].to_numpy(), n_c)[gid_v],
                       "resp": resp_all[idx]})
     last_date = np.full(n_g, np.datetime64("NaT"), dtype="datetime64[ns]")
-    if len(v):
-        ends = np.flatnonzero(np.append(gid_v[1:] != gid_v[:-1], True))
-        last_date[gid_v[ends]] = v["assessment_date"].to_numpy()[ends]
+    va = v.loc[v["resp"].to_numpy(dtype=object) != "ND"]
+    if len(va):
+        g_a = va["gid"].to_numpy()
+        ends = np.flatnonzero(np.append(g_a[1:] != g_a[:-1], True))
+        last_date[g_a[ends]] = va["assessment_date"].to_numpy()[ends]
     last_date = pd.Series(last_date)
 
     # up to and including the first PD (R1.9)
@@ -361,12 +422,15 @@ def derive_best_overall_response(
     f_sd = _first_pos(isin(resp, ["CR", "PR", "SD"]) & late, pos, gid, n_g)
     f_nc = _first_pos((resp == "NON_CR_NON_PD") & late, pos, gid, n_g)
     f_pd = _first_pos(resp == "PD", pos, gid, n_g)
-    f_any = _first_pos(np.ones(len(w), bool), pos, gid, n_g)
+    is_nd = resp == "ND"
+    f_any = _first_pos(~is_nd, pos, gid, n_g)
+    f_nd = _first_pos(is_nd, pos, gid, n_g)
     f_rsp_any = _first_pos(isin(resp, ["CR", "PR"]), pos, gid, n_g)
-    conds = [f_cr < _BIG, f_pr < _BIG, f_sd < _BIG, f_nc < _BIG, f_pd < _BIG, f_any < _BIG]
-    bor = np.select(conds, ["CR", "PR", "SD", "NON_CR_NON_PD", "PD", "NE"],
+    conds = [f_cr < _BIG, f_pr < _BIG, f_sd < _BIG, f_nc < _BIG, f_pd < _BIG, f_any < _BIG,
+             f_nd < _BIG]
+    bor = np.select(conds, ["CR", "PR", "SD", "NON_CR_NON_PD", "PD", "NE", "ND"],
                     default="MISSING").astype(object)
-    bor_pos = np.select(conds, [f_cr, f_pr, f_sd, f_nc, f_pd, f_any], default=_BIG)
+    bor_pos = np.select(conds, [f_cr, f_pr, f_sd, f_nc, f_pd, f_any, f_nd], default=_BIG)
     f_resp = np.minimum(f_cr, f_pr)
     f_dc = np.minimum.reduce([f_resp, f_sd, f_nc])
 
@@ -378,7 +442,8 @@ def derive_best_overall_response(
         out[ok] = dates[p[ok]]
         return out
 
-    n_ass = np.bincount(gid, minlength=n_g) if len(w) else np.zeros(n_g, np.int64)
+    n_ass = (np.bincount(gid[~is_nd], minlength=n_g) if len(w)
+             else np.zeros(n_g, np.int64))
     out = pd.DataFrame({
         "patient_id": groups["patient_id"].to_numpy(dtype=object),
         "criterion": groups["criterion"].to_numpy(dtype=object),
@@ -398,12 +463,19 @@ def derive_best_overall_response(
     })
     out["rule"] = _rules(out, bor_pos, conf_j, f_rsp_any, w, confirm=confirm,
                          sd_min_days=sd_min_days, mode=mode)
+    if missing_as_ne:
+        miss = out["bor"].to_numpy(dtype=object) == "MISSING"
+        out.loc[miss, "bor"] = "NE"
+        out.loc[miss, "rule"] = ("NE: no post-baseline assessment on or after the origin, "
+                                 "reported as NE (missing_as_ne=True; R1.9.2)")
     out = out[BOR_COLUMNS]
     out.attrs["settings"] = {
         "confirm": confirm, "confirm_min_days": confirm_min_days, "sd_min_days": sd_min_days,
         "max_ne_between": max_ne_between, "accept_sd_between": accept_sd,
         "max_sd_between": max_sd,
         "pr_after_cr_mode": mode, "new_therapy_cut": df_therapies is not None,
+        "source_pd": df_pd is not None, "is_source_pd_an_assessment": pd_counts,
+        "include_nd": include_nd, "missing_as_ne": missing_as_ne,
     }
     return out
 
@@ -471,6 +543,7 @@ def _rules(out, bor_pos, conf_j, f_rsp_any, w, *, confirm, sd_min_days, mode) ->
                 "qualified before it (SD needs d >= " + sd_txt + ", R1.9.2)")
     out_t[bor == "NE"] = ("NE: no assessment qualifies (only NE, or SD/NON_CR_NON_PD before d "
                           + sd_txt + ") (R1.9.2)")
+    out_t[bor == "ND"] = ("ND: only not-done assessments (include_nd=True; admiralonco ND)")
     out_t[bor == "MISSING"] = ("MISSING: no post-baseline assessment on or after the origin "
                                "(R1.9.2)")
     flag = out["pr_after_cr_flag"].to_numpy(dtype=bool)

@@ -19,7 +19,12 @@ import numpy as np
 import pandas as pd
 
 from sirtstats.exceptions import SirtDataError, SirtStatsWarning
-from sirtstats.response._common import BOR_CODES, check_choice, require_columns
+from sirtstats.response._common import (
+    BOR_CODES,
+    DISEASE_CONTROL_CODES,
+    check_choice,
+    require_columns,
+)
 
 __all__ = [
     "CriteriaAgreement",
@@ -91,12 +96,24 @@ def _landis_koch(kappa: float) -> str:
     return "almost perfect"
 
 
+def _check_clinben(values, fn: str) -> list[str]:
+    if isinstance(values, str):
+        values = [values]
+    values = list(values)
+    bad = [v for v in values if v not in DISEASE_CONTROL_CODES]
+    if not values or bad:
+        raise ValueError(f"The 'clinben_vals' argument of {fn} must be a non-empty subset of "
+                         f"{set(DISEASE_CONTROL_CODES)}. Got {values!r} instead.")
+    return values
+
+
 def summarise_response_rates(
     df_bor: pd.DataFrame,
     *,
     by: str | Sequence[str] | None = None,
     df_patients: pd.DataFrame | None = None,
     alpha: float = 0.05,
+    clinben_vals: Sequence[str] = DISEASE_CONTROL_CODES,
 ) -> pd.DataFrame:
     """ORR, DCR and CR rate with exact 95 % CIs, overall or by subgroup (R1.10).
 
@@ -116,13 +133,20 @@ def summarise_response_rates(
         ``df_bor`` (e.g. the cohort table).
     alpha : float, default 0.05
         1 - confidence level of the Clopper-Pearson intervals.
+    clinben_vals : sequence of str, default ("CR", "PR", "SD", "NON_CR_NON_PD")
+        BOR values counted as disease control / clinical benefit in ``n_disease_control``
+        and ``dcr_*``: a subset of CR, PR, SD, NON_CR_NON_PD. The default is the RECIST 1.1
+        DCR with non-measurable patients included (R1.10); e.g. ``("CR", "PR", "SD")``
+        leaves NON-CR/NON-PD out, as protocols restricted to measurable disease do.
+        Mirrors admiralonco ``derive_param_clinbenefit(clinben_vals = ...)``.
 
     Returns
     -------
     DataFrame
         One row per group with the grouping columns and :data:`RATE_COLUMNS`: counts,
-        percentages (0-100) and exact CIs in % for ORR (CR + PR), DCR (CR + PR + SD +
-        NON_CR_NON_PD) and CR rate, plus the numbers of NE and MISSING.
+        percentages (0-100) and exact CIs in % for ORR (CR + PR), DCR (the
+        ``clinben_vals``, by default CR + PR + SD + NON_CR_NON_PD) and CR rate, plus the
+        numbers of NE and MISSING (patients with BOR ND count in ``n`` only).
 
     Raises
     ------
@@ -154,6 +178,7 @@ def summarise_response_rates(
         raise ValueError(f"The 'alpha' argument of {fn} must be a number in (0, 1). "
                          f"Got {alpha!r} instead.")
     by = [by] if isinstance(by, str) else list(by or [])
+    clinben = _check_clinben(clinben_vals, fn)
     bad = ~df_bor["bor"].isin(BOR_CODES)
     if bad.any():
         rows = df_bor.loc[bad]
@@ -173,7 +198,7 @@ def summarise_response_rates(
             "patient_id")[col])
     keys = [c for c in ("criterion", "scope", "confirmed") if c in d.columns] + by
     d["_resp"] = d["bor"].isin(["CR", "PR"])
-    d["_dc"] = d["bor"].isin(["CR", "PR", "SD", "NON_CR_NON_PD"])
+    d["_dc"] = d["bor"].isin(clinben)
     d["_cr"] = d["bor"] == "CR"
     d["_ne"] = d["bor"] == "NE"
     d["_miss"] = d["bor"] == "MISSING"
@@ -203,7 +228,8 @@ def summarise_response_rates(
         agg[c] = agg[c].astype("int64")
     out = agg[keys + RATE_COLUMNS]
     out.attrs["settings"] = {"alpha": alpha, "ci_method": "Clopper-Pearson (exact)",
-                             "denominator": "all patients in df_bor (NE/MISSING included)"}
+                             "denominator": "all patients in df_bor (NE/MISSING included)",
+                             "clinben_vals": list(clinben)}
     return out
 
 
@@ -213,6 +239,7 @@ def summarise_response_rates_by_subgroup(
     *,
     df_patients: pd.DataFrame | None = None,
     alpha: float = 0.05,
+    clinben_vals: Sequence[str] = DISEASE_CONTROL_CODES,
 ) -> pd.DataFrame:
     """Rates for all patients and for each subgroup variable in turn, stacked (forest layout).
 
@@ -227,6 +254,8 @@ def summarise_response_rates_by_subgroup(
         Patient table holding the subgroup columns missing from ``df_bor``.
     alpha : float, default 0.05
         1 - confidence level.
+    clinben_vals : sequence of str, default ("CR", "PR", "SD", "NON_CR_NON_PD")
+        BOR values counted as disease control (see :func:`summarise_response_rates`).
 
     Returns
     -------
@@ -237,10 +266,11 @@ def summarise_response_rates_by_subgroup(
     parts = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SirtStatsWarning)
-        overall = summarise_response_rates(df_bor, alpha=alpha)
+        overall = summarise_response_rates(df_bor, alpha=alpha, clinben_vals=clinben_vals)
         parts.append(overall.assign(subgroup="all", level="all"))
         for col in subgroups:
-            r = summarise_response_rates(df_bor, by=col, df_patients=df_patients, alpha=alpha)
+            r = summarise_response_rates(df_bor, by=col, df_patients=df_patients, alpha=alpha,
+                                         clinben_vals=clinben_vals)
             parts.append(r.rename(columns={col: "level"}).assign(
                 subgroup=col, level=lambda x: x["level"].astype(object).where(
                     x["level"].notna(), "missing").astype(str)))
@@ -414,7 +444,8 @@ def summarise_criteria_agreement(
     paired = m["bor_a"].notna() & m["bor_b"].notna()
     n_unpaired = int((~paired).sum())
     m = m.loc[paired]
-    cats = list(BOR_CODES)
+    has_nd = bool((m[["bor_a", "bor_b"]] == "ND").to_numpy().any())
+    cats = [c for c in BOR_CODES if c != "ND" or has_nd]
     ct = pd.crosstab(pd.Categorical(m["bor_a"], categories=cats),
                      pd.Categorical(m["bor_b"], categories=cats), dropna=False,
                      margins=True, margins_name="total")
