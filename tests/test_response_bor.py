@@ -12,9 +12,10 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _response_helpers import ORIGIN, case, lesion, origin_frame, timepoints  # noqa: E402
 
-from sirtstats.exceptions import SirtDataError
+from sirtstats.exceptions import SirtDataError, SirtStatsWarning
 from sirtstats.response import (
     BOR_COLUMNS,
+    check_pr_after_cr,
     derive_best_overall_response,
     derive_timepoint_response,
 )
@@ -268,3 +269,17 @@ def test_missing_as_ne():
                                             r"\['pd_date'\]"):
         derive_best_overall_response(timepoints([(56, "PR")]), origin_frame(["P1"]),
                                      confirm=False, df_pd=pd.DataFrame({"patient_id": ["P1"]}))
+
+
+def test_check_pr_after_cr_warns_or_raises_with_the_records():
+    tp = timepoints([(30, "PR"), (56, "CR"), (84, "NE"), (112, "PR"), (140, "PD"), (168, "PR")])
+    with pytest.warns(SirtStatsWarning, match=r"1 patient\(s\) have a CR followed by a PR"):
+        check_pr_after_cr(tp)
+    with pytest.raises(SirtDataError, match="CR followed by a PR") as e:
+        check_pr_after_cr(tp, check_type="error")
+    # the CR followed by a PR and the PR preceded by a CR; d30 (before the CR) and d168
+    # (after the first PD) are not findings
+    assert e.value.rows["assessment_date"].tolist() == [d(56), d(112)]
+    assert check_pr_after_cr(timepoints([(30, "PR"), (56, "CR"), (84, "CR")])) is None
+    with pytest.raises(ValueError, match="'check_type' argument of check_pr_after_cr"):
+        check_pr_after_cr(tp, check_type="ERRORS")

@@ -23,6 +23,7 @@ from sirtstats.response.baseline import (
 from sirtstats.response.bor import (
     BOR_COLUMNS,
     PR_AFTER_CR_MODES,
+    check_pr_after_cr,
     derive_best_overall_response,
 )
 from sirtstats.response.classify import (
@@ -59,6 +60,7 @@ from sirtstats.response.timepoint import TIMEPOINT_COLUMNS, derive_timepoint_res
 __all__ = [
     "BOR_COLUMNS",
     "PR_AFTER_CR_MODES",
+    "check_pr_after_cr",
     "derive_best_overall_response",
     "ELIGIBILITY_COLUMNS",
     "check_target_eligibility",

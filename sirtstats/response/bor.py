@@ -9,12 +9,13 @@ minimum of 42 days from the origin (first SIRT). The same algorithm serves mRECI
 
 from __future__ import annotations
 
+import warnings
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-from sirtstats.exceptions import SirtDataError
+from sirtstats.exceptions import SirtDataError, SirtStatsWarning
 from sirtstats.response._common import (
     CONFIRM_MIN_DAYS,
     MAX_NE_BETWEEN,
@@ -30,7 +31,8 @@ from sirtstats.response._common import (
     to_dates,
 )
 
-__all__ = ["BOR_COLUMNS", "PR_AFTER_CR_MODES", "derive_best_overall_response"]
+__all__ = ["BOR_COLUMNS", "PR_AFTER_CR_MODES", "check_pr_after_cr",
+           "derive_best_overall_response"]
 
 #: Output columns of :func:`derive_best_overall_response`.
 BOR_COLUMNS: list[str] = [
@@ -549,3 +551,86 @@ def _rules(out, bor_pos, conf_j, f_rsp_any, w, *, confirm, sd_min_days, mode) ->
     flag = out["pr_after_cr_flag"].to_numpy(dtype=bool)
     out_t[flag] = out_t[flag] + f"; PR after CR flagged for review (R1.9.5, {mode})"
     return out_t
+
+
+def check_pr_after_cr(
+    df_timepoints: pd.DataFrame,
+    *,
+    check_type: Literal["error", "warning"] = "warning",
+) -> None:
+    """Raise or warn when a CR is followed by a PR (R1.9.5 data query).
+
+    Parameters
+    ----------
+    df_timepoints : DataFrame
+        Timepoint responses: ``patient_id``, ``assessment_date`` (datetime64),
+        ``overall_response`` and optionally ``criterion``, ``scope``, ``is_baseline``
+        (baseline rows are ignored). Rows after the first PD of a patient (per criterion and
+        scope) are not checked, as they are not used for the BOR.
+    check_type : {"error", "warning"}, default "warning"
+        Raise :class:`SirtDataError` or emit :class:`SirtStatsWarning` (admiralonco
+        ``signal_crpr(check_type = ...)``).
+
+    Raises
+    ------
+    SirtDataError
+        With ``check_type="error"`` and at least one CR followed by a PR; ``.rows`` holds the
+        CR records followed by a PR and the PR records preceded by a CR (admiralonco
+        ``get_crpr_dataset()``).
+
+    Warns
+    -----
+    SirtStatsWarning
+        With ``check_type="warning"`` and at least one CR followed by a PR.
+
+    See Also
+    --------
+    derive_best_overall_response : ``pr_after_cr_flag`` and ``pr_after_cr_mode``.
+
+    Notes
+    -----
+    Either the CR was wrong (recode it as PR) or disease came back (the PR is PD); RECIST
+    1.1 Table 3 allows both readings, so a reader decides (response-criteria.md R1.9.5, D4).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> tp = pd.DataFrame({"patient_id": "P1", "assessment_date": pd.to_datetime(
+    ...     ["2024-03-06", "2024-05-01"]), "overall_response": ["CR", "PR"]})
+    >>> try:
+    ...     check_pr_after_cr(tp, check_type="error")
+    ... except SirtDataError as e:
+    ...     print(e.rows["overall_response"].tolist())
+    ['CR', 'PR']
+    """
+    fn = "check_pr_after_cr"
+    check_type = check_choice(check_type, ("error", "warning"), "check_type", fn)
+    require_columns(df_timepoints, ["patient_id", "assessment_date", "overall_response"],
+                    "timepoints", fn)
+    t = df_timepoints
+    if "is_baseline" in t.columns:
+        t = t.loc[~t["is_baseline"].astype("boolean").fillna(False).to_numpy(bool)]
+    t = t.loc[t["overall_response"].notna()]
+    keys = ["patient_id"] + [c for c in ("criterion", "scope") if c in t.columns]
+    t = t.assign(_date=to_dates(t["assessment_date"], "timepoints", "assessment_date"))
+    t = t.sort_values([*keys, "_date"], kind="stable")
+    resp = t["overall_response"].to_numpy(dtype=object)
+    g = t.groupby(keys, sort=False).ngroup().to_numpy()
+    is_pd = resp == "PD"
+    after_pd = _earlier(is_pd, g)
+    used = ~after_pd
+    flagged = used & (((resp == "CR") & _later(used & (resp == "PR"), g))
+                      | ((resp == "PR") & _earlier(used & (resp == "CR"), g)))
+    if not flagged.any():
+        return None
+    rows = t.loc[flagged].drop(columns="_date")
+    n_pat = rows["patient_id"].nunique()
+    msg = (f"timepoints: {n_pat} patient(s) have a CR followed by a PR (R1.9.5); first keys "
+           f"(patient_id, assessment_date): {first_keys(rows, ['patient_id', 'assessment_date'])}"
+           f". Either the CR was wrong (recode it as PR) or the PR is PD: a reader decides; "
+           f"see pr_after_cr_mode of derive_best_overall_response().")
+    if check_type == "error":
+        raise SirtDataError(msg, table="timepoints", column="overall_response",
+                            rule="no PR after a CR (R1.9.5)", rows=rows)
+    warnings.warn(msg, SirtStatsWarning, stacklevel=2)
+    return None
