@@ -105,3 +105,30 @@ def timepoints(sequence, *, patient="P1", origin=ORIGIN, criterion="RECIST_1_1",
         "assessment_date": [origin + pd.Timedelta(days=d) for d, _ in sequence],
         "overall_response": [r for _, r in sequence],
     })
+
+
+# --------------------------------------------------------------------------------------------
+# CDISC (SDTM/ADaM, pharmaverse) adapters shared by the conformance tests
+# --------------------------------------------------------------------------------------------
+
+def cdisc_to_sirtstats():
+    """AVALC / RSSTRESC response codes -> sirtstats codes (SDTM_RESPONSE_MAP plus ND)."""
+    from sirtstats.interop.sdtm import SDTM_RESPONSE_MAP
+
+    return {**SDTM_RESPONSE_MAP, "ND": "ND"}
+
+
+def sirtstats_to_cdisc():
+    """sirtstats BOR codes -> ADRS AVALC (the inverse of SDTM_RESPONSE_MAP, plus ND/MISSING)."""
+    from sirtstats.interop.sdtm import SDTM_RESPONSE_MAP
+
+    out = {v: k for k, v in SDTM_RESPONSE_MAP.items()
+           if k in ("CR", "PR", "SD", "PD", "NE", "NON-CR/NON-PD")}
+    return {**out, "ND": "ND", "MISSING": "MISSING"}
+
+
+def yn(flag):
+    """Boolean array -> ADRS "Y"/"N"."""
+    import numpy as np
+
+    return np.where(flag, "Y", "N")

@@ -15,11 +15,15 @@ Known answers produced independently by admiral/admiralonco (see
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _response_helpers import sirtstats_to_cdisc, yn  # noqa: E402
 
 from sirtstats.interop.sdtm import SDTM_RESPONSE_MAP, convert_sdtm_tumour, load_sdtm_domain
 from sirtstats.response import (
@@ -100,8 +104,7 @@ def _origin():
                          "origin_date": pd.to_datetime(adsl["RANDDT"].fillna("1900-01-01"))})
 
 
-def _yn(flag):
-    return np.where(flag, "Y", "N")
+_yn = yn
 
 
 def _derived_params(tp, lesions):
@@ -109,9 +112,7 @@ def _derived_params(tp, lesions):
     unc = derive_best_overall_response(tp, origin, confirm=False).set_index("patient_id")
     con = derive_best_overall_response(tp, origin, confirm=True).set_index("patient_id")
     resp_of = tp.set_index(["patient_id", "assessment_date"])["overall_response"]
-    to_sdtm = {v: k for k, v in SDTM_RESPONSE_MAP.items() if k in
-               ("CR", "PR", "SD", "PD", "NE", "NON-CR/NON-PD")}
-    to_sdtm["MISSING"] = "MISSING"
+    to_sdtm = sirtstats_to_cdisc()
     mdis = lesions.assign(t=lesions["recist_role"] == "target").groupby("patient_id")["t"].any()
     rows = []
 
