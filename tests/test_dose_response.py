@@ -696,7 +696,7 @@ def test_dose_response_by_device_differs_from_pooling_and_uses_each_devices_thre
     assert out.loc["Y90_resin", "rate_above"] == pytest.approx(1.0)
     assert out["is_estimable"].all()
     assert out["n_lesions"].tolist() == [6, 6]
-    assert out["n_responders"].tolist() == [3, 3]
+    assert out["n_events"].tolist() == [3, 3]
 
 
 def test_dose_response_by_device_small_device_is_a_not_estimable_row_with_a_warning():

@@ -79,6 +79,7 @@ __all__ = [
     "DEVICE_THRESHOLD_COLUMNS",
     "DeviceDoseGroupSurvival",
     "derive_patient_dose_by_device",
+    "derive_toxicity_dose_outcomes",
     "summarise_survival_by_device_dose_group",
     "MIN_EVENTS_PER_DEVICE",
     "MIN_LESIONS_PER_DEVICE",

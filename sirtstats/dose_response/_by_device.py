@@ -36,6 +36,7 @@ __all__ = [
     "DEVICE_LOGRANK_COLUMNS",
     "DeviceDoseGroupSurvival",
     "derive_patient_dose_by_device",
+    "derive_toxicity_dose_outcomes",
     "summarise_survival_by_device_dose_group",
     "DEVICE_THRESHOLD_COLUMNS",
     "MIN_EVENTS_PER_DEVICE",
@@ -64,7 +65,7 @@ DEVICE_THRESHOLD_COLUMNS = ["device", "threshold_gy", "indication", "response_cr
 
 #: Columns of :func:`summarise_dose_response_by_device`, in order.
 DEVICE_DOSE_RESPONSE_COLUMNS = [
-    "device", "criterion", "is_estimable", "n_lesions", "n_patients", "n_responders",
+    "device", "criterion", "is_estimable", "n_lesions", "n_patients", "n_events",
     "n_excluded", "odds_ratio_per_100gy", "or_ci_lower", "or_ci_upper", "d50_gy",
     "d50_ci_lower", "d50_ci_upper", "auc", "auc_ci_lower", "auc_ci_upper",
     "youden_threshold_gy", "youden_ci_lower", "youden_ci_upper", "youden_sensitivity",
@@ -148,8 +149,7 @@ def derive_lesion_dose_response_by_device(
     columns = [dose_col if c == "absorbed_dose_gy" else c for c in LESION_DOSE_RESPONSE_COLUMNS]
     out = (pd.concat(frames, ignore_index=True) if frames
            else pd.DataFrame(columns=columns))
-    used = df_treatments.dropna(subset=["device"]).groupby("patient_id")["device"]
-    single = used.agg(lambda s: s.iloc[0] if s.nunique() == 1 else pd.NA)
+    single = _single_device(df_treatments)
     out["device"] = out["patient_id"].map(single).astype("string")
     mixed = out["device"].isna() & out["patient_id"].isin(single.index)
     if mixed.any():
@@ -160,11 +160,81 @@ def derive_lesion_dose_response_by_device(
     return out
 
 
+def _single_device(df_treatments: pd.DataFrame) -> pd.Series:
+    """patient_id -> the device of all the patient's sessions (NA when several devices)."""
+    used = df_treatments.dropna(subset=["device"]).groupby("patient_id")["device"]
+    return used.agg(lambda s: s.iloc[0] if s.nunique() == 1 else pd.NA)
+
+
+def derive_toxicity_dose_outcomes(
+    df: pd.DataFrame,
+    df_treatments: pd.DataFrame,
+    *,
+    dose_col: str = "normal_liver_dose_gy",
+    outcome_cols: Sequence[str] = ("is_reild", "is_lab_toxicity"),
+) -> pd.DataFrame:
+    """Patient toxicity outcomes stacked one outcome per row, with the patient's device.
+
+    Parameters
+    ----------
+    df : DataFrame
+        One row per patient: ``patient_id``, the dose (float, Gy) and the binary outcome
+        columns, e.g. :func:`derive_toxicity_outcomes` with the normal-liver dose attached by
+        :func:`derive_patient_dose_outcome`.
+    df_treatments : DataFrame
+        ``treatments`` table: ``patient_id``, ``device``.
+    dose_col : str, default "normal_liver_dose_gy"
+        Dose column of ``df``, Gy.
+    outcome_cols : sequence of str, default ("is_reild", "is_lab_toxicity")
+        Outcome columns (bool/boolean; NA = unknown).
+
+    Returns
+    -------
+    DataFrame
+        One row per patient and outcome (outcomes in the given order, patients in ``df``
+        order): ``patient_id``, ``device`` (NA for a patient treated with several devices),
+        ``outcome`` (the outcome column name), ``dose_col``, ``is_event`` (boolean). Pass it to
+        :func:`summarise_dose_response_by_device` with ``criterion_col="outcome"``,
+        ``response_col="is_event"`` and ``cluster_col=None``.
+
+    Raises
+    ------
+    SirtDataError
+        If a column is missing.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> tox = pd.DataFrame({"patient_id": ["P1", "P2"], "normal_liver_dose_gy": [30.0, 60.0],
+    ...                     "is_reild": [False, True]})
+    >>> tx = pd.DataFrame({"patient_id": ["P1", "P2"], "device": ["Y90_resin", "Y90_glass"]})
+    >>> derive_toxicity_dose_outcomes(tox, tx, outcome_cols=["is_reild"])
+      patient_id     device   outcome  normal_liver_dose_gy  is_event
+    0         P1  Y90_resin  is_reild                  30.0     False
+    1         P2  Y90_glass  is_reild                  60.0      True
+    """
+    fn = "derive_toxicity_dose_outcomes"
+    _require_columns(df, ["patient_id", dose_col, *outcome_cols], fn)
+    _require_columns(df_treatments, ["patient_id", "device"], fn)
+    device = df["patient_id"].map(_single_device(df_treatments)).astype("string")
+    frames = [pd.DataFrame({"patient_id": df["patient_id"].to_numpy(),
+                            "device": device.to_numpy(), "outcome": col,
+                            dose_col: pd.to_numeric(df[dose_col]).to_numpy(dtype=float),
+                            "is_event": df[col].astype("boolean").to_numpy()})
+              for col in outcome_cols]
+    if not frames:
+        return pd.DataFrame(columns=["patient_id", "device", "outcome", dose_col, "is_event"])
+    out = pd.concat(frames, ignore_index=True)
+    out["is_event"] = out["is_event"].astype("boolean")
+    out["device"] = out["device"].astype(object).where(out["device"].notna(), None)
+    return out
+
+
 def select_device_thresholds(
     diagnoses: Sequence[str] | str | None,
     *,
     thresholds_gy: Mapping[str, float] | None = None,
-    compartment: str = "tumour",
+    compartment: str | Sequence[str] = "tumour",
     kind: str = "response_minimum",
 ) -> pd.DataFrame:
     """The published tumour-dose response threshold of each device, for one diagnosis.
@@ -172,16 +242,19 @@ def select_device_thresholds(
     Parameters
     ----------
     diagnoses : sequence of str, str or None
-        The cohort's diagnosis filter. A published threshold is specific to a tumour type:
-        thresholds are looked up only when the filter holds exactly one diagnosis (e.g.
-        ``["HCC"]``); an empty filter (all tumours) gets none.
+        The cohort's diagnosis filter. A published response threshold is specific to a tumour
+        type: such thresholds are looked up only when the filter holds exactly one diagnosis
+        (e.g. ``["HCC"]``); an empty filter (all tumours) gets none.
     thresholds_gy : mapping of str to float, optional
         Device -> pre-specified threshold (Gy, >= 0) that replaces or adds to the published
         one; its source reads "pre-specified (parameter)".
-    compartment : str, default "tumour"
-        Compartment of :data:`sirtstats.dosimetry.LITERATURE_DOSE_THRESHOLDS`.
+    compartment : str or sequence of str, default "tumour"
+        Compartment(s) of :data:`sirtstats.dosimetry.LITERATURE_DOSE_THRESHOLDS` (e.g.
+        ``("whole_normal_liver", "normal_perfused_liver")`` for the normal-liver safety limits
+        of glass and resin).
     kind : str, default "response_minimum"
-        Threshold kind of that table.
+        Threshold kind of that table ("safety_maximum" for normal-liver limits). Thresholds
+        whose indication is "any" apply whatever the diagnosis filter.
 
     Returns
     -------
@@ -215,15 +288,16 @@ def select_device_thresholds(
 
     fn = "select_device_thresholds"
     dx = [diagnoses] if isinstance(diagnoses, str) else list(diagnoses or [])
+    compartments = {compartment} if isinstance(compartment, str) else set(compartment)
+    indications = {"any", dx[0]} if len(dx) == 1 else {"any"}
     rows = []
-    if len(dx) == 1:
-        for rule in LITERATURE_DOSE_THRESHOLDS:
-            if (rule["indication"] == dx[0] and rule["compartment"] == compartment
-                    and rule["kind"] == kind):
-                rows.append({"device": rule["device"], "threshold_gy": float(rule["threshold_gy"]),
-                             "indication": rule["indication"],
-                             "response_criterion": rule.get("response_criterion", ""),
-                             "source": rule.get("reference", rule["source"])})
+    for rule in LITERATURE_DOSE_THRESHOLDS:
+        if (rule["indication"] in indications and rule["compartment"] in compartments
+                and rule["kind"] == kind):
+            rows.append({"device": rule["device"], "threshold_gy": float(rule["threshold_gy"]),
+                         "indication": rule["indication"],
+                         "response_criterion": rule.get("response_criterion", ""),
+                         "source": rule.get("reference", rule["source"])})
     table = pd.DataFrame(rows, columns=DEVICE_THRESHOLD_COLUMNS).drop_duplicates("device")
     for device, value in dict(thresholds_gy or {}).items():
         try:
@@ -330,7 +404,9 @@ def summarise_dose_response_by_device(
     -------
     DataFrame
         One row per (device, criterion), devices in the order glass, resin, Ho-166, columns
-        :data:`DEVICE_DOSE_RESPONSE_COLUMNS`: counts (int); the GEE odds ratio per 100 Gy and
+        :data:`DEVICE_DOSE_RESPONSE_COLUMNS` (``criterion`` named ``criterion_col``): counts
+        (int; ``n_lesions`` counts the rows analysed: lesions, or patients for patient-level
+        data, ``n_events`` those with the outcome); the GEE odds ratio per 100 Gy and
         D50 (Gy) with CIs (:func:`fit_dose_response`); AUC and Youden threshold (Gy) with
         cluster-bootstrap CIs (:func:`compute_roc`, :func:`compute_youden_threshold`); the
         device's threshold (Gy) and its source, and the response rate (0-1) below / at or
@@ -393,7 +469,7 @@ def summarise_dose_response_by_device(
         row = dict.fromkeys(DEVICE_DOSE_RESPONSE_COLUMNS, np.nan)
         row.update(device=device, criterion=criterion, n_lesions=len(complete),
                    n_patients=(complete[cluster_col].nunique() if cluster_col else len(complete)),
-                   n_responders=int(complete[response_col].astype(float).sum()),
+                   n_events=int(complete[response_col].astype(float).sum()),
                    n_excluded=len(sub) - len(complete), threshold_gy=threshold,
                    threshold_source=source, is_estimable=False, note="")
         reason = _estimability(complete, response_col, min_lesions, min_events)
@@ -440,7 +516,9 @@ def summarise_dose_response_by_device(
         row["note"] = "; ".join(m.split(": ", 1)[1] for m in notes)
         rows.append(row)
     out = pd.DataFrame(rows, columns=DEVICE_DOSE_RESPONSE_COLUMNS)
-    for col in ("n_lesions", "n_patients", "n_responders", "n_excluded"):
+    if criterion_col != "criterion":
+        out = out.rename(columns={"criterion": criterion_col})
+    for col in ("n_lesions", "n_patients", "n_events", "n_excluded"):
         out[col] = out[col].astype("int64")
     for col in ("n_below", "n_above"):
         out[col] = out[col].astype("Int64")

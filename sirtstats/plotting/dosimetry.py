@@ -16,7 +16,7 @@ from :mod:`sirtstats.labels` (no raw codes such as ``Y90_glass``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -234,12 +234,23 @@ def _summary_row(df_summary, device, criterion):
     return sel.iloc[0] if len(sel) else None
 
 
+def _criteria_rows(df_summary, criterion, fn):
+    criteria = [criterion] if isinstance(criterion, str) else list(criterion)
+    missing = [c for c in criteria if not (df_summary["criterion"] == c).any()]
+    if not criteria or missing:
+        raise ValueError(f"The 'df_summary' argument of {fn} has no row for criterion "
+                         f"{missing or criteria!r}. Got criteria "
+                         f"{sorted(set(df_summary['criterion']))} instead.")
+    rows = df_summary[df_summary["criterion"].isin(criteria)]
+    return criteria, list(dict.fromkeys(rows["device"]))
+
+
 def plot_dose_response_by_device(
     df_points: pd.DataFrame,
     df_curves: pd.DataFrame,
     df_summary: pd.DataFrame,
     *,
-    criterion: str,
+    criterion: str | Sequence[str],
     dose_col: str = "absorbed_dose_gy",
     pct_change_col: str = "best_pct_change",
     response_col: str = "is_responder",
@@ -255,10 +266,10 @@ def plot_dose_response_by_device(
     df_curves : DataFrame
         ``compute_dose_response_curves_by_device`` output.
     df_summary : DataFrame
-        ``summarise_dose_response_by_device`` output: its rows for ``criterion`` give the
-        devices (columns, in its order), counts, thresholds and the not-estimable notes.
-    criterion : str
-        Criterion to draw (e.g. "mRECIST").
+        ``summarise_dose_response_by_device`` output: its rows give the devices (columns, in
+        its order), counts, thresholds and the not-estimable notes.
+    criterion : str or sequence of str
+        Criterion (e.g. "mRECIST") or criteria to draw: one pair of rows per criterion.
     dose_col, pct_change_col, response_col : str
         Columns of ``df_points``.
     title : str, optional
@@ -267,12 +278,13 @@ def plot_dose_response_by_device(
     Returns
     -------
     numpy.ndarray of matplotlib.axes.Axes
-        Shape (2, number of devices): row 0 the scatters, row 1 the probabilities.
+        Shape (2 x number of criteria, number of devices): for each criterion a row of
+        scatters, then a row of fitted probabilities.
 
     Raises
     ------
     ValueError
-        If a frame lacks a column or no device has a row for ``criterion``.
+        If a frame lacks a column or a criterion has no row in ``df_summary``.
 
     Examples
     --------
@@ -288,7 +300,7 @@ def plot_dose_response_by_device(
     >>> axes = plot_dose_response_by_device(pts, pts.iloc[:0].assign(dose_gy=[],
     ...     probability=[]), summary, criterion="mRECIST")
     >>> axes.shape, axes[0, 0].get_title().splitlines()[0]
-    ((2, 2), 'Y-90 glass')
+    ((2, 2), 'Y-90 glass · mRECIST')
     >>> import matplotlib.pyplot as plt; plt.close("all")
     """
     fn = "plot_dose_response_by_device"
@@ -296,41 +308,44 @@ def plot_dose_response_by_device(
     _require(df_curves, ["device", "criterion", "dose_gy", "probability"], "df_curves", fn)
     _require(df_summary, ["device", "criterion", "is_estimable", "n_lesions", "n_patients",
                           "threshold_gy", "note"], "df_summary", fn)
-    rows = df_summary[df_summary["criterion"] == criterion]
-    if rows.empty:
-        raise ValueError(f"The 'df_summary' argument of {fn} has no row for criterion "
-                         f"{criterion!r}. Got criteria {sorted(set(df_summary['criterion']))}"
-                         f" instead.")
-    devices = list(rows["device"])
-    fig, grid = plt.subplots(2, len(devices), sharey="row", squeeze=False,
-                             figsize=(3.3 * len(devices) + 2.0, 5.6), layout="constrained",
-                             gridspec_kw={"height_ratios": (3, 2)})
+    criteria, devices = _criteria_rows(df_summary, criterion, fn)
+    fig, grid = plt.subplots(2 * len(criteria), len(devices), sharey="row", squeeze=False,
+                             figsize=(3.3 * len(devices) + 2.0, 5.6 * len(criteria)),
+                             layout="constrained",
+                             gridspec_kw={"height_ratios": (3, 2) * len(criteria)})
     any_unknown = False
-    for j, device in enumerate(devices):
-        row = _summary_row(df_summary, device, criterion)
-        pts = df_points[(df_points["device"] == device) & (df_points["criterion"] == criterion)]
-        curve = df_curves[(df_curves["device"] == device)
-                          & (df_curves["criterion"] == criterion)]
-        note = None
-        if not bool(row["is_estimable"]):
-            reason = str(row["note"]).removeprefix("not estimable: ")
-            note = f"Not estimable\n({reason})"
-        plot_dose_response(pts, curve, grid[:, j], dose_col=dose_col,
-                           pct_change_col=pct_change_col, response_col=response_col,
-                           threshold_gy=row["threshold_gy"], note=note, legend=False)
-        grid[0, j].sharex(grid[1, j])
-        threshold = row["threshold_gy"]
-        label = (f"threshold {threshold:g} Gy" if pd.notna(threshold)
-                 else "no published threshold")
-        grid[0, j].set_title(f"{value_label(device)}\n{int(row['n_lesions'])} lesions, "
-                             f"{int(row['n_patients'])} patients; {label}", fontsize=9)
-        if response_col in pts.columns:
-            any_unknown |= bool((pts[response_col].isna() & pts[pct_change_col].notna()).any())
-        if j:
-            grid[0, j].set_ylabel("")
-            grid[1, j].set_ylabel("")
+    for r, crit in enumerate(criteria):
+        for j, device in enumerate(devices):
+            pair = grid[2 * r: 2 * r + 2, j]
+            row = _summary_row(df_summary, device, crit)
+            if row is None:
+                for ax in pair:
+                    ax.axis("off")
+                continue
+            pts = df_points[(df_points["device"] == device) & (df_points["criterion"] == crit)]
+            curve = df_curves[(df_curves["device"] == device) & (df_curves["criterion"] == crit)]
+            note = None
+            if not bool(row["is_estimable"]):
+                reason = str(row["note"]).removeprefix("not estimable: ")
+                note = f"Not estimable\n({reason})"
+            plot_dose_response(pts, curve, pair, dose_col=dose_col,
+                               pct_change_col=pct_change_col, response_col=response_col,
+                               threshold_gy=row["threshold_gy"], note=note, legend=False)
+            pair[0].sharex(pair[1])
+            threshold = row["threshold_gy"]
+            label = (f"threshold {threshold:g} Gy" if pd.notna(threshold)
+                     else "no published threshold")
+            pair[0].set_title(f"{value_label(device)} · {value_label(crit)}\n"
+                              f"{int(row['n_lesions'])} lesions, {int(row['n_patients'])} "
+                              f"patients; {label}", fontsize=9)
+            if response_col in pts.columns:
+                any_unknown |= bool((pts[response_col].isna()
+                                     & pts[pct_change_col].notna()).any())
+            if j:
+                pair[0].set_ylabel("")
+                pair[1].set_ylabel("")
     grid[0, -1].legend(handles=_outcome_handles(any_unknown, True, True), **_LEGEND_RIGHT)
-    fig.suptitle(title or f"Lesion dose-response by device ({value_label(criterion)})",
+    fig.suptitle(title or "Lesion dose-response by device (each device on its own doses)",
                  fontsize=11)
     return grid
 
@@ -440,10 +455,10 @@ def plot_roc_by_device(
     df_roc: pd.DataFrame,
     df_summary: pd.DataFrame,
     *,
-    criterion: str,
+    criterion: str | Sequence[str],
     title: str | None = None,
 ):
-    """One ROC panel per device, with its AUC, Youden optimum and published threshold.
+    """One ROC panel per device (and criterion), with AUC, Youden optimum and threshold.
 
     Parameters
     ----------
@@ -451,44 +466,46 @@ def plot_roc_by_device(
         ``compute_roc_curves_by_device`` output (``device``, ``criterion``, ``fpr``, ``tpr``,
         ``threshold``).
     df_summary : DataFrame
-        ``summarise_dose_response_by_device`` output; its rows for ``criterion`` give the
-        panels (``auc``, ``auc_ci_lower``, ``auc_ci_upper``, ``youden_threshold_gy``,
-        ``threshold_gy``).
-    criterion : str
-        Criterion to draw.
+        ``summarise_dose_response_by_device`` output; its rows give the panels (``auc``,
+        ``auc_ci_lower``, ``auc_ci_upper``, ``youden_threshold_gy``, ``threshold_gy``).
+    criterion : str or sequence of str
+        Criterion or criteria to draw: one row of panels per criterion.
     title : str, optional
         Figure title.
 
     Returns
     -------
     numpy.ndarray of matplotlib.axes.Axes
-        One Axes per device.
+        Shape (number of criteria, number of devices).
 
     Raises
     ------
     ValueError
-        If a frame lacks a column or no device has a row for ``criterion``.
+        If a frame lacks a column or a criterion has no row in ``df_summary``.
     """
     fn = "plot_roc_by_device"
     _require(df_roc, ["device", "criterion", "fpr", "tpr", "threshold"], "df_roc", fn)
     _require(df_summary, ["device", "criterion", "auc", "auc_ci_lower", "auc_ci_upper",
                           "youden_threshold_gy", "threshold_gy", "n_lesions"], "df_summary", fn)
-    rows = df_summary[df_summary["criterion"] == criterion]
-    if rows.empty:
-        raise ValueError(f"The 'df_summary' argument of {fn} has no row for criterion "
-                         f"{criterion!r}.")
-    fig, axes = plt.subplots(1, len(rows), squeeze=False, figsize=(3.4 * len(rows), 4.6),
+    criteria, devices = _criteria_rows(df_summary, criterion, fn)
+    fig, axes = plt.subplots(len(criteria), len(devices), squeeze=False,
+                             figsize=(3.4 * len(devices), 4.6 * len(criteria)),
                              layout="constrained")
-    axes = axes.ravel()
-    for ax, row in zip(axes, rows.itertuples(index=False), strict=True):
-        curve = df_roc[(df_roc["device"] == row.device) & (df_roc["criterion"] == criterion)]
-        plot_roc(curve[["fpr", "tpr", "threshold"]], ax, auc=row.auc,
-                 auc_ci=(row.auc_ci_lower, row.auc_ci_upper),
-                 youden_threshold_gy=row.youden_threshold_gy, threshold_gy=row.threshold_gy,
-                 colour=DEVICE_COLOURS.get(row.device, OKABE_ITO["black"]), legend="below",
-                 title=f"{value_label(row.device)} ({int(row.n_lesions)} lesions)")
-    fig.suptitle(title or f"Dose as a predictor of lesion response ({value_label(criterion)})",
-                 fontsize=11)
+    for r, crit in enumerate(criteria):
+        for j, device in enumerate(devices):
+            ax, row = axes[r, j], _summary_row(df_summary, device, crit)
+            if row is None:
+                ax.axis("off")
+                continue
+            curve = df_roc[(df_roc["device"] == device) & (df_roc["criterion"] == crit)]
+            plot_roc(curve[["fpr", "tpr", "threshold"]], ax, auc=row["auc"],
+                     auc_ci=(row["auc_ci_lower"], row["auc_ci_upper"]),
+                     youden_threshold_gy=row["youden_threshold_gy"],
+                     threshold_gy=row["threshold_gy"],
+                     colour=DEVICE_COLOURS.get(device, OKABE_ITO["black"]), legend="below",
+                     title=(f"{value_label(device)} · {value_label(crit)} "
+                            f"({int(row['n_lesions'])} lesions)"))
+    fig.suptitle(title or "Dose as a predictor of lesion response, by device", fontsize=11)
     return axes
 
 
@@ -624,7 +641,8 @@ def plot_survival_by_device_dose_group(
     Returns
     -------
     numpy.ndarray of matplotlib.axes.Axes
-        One Axes per device drawn (empty when no device has a curve).
+        One Axes per device drawn (one blank Axes with a message when no device has a
+        curve).
 
     Raises
     ------
@@ -642,7 +660,7 @@ def plot_survival_by_device_dose_group(
         ax.axis("off")
         ax.text(0.5, 0.5, "No device with a published threshold and patients with a dose",
                 ha="center", va="center", color="0.35")
-        return np.array([], dtype=object)
+        return np.array([ax], dtype=object)
     _require(curve, ["device", "dose_group", "time", "surv"], "curve", fn)
     _require(risk_table, ["device", "dose_group", "time", "n_risk"], "risk_table", fn)
     panel_in, table_in, gap_in = 3.0, 1.5, 0.55
