@@ -733,7 +733,7 @@ def test_dose_response_by_device_few_events_is_not_estimable():
     df.loc[df["device"] == "Y90_resin", "is_responder"] = [False] * 5 + [True]
     out = _by_device(df).set_index("device")
     assert not out.loc["Y90_resin", "is_estimable"]
-    assert "1 responders and 5 non-responders" in out.loc["Y90_resin", "note"]
+    assert "1 with and 5 without the outcome (< 3 of one)" in out.loc["Y90_resin", "note"]
 
 
 def test_dose_response_by_device_does_not_modify_input():

@@ -43,7 +43,9 @@ from sirtstats.dose_response._by_device import (
     compute_roc_curves_by_device,
     derive_lesion_dose_response_by_device,
     derive_patient_dose_by_device,
+    derive_toxicity_dose_outcomes,
     select_device_thresholds,
+    summarise_device_metrics,
     summarise_dose_response_by_device,
     summarise_survival_by_device_dose_group,
 )
@@ -87,6 +89,7 @@ __all__ = [
     "compute_roc_curves_by_device",
     "derive_lesion_dose_response_by_device",
     "select_device_thresholds",
+    "summarise_device_metrics",
     "summarise_dose_response_by_device",
     "DoseGroupSurvival",
     "DoseResponseFit",

@@ -45,6 +45,7 @@ __all__ = [
     "compute_roc_curves_by_device",
     "derive_lesion_dose_response_by_device",
     "select_device_thresholds",
+    "summarise_device_metrics",
     "summarise_dose_response_by_device",
 ]
 
@@ -335,13 +336,13 @@ def _complete(sub, dose_col, response_col, cluster_col):
     return sub.loc[keep.to_numpy(dtype=bool)]
 
 
-def _estimability(sub, response_col, min_lesions, min_events) -> str:
+def _estimability(sub, response_col, min_lesions, min_events, unit="lesions") -> str:
     n = len(sub)
     k = int(sub[response_col].astype(float).sum()) if n else 0
     if n < min_lesions:
-        return f"{n} evaluable lesions (< {min_lesions})"
+        return f"{n} evaluable {unit} (< {min_lesions})"
     if min(k, n - k) < min_events:
-        return f"{k} responders and {n - k} non-responders (< {min_events} of one)"
+        return f"{k} with and {n - k} without the outcome (< {min_events} of one)"
     return ""
 
 
@@ -472,7 +473,8 @@ def summarise_dose_response_by_device(
                    n_events=int(complete[response_col].astype(float).sum()),
                    n_excluded=len(sub) - len(complete), threshold_gy=threshold,
                    threshold_source=source, is_estimable=False, note="")
-        reason = _estimability(complete, response_col, min_lesions, min_events)
+        reason = _estimability(complete, response_col, min_lesions, min_events,
+                               "lesions" if cluster_col is not None else "patients")
         if reason:
             message = f"{fn}: {label}: {reason}; not estimable."
             warnings.warn(message, SirtStatsWarning, stacklevel=2)
@@ -875,3 +877,49 @@ def summarise_survival_by_device_dose_group(
     risk = pd.concat(risks, ignore_index=True)
     return DeviceDoseGroupSurvival(data=data, km=km, curve=curve, risk_table=risk, tests=tests,
                                    n_excluded=len(rows) - len(data))
+
+
+def summarise_device_metrics(
+    df: pd.DataFrame,
+    *,
+    columns: Sequence[str] = ("n_lesions", "n_events", "auc", "d50_gy", "threshold_gy",
+                              "rate_below", "rate_above"),
+    criterion_col: str = "criterion",
+) -> dict:
+    """Key numbers of :func:`summarise_dose_response_by_device` as ``{device: {criterion: ...}}``.
+
+    Parameters
+    ----------
+    df : DataFrame
+        :func:`summarise_dose_response_by_device` output.
+    columns : sequence of str
+        Columns to keep.
+    criterion_col : str, default "criterion"
+        Second key column.
+
+    Returns
+    -------
+    dict
+        Nested dict (JSON-ready once NaN is mapped to null by
+        :func:`sirtstats.outputs.save_metrics`), devices and criteria in frame order.
+
+    Raises
+    ------
+    SirtDataError
+        If a column is missing.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"device": ["Y90_glass"], "criterion": ["mRECIST"], "auc": [0.9]})
+    >>> summarise_device_metrics(df, columns=["auc"])
+    {'Y90_glass': {'mRECIST': {'auc': 0.9}}}
+    """
+    fn = "summarise_device_metrics"
+    _require_columns(df, ["device", criterion_col, *columns], fn)
+    out: dict = {}
+    for row in df.to_dict("records"):
+        values = {c: (v.item() if isinstance(v, np.generic) else v)
+                  for c, v in ((c, row[c]) for c in columns)}
+        out.setdefault(str(row["device"]), {})[str(row[criterion_col])] = values
+    return out

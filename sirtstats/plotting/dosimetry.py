@@ -26,6 +26,7 @@ from matplotlib.lines import Line2D
 
 from sirtstats._checks import check_frame_argument as _require
 from sirtstats.labels import column_label, value_label
+from sirtstats.plotting import theme
 
 __all__ = [
     "DEVICE_COLOURS",
@@ -38,12 +39,10 @@ __all__ = [
     "plot_survival_by_device_dose_group",
 ]
 
-#: Okabe-Ito palette (Okabe & Ito 2008, "Color universal design"; Wong, Nat Methods 2011).
-OKABE_ITO: dict[str, str] = {
-    "black": "#000000", "orange": "#E69F00", "sky_blue": "#56B4E9",
-    "bluish_green": "#009E73", "yellow": "#F0E442", "blue": "#0072B2",
-    "vermillion": "#D55E00", "reddish_purple": "#CC79A7", "grey": "#999999",
-}
+#: Okabe-Ito palette by name (the colours of :data:`sirtstats.plotting.theme.PALETTE`).
+OKABE_ITO: dict[str, str] = dict(zip(
+    ("blue", "orange", "bluish_green", "reddish_purple", "sky_blue", "vermillion", "black",
+     "yellow"), theme.PALETTE, strict=True)) | {"grey": theme.GREY}
 #: One colour per device, the same in every figure of the report.
 DEVICE_COLOURS: dict[str, str] = {
     "Y90_glass": OKABE_ITO["blue"],
@@ -60,14 +59,16 @@ _UNKNOWN_STYLE = {"color": OKABE_ITO["grey"], "marker": "s", "label": "Not evalu
 _GROUP_COLOURS = (OKABE_ITO["vermillion"], OKABE_ITO["blue"])
 #: Smallest dose drawn on a log axis (Gy); lower doses are drawn at it.
 _DOSE_FLOOR_GY = 1.0
-_LEGEND_RIGHT = {"loc": "upper left", "bbox_to_anchor": (1.02, 1.0), "borderaxespad": 0.0,
-                 "frameon": False, "fontsize": 8}
-_LEGEND_BELOW = {"loc": "upper center", "bbox_to_anchor": (0.5, -0.2), "borderaxespad": 0.0,
-                 "frameon": False, "fontsize": 8}
+_LEGEND_BELOW = {"where": "bottom", "ncols": 1, "bbox_to_anchor": (0.5, -0.24)}
+
+
+def _legend(ax, handles):
+    """Legend of ``handles`` right of ``ax``, outside its data area."""
+    return theme.legend_outside(ax, handles=handles, labels=[h.get_label() for h in handles])
 
 
 def _log_dose_axis(ax, axis: str = "x") -> None:
-    """Log scale with plain-number ticks at 1-2-5 steps (10, 20, 50, 100, 200 ... Gy)."""
+    """Log scale with plain-number ticks at 1-2-5 steps (10, 20, 50, 100, 200 ...)."""
     target = ax.xaxis if axis == "x" else ax.yaxis
     (ax.set_xscale if axis == "x" else ax.set_yscale)("log")
     target.set_major_locator(ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
@@ -97,6 +98,7 @@ def _outcome_handles(with_unknown: bool, curve: bool, threshold: bool) -> list:
     return handles
 
 
+@theme.themed
 def plot_dose_response(
     df_points: pd.DataFrame,
     df_curve: pd.DataFrame | None = None,
@@ -222,8 +224,7 @@ def plot_dose_response(
     bottom.set_xlabel(column_label(dose_col))
     top.tick_params(labelbottom=False)
     if legend:
-        top.legend(handles=_outcome_handles(bool(unknown.any()), has_curve, has_threshold),
-                   **_LEGEND_RIGHT)
+        _legend(top, _outcome_handles(bool(unknown.any()), has_curve, has_threshold))
     if title:
         top.set_title(title)
     return axes
@@ -245,6 +246,7 @@ def _criteria_rows(df_summary, criterion, fn):
     return criteria, list(dict.fromkeys(rows["device"]))
 
 
+@theme.themed
 def plot_dose_response_by_device(
     df_points: pd.DataFrame,
     df_curves: pd.DataFrame,
@@ -299,7 +301,7 @@ def plot_dose_response_by_device(
     ...                         "threshold_gy": [205.0, 120.0], "note": "not estimable"})
     >>> axes = plot_dose_response_by_device(pts, pts.iloc[:0].assign(dose_gy=[],
     ...     probability=[]), summary, criterion="mRECIST")
-    >>> axes.shape, axes[0, 0].get_title().splitlines()[0]
+    >>> axes.shape, axes[0, 0].get_title(loc="left").splitlines()[0]
     ((2, 2), 'Y-90 glass · mRECIST')
     >>> import matplotlib.pyplot as plt; plt.close("all")
     """
@@ -310,7 +312,7 @@ def plot_dose_response_by_device(
                           "threshold_gy", "note"], "df_summary", fn)
     criteria, devices = _criteria_rows(df_summary, criterion, fn)
     fig, grid = plt.subplots(2 * len(criteria), len(devices), sharey="row", squeeze=False,
-                             figsize=(3.3 * len(devices) + 2.0, 5.6 * len(criteria)),
+                             figsize=(3.4 * len(devices) + 2.2, 5.8 * len(criteria)),
                              layout="constrained",
                              gridspec_kw={"height_ratios": (3, 2) * len(criteria)})
     any_unknown = False
@@ -333,23 +335,24 @@ def plot_dose_response_by_device(
                                threshold_gy=row["threshold_gy"], note=note, legend=False)
             pair[0].sharex(pair[1])
             threshold = row["threshold_gy"]
-            label = (f"threshold {threshold:g} Gy" if pd.notna(threshold)
-                     else "no published threshold")
+            label = (f"Published threshold {threshold:g} Gy" if pd.notna(threshold)
+                     else "No published threshold")
             pair[0].set_title(f"{value_label(device)} · {value_label(crit)}\n"
                               f"{int(row['n_lesions'])} lesions, {int(row['n_patients'])} "
-                              f"patients; {label}", fontsize=9)
+                              f"patients\n{label}", fontsize=8)
             if response_col in pts.columns:
                 any_unknown |= bool((pts[response_col].isna()
                                      & pts[pct_change_col].notna()).any())
             if j:
                 pair[0].set_ylabel("")
                 pair[1].set_ylabel("")
-    grid[0, -1].legend(handles=_outcome_handles(any_unknown, True, True), **_LEGEND_RIGHT)
+    _legend(grid[0, -1], _outcome_handles(any_unknown, True, True))
     fig.suptitle(title or "Lesion dose-response by device (each device on its own doses)",
                  fontsize=11)
     return grid
 
 
+@theme.themed
 def plot_roc(
     df_curve: pd.DataFrame,
     ax=None,
@@ -417,7 +420,8 @@ def plot_roc(
         label = f"AUC {auc:.2f}"
         if auc_ci is not None and np.all(np.isfinite(auc_ci)):
             label += f" ({auc_ci[0]:.2f}–{auc_ci[1]:.2f})"
-    ax.plot(df_curve["fpr"], df_curve["tpr"], color=colour, linewidth=1.8, label=label)
+    ax.plot(df_curve["fpr"], df_curve["tpr"], color=colour, linewidth=1.8,
+            label=label if not df_curve.empty else "_nolegend_")
     ax.plot([0, 1], [0, 1], color="0.6", linestyle=":", linewidth=1, label="Chance")
     thresholds = df_curve["threshold"].to_numpy(dtype=float)
 
@@ -445,12 +449,16 @@ def plot_roc(
     ax.set_xlabel("1 − specificity")
     ax.set_ylabel("Sensitivity")
     if legend is not None:
-        ax.legend(**(_LEGEND_BELOW if legend == "below" else _LEGEND_RIGHT))
+        if legend == "below":
+            theme.legend_outside(ax, **_LEGEND_BELOW)
+        else:
+            theme.legend_outside(ax)
     if title:
         ax.set_title(title, fontsize=9)
     return ax
 
 
+@theme.themed
 def plot_roc_by_device(
     df_roc: pd.DataFrame,
     df_summary: pd.DataFrame,
@@ -509,6 +517,7 @@ def plot_roc_by_device(
     return axes
 
 
+@theme.themed
 def plot_dose_by_device(
     df: pd.DataFrame,
     ax=None,
@@ -589,14 +598,12 @@ def plot_dose_by_device(
             ax.axhline(medians[device], color=colour, linestyle="--", linewidth=1,
                        label=f"{value_label(device)} median {medians[device]:.0f} Gy")
     if log_volume:
-        ax.set_xscale("log")
-        ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
-        ax.xaxis.set_minor_formatter(ticker.NullFormatter())
+        _log_dose_axis(ax, "x")
     if log_dose:
         _log_dose_axis(ax, "y")
     ax.set_xlabel(column_label(volume_col))
     ax.set_ylabel(column_label(dose_col))
-    ax.legend(**_LEGEND_RIGHT)
+    theme.legend_outside(ax)
     if title:
         ax.set_title(title)
     return ax
@@ -608,6 +615,7 @@ def _p_text(p: float) -> str:
     return "log-rank p < 0.001" if p < 0.001 else f"log-rank p = {p:.3f}"
 
 
+@theme.themed
 def plot_survival_by_device_dose_group(
     curve: pd.DataFrame,
     risk_table: pd.DataFrame,
@@ -680,7 +688,8 @@ def plot_survival_by_device_dose_group(
                 title=(f"{value_label(device)}: mean lesion dose below / at or above "
                        f"{row['threshold_gy']:g} Gy"))
         handles, labels = ax.get_legend_handles_labels()
-        ax.legend(handles, labels, title=_p_text(float(row["logrank_p"])), **_LEGEND_RIGHT)
+        theme.legend_outside(ax, handles=handles, labels=labels,
+                             title=_p_text(float(row["logrank_p"])))
     top = 1 - 0.4 / height
     bottom_in = table_in + 0.35
     fig.subplots_adjust(left=0.2, right=0.74, top=top, bottom=bottom_in / height,

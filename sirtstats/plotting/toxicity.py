@@ -21,6 +21,7 @@ import pandas as pd
 
 from sirtstats._checks import check_frame_argument as _require
 from sirtstats.labels import value_label
+from sirtstats.plotting import theme
 from sirtstats.scores import ALBI_GRADE_CUTOFFS
 
 __all__ = ["plot_ae_grades", "plot_albi_change", "plot_lab_trajectories"]
@@ -31,9 +32,7 @@ GRADE_COLOURS = {1: "#fcf0b2", 2: "#fd9668", 3: "#d6456c", 4: "#7c2382", 5: "#00
 _DARK_GRADES = (3, 4, 5)
 #: Colour of an empty heatmap cell (no patient at that grade).
 _EMPTY_CELL = "#f2f2f2"
-_LINE_COLOUR = "#0072B2"  # Okabe-Ito blue
-_LEGEND_RIGHT = {"loc": "upper left", "bbox_to_anchor": (1.02, 1.0), "borderaxespad": 0.0,
-                 "frameon": False, "fontsize": 8}
+_LINE_COLOUR = theme.PALETTE[0]  # Okabe-Ito blue
 
 _ANALYTE_LABELS = {
     "bilirubin_total": "Total bilirubin",
@@ -54,6 +53,7 @@ _ANALYTE_LABELS = {
 _DAYS_PER_MONTH = 365.25 / 12
 
 
+@theme.themed
 def plot_ae_grades(
     df_counts: pd.DataFrame,
     ax=None,
@@ -136,7 +136,7 @@ def plot_ae_grades(
         ax.invert_yaxis()
         ax.set_xlabel(f"Patients (% of N = {n_total}) by worst CTCAE grade")
         ax.set_xlim(0, max(100.0 if left.max() > 50 else left.max() * 1.15, 1.0))
-        ax.legend(title="CTCAE grade", **_LEGEND_RIGHT)
+        theme.legend_outside(ax, title="CTCAE grade")
     else:
         _draw_grade_heatmap(ax, df_counts, by, terms, grades, n_total)
     if title:
@@ -172,10 +172,11 @@ def _draw_grade_heatmap(ax, df_counts, by, terms, grades, n_total):
                 color="white" if dark else ("black" if v > 0 else "0.6"),
                 fontweight="bold" if v > 0 and grades[j] >= 4 else "normal")
     handles = [Patch(facecolor=GRADE_COLOURS.get(g, "0.5"), label=f"Grade {g}") for g in grades]
-    ax.legend(handles=handles, title=f"CTCAE grade\n(cell: patients, N = {n_total})",
-              **_LEGEND_RIGHT)
+    theme.legend_outside(ax, handles=handles, labels=[h.get_label() for h in handles],
+                         title=f"CTCAE grade\n(cell: patients, N = {n_total})")
 
 
+@theme.themed
 def plot_lab_trajectories(
     df_trajectories: pd.DataFrame,
     axes=None,
@@ -256,6 +257,7 @@ def plot_lab_trajectories(
         ax.plot(x, d["median"].to_numpy(float), marker="o", color=_LINE_COLOUR, label="Median")
         ax.axvline(0, color="0.6", linestyle=":", linewidth=1)
         unit = d["unit"].iloc[0] if len(d) else ""
+        unit = str(unit).replace("10^9", "10⁹").replace("10^12", "10¹²")
         ax.set_title(_ANALYTE_LABELS.get(analyte, analyte))
         ax.set_ylabel(f"{_ANALYTE_LABELS.get(analyte, analyte)} ({unit})")
         ax.set_xlabel(f"Time from first SIRT ({x_unit})")
@@ -265,10 +267,11 @@ def plot_lab_trajectories(
         first_row = [a for a in axes[: len(names)]
                      if a.get_subplotspec() is None
                      or a.get_subplotspec().rowspan.start == 0]
-        first_row[-1].legend(**_LEGEND_RIGHT)
+        theme.legend_outside(first_row[-1])
     return axes[: len(names)]
 
 
+@theme.themed
 def plot_albi_change(
     df_summary: pd.DataFrame,
     ax=None,
@@ -368,9 +371,9 @@ def plot_albi_change(
         handles, labels = ax.get_legend_handles_labels()
         handles.append(Line2D([], [], color="0.8", linewidth=0.6))
         labels.append("Individual patients")
-        ax.legend(handles, labels, **_LEGEND_RIGHT)
+        theme.legend_outside(ax, handles=handles, labels=labels)
     else:
-        ax.legend(**_LEGEND_RIGHT)
+        theme.legend_outside(ax)
     if title:
         ax.set_title(title)
     return ax
