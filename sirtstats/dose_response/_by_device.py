@@ -4,7 +4,8 @@ Absorbed doses of Y-90 glass, Y-90 resin and Ho-166 PLLA microspheres are not in
 (sphere activity and number, hence dose heterogeneity at the microscopic scale, differ by more
 than an order of magnitude; published response thresholds differ: >= 205 Gy glass, >= 100-120 Gy
 resin for HCC, EANM 2022 Tables 2-3). Every estimate here is therefore made within one device and
-one response criterion, and compared with that device's published threshold only.
+one response criterion, and compared with that device's published threshold only (rule M2.6 of
+``docs/rules/dosimetry.md``; lesions clustered within patients, R4.1.5).
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import MultipleLocator
 
 from sirtstats._checks import check_frame_argument as _require
 from sirtstats.labels import value_label
@@ -261,6 +262,8 @@ def plot_lab_trajectories(
         ax.set_title(_ANALYTE_LABELS.get(analyte, analyte))
         ax.set_ylabel(f"{_ANALYTE_LABELS.get(analyte, analyte)} ({unit})")
         ax.set_xlabel(f"Time from first SIRT ({x_unit})")
+        if x_unit == "months":
+            ax.xaxis.set_major_locator(MultipleLocator(3))  # 0, 3, 6, 9, 12 months
     if len(names):
         # one legend for the grid, right of the last drawn panel of the first row (outside the
         # data area of every panel)
