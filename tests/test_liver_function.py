@@ -397,7 +397,7 @@ def test_plot_lab_trajectories(plt_agg, labs, tx):
     )
     axes = plot_lab_trajectories(traj)
     assert len(axes) == 2
-    assert axes[0].get_title(loc="left") == "Total bilirubin"  # theme: titles on the left
+    assert axes[0].get_title() == "Total bilirubin"
     assert "µmol/L" in axes[0].get_ylabel()
     line = axes[0].get_lines()[0]
     np.testing.assert_allclose(

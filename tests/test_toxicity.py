@@ -562,7 +562,7 @@ def test_plot_ae_grades_draws_the_counts(plt_agg, te_ae, population, kind):
     else:
         texts = {t.get_text() for t in ax.texts}
         assert texts <= {"0", "1"}
-    assert ax.get_title(loc="left") == "TEAE"  # the theme puts titles on the left
+    assert ax.get_title() == "TEAE"
 
 
 def test_plot_ae_grades_rejects_bad_input(plt_agg, te_ae, population):

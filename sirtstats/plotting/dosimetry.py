@@ -301,7 +301,7 @@ def plot_dose_response_by_device(
     ...                         "threshold_gy": [205.0, 120.0], "note": "not estimable"})
     >>> axes = plot_dose_response_by_device(pts, pts.iloc[:0].assign(dose_gy=[],
     ...     probability=[]), summary, criterion="mRECIST")
-    >>> axes.shape, axes[0, 0].get_title(loc="left").splitlines()[0]
+    >>> axes.shape, axes[0, 0].get_title().splitlines()[0]
     ((2, 2), 'Y-90 glass · mRECIST')
     >>> import matplotlib.pyplot as plt; plt.close("all")
     """
