@@ -117,6 +117,7 @@ COLUMN_LABELS: dict[str, str] = {
     "lsf_pct": "Lung shunt fraction (%)",
     "tumour_dose_gy": "Tumour absorbed dose (Gy)",
     "lesion_dose_gy": "Lesion absorbed dose (Gy)",
+    "absorbed_dose_gy": "Lesion absorbed dose (Gy)",
     "normal_liver_dose_gy": "Non-tumoural liver absorbed dose (Gy)",
     "lung_dose_gy": "Lung absorbed dose (Gy)",
     "ctcae_grade": "CTCAE grade",

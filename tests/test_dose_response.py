@@ -430,10 +430,10 @@ def test_plots_draw_computed_frames(sim, agg):
     rng = np.random.default_rng(0)
     pts = sim.assign(best_pct_change=np.where(sim["is_responder"], -60.0, 0.0)
                      + rng.normal(0, 10, len(sim)))
-    ax = plot_dose_response(pts, curve, threshold_gy=205, title="t")
-    assert ax.right_ax.get_ylim() == (0.0, 1.0)
-    assert len(ax.collections) == 2  # responders, non-responders
-    np.testing.assert_allclose(ax.right_ax.lines[0].get_ydata(), curve["probability"])
+    top, bottom = plot_dose_response(pts, curve, threshold_gy=205, title="t")
+    assert bottom.get_ylim() == (0.0, 1.0)
+    assert len(top.collections) == 2  # responders, non-responders
+    np.testing.assert_allclose(bottom.lines[0].get_ydata(), curve["probability"])
     roc = compute_roc(sim, n_bootstrap=20)
     yt = compute_youden_threshold(sim, n_bootstrap=20)
     fig, axes = agg.subplots(1, 2)
@@ -610,11 +610,11 @@ def test_plots_survive_empty_results(agg):
         fit = fit_dose_response(empty, check_type="warning")
     with pytest.warns(SirtStatsWarning):
         roc = compute_roc(empty, check_type="warning", n_bootstrap=5)
-    ax = plot_dose_response(empty, compute_dose_response_curve(fit), threshold_gy=205)
-    assert ax.right_ax is not None
+    top, bottom = plot_dose_response(empty, compute_dose_response_curve(fit), threshold_gy=205)
+    assert bottom.get_ylim() == (0.0, 1.0)
     ax = plot_roc(roc.curve, auc=roc.auc, auc_ci=roc.auc_ci, youden_threshold_gy=np.nan,
                   threshold_gy=205)
-    assert ax.texts[0].get_text() == "not estimable"
+    assert ax.texts[0].get_text() == "Not estimable"
 
 
 def test_survival_by_dose_group_without_any_dose_warns_or_raises():
@@ -628,3 +628,219 @@ def test_survival_by_dose_group_without_any_dose_warns_or_raises():
                                                check_type="warning")
     assert res.data.empty
     assert np.isnan(res.logrank_p)
+
+
+# --- per device: never pooled -----------------------------------------------------------------
+def _two_devices(ho166_lesions: int = 0) -> pd.DataFrame:
+    """Six glass and six resin lesions (one per patient), same outcome pattern F T F F T T.
+
+    Glass doses 100-350 Gy, resin 20-120 Gy: within each device the AUC is 7/9; pooled, the
+    resin responders at 100-120 Gy sit below glass non-responders at 100-250 Gy.
+    """
+    pattern = [False, True, False, False, True, True]
+    glass = [100.0, 150.0, 200.0, 250.0, 300.0, 350.0]
+    resin = [20.0, 40.0, 60.0, 80.0, 100.0, 120.0]
+    ho = [50.0 * (i + 1) for i in range(ho166_lesions)]
+    doses = glass + resin + ho
+    return pd.DataFrame({
+        "patient_id": [f"P{i:02d}" for i in range(len(doses))],
+        "device": ["Y90_glass"] * 6 + ["Y90_resin"] * 6 + ["Ho166_PLLA"] * ho166_lesions,
+        "criterion": "mRECIST",
+        "absorbed_dose_gy": doses,
+        "best_pct_change": [-50.0 if r else 0.0 for r in pattern * 2]
+                           + [0.0] * ho166_lesions,
+        "is_responder": pattern * 2 + [True, False][:ho166_lesions]
+                        + [False] * max(ho166_lesions - 2, 0),
+    })
+
+
+def _by_device(df, **kwargs):
+    from sirtstats.dose_response import select_device_thresholds, summarise_dose_response_by_device
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SirtStatsWarning)
+        return summarise_dose_response_by_device(
+            df, df_thresholds=select_device_thresholds(["HCC"]), min_lesions=6, min_events=3,
+            n_bootstrap=50, **kwargs)
+
+
+def test_dose_response_by_device_differs_from_pooling_and_uses_each_devices_threshold():
+    df = _two_devices()
+    out = _by_device(df).set_index("device")
+    assert list(out.index) == ["Y90_glass", "Y90_resin"]
+    # within a device: positives (150, 300, 350) vs negatives (100, 200, 250): 7 of 9 pairs
+    assert out.loc["Y90_glass", "auc"] == pytest.approx(7 / 9)
+    assert out.loc["Y90_resin", "auc"] == pytest.approx(7 / 9)
+    # pooled (what must not be reported): 1 + 3.5 + 4 + 4 + 6 + 6 = 24.5 of 36 pairs
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SirtStatsWarning)
+        pooled = compute_roc(df, n_bootstrap=10)
+    assert pooled.auc == pytest.approx(24.5 / 36)
+    # Youden: dose >= 300 (glass) / >= 100 (resin) gives TPR 2/3, FPR 0
+    assert out.loc["Y90_glass", "youden_threshold_gy"] == 300.0
+    assert out.loc["Y90_resin", "youden_threshold_gy"] == 100.0
+    assert out.loc["Y90_glass", "youden_sensitivity"] == pytest.approx(2 / 3)
+    assert out.loc["Y90_glass", "youden_specificity"] == pytest.approx(1.0)
+    # each device against its own published threshold: glass 205 Gy, resin 120 Gy
+    assert out.loc["Y90_glass", "threshold_gy"] == 205.0
+    assert out.loc["Y90_resin", "threshold_gy"] == 120.0
+    assert "DOSISPHERE-01" in out.loc["Y90_glass", "threshold_source"]
+    assert "Levillain" in out.loc["Y90_resin", "threshold_source"]
+    # glass: < 205 -> 100, 150, 200 (1 responder); >= 205 -> 250, 300, 350 (2)
+    assert (out.loc["Y90_glass", "n_below"], out.loc["Y90_glass", "n_above"]) == (3, 3)
+    assert out.loc["Y90_glass", "rate_below"] == pytest.approx(1 / 3)
+    assert out.loc["Y90_glass", "rate_above"] == pytest.approx(2 / 3)
+    # resin: < 120 -> 20 ... 100 (responders 40, 100); >= 120 -> 120 (responder)
+    assert (out.loc["Y90_resin", "n_below"], out.loc["Y90_resin", "n_above"]) == (5, 1)
+    assert out.loc["Y90_resin", "rate_below"] == pytest.approx(2 / 5)
+    assert out.loc["Y90_resin", "rate_above"] == pytest.approx(1.0)
+    assert out["is_estimable"].all()
+    assert out["n_lesions"].tolist() == [6, 6]
+    assert out["n_events"].tolist() == [3, 3]
+
+
+def test_dose_response_by_device_small_device_is_a_not_estimable_row_with_a_warning():
+    from sirtstats.dose_response import select_device_thresholds, summarise_dose_response_by_device
+
+    df = _two_devices(ho166_lesions=2)
+    with pytest.warns(SirtStatsWarning, match=r"Ho-166 PLLA, mRECIST: 2 evaluable lesions"):
+        out = summarise_dose_response_by_device(
+            df, df_thresholds=select_device_thresholds(["HCC"]), min_lesions=6, min_events=3,
+            n_bootstrap=20, devices=["Y90_glass", "Y90_resin", "Ho166_PLLA"])
+    ho = out.set_index("device").loc["Ho166_PLLA"]
+    assert not ho["is_estimable"]
+    assert ho["n_lesions"] == 2
+    assert ho["note"] == "not estimable: 2 evaluable lesions (< 6)"
+    assert np.isnan(ho["auc"])
+    assert np.isnan(ho["d50_gy"])
+    assert np.isnan(ho["threshold_gy"])
+    # the other devices are untouched by the Ho-166 lesions
+    assert out.set_index("device").loc["Y90_glass", "auc"] == pytest.approx(7 / 9)
+
+
+def test_dose_response_by_device_lists_requested_devices_and_criteria_without_lesions():
+    out = _by_device(_two_devices(), devices=["Ho166_PLLA"], criteria=["RECIST_1_1"])
+    keys = list(zip(out["device"], out["criterion"], strict=True))
+    assert keys == [("Y90_glass", "mRECIST"), ("Y90_glass", "RECIST_1_1"),
+                    ("Y90_resin", "mRECIST"), ("Y90_resin", "RECIST_1_1"),
+                    ("Ho166_PLLA", "mRECIST"), ("Ho166_PLLA", "RECIST_1_1")]
+    assert out.loc[out["criterion"] == "RECIST_1_1", "n_lesions"].tolist() == [0, 0, 0]
+    assert not out.loc[out["criterion"] == "RECIST_1_1", "is_estimable"].any()
+
+
+def test_dose_response_by_device_few_events_is_not_estimable():
+    df = _two_devices()
+    df.loc[df["device"] == "Y90_resin", "is_responder"] = [False] * 5 + [True]
+    out = _by_device(df).set_index("device")
+    assert not out.loc["Y90_resin", "is_estimable"]
+    assert "1 with and 5 without the outcome (< 3 of one)" in out.loc["Y90_resin", "note"]
+
+
+def test_dose_response_by_device_does_not_modify_input():
+    df = _two_devices()
+    before = df.copy()
+    _by_device(df)
+    pd.testing.assert_frame_equal(df, before)
+
+
+def test_curves_by_device_stay_within_each_devices_doses():
+    from sirtstats.dose_response import (
+        compute_dose_response_curves_by_device,
+        compute_roc_curves_by_device,
+    )
+
+    df = _two_devices(ho166_lesions=2)
+    summary = _by_device(df)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SirtStatsWarning)
+        curves = compute_dose_response_curves_by_device(df, summary, n_points=5)
+    assert set(curves["device"]) == {"Y90_glass", "Y90_resin"}  # Ho-166: not estimable
+    glass = curves[curves["device"] == "Y90_glass"]["dose_gy"]
+    assert glass.iloc[0] == pytest.approx(100.0)
+    assert glass.iloc[-1] == pytest.approx(350.0)
+    resin = curves[curves["device"] == "Y90_resin"]["dose_gy"]
+    np.testing.assert_allclose(resin, [20.0 * 6 ** (k / 4) for k in range(5)])  # log-spaced
+    roc = compute_roc_curves_by_device(df, summary)
+    glass_roc = roc[roc["device"] == "Y90_glass"]
+    assert glass_roc["threshold"].iloc[0] == np.inf
+    assert glass_roc["tpr"].iloc[-1] == 1.0
+
+
+def test_select_device_thresholds_one_diagnosis_only_with_sources():
+    from sirtstats.dose_response import select_device_thresholds
+
+    hcc = select_device_thresholds(["HCC"])
+    assert hcc["device"].tolist() == ["Y90_glass", "Y90_resin"]
+    assert hcc["threshold_gy"].tolist() == [205.0, 120.0]
+    assert hcc["indication"].tolist() == ["HCC", "HCC"]
+    assert "Lancet Gastroenterol Hepatol 2021" in hcc.loc[0, "source"]
+    assert "EJNMMI 2021" in hcc.loc[1, "source"]
+    assert select_device_thresholds([]).empty  # all tumours: no tumour-specific threshold
+    assert select_device_thresholds(["HCC", "mCRC"]).empty
+    assert select_device_thresholds("mCRC")["threshold_gy"].tolist() == [189.0, 100.0]
+    own = select_device_thresholds(["HCC"], thresholds_gy={"Ho166_PLLA": 150, "Y90_glass": 250})
+    assert own["device"].tolist() == ["Y90_glass", "Y90_resin", "Ho166_PLLA"]
+    assert own["threshold_gy"].tolist() == [250.0, 120.0, 150.0]
+    assert own.loc[0, "source"] == "pre-specified (parameter)"
+    with pytest.raises(ValueError, match=r"'thresholds_gy' argument of select_device_thresholds"):
+        select_device_thresholds(["HCC"], thresholds_gy={"Y90_glass": -1})
+
+
+def test_derive_patient_dose_by_device_means_one_criterions_lesions():
+    from sirtstats.dose_response import derive_patient_dose_by_device
+
+    df = pd.DataFrame({
+        "patient_id": ["P1", "P1", "P1", "P2", "P3"],
+        "device": ["Y90_glass", "Y90_glass", "Y90_glass", "Y90_resin", None],
+        "criterion": ["mRECIST", "mRECIST", "RECIST_1_1", "mRECIST", "mRECIST"],
+        "absorbed_dose_gy": [100.0, 200.0, 900.0, 60.0, 70.0],
+    })
+    expected = pd.DataFrame({"patient_id": ["P1", "P2"], "device": ["Y90_glass", "Y90_resin"],
+                             "absorbed_dose_gy": [150.0, 60.0], "n_lesions": [2, 1]})
+    pd.testing.assert_frame_equal(derive_patient_dose_by_device(df, criterion="mRECIST"),
+                                  expected)
+
+
+def test_derive_patient_dose_outcome_carries_the_device():
+    bor = pd.DataFrame({"patient_id": ["P2", "P1"], "is_responder": [True, False]})
+    doses = pd.DataFrame({"patient_id": ["P1", "P2"], "device": ["Y90_glass", "Y90_resin"],
+                          "absorbed_dose_gy": [90.0, 260.0]})
+    out = derive_patient_dose_outcome(bor, doses, dose_col="absorbed_dose_gy",
+                                      carry_cols=["device"])
+    assert out["device"].tolist() == ["Y90_resin", "Y90_glass"]
+    assert out["absorbed_dose_gy"].tolist() == [260.0, 90.0]
+
+
+def test_survival_by_device_dose_group_cuts_each_device_at_its_own_threshold():
+    from sirtstats.dose_response import (
+        select_device_thresholds,
+        summarise_survival_by_device_dose_group,
+    )
+
+    doses = pd.DataFrame({
+        "patient_id": [f"P{i}" for i in range(7)],
+        "device": ["Y90_glass"] * 3 + ["Y90_resin"] * 3 + ["Ho166_PLLA"],
+        "absorbed_dose_gy": [150.0, 210.0, 300.0, 100.0, 150.0, 210.0, 150.0],
+    })
+    endpoints = pd.DataFrame({"patient_id": doses["patient_id"], "endpoint": "OS",
+                              "time_months": [3.0, 9.0, 14.0, 5.0, 8.0, 13.0, 4.0],
+                              "event": [1, 1, 0, 1, 0, 1, 1]})
+    with pytest.warns(SirtStatsWarning, match="Ho-166 PLLA: no published threshold"):
+        res = summarise_survival_by_device_dose_group(endpoints, doses,
+                                                      select_device_thresholds(["HCC"]))
+    tests = res.tests.set_index("device")
+    # 150 Gy is below the glass threshold (205 Gy) but above the resin one (120 Gy)
+    assert (tests.loc["Y90_glass", "n_below"], tests.loc["Y90_glass", "n_above"]) == (1, 2)
+    assert (tests.loc["Y90_resin", "n_below"], tests.loc["Y90_resin", "n_above"]) == (1, 2)
+    groups = res.data.set_index("patient_id")["dose_group"]
+    assert groups["P0"] == "< 205 Gy"
+    assert groups["P4"] == "≥ 120 Gy"
+    assert "P6" not in groups.index
+    assert res.n_excluded == 1
+    assert np.isnan(tests.loc["Ho166_PLLA", "logrank_p"])
+    assert 0 <= tests.loc["Y90_glass", "logrank_p"] <= 1
+    # number at risk every 6 months up to each device's longest time
+    glass_risk = res.risk_table[res.risk_table["device"] == "Y90_glass"]
+    assert sorted(glass_risk["time"].unique()) == [0.0, 6.0, 12.0]
+    above = glass_risk[glass_risk["dose_group"] == "≥ 205 Gy"].set_index("time")["n_risk"]
+    assert above.tolist() == [2, 2, 1]

@@ -17,6 +17,10 @@ Response definitions follow RECIST 1.1 (Eisenhauer et al., Eur J Cancer 2009) an
 (Lencioni & Llovet, Semin Liver Dis 2010) as derived by :mod:`sirtstats.response`; literature
 thresholds (205 Gy glass HCC, DOSISPHERE-01; 100-120 Gy resin) are in
 :data:`sirtstats.dosimetry.LITERATURE_DOSE_THRESHOLDS`.
+
+Absorbed doses of different devices (Y-90 glass, Y-90 resin, Ho-166 PLLA) are not
+interchangeable: :func:`summarise_dose_response_by_device` analyses each device and each
+criterion on its own rows and compares a device with its own published threshold only.
 """
 
 from __future__ import annotations
@@ -27,6 +31,23 @@ from sirtstats.dose_response._assembly import (
     derive_lesion_dose_response,
     derive_patient_dose_outcome,
     derive_toxicity_outcomes,
+)
+from sirtstats.dose_response._by_device import (
+    DEVICE_DOSE_RESPONSE_COLUMNS,
+    DEVICE_LOGRANK_COLUMNS,
+    DEVICE_THRESHOLD_COLUMNS,
+    MIN_EVENTS_PER_DEVICE,
+    MIN_LESIONS_PER_DEVICE,
+    DeviceDoseGroupSurvival,
+    compute_dose_response_curves_by_device,
+    compute_roc_curves_by_device,
+    derive_lesion_dose_response_by_device,
+    derive_patient_dose_by_device,
+    derive_toxicity_dose_outcomes,
+    select_device_thresholds,
+    summarise_device_metrics,
+    summarise_dose_response_by_device,
+    summarise_survival_by_device_dose_group,
 )
 from sirtstats.dose_response._common import (
     DEFAULT_SEED,
@@ -55,6 +76,21 @@ from sirtstats.dose_response._summaries import (
 
 __all__ = [
     "DEFAULT_SEED",
+    "DEVICE_DOSE_RESPONSE_COLUMNS",
+    "DEVICE_LOGRANK_COLUMNS",
+    "DEVICE_THRESHOLD_COLUMNS",
+    "DeviceDoseGroupSurvival",
+    "derive_patient_dose_by_device",
+    "derive_toxicity_dose_outcomes",
+    "summarise_survival_by_device_dose_group",
+    "MIN_EVENTS_PER_DEVICE",
+    "MIN_LESIONS_PER_DEVICE",
+    "compute_dose_response_curves_by_device",
+    "compute_roc_curves_by_device",
+    "derive_lesion_dose_response_by_device",
+    "select_device_thresholds",
+    "summarise_device_metrics",
+    "summarise_dose_response_by_device",
     "DoseGroupSurvival",
     "DoseResponseFit",
     "LESION_DOSE_RESPONSE_COLUMNS",

@@ -120,6 +120,7 @@ def derive_patient_dose_outcome(
     *,
     dose_col: str,
     subject_keys: Sequence[str] = ("patient_id",),
+    carry_cols: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Attach a patient-level dose to a patient-level outcome frame.
 
@@ -135,12 +136,15 @@ def derive_patient_dose_outcome(
         Dose column of ``df_doses`` (Gy).
     subject_keys : sequence of str, default ("patient_id",)
         Join keys.
+    carry_cols : sequence of str, default ()
+        Further columns of ``df_doses`` to attach likewise (e.g. ``"device"`` from
+        :func:`derive_patient_dose_by_device`).
 
     Returns
     -------
     DataFrame
-        A copy of ``df`` (same rows, order and index) with ``dose_col`` added (NaN for a
-        patient without dose); an existing ``dose_col`` in ``df`` is replaced.
+        A copy of ``df`` (same rows, order and index) with ``dose_col`` (NaN for a patient
+        without dose) and ``carry_cols`` added; existing columns of those names are replaced.
 
     Raises
     ------
@@ -160,7 +164,8 @@ def derive_patient_dose_outcome(
     fn = "derive_patient_dose_outcome"
     keys = list(subject_keys)
     _require_columns(df, keys, fn)
-    _require_columns(df_doses, [*keys, dose_col], fn)
+    extra = [c for c in carry_cols if c != dose_col]
+    _require_columns(df_doses, [*keys, dose_col, *extra], fn)
     dup = df_doses.duplicated(keys, keep=False)
     if dup.any():
         raise SirtDataError(
@@ -168,10 +173,11 @@ def derive_patient_dose_outcome(
             f"patient (see sirtstats.dosimetry.derive_patient_dose).",
             column=keys[0], rule="one row per patient", rows=df_doses.loc[dup, keys],
         )
-    lookup = df_doses.set_index(keys)[dose_col]
-    out = df.drop(columns=[dose_col], errors="ignore").copy()
+    lookup = df_doses.set_index(keys)
+    out = df.drop(columns=[dose_col, *extra], errors="ignore").copy()
     index = pd.MultiIndex.from_frame(df[keys]) if len(keys) > 1 else pd.Index(df[keys[0]])
-    out[dose_col] = lookup.reindex(index).to_numpy()
+    for col in (dose_col, *extra):
+        out[col] = lookup[col].reindex(index).to_numpy()
     return out
 
 

@@ -96,9 +96,16 @@ BSA_METHOD_OFFSET_GBQ: float = 0.2
 #: Literature dose thresholds (mean absorbed dose, Gy) used to split dose-response analyses;
 #: EANM 2022 (Weber et al., EJNMMI 2022;49:1682-1699, Tables 2-3), DOSISPHERE-01 (Garin et al.,
 #: Lancet Gastroenterol Hepatol 2021), Gabr et al. 2021, Levillain et al. EJNMMI 2021.
+#: Each threshold belongs to one device and indication (never apply a glass threshold to resin or
+#: Ho-166 doses); the tumour response thresholds also carry ``response_criterion`` (criterion of
+#: the source study) and ``reference`` (full citation) for the per-device dose-response.
 LITERATURE_DOSE_THRESHOLDS: tuple[dict, ...] = (
     {"device": "Y90_glass", "indication": "HCC", "compartment": "tumour", "threshold_gy": 205.0,
-     "kind": "response_minimum", "source": "DOSISPHERE-01 (Garin 2021); EANM 2022 Table 2"},
+     "kind": "response_minimum", "source": "DOSISPHERE-01 (Garin 2021); EANM 2022 Table 2",
+     "response_criterion": "EASL, index lesion [unverified]",
+     "reference": "Y-90 glass, HCC: Garin E et al. DOSISPHERE-01, Lancet Gastroenterol Hepatol "
+                  "2021;6:17-29; Weber M et al. EANM guideline, EJNMMI 2022;49:1682-1699, "
+                  "Table 2"},
     {"device": "Y90_glass", "indication": "HCC", "compartment": "perfused", "threshold_gy": 150.0,
      "kind": "response_minimum", "source": "DOSISPHERE-01 update (Garin 2024)"},
     {"device": "Y90_glass", "indication": "HCC", "compartment": "perfused_segment",
@@ -114,7 +121,10 @@ LITERATURE_DOSE_THRESHOLDS: tuple[dict, ...] = (
     {"device": "Y90_glass", "indication": "any", "compartment": "whole_normal_liver",
      "threshold_gy": 75.0, "kind": "safety_maximum", "source": "EANM 2022 Table 2 (50-90)"},
     {"device": "Y90_resin", "indication": "HCC", "compartment": "tumour", "threshold_gy": 120.0,
-     "kind": "response_minimum", "source": "Levillain 2021; EANM 2022 Table 3 (100-120)"},
+     "kind": "response_minimum", "source": "Levillain 2021; EANM 2022 Table 3 (100-120)",
+     "response_criterion": "not stated in sirt-domain.md",
+     "reference": "Y-90 resin, HCC: Levillain H et al. EJNMMI 2021;48:1570-1584; Weber M et al. "
+                  "EANM guideline, EJNMMI 2022;49:1682-1699, Table 3 (100-120 Gy)"},
     {"device": "Y90_resin", "indication": "mCRC", "compartment": "tumour", "threshold_gy": 100.0,
      "kind": "response_minimum", "source": "Levillain 2021; EANM 2022 Table 3"},
     {"device": "Y90_resin", "indication": "any", "compartment": "normal_perfused_liver",
@@ -870,7 +880,8 @@ def load_dose_thresholds() -> pd.DataFrame:
     DataFrame
         :data:`LITERATURE_DOSE_THRESHOLDS`: ``device``, ``indication``, ``compartment``,
         ``threshold_gy`` (float, Gy), ``kind`` (response_minimum, ablative_minimum,
-        safety_maximum, planning_target), ``source``.
+        safety_maximum, planning_target), ``source``; ``response_criterion`` and
+        ``reference`` (full citation) where given, else NaN.
 
     Examples
     --------

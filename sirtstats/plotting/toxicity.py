@@ -4,6 +4,11 @@
 Each function draws a frame computed by :mod:`sirtstats.toxicity` or
 :mod:`sirtstats.liver_function` and computes no statistic itself. All accept ``ax=None`` (or
 ``axes=None``) and return what they drew on.
+
+CTCAE grades 1-5 have one ordinal colour each, light to black (samples of the perceptually
+uniform, colour-blind-safe "magma" map; no red/green pair), the same in the bar chart and the
+heatmap, where a cell is coloured by its grade (not by its count) so that rare grade 4-5 events
+stand out. Legends sit outside the data area.
 """
 
 from __future__ import annotations
@@ -13,14 +18,22 @@ from collections.abc import Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import MultipleLocator
 
 from sirtstats._checks import check_frame_argument as _require
+from sirtstats.labels import value_label
+from sirtstats.plotting import theme
 from sirtstats.scores import ALBI_GRADE_CUTOFFS
 
 __all__ = ["plot_ae_grades", "plot_albi_change", "plot_lab_trajectories"]
 
-#: CTCAE grade colours (1 light -> 5 black).
-GRADE_COLOURS = {1: "#fee391", 2: "#fe9929", 3: "#d7301f", 4: "#7f0000", 5: "#000000"}
+#: CTCAE grade colours (1 light -> 5 black): magma at 0.97, 0.78, 0.58, 0.36, 0.
+GRADE_COLOURS = {1: "#fcf0b2", 2: "#fd9668", 3: "#d6456c", 4: "#7c2382", 5: "#000004"}
+#: Grades whose colour is dark enough for white text.
+_DARK_GRADES = (3, 4, 5)
+#: Colour of an empty heatmap cell (no patient at that grade).
+_EMPTY_CELL = "#f2f2f2"
+_LINE_COLOUR = theme.PALETTE[0]  # Okabe-Ito blue
 
 _ANALYTE_LABELS = {
     "bilirubin_total": "Total bilirubin",
@@ -41,6 +54,7 @@ _ANALYTE_LABELS = {
 _DAYS_PER_MONTH = 365.25 / 12
 
 
+@theme.themed
 def plot_ae_grades(
     df_counts: pd.DataFrame,
     ax=None,
@@ -49,7 +63,10 @@ def plot_ae_grades(
     by: str = "ae_term",
     title: str | None = None,
 ):
-    """Patients by worst CTCAE grade for each term, as stacked bars (% of N) or a heatmap (n).
+    """Patients by worst CTCAE grade for each term, as stacked bars (% of N) or a heatmap.
+
+    The heatmap colours each cell by its CTCAE grade (empty cells light grey) and prints the
+    number of patients in it: colour encodes severity, the text the count.
 
     Parameters
     ----------
@@ -61,7 +78,7 @@ def plot_ae_grades(
         Axes to draw on; a new figure sized to the number of terms when None.
     kind : {"bar", "heatmap"}
         Stacked horizontal bars of the percentage of patients by worst grade, or a term × grade
-        heatmap annotated with the counts.
+        heatmap coloured by grade and annotated with the counts.
     by : str
         Term column.
     title : str, optional
@@ -75,6 +92,19 @@ def plot_ae_grades(
     ------
     ValueError
         For missing columns or an invalid ``kind``.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import pandas as pd
+    >>> counts = pd.DataFrame({"ae_term": ["Fatigue", "Fatigue", "Hepatic failure"],
+    ...                        "grade": [1, 2, 5], "n": [10, 3, 2], "N": 50,
+    ...                        "pct": [20.0, 6.0, 4.0]})
+    >>> ax = plot_ae_grades(counts, kind="heatmap")
+    >>> [t.get_text() for t in ax.texts]
+    ['10', '3', '0', '0', '0', '2']
+    >>> import matplotlib.pyplot as plt; plt.close("all")
     """
     func = "plot_ae_grades"
     _require(df_counts, [by, "grade", "n", "N", "pct"], "df_counts", func)
@@ -103,34 +133,51 @@ def plot_ae_grades(
                 label=f"Grade {g}",
             )
             left += pct[g].to_numpy()
-        ax.set_yticks(y, terms)
+        ax.set_yticks(y, [value_label(t) for t in terms])
         ax.invert_yaxis()
-        ax.set_xlabel(f"Patients (% of N = {n_total}) by worst grade")
+        ax.set_xlabel(f"Patients (% of N = {n_total}) by worst CTCAE grade")
         ax.set_xlim(0, max(100.0 if left.max() > 50 else left.max() * 1.15, 1.0))
-        ax.legend(loc="lower right", fontsize=8, frameon=False)
+        theme.legend_outside(ax, title="CTCAE grade")
     else:
-        counts = df_counts.pivot_table(index=by, columns="grade", values="n", aggfunc="sum")
-        counts = counts.reindex(index=terms, columns=grades).fillna(0).astype(int)
-        image = ax.imshow(counts.to_numpy(), aspect="auto", cmap="OrRd")
-        ax.set_xticks(np.arange(len(grades)), [f"Grade {g}" for g in grades])
-        ax.set_yticks(np.arange(len(terms)), terms)
-        vmax = counts.to_numpy().max() if counts.size else 0
-        for (i, j), v in np.ndenumerate(counts.to_numpy()):
-            ax.text(
-                j,
-                i,
-                str(v),
-                ha="center",
-                va="center",
-                fontsize=8,
-                color="white" if vmax and v > 0.6 * vmax else "black",
-            )
-        ax.figure.colorbar(image, ax=ax, label=f"Patients (N = {n_total})")
+        _draw_grade_heatmap(ax, df_counts, by, terms, grades, n_total)
     if title:
         ax.set_title(title)
     return ax
 
 
+def _draw_grade_heatmap(ax, df_counts, by, terms, grades, n_total):
+    """Term x grade cells coloured by grade (grey when empty), the count printed in each."""
+    from matplotlib.colors import to_rgba
+    from matplotlib.patches import Patch
+
+    counts = df_counts.pivot_table(index=by, columns="grade", values="n", aggfunc="sum")
+    counts = counts.reindex(index=terms, columns=grades).fillna(0).astype(int).to_numpy()
+    rgba = np.empty((*counts.shape, 4))
+    for j, g in enumerate(grades):
+        for i in range(counts.shape[0]):
+            colour = GRADE_COLOURS.get(g, "0.5") if counts[i, j] > 0 else _EMPTY_CELL
+            rgba[i, j] = to_rgba(colour)
+    ax.imshow(rgba, aspect="auto", interpolation="nearest", gid="grade_cells")
+    ax.set_xticks(np.arange(len(grades)), [f"Grade {g}" for g in grades])
+    ax.set_yticks(np.arange(len(terms)), [value_label(t) for t in terms])
+    ax.set_xticks(np.arange(len(grades) + 1) - 0.5, minor=True)
+    ax.set_yticks(np.arange(len(terms) + 1) - 0.5, minor=True)
+    ax.grid(which="minor", color="white", linewidth=1.5)
+    ax.tick_params(which="minor", length=0)
+    ax.tick_params(which="major", length=0)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    for (i, j), v in np.ndenumerate(counts):
+        dark = v > 0 and grades[j] in _DARK_GRADES
+        ax.text(j, i, str(v), ha="center", va="center", fontsize=8,
+                color="white" if dark else ("black" if v > 0 else "0.6"),
+                fontweight="bold" if v > 0 and grades[j] >= 4 else "normal")
+    handles = [Patch(facecolor=GRADE_COLOURS.get(g, "0.5"), label=f"Grade {g}") for g in grades]
+    theme.legend_outside(ax, handles=handles, labels=[h.get_label() for h in handles],
+                         title=f"CTCAE grade\n(cell: patients, N = {n_total})")
+
+
+@theme.themed
 def plot_lab_trajectories(
     df_trajectories: pd.DataFrame,
     axes=None,
@@ -204,21 +251,30 @@ def plot_lab_trajectories(
             d["q1"].to_numpy(float),
             d["q3"].to_numpy(float),
             alpha=0.25,
-            color="#2b8cbe",
+            color=_LINE_COLOUR,
             linewidth=0,
-            label="IQR",
+            label="Interquartile range",
         )
-        ax.plot(x, d["median"].to_numpy(float), marker="o", color="#045a8d", label="Median")
+        ax.plot(x, d["median"].to_numpy(float), marker="o", color=_LINE_COLOUR, label="Median")
         ax.axvline(0, color="0.6", linestyle=":", linewidth=1)
         unit = d["unit"].iloc[0] if len(d) else ""
+        unit = str(unit).replace("10^9", "10⁹").replace("10^12", "10¹²")
         ax.set_title(_ANALYTE_LABELS.get(analyte, analyte))
         ax.set_ylabel(f"{_ANALYTE_LABELS.get(analyte, analyte)} ({unit})")
         ax.set_xlabel(f"Time from first SIRT ({x_unit})")
+        if x_unit == "months":
+            ax.xaxis.set_major_locator(MultipleLocator(3))  # 0, 3, 6, 9, 12 months
     if len(names):
-        axes[0].legend(fontsize=8, frameon=False)
+        # one legend for the grid, right of the last drawn panel of the first row (outside the
+        # data area of every panel)
+        first_row = [a for a in axes[: len(names)]
+                     if a.get_subplotspec() is None
+                     or a.get_subplotspec().rowspan.start == 0]
+        theme.legend_outside(first_row[-1])
     return axes[: len(names)]
 
 
+@theme.themed
 def plot_albi_change(
     df_summary: pd.DataFrame,
     ax=None,
@@ -286,7 +342,8 @@ def plot_albi_change(
     med = s["albi_median"].to_numpy(float)
     yerr = np.vstack([med - s["albi_q1"].to_numpy(float), s["albi_q3"].to_numpy(float) - med])
     ax.errorbar(
-        x, med, yerr=yerr, marker="o", color="#54278f", capsize=4, zorder=3, label="Median (IQR)"
+        x, med, yerr=yerr, marker="o", color=_LINE_COLOUR, capsize=4, zorder=3,
+        label="Median (IQR)"
     )
     low, high = ALBI_GRADE_CUTOFFS
     for cut in (low, high):
@@ -311,7 +368,15 @@ def plot_albi_change(
     ax.set_xticks(x, [str(t).replace("_", " ") for t in s["timepoint"]])
     ax.set_xlabel("Time from first SIRT")
     ax.set_ylabel("ALBI score (higher = worse)")
-    ax.legend(loc="lower right", fontsize=8, frameon=False)
+    if df_timepoints is not None:
+        from matplotlib.lines import Line2D
+
+        handles, labels = ax.get_legend_handles_labels()
+        handles.append(Line2D([], [], color="0.8", linewidth=0.6))
+        labels.append("Individual patients")
+        theme.legend_outside(ax, handles=handles, labels=labels)
+    else:
+        theme.legend_outside(ax)
     if title:
         ax.set_title(title)
     return ax
