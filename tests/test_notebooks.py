@@ -269,9 +269,13 @@ def test_04_toxicity_mortality_matches_a_direct_count(demo_report, demo_selectio
 def test_05_dosimetry_numbers_match_package(demo_report, demo_selection):
     from sirtstats.dosimetry import derive_dose_crosscheck
 
-    # the report passes its own (empty) diagnosis filter, overriding the notebook's ["HCC"]
+    from sirtstats.cohort import select_cohort
+
+    # no --diagnosis: the report injects no filter, so 05 keeps its own ["HCC"] (issue 11 item 4)
+    assert "diagnoses" not in json.loads((demo_report.path / "manifest.json").read_text())[
+        "injected_parameters"]["05_dosimetry"]
     m = demo_report.metrics["05_dosimetry"]
-    cohort = demo_selection.registry
+    cohort = select_cohort(demo_selection.registry, diagnoses=["HCC"], cutoff_date=CUTOFF).registry
     findings = derive_dose_crosscheck(cohort["treatments"], cohort["workups"], rel_tol=0.05)
     assert m["n_crosscheck_findings"] == len(findings)
     assert m["auc_ci"][0] <= m["auc"] <= m["auc_ci"][1]
