@@ -267,9 +267,8 @@ def test_04_toxicity_mortality_matches_a_direct_count(demo_report, demo_selectio
 
 @pytest.mark.notebooks
 def test_05_dosimetry_numbers_match_package(demo_report, demo_selection):
-    from sirtstats.dosimetry import derive_dose_crosscheck
-
     from sirtstats.cohort import select_cohort
+    from sirtstats.dosimetry import derive_dose_crosscheck
 
     # no --diagnosis: the report injects no filter, so 05 keeps its own ["HCC"] (issue 11 item 4)
     assert "diagnoses" not in json.loads((demo_report.path / "manifest.json").read_text())[
