@@ -514,7 +514,8 @@ def test_partial_run_never_replaces_the_full_report_unless_replace(good_report, 
 
 WARN_CELL = '''import warnings
 warnings.warn("fewer than 10 patients in a group", UserWarning)'''
-PDF_CELL = '''fig.savefig(output_dir + "/figures/" + NAME + "_curve.pdf")'''
+# a PDF written without save_figure (which drops the dates): its date is SOURCE_DATE_EPOCH
+PDF_CELL = '''fig.savefig(output_dir + "/figures/" + NAME + "_raw.pdf")'''
 
 
 def _manifest_without_clock(data: bytes) -> dict:
@@ -539,7 +540,8 @@ def test_two_runs_are_byte_identical_but_the_manifest_timestamps(tmp_path, monke
     first, second = runs
     assert set(first) == set(second)
     assert {"notebooks/02_warn.ipynb", "notebooks/02_warn.html", "figures/02_warn_curve.pdf",
-            "figures/02_warn_curve.png", "figures/02_warn_curve.svg"} <= set(first)
+            "figures/02_warn_curve.png", "figures/02_warn_curve.svg",
+            "figures/02_warn_raw.pdf"} <= set(first)
     differ = [name for name in first if name != "manifest.json" and first[name] != second[name]]
     assert differ == []
     assert _manifest_without_clock(first["manifest.json"]) == \
@@ -552,5 +554,5 @@ def test_two_runs_are_byte_identical_but_the_manifest_timestamps(tmp_path, monke
     assert [c.id for c in injected] == ["injected-parameters"]
     assert all("execution" not in c.metadata for c in nb.cells)
     assert not {"start_time", "end_time", "duration"} & set(nb.metadata["papermill"])
-    assert b"D:20260930000000" in first["figures/02_warn_curve.pdf"]   # SOURCE_DATE_EPOCH
+    assert b"D:20260930000000" in first["figures/02_warn_raw.pdf"]   # SOURCE_DATE_EPOCH
 
