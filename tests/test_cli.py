@@ -114,3 +114,63 @@ def test_demo_writes_a_registry_that_validates(tmp_path, capsys):
 def test_demo_rejects_nonpositive_size(tmp_path, capsys):
     assert main(["demo", str(tmp_path / "d"), "--patients", "0"]) == 2
     assert "--patients must be at least 1" in capsys.readouterr().err
+
+
+# --- sirtstats report: options checked before anything runs ------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--timeout", "-5"], "The 'timeout' option of sirtstats report must be a number of "
+                          "seconds > 0"),
+    (["--notebooks", "07"], "The 'notebooks' option of sirtstats report must name notebooks"),
+    (["-p", "no_such_parameter=1"], "Unknown parameter 'no_such_parameter'"),
+    (["-p", "04:window_days=thirty"], "The 'window_days' parameter of notebook 04_toxicity "
+                                      "must be an int"),
+])
+def test_report_refuses_bad_options_with_exit_2_and_no_traceback(tmp_path, args, message):
+    proc = subprocess.run([sys.executable, "-m", "sirtstats.cli", "report", "--period",
+                           "2026Q3", "--output-root", str(tmp_path / "r"), *args],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    assert message in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "r").exists()
+
+
+def _doc_block(path: Path, lang: str, contains: str) -> str:
+    import re
+
+    blocks = re.findall(rf"```{lang}\n(.*?)```", path.read_text(), flags=re.DOTALL)
+    return next(b for b in blocks if contains in b)
+
+
+def test_documented_config_and_p_examples_are_valid_for_the_real_notebooks(tmp_path):
+    """docs/scheduling.md's report.yaml and -p example type against notebooks/ as they are."""
+    import shlex
+
+    from sirtstats.report.cli_report import load_report_config
+    from sirtstats.report.params import (
+        overrides_from_mapping,
+        parse_assignment,
+        resolve_notebook_parameters,
+    )
+    from sirtstats.report.runner import read_notebook_parameters
+
+    doc = ROOT / "docs" / "scheduling.md"
+    cfg = tmp_path / "report.yaml"
+    cfg.write_text(_doc_block(doc, "yaml", "parameters:"))
+    config = load_report_config(cfg)
+    assert config["output_root"] == "/srv/reports"
+    declared = read_notebook_parameters(ROOT / "notebooks")
+    got = resolve_notebook_parameters(declared, overrides_from_mapping(config["parameters"]))
+    assert got["03_survival"] == {"strata": "primary_tumour", "landmark_months": [3, 6, 12]}
+    assert got["04_toxicity"] == {"window_days": 90}
+    assert got["05_dosimetry"] == {"n_bootstrap": 1000}
+    command = _doc_block(doc, "bash", "-p 03:strata").replace("\\\n", " ")
+    words = shlex.split(command)
+    texts = [words[i + 1] for i, w in enumerate(words) if w == "-p"]
+    got = resolve_notebook_parameters(declared, [parse_assignment(t) for t in texts])
+    assert got["03_survival"]["landmark_months"] == [3, 6, 12]
+    assert got["05_dosimetry"] == {"diagnoses": ["HCC", "ICC"]}

@@ -267,10 +267,14 @@ def test_04_toxicity_mortality_matches_a_direct_count(demo_report, demo_selectio
 
 @pytest.mark.notebooks
 def test_05_dosimetry_numbers_match_package(demo_report, demo_selection):
+    from sirtstats.cohort import select_cohort
     from sirtstats.dosimetry import derive_dose_crosscheck
 
+    # no --diagnosis: the report injects no filter, so 05 keeps its own ["HCC"] (issue 11 item 4)
+    assert "diagnoses" not in json.loads((demo_report.path / "manifest.json").read_text())[
+        "injected_parameters"]["05_dosimetry"]
     m = demo_report.metrics["05_dosimetry"]
-    cohort = demo_selection.registry
+    cohort = select_cohort(demo_selection.registry, diagnoses=["HCC"], cutoff_date=CUTOFF).registry
     findings = derive_dose_crosscheck(cohort["treatments"], cohort["workups"], rel_tol=0.05)
     assert m["n_crosscheck_findings"] == len(findings)
     # dose-response per device, never pooled: each device keyed separately, every device of
@@ -281,6 +285,7 @@ def test_05_dosimetry_numbers_match_package(demo_report, demo_selection):
         for values in criteria.values():
             if values["auc"] is not None:
                 assert 0 <= values["auc"] <= 1, device
-    # 205 Gy is the Y-90 glass HCC threshold; with all diagnoses (no filter) none applies
-    assert by_device["Y90_glass"]["mRECIST"]["threshold_gy"] in (205.0, None)
+    # 05 runs on its own HCC default: 205 Gy is the Y-90 glass HCC threshold, 120 Gy resin's
+    assert by_device["Y90_glass"]["mRECIST"]["threshold_gy"] == 205.0
+    assert by_device["Y90_resin"]["mRECIST"]["threshold_gy"] == 120.0
     assert by_device["Ho166_PLLA"]["mRECIST"]["threshold_gy"] is None

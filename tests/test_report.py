@@ -29,6 +29,14 @@ from sirtstats.report import (
 from sirtstats.report.activity import summarise_activity
 from sirtstats.report.export import export_notebook_html, merge_metrics, write_tables_workbook
 from sirtstats.report.index_html import IndexContent, flatten_metrics, metric_deltas, render_index
+from sirtstats.report.params import (
+    ParameterOverride,
+    overrides_from_mapping,
+    parameter_type,
+    parse_assignment,
+    report_level_overrides,
+    resolve_notebook_parameters,
+)
 
 TODAY = dt.date(2026, 11, 27)
 
@@ -73,7 +81,13 @@ def test_defaults_cutoff_is_period_end():
     p = validate_parameters({"period": "auto"}, today=TODAY)
     assert p.period.label == "2026Q3"
     assert p.cutoff_date == dt.date(2026, 9, 30)
-    assert (p.data_path, p.diagnoses, p.devices, p.criterion) == ("demo", (), (), None)
+    # diagnoses/devices/criterion not set: None, so each notebook keeps its own default
+    assert (p.data_path, p.diagnoses, p.devices, p.criterion) == ("demo", None, None, None)
+
+
+def test_explicit_empty_filter_is_kept_apart_from_not_set():
+    assert validate_parameters({"diagnoses": []}, today=TODAY).diagnoses == ()
+    assert validate_parameters({"diagnoses": ""}, today=TODAY).diagnoses == ()
 
 
 def test_explicit_cutoff_is_parsed():
@@ -123,14 +137,183 @@ def test_data_path_folder_is_made_absolute(tmp_path, monkeypatch):
 
 def test_for_notebook_passes_only_declared_names_and_json_types():
     p = validate_parameters({"period": "2026Q3", "diagnoses": ["HCC"]})
-    got = p.for_notebook({"data_path", "cutoff_date", "output_dir", "diagnoses", "criterion",
-                          "my_own"}, output_dir="/r/x")
-    # criterion is not set: the notebook keeps its own default
+    got = p.for_notebook({"data_path", "cutoff_date", "output_dir", "diagnoses", "devices",
+                          "criterion", "my_own"}, output_dir="/r/x")
+    # devices and criterion are not set: the notebook keeps its own defaults
     assert got == {"data_path": "demo", "cutoff_date": "2026-09-30", "output_dir": "/r/x",
                    "diagnoses": ["HCC"]}
     p2 = validate_parameters({"period": "2026Q3", "criterion": "RECIST_1_1"})
     assert p2.for_notebook({"criterion"}, output_dir="x") == {"criterion": "RECIST_1_1"}
     assert json.loads(json.dumps(p.to_dict()))["cutoff_date"] == "2026-09-30"
+
+
+def test_for_notebook_without_user_filters_injects_only_runner_parameters():
+    """Issue 11 item 4: `sirtstats report` must not inject diagnoses=[] over 05's HCC."""
+    p = validate_parameters({"period": "2026Q3"})
+    got = p.for_notebook({"period", "data_path", "cutoff_date", "output_dir", "diagnoses",
+                          "devices", "criterion"}, output_dir="/r/x")
+    assert got == {"period": "2026Q3", "data_path": "demo", "cutoff_date": "2026-09-30",
+                   "output_dir": "/r/x"}
+    # an explicit [] is a choice (all diagnoses, 05 included) and is injected
+    p_all = validate_parameters({"period": "2026Q3", "diagnoses": []})
+    assert p_all.for_notebook({"diagnoses"}, output_dir="x") == {"diagnoses": []}
+
+
+# --- notebook parameters (-p, --config) --------------------------------------------------------
+
+def _info(annotation, default):
+    return {"inferred_type_name": annotation, "default": default, "help": ""}
+
+
+#: Two notebooks' parameters cells, as runner.read_notebook_parameters reads them.
+DECLARED = {
+    "03_survival": {
+        "data_path": _info("str", '"demo"'), "cutoff_date": _info("str", '"2026-09-30"'),
+        "output_dir": _info("str", '""'), "diagnoses": _info("list", "[]"),
+        "criterion": _info("str", '"RECIST_1_1"'), "strata": _info("str", '"albi_grade"'),
+        "landmark_months": _info("list", "[3, 6]"),
+        "km_ticks_months": _info("list[float]", "[0, 6]"),
+    },
+    "04_toxicity": {
+        "data_path": _info("str", '"demo"'), "cutoff_date": _info("str", '"2026-09-30"'),
+        "output_dir": _info("str", '""'), "diagnoses": _info("list", "[]"),
+        "window_days": _info("int", "90"), "strata": _info("str", '"device"'),
+        "threshold_gy": _info("None", "205.0"), "confirm": _info("bool", "True"),
+        "first_sirt_from": _info("str | None", "None"),
+    },
+}
+
+
+def _resolve(*texts):
+    return resolve_notebook_parameters(DECLARED, [parse_assignment(t) for t in texts])
+
+
+@pytest.mark.parametrize(("info", "expected"), [
+    (_info("str", '"x"'), "str"),
+    (_info("int", "90"), "int"),
+    (_info("bool", "True"), "bool"),
+    (_info("list", "[3, 6]"), "list of int"),
+    (_info("list", "[120.0, 205]"), "list of float"),
+    (_info("list", '["a"]'), "list of str"),
+    (_info("list", "[]"), "list of str"),
+    (_info("list[float]", "[0, 6]"), "list of float"),
+    (_info("None", "205.0"), "float"),            # no annotation: the default's type
+    (_info("str | None", "None"), "str | None"),
+    (_info("Optional[int]", "None"), "int | None"),
+])
+def test_parameter_type_from_annotation_else_default(info, expected):
+    assert str(parameter_type(info)) == expected
+
+
+def test_notebook_parameters_are_typed_from_text():
+    got = _resolve("window_days=30", "threshold_gy=150", "confirm=no",
+                   "landmark_months=3,6,12", "km_ticks_months=[0, 12]", "diagnoses=hcc,MCRC",
+                   "first_sirt_from=null", "03:criterion=mrecist")
+    assert got == {
+        "03_survival": {"landmark_months": [3, 6, 12], "km_ticks_months": [0.0, 12.0],
+                        "diagnoses": ["HCC", "mCRC"], "criterion": "mRECIST"},
+        "04_toxicity": {"window_days": 30, "threshold_gy": 150.0, "confirm": False,
+                        "diagnoses": ["HCC", "mCRC"], "first_sirt_from": None},
+    }
+    assert type(got["04_toxicity"]["threshold_gy"]) is float
+
+
+def test_global_parameter_goes_to_every_notebook_declaring_it_and_one_notebook_wins():
+    got = _resolve("03:strata=primary_tumour", "strata=ecog")  # order does not matter
+    assert got == {"03_survival": {"strata": "primary_tumour"}, "04_toxicity": {"strata": "ecog"}}
+    assert _resolve("strata=a", "strata=b")["04_toxicity"] == {"strata": "b"}  # last one wins
+    assert _resolve("03_survival:strata=x") == {"03_survival": {"strata": "x"},
+                                                "04_toxicity": {}}
+    assert _resolve("diagnoses=", "04:diagnoses=[]")["03_survival"] == {"diagnoses": []}
+
+
+def test_typed_values_from_yaml_are_checked_too():
+    import yaml
+
+    config = yaml.safe_load("window_days: 30\nfirst_sirt_from: 2024-01-01\n"
+                            "'03': {landmark_months: [3, 12]}\n03:strata: ecog\n")
+    got = resolve_notebook_parameters(DECLARED, overrides_from_mapping(config))
+    assert got == {"03_survival": {"landmark_months": [3, 12], "strata": "ecog"},
+                   "04_toxicity": {"window_days": 30, "first_sirt_from": "2024-01-01"}}
+    with pytest.raises(InvalidParameterError, match=r"'window_days' parameter of notebook "
+                                                    r"04_toxicity must be an int.*Got True"):
+        resolve_notebook_parameters(DECLARED, overrides_from_mapping({"window_days": True}))
+
+
+def test_unknown_name_is_refused_with_the_valid_names():
+    with pytest.raises(InvalidParameterError, match=r"Unknown parameter 'strat' \(-p strat=x\)"
+                                                    r": no report notebook declares it") as info:
+        _resolve("strat=x")
+    message = str(info.value)
+    assert "03_survival: diagnoses, criterion, strata, landmark_months, km_ticks_months" in message
+    assert "04_toxicity: diagnoses, window_days, strata, threshold_gy, confirm" in message
+    assert "cutoff_date (--cutoff)" in message   # the runner's own, listed apart
+    with pytest.raises(InvalidParameterError, match=r"Unknown parameter 'window_days' for "
+                                                    r"notebook 03_survival") as info:
+        _resolve("03:window_days=30")
+    assert "strata: str = \"albi_grade\"" in str(info.value)
+    with pytest.raises(InvalidParameterError, match=r"Unknown notebook '09' .*\['03_survival', "
+                                                    r"'04_toxicity'\]"):
+        _resolve("09:strata=x")
+
+
+@pytest.mark.parametrize(("text", "pattern"), [
+    ("window_days=30days", r"'window_days' parameter of notebook 04_toxicity must be an int "
+                           r"\(declared window_days: int = 90\). Got '30days' instead"),
+    ("window_days=30.5", r"must be an int"),
+    ("threshold_gy=high", r"'threshold_gy' .* must be a number"),
+    ("threshold_gy=inf", r"'threshold_gy' .* must be a number"),
+    ("confirm=maybe", r"'confirm' .* must be true or false"),
+    ("landmark_months=3,x", r"'landmark_months' .* must be a list of int .*Got '3,x'"),
+    ("landmark_months=[3, [6]]", r"must be a list of int"),
+    ("03:criterion=RECIST", r"'criterion' .* must be one of \{'RECIST_1_1', 'mRECIST'\}"),
+    ("diagnoses=HCC,lung", r"'diagnoses' .* a list of values from \{'HCC'"),
+])
+def test_wrong_type_is_refused_with_declared_type_and_value(text, pattern):
+    with pytest.raises(InvalidParameterError, match=pattern) as info:
+        _resolve(text)
+    assert "Notebook parameters" in str(info.value)   # and the valid names with their types
+
+
+@pytest.mark.parametrize("name", ["data_path", "cutoff_date", "output_dir", "period"])
+def test_runner_parameters_cannot_be_set_with_p(name):
+    with pytest.raises(InvalidParameterError, match=rf"'{name}' parameter is set by the runner"):
+        _resolve(f"{name}=x")
+    with pytest.raises(InvalidParameterError, match="set by the runner"):
+        _resolve(f"03:{name}=x")
+
+
+@pytest.mark.parametrize("bad", ["strata", "=x", "3strata=x", "03:=x"])
+def test_assignment_needs_name_equals_value(bad):
+    with pytest.raises(InvalidParameterError, match=r"takes NAME=VALUE or NOTEBOOK:NAME=VALUE"):
+        parse_assignment(bad)
+
+
+def test_assignment_value_may_hold_colons_and_equals():
+    o = parse_assignment("note=a:b=c")
+    assert (o.notebook, o.name, o.value) == (None, "note", "a:b=c")
+
+
+def test_report_level_names_given_globally_become_report_parameters():
+    report, rest = report_level_overrides([parse_assignment("diagnoses=[]"),
+                                           parse_assignment("devices=y90_glass,Y90_resin"),
+                                           parse_assignment("criterion=mRECIST"),
+                                           parse_assignment("05:diagnoses=HCC"),
+                                           parse_assignment("strata=ecog")])
+    assert report == {"diagnoses": [], "devices": ["y90_glass", "Y90_resin"],
+                      "criterion": "mRECIST"}
+    assert [(o.notebook, o.name) for o in rest] == [("05", "diagnoses"), (None, "strata")]
+    p = validate_parameters(report, today=TODAY)
+    assert (p.diagnoses, p.devices) == ((), ("Y90_glass", "Y90_resin"))
+
+
+def test_overrides_from_mapping_refuses_non_mappings():
+    with pytest.raises(InvalidParameterError, match="'parameters' block .* must be a mapping"):
+        overrides_from_mapping(["strata=x"])
+    with pytest.raises(InvalidParameterError, match="'03' block .* must be a mapping"):
+        overrides_from_mapping({"03": "strata"})
+    assert overrides_from_mapping({3: {"strata": "x"}}) == [
+        ParameterOverride("strata", "x", "03", origin="config")]   # YAML reads 03 as 3
 
 
 # --- publication -------------------------------------------------------------------------------

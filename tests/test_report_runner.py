@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -21,14 +22,16 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _report_helpers import (  # noqa: E402
+    FIGURE_CELL,
     PARAMS_CELL,
+    TABLE_CELL,
     install_fake_registry,
     make_notebook,
     make_tiny_notebooks,
 )
 
 from sirtstats.exceptions import SirtDataError
-from sirtstats.report import ReportError, run_report, validate_parameters
+from sirtstats.report import InvalidParameterError, ReportError, run_report, validate_parameters
 from sirtstats.report.cli_report import main as cli_main
 
 HELPERS = Path(__file__).resolve().parent
@@ -115,8 +118,15 @@ def test_executed_notebook_shows_published_folder_not_attempt(built):
 def test_manifest_contents(built):
     m = json.loads((built["root"] / "2026Q3" / "manifest.json").read_text())
     assert m["parameters"] == {"period": "2026Q3", "data_path": "demo",
-                               "cutoff_date": "2026-09-30", "diagnoses": ["HCC"], "devices": [],
+                               "cutoff_date": "2026-09-30", "diagnoses": ["HCC"], "devices": None,
                                "criterion": None}
+    # devices was not set: not injected, the notebooks keep their own default
+    assert m["injected_parameters"]["01_tiny"] == {
+        "data_path": "demo", "cutoff_date": "2026-09-30", "diagnoses": ["HCC"],
+        "output_dir": str(built["root"] / "2026Q3")}
+    assert m["notebook_parameters"]["01_tiny"]["devices"] == []
+    assert m["report"]["notebooks"] == ["01_tiny", "02_plot"]
+    assert m["report"]["partial"] is False
     assert m["packages"]["papermill"] == "2.7.0"
     assert m["sirtstats_version"]
     assert set(m["git"]) == {"commit", "dirty"}
@@ -149,19 +159,6 @@ def test_index_shows_changes_since_previous_quarter(built):
     assert "href='tables.xlsx'" in page
     first = (built["root"] / "2026Q2" / "index.html").read_text()
     assert "No previous report" in first
-
-
-def test_two_runs_give_byte_identical_tables_metrics_and_index(built, monkeypatch):
-    report = built["root"] / "2026Q3"
-    before = _tree_hashes(report)
-    install_fake_registry(monkeypatch)
-    run_report(validate_parameters({"period": "2026Q3", "diagnoses": ["HCC"]}),
-               output_root=built["root"], notebooks_dir=built["nb_dir"], echo=None, jobs=1)
-    after = _tree_hashes(report)
-    assert set(before) == set(after)
-    for name in before:
-        if name.startswith(("tables", "metrics", "index", "figures")):
-            assert before[name] == after[name], name
 
 
 @pytest.fixture
@@ -219,6 +216,7 @@ def test_warnings_only_registry_does_not_stop(tmp_path, monkeypatch):
     result = run_report(validate_parameters({"period": "2026Q3"}),
                         output_root=tmp_path / "reports", notebooks_dir=nb_dir, echo=None,
                         notebooks=["01"])
+    assert result.path == tmp_path / "reports" / "_partial" / "2026Q3"
     assert (result.path / "notebooks" / "01_tiny.html").exists()
     assert not (result.path / "notebooks" / "02_plot.html").exists()
 
@@ -248,7 +246,8 @@ def test_parameter_comments_with_equals_are_still_declared(tmp_path, monkeypatch
 def test_unknown_notebook_selection_and_missing_kernel(tmp_path, monkeypatch):
     install_fake_registry(monkeypatch)
     nb_dir = make_tiny_notebooks(tmp_path / "nb", figure=False)
-    with pytest.raises(ReportError, match=r"'notebooks' option .* Got \['07'\] instead"):
+    with pytest.raises(InvalidParameterError, match=r"'notebooks' option .* Got \['07'\] "
+                                                    r"instead"):
         run_report(validate_parameters({"period": "2026Q3"}), output_root=tmp_path / "r",
                    notebooks_dir=nb_dir, notebooks=["07"], echo=None)
     with pytest.raises(ReportError, match=r"kernel 'no-such-kernel' not found.*ipykernel "
@@ -269,7 +268,7 @@ def test_cli_exit_codes_and_quiet(tmp_path, monkeypatch, capsys):
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err == ""
-    assert (tmp_path / "r" / "2026Q3" / "index.html").exists()
+    assert (tmp_path / "r" / "_partial" / "2026Q3" / "index.html").exists()
     problems = pd.DataFrame({"table": ["labs"], "column": ["value"], "severity": ["error"]})
     install_fake_registry(monkeypatch, problems=problems)
     assert cli_main(["--period", "2026Q2", "--quiet", *common]) == 1
@@ -362,3 +361,198 @@ def test_export_failure_keeps_attempt_and_good_report(good_report, monkeypatch):
     assert (info.value.failed_dir / "notebooks" / "01_tiny.ipynb").exists()
     assert _tree_hashes(root / "2026Q3") == before
     assert not [p for p in root.iterdir() if ".tmp-" in p.name]
+
+
+# --- what a notebook receives: its own defaults, and only what the user set ----------------------
+
+OWN_PARAMS = (PARAMS_CELL.replace('diagnoses: list = []', 'diagnoses: list = ["HCC"]')
+              + '\nwindow_days: int = 90             # days after the last session'
+              + '\nstrata: str = "albi_grade"        # grouping column')
+OWN_CELL = '''from sirtstats.outputs import save_metrics
+save_metrics({"diagnoses": diagnoses, "window_days": window_days,
+              "window_type": type(window_days).__name__, "strata": strata},
+             notebook=NAME, output_dir=output_dir)'''
+
+
+def test_notebook_keeps_its_own_defaults_and_gets_what_cli_and_config_set(tmp_path, monkeypatch,
+                                                                          capsys):
+    """Issue 11 items 4-5: no --diagnosis, so 02_own keeps its ["HCC"] (as 05 keeps HCC);
+    -p on the command line wins over --config; a -p value arrives typed (int 30, not "30")."""
+    install_fake_registry(monkeypatch)
+    nb_dir = tmp_path / "nb"
+    make_notebook(nb_dir / "01_tiny.ipynb", TABLE_CELL)
+    make_notebook(nb_dir / "02_own.ipynb", OWN_CELL, params=OWN_PARAMS)
+    cfg = tmp_path / "cfg" / "report.yaml"
+    cfg.parent.mkdir()
+    cfg.write_text("period: 2026Q3\noutput_root: out   # relative to this file\n"
+                   "notebooks_dir: ../nb\nquiet: true\n"
+                   "parameters:\n  strata: ecog\n  '02':\n    window_days: 45\n")
+    assert cli_main(["--config", str(cfg), "-p", "02:window_days=30"]) == 0
+    assert capsys.readouterr().out == ""
+    report = tmp_path / "cfg" / "out" / "2026Q3"
+    metrics = json.loads((report / "metrics.json").read_text())
+    assert metrics["02_own"] == {"diagnoses": ["HCC"], "window_days": 30, "window_type": "int",
+                                 "strata": "ecog"}
+    assert metrics["01_tiny"]["diagnoses"] == []
+    manifest = json.loads((report / "manifest.json").read_text())
+    assert manifest["injected_parameters"]["02_own"] == {
+        "data_path": "demo", "cutoff_date": "2026-09-30", "output_dir": str(report),
+        "window_days": 30, "strata": "ecog"}
+    assert manifest["notebook_parameters"]["02_own"]["diagnoses"] == ["HCC"]
+    assert manifest["parameters"]["diagnoses"] is None
+
+
+@pytest.fixture
+def marker_dir(tmp_path, monkeypatch):
+    """A notebook folder whose only notebook leaves a MARKER file when it runs."""
+    install_fake_registry(monkeypatch)
+    nb_dir = tmp_path / "nb"
+    make_notebook(nb_dir / "01_marker.ipynb",
+                  f"open({str(tmp_path / 'MARKER')!r}, 'w').write('ran')", params=OWN_PARAMS)
+    return nb_dir
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["-p", "strat=x"], r"Unknown parameter 'strat' \(-p strat=x\): no report notebook declares"
+                        r" it.*\n.*01_marker: diagnoses, devices, window_days, strata"),
+    (["-p", "01:strat=x"], r"Unknown parameter 'strat' for notebook 01_marker"),
+    (["-p", "window_days=30days"], r"'window_days' parameter of notebook 01_marker must be an "
+                                   r"int .*Got '30days' instead.*\n.*\n.*diagnoses: list of str"),
+    (["-p", "07:strata=x"], r"Unknown notebook '07'"),
+    (["-p", "output_dir=/tmp/x"], r"set by the runner .* use --output-root"),
+    (["-p", "strata"], r"takes NAME=VALUE"),
+    (["--diagnosis", "HCC", "-p", "diagnoses=mCRC"], r"'diagnoses' .* given twice"),
+    (["--notebooks", "07"], r"'notebooks' option .* Got \['07'\] instead"),
+    (["--timeout", "-5"], r"'timeout' option .* > 0 .* Got -5.0 instead"),
+    (["--timeout", "0"], r"'timeout' option"),
+    (["--jobs", "0"], r"'jobs' option .* >= 1"),
+    (["--config", "/no/such/report.yaml"], r"cannot read the config file"),
+])
+def test_invalid_options_exit_2_before_any_notebook(marker_dir, tmp_path, capsys, args,
+                                                    message):
+    assert cli_main(["--period", "2026Q3", "--output-root", str(tmp_path / "r"),
+                     "--notebooks-dir", str(marker_dir), *args]) == 2
+    err = capsys.readouterr().err
+    assert re.search(message, err, re.DOTALL), err
+    assert "Traceback" not in err
+    assert not (tmp_path / "MARKER").exists()
+    assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("period: 2026Q3\nwindow_days: 30\n", r"Unknown key\(s\) \['window_days'\] in the config "
+                                          r"file .*'parameters'"),
+    ("period: [2026Q3\n", r"not valid YAML \(line 2\)"),
+    ("parameters:\n  window_days: thirty\n", r"'window_days' parameter of notebook 01_marker "
+                                            r"must be an int .*Got 'thirty' instead \(config "),
+    ("- 2026Q3\n", r"must be a mapping of options"),
+])
+def test_invalid_config_exits_2(marker_dir, tmp_path, capsys, text, message):
+    cfg = tmp_path / "report.yaml"
+    cfg.write_text(text)
+    assert cli_main(["--config", str(cfg), "--output-root", str(tmp_path / "r"),
+                     "--notebooks-dir", str(marker_dir)]) == 2
+    assert re.search(message, capsys.readouterr().err, re.DOTALL)
+    assert not (tmp_path / "MARKER").exists()
+
+
+def test_list_parameters_prints_types_defaults_and_help(marker_dir, capsys):
+    assert cli_main(["--list-parameters", "--notebooks-dir", str(marker_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "  01_marker\n    diagnoses: list of str = [\"HCC\"]  # cohort filter" in out
+    assert "    window_days: int = 90  # days after the last session" in out
+    assert "data_path (--data)" in out
+
+
+def test_filters_selecting_no_patient_exit_1_before_any_notebook(marker_dir, tmp_path, capsys):
+    """Issue 13 item 7: legal filters (mCRC: P3, whose first SIRT is Y90_glass) selecting no
+    patient stop before any notebook with the counts at each step."""
+    common = ["--period", "2026Q3", "--output-root", str(tmp_path / "r"), "--notebooks-dir",
+              str(marker_dir)]
+    assert cli_main([*common, "--diagnosis", "mCRC", "--device", "Y90_resin"]) == 1
+    err = capsys.readouterr().err
+    assert ("error: no patient matches primary tumour in ['mCRC'] and first-SIRT device in "
+            "['Y90_resin'] (notebook(s) 01_marker): 4 patient(s) treated with SIRT by the "
+            "cut-off, 1 with primary tumour in ['mCRC'], 0 of them with a first SIRT with one "
+            "of the devices.") in err
+    assert "no notebook was run" in err
+    # the notebook's own default (HCC) with a device nobody had first: stopped too
+    assert cli_main([*common, "--device", "Ho166_PLLA"]) == 1
+    assert "primary tumour in ['HCC'] and first-SIRT device in ['Ho166_PLLA']" in \
+        capsys.readouterr().err
+    # before the first treatment: nobody treated by the cut-off
+    assert cli_main([*common[:1], "2025Q4", *common[2:]]) == 1
+    assert "0 patient(s) treated with SIRT by the cut-off" in capsys.readouterr().err
+    assert not (tmp_path / "MARKER").exists()
+
+
+def test_partial_run_never_replaces_the_full_report_unless_replace(good_report, monkeypatch):
+    """Issue 13 item 7: --notebooks 01 goes to _partial/<period>/; --replace publishes it."""
+    nb_dir, root, before = good_report
+    lines = []
+    result = run_report(validate_parameters({"period": "2026Q3"}), output_root=root,
+                        notebooks_dir=nb_dir, notebooks=["01"], echo=lines.append)
+    assert _tree_hashes(root / "2026Q3") == before
+    assert result.partial
+    assert result.path == root / "_partial" / "2026Q3"
+    assert sorted(p.name for p in (result.path / "notebooks").iterdir()) == \
+        ["01_tiny.html", "01_tiny.ipynb"]
+    manifest = json.loads((result.path / "manifest.json").read_text())
+    assert (manifest["report"]["partial"], manifest["report"]["notebooks"]) == (True, ["01_tiny"])
+    assert manifest["injected_parameters"]["01_tiny"]["output_dir"] == str(result.path)
+    assert lines[-1].startswith("Partial report (01_tiny) published: ")
+    assert "was not changed (--replace" in lines[-1]
+    replaced = run_report(validate_parameters({"period": "2026Q3"}), output_root=root,
+                          notebooks_dir=nb_dir, notebooks=["01"], replace=True, echo=None)
+    assert replaced.path == root / "2026Q3"
+    assert sorted(p.name for p in (root / "2026Q3" / "notebooks").iterdir()) == \
+        ["01_tiny.html", "01_tiny.ipynb"]
+    assert not [p for p in root.rglob("*") if ".tmp-" in p.name or ".old-" in p.name]
+
+
+# --- byte-identical reruns (issue 13 item 8) ----------------------------------------------------
+
+WARN_CELL = '''import warnings
+warnings.warn("fewer than 10 patients in a group", UserWarning)'''
+# a PDF written without save_figure (which drops the dates): its date is SOURCE_DATE_EPOCH
+PDF_CELL = '''fig.savefig(output_dir + "/figures/" + NAME + "_raw.pdf")'''
+
+
+def _manifest_without_clock(data: bytes) -> dict:
+    manifest = json.loads(data)
+    manifest["report"].pop("generated_at")
+    manifest.pop("timings_s")
+    return manifest
+
+
+def test_two_runs_are_byte_identical_but_the_manifest_timestamps(tmp_path, monkeypatch):
+    install_fake_registry(monkeypatch)
+    nb_dir = tmp_path / "nb"
+    make_notebook(nb_dir / "01_tiny.ipynb", TABLE_CELL)
+    make_notebook(nb_dir / "02_warn.ipynb", WARN_CELL, FIGURE_CELL, PDF_CELL)
+    root = tmp_path / "reports"
+    runs = []
+    for _ in range(2):
+        result = run_report(validate_parameters({"period": "2026Q3"}), output_root=root,
+                            notebooks_dir=nb_dir, echo=None)
+        runs.append({p.relative_to(result.path).as_posix(): p.read_bytes()
+                     for p in sorted(result.path.rglob("*")) if p.is_file()})
+    first, second = runs
+    assert set(first) == set(second)
+    assert {"notebooks/02_warn.ipynb", "notebooks/02_warn.html", "figures/02_warn_curve.pdf",
+            "figures/02_warn_curve.png", "figures/02_warn_curve.svg",
+            "figures/02_warn_raw.pdf"} <= set(first)
+    differ = [name for name in first if name != "manifest.json" and first[name] != second[name]]
+    assert differ == []
+    assert _manifest_without_clock(first["manifest.json"]) == \
+        _manifest_without_clock(second["manifest.json"])
+    executed = first["notebooks/02_warn.ipynb"].decode()
+    assert "UserWarning: fewer than 10 patients in a group" in executed
+    assert "ipykernel_" not in executed            # /tmp/ipykernel_<pid>/ -> /tmp/ipykernel/
+    nb = nbformat.reads(executed, as_version=4)
+    injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert [c.id for c in injected] == ["injected-parameters"]
+    assert all("execution" not in c.metadata for c in nb.cells)
+    assert not {"start_time", "end_time", "duration"} & set(nb.metadata["papermill"])
+    assert b"D:20260930000000" in first["figures/02_warn_raw.pdf"]   # SOURCE_DATE_EPOCH
+

@@ -4,13 +4,25 @@ Order of work (each step stops the run with a clear message when it fails):
 
 1. find the notebooks (``notebooks/[0-9][0-9]_*.ipynb``, sorted), read their ``parameters``
    cells (papermill's inspector) and check they declare the common parameters;
-2. check the Jupyter kernel ``sirtstats`` exists;
-3. load and validate the registry: errors stop the run before any notebook, with the problems;
-4. execute the notebooks (up to ``jobs`` at a time; each kernel is its own process) into an
+2. type the user's notebook parameters (``-p``, ``--config``) against those cells
+   (:func:`sirtstats.report.params.resolve_notebook_parameters`);
+3. check the Jupyter kernel ``sirtstats`` exists;
+4. load and validate the registry: errors stop the run before any notebook, with the problems;
+   so does a cohort filter that selects no patient (:class:`EmptyCohortError`);
+5. execute the notebooks (up to ``jobs`` at a time; each kernel is its own process) into an
    attempt folder; each writes its tables, figures and key numbers there;
-5. export each notebook to HTML without code, collect the tables into ``tables.xlsx``, merge the
-   key numbers into ``metrics.json``, write ``manifest.json`` and ``index.html``;
-6. publish the attempt atomically (see :mod:`sirtstats.report.publish`).
+6. normalise each executed notebook (fixed id for papermill's injected cell, no timing metadata,
+   no kernel process id in paths) so that two runs on the same input give the same bytes, export
+   it to HTML without code, collect the tables into ``tables.xlsx``, merge the key numbers into
+   ``metrics.json``, write ``manifest.json`` and ``index.html``;
+7. publish the attempt atomically (see :mod:`sirtstats.report.publish`): a run of every
+   notebook to ``<root>/<period>/``; a run of some notebooks (``notebooks=``) to
+   ``<root>/_partial/<period>/``, unless ``replace=True``.
+
+What each notebook receives: the parameters the runner always sets (``data_path``,
+``cutoff_date``, ``output_dir``, and ``period`` where declared), then only what the user set
+(``diagnoses``/``devices``/``criterion`` and ``-p``/``--config`` values). Everything else keeps
+the notebook's own default (05: HCC).
 
 A failing notebook stops the run: the attempt moves to ``<root>/_failed/<period>-<time>/`` and a
 :class:`ReportError` names the notebook and the cell.
@@ -22,19 +34,30 @@ import contextlib
 import datetime as dt
 import fcntl
 import os
+import re
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sirtstats.exceptions import SirtDataError
-from sirtstats.report.params import COMMON_NOTEBOOK_PARAMETERS, ReportParameters
+from sirtstats.report.params import (
+    COMMON_NOTEBOOK_PARAMETERS,
+    InvalidParameterError,
+    ParameterOverride,
+    ReportParameters,
+    overrides_from_mapping,
+    resolve_notebook_parameters,
+)
 
 __all__ = [
+    "INJECTED_CELL_ID",
     "KERNEL_NAME",
     "NOTEBOOK_GLOB",
+    "PARTIAL_DIRNAME",
+    "EmptyCohortError",
     "NotebookFailure",
     "ReportError",
     "ReportResult",
@@ -42,6 +65,8 @@ __all__ = [
     "default_notebooks_dir",
     "discover_notebooks",
     "load_checked_registry",
+    "normalise_executed_notebook",
+    "read_notebook_parameters",
     "run_report",
 ]
 
@@ -49,6 +74,10 @@ __all__ = [
 KERNEL_NAME = "sirtstats"
 #: Notebooks that make up the report, run in sorted order.
 NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
+#: Sub-folder of the output root holding reports of some notebooks only (``--notebooks``).
+PARTIAL_DIRNAME = "_partial"
+#: Cell id given to papermill's injected-parameters cell (papermill draws a random one).
+INJECTED_CELL_ID = "injected-parameters"
 KERNEL_INSTALL_HINT = (
     "Install it with `make venv`, or: python -m ipykernel install --sys-prefix "
     "--name sirtstats --display-name 'Python (sirtstats)'"
@@ -73,6 +102,10 @@ class ReportError(RuntimeError):
         self.notebook = notebook
         self.cell = cell
         self.failed_dir = failed_dir
+
+
+class EmptyCohortError(ReportError):
+    """The cohort filters are legal values but select no patient; no notebook was run."""
 
 
 @dataclass
@@ -103,6 +136,7 @@ class ReportResult:
     metrics: dict
     manifest: dict
     timings_s: dict = field(default_factory=dict)
+    partial: bool = False
 
     @property
     def index_html(self) -> Path:
@@ -131,7 +165,9 @@ def discover_notebooks(notebooks_dir: Path, select=None) -> list[Path]:
     Raises
     ------
     ReportError
-        No notebook found, or a selection matching nothing.
+        No notebook found.
+    InvalidParameterError
+        A selection matching no notebook (a command-line error: exit status 2).
     """
     notebooks_dir = Path(notebooks_dir)
     found = sorted(notebooks_dir.glob(NOTEBOOK_GLOB))
@@ -140,7 +176,7 @@ def discover_notebooks(notebooks_dir: Path, select=None) -> list[Path]:
         unknown = [w for w in wanted
                    if not any(p.stem == w or p.stem.split("_", 1)[0] == w for p in found)]
         if unknown:
-            raise ReportError(
+            raise InvalidParameterError(
                 f"The 'notebooks' option of sirtstats report must name notebooks in "
                 f"{notebooks_dir} (one of {[p.stem for p in found]}). Got {unknown} instead.")
         found = [p for p in found if p.stem in wanted or p.stem.split("_", 1)[0] in wanted]
@@ -209,6 +245,29 @@ def _inspect(nb_path: Path) -> dict:
             "tagged 'parameters'; every report notebook needs "
             f"{list(COMMON_NOTEBOOK_PARAMETERS)}.", notebook=nb_path.stem)
     return params
+
+
+def read_notebook_parameters(notebooks_dir: str | Path | None = None) -> dict[str, dict]:
+    """Parameters declared by every report notebook: stem -> name -> {default, type, help}.
+
+    Parameters
+    ----------
+    notebooks_dir : str or Path, optional
+        Templates folder; default ``notebooks/`` of the checkout.
+
+    Returns
+    -------
+    dict
+        In notebook order; ``default`` is the source text, ``inferred_type_name`` the
+        annotation (``"None"`` without one), ``help`` the comment.
+
+    Raises
+    ------
+    ReportError
+        No notebook, a notebook without a ``parameters`` cell or without the common parameters.
+    """
+    nb_dir = Path(notebooks_dir) if notebooks_dir else default_notebooks_dir()
+    return {p.stem: _inspect(p) for p in discover_notebooks(nb_dir)}
 
 
 def check_kernel(name: str = KERNEL_NAME) -> None:
@@ -345,14 +404,23 @@ def _period_lock(root: Path, label: str):
 
 
 @contextlib.contextmanager
-def _kernel_env():
-    """Fixed hash seed in kernels (set ordering, so outputs do not vary between runs), and
-    papermill's own warnings (parameter-cell parsing, unknown parameters) kept out of the
-    progress output: the runner checks parameters itself."""
+def _kernel_env(source_date_epoch: int | None = None):
+    """Environment of a reproducible run, restored afterwards.
+
+    A fixed hash seed in kernels (set ordering, so outputs do not vary between runs);
+    ``SOURCE_DATE_EPOCH`` (the reproducible-builds convention, which matplotlib's PDF and SVG
+    writers and other tools use for the dates they embed) set to the data cut-off, so a figure's
+    embedded date is the cut-off rather than the time of the run; papermill's own warnings
+    (parameter-cell parsing, unknown parameters) kept out of the progress output: the runner
+    checks parameters itself.
+    """
     import logging
 
-    old = os.environ.get("PYTHONHASHSEED")
-    os.environ["PYTHONHASHSEED"] = "0"
+    values = {"PYTHONHASHSEED": "0"}
+    if source_date_epoch is not None:
+        values["SOURCE_DATE_EPOCH"] = str(int(source_date_epoch))
+    old = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
     logger = logging.getLogger("papermill")
     old_level = logger.level
     logger.setLevel(logging.ERROR)
@@ -360,10 +428,33 @@ def _kernel_env():
         yield
     finally:
         logger.setLevel(old_level)
-        if old is None:
-            os.environ.pop("PYTHONHASHSEED", None)
-        else:
-            os.environ["PYTHONHASHSEED"] = old
+        for key, value in old.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _epoch(day: dt.date) -> int:
+    """Seconds from 1970-01-01 UTC to midnight UTC of ``day``."""
+    return int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp())
+
+
+def _filtered_ids(registry, diagnoses, devices):
+    """Patient ids with primary tumour in ``diagnoses`` and first-SIRT device in ``devices``
+    (None or empty = no filter on that side); None when neither filters."""
+    if not diagnoses and not devices:
+        return None
+    pts = registry["patients"]
+    ids = set(pts["patient_id"])
+    if diagnoses:
+        ids &= set(pts.loc[pts["primary_tumour"].isin(diagnoses), "patient_id"])
+    if devices:
+        tr = registry["treatments"]
+        tr = tr[tr["treatment_date"].notna()]
+        first = tr.loc[tr.groupby("patient_id")["treatment_date"].idxmin()]
+        ids &= set(first.loc[first["device"].isin(devices), "patient_id"])
+    return ids
 
 
 def _cohort_patient_ids(registry, params: ReportParameters):
@@ -373,18 +464,77 @@ def _cohort_patient_ids(registry, params: ReportParameters):
     ``diagnoses``; device of the patient's first SIRT in ``devices``. Eligibility rules of the
     cohort notebook do not apply here: these counts describe registry activity.
     """
-    if not params.diagnoses and not params.devices:
-        return None
+    return _filtered_ids(registry, params.diagnoses, params.devices)
+
+
+def _treated_ids(registry, cutoff: dt.date) -> set:
+    """Patients with a SIRT session on or before the cut-off."""
+    import pandas as pd
+
+    tr = registry["treatments"]
+    dates = pd.to_datetime(tr["treatment_date"], errors="coerce")
+    return set(tr.loc[dates.notna() & (dates <= pd.Timestamp(cutoff)), "patient_id"])
+
+
+def check_cohorts_not_empty(registry, params: ReportParameters,
+                            effective: Mapping[str, Mapping[str, object]]) -> None:
+    """Stop before any notebook when a notebook's cohort filters select no patient.
+
+    Parameters
+    ----------
+    registry : sirtstats.registry.Registry
+        The loaded registry (at the cut-off).
+    params : ReportParameters
+        For the cut-off and the message.
+    effective : mapping
+        Notebook stem -> the values its ``diagnoses`` and ``devices`` will have (injected, else
+        the notebook's own default); notebooks declaring neither are not checked.
+
+    Raises
+    ------
+    EmptyCohortError
+        No patient treated with SIRT by the cut-off has a primary tumour in ``diagnoses`` and a
+        first-SIRT device in ``devices``, for at least one notebook. The message gives the
+        counts step by step, so the researcher sees which filter emptied the cohort.
+
+    Notes
+    -----
+    Legal filters selecting nobody stop the run (exit status 1, as for an invalid registry)
+    rather than publishing a report that says n = 0: every notebook would have to handle an
+    empty cohort in each of its analyses, and a report of nobody would replace the published
+    one. The same filters as ``sirtstats.cohort.select_cohort``'s ``diagnoses`` and ``devices``
+    are applied; its eligibility rules are the notebooks' to report.
+    """
+    treated = _treated_ids(registry, params.cutoff_date)
+    empty = {}
+    for stem, values in effective.items():
+        diagnoses, devices = values.get("diagnoses") or [], values.get("devices") or []
+        if not isinstance(diagnoses, list) or not isinstance(devices, list):
+            continue
+        ids = _filtered_ids(registry, diagnoses, devices)
+        selected = treated if ids is None else treated & ids
+        if not selected:
+            empty.setdefault((tuple(diagnoses), tuple(devices)), []).append(stem)
+    if not empty:
+        return
     pts = registry["patients"]
-    ids = set(pts["patient_id"])
-    if params.diagnoses:
-        ids &= set(pts.loc[pts["primary_tumour"].isin(params.diagnoses), "patient_id"])
-    if params.devices:
-        tr = registry["treatments"]
-        tr = tr[tr["treatment_date"].notna()]
-        first = tr.loc[tr.groupby("patient_id")["treatment_date"].idxmin()]
-        ids &= set(first.loc[first["device"].isin(params.devices), "patient_id"])
-    return ids
+    lines = []
+    for (diagnoses, devices), stems in empty.items():
+        with_dx = treated & (set(pts.loc[pts["primary_tumour"].isin(diagnoses), "patient_id"])
+                             if diagnoses else set(pts["patient_id"]))
+        filters = " and ".join(
+            [f"primary tumour in {list(diagnoses)}"] * bool(diagnoses)
+            + [f"first-SIRT device in {list(devices)}"] * bool(devices)) or "no filter"
+        lines.append(
+            f"no patient matches {filters} (notebook(s) {', '.join(stems)}): "
+            f"{len(treated)} patient(s) treated with SIRT by the cut-off"
+            + (f", {len(with_dx)} with primary tumour in {list(diagnoses)}" if diagnoses else "")
+            + (", 0 of them with a first SIRT with one of the devices" if devices else "")
+            + ".")
+    raise EmptyCohortError(
+        "\n".join(lines) + f"\nRegistry {params.data_path}, cut-off "
+        f"{params.cutoff_date.isoformat()}; no notebook was run and the published report was "
+        "not changed. Change --diagnosis/--device (or -p diagnoses=/devices=).")
 
 
 def _previous_report(root: Path, params: ReportParameters) -> dict | None:
@@ -409,12 +559,53 @@ def _count_rows(csv_path: Path) -> int:
         return max(sum(1 for _ in csv.reader(fh)) - 1, 0)
 
 
+def _as_overrides(parameters) -> list[ParameterOverride]:
+    if parameters is None:
+        return []
+    if isinstance(parameters, Mapping):
+        return overrides_from_mapping(parameters, origin="parameters")
+    return list(parameters)
+
+
+def _effective_filters(declared: dict, injected: dict) -> dict:
+    """Notebook stem -> {diagnoses, devices}: what the notebook will use (injected, else its
+    own default), for the notebooks that declare them."""
+    from sirtstats.report.params import _default_value
+
+    out = {}
+    for stem, names in declared.items():
+        values = {}
+        for name in ("diagnoses", "devices"):
+            if name in injected[stem]:
+                values[name] = injected[stem][name]
+            elif name in names:
+                default = _default_value(names[name])
+                values[name] = default if isinstance(default, list) else []
+        if values:
+            out[stem] = values
+    return out
+
+
+def _check_run_options(jobs, timeout) -> int:
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise InvalidParameterError(
+            f"The 'jobs' option of sirtstats report must be an int >= 1. Got {jobs!r} instead.")
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int | float)
+                                or not timeout > 0 or timeout == float("inf")):
+        raise InvalidParameterError(
+            "The 'timeout' option of sirtstats report must be a number of seconds > 0 (or "
+            f"none: no limit). Got {timeout!r} instead.")
+    return jobs
+
+
 def run_report(
     params: ReportParameters,
     *,
     output_root: str | Path = "reports",
     notebooks_dir: str | Path | None = None,
     notebooks: list[str] | None = None,
+    parameters: Sequence[ParameterOverride] | Mapping | None = None,
+    replace: bool = False,
     jobs: int = 2,
     kernel_name: str = KERNEL_NAME,
     timeout: float | None = None,
@@ -432,13 +623,21 @@ def run_report(
     notebooks_dir : str or Path, optional
         Templates folder; default ``notebooks/`` of the checkout.
     notebooks : list of str, optional
-        Run only these (prefixes ``"01"`` or stems).
+        Run only these (prefixes ``"01"`` or stems). Unless they are all the notebooks, the
+        report is published to ``<output_root>/_partial/<period>/`` so that it never replaces
+        the full report of the period (``replace=True`` publishes it there all the same).
+    parameters : sequence of ParameterOverride or mapping, optional
+        Notebook parameters set by the user (:func:`sirtstats.report.params.parse_assignment`,
+        :func:`~sirtstats.report.params.overrides_from_mapping`; a mapping is read by the
+        latter): typed against the notebooks' ``parameters`` cells before anything runs.
+    replace : bool, default False
+        Publish a run of some notebooks as the period's report, replacing the full one.
     jobs : int, default 2
         Notebooks executed at the same time (each in its own kernel process).
     kernel_name : str, default "sirtstats"
         Jupyter kernel.
     timeout : float, optional
-        Per-cell timeout in seconds (None = no limit).
+        Per-cell timeout in seconds, > 0 (None = no limit).
     echo : callable or None, default print
         Progress sink; None = quiet.
     now : callable
@@ -450,41 +649,62 @@ def run_report(
 
     Raises
     ------
+    InvalidParameterError
+        Unknown notebook in ``notebooks``; a notebook parameter that no notebook declares or of
+        the wrong type; ``jobs`` < 1; ``timeout`` <= 0. Nothing ran.
     SirtDataError
         The registry is invalid (no notebook ran; ``rows`` = problems table).
+    EmptyCohortError
+        The cohort filters select no patient (no notebook ran).
     ReportError
         Missing kernel, bad notebook, or a failing notebook (``notebook``, ``cell``,
         ``failed_dir`` set); the published report, if any, is unchanged.
     """
     say = echo or (lambda _msg: None)
     t0 = time.perf_counter()
-    jobs = max(1, int(jobs))
+    jobs = _check_run_options(jobs, timeout)
     root = Path(output_root).resolve()
     nb_dir = Path(notebooks_dir).resolve() if notebooks_dir else default_notebooks_dir()
     label = params.period.label
 
+    all_paths = discover_notebooks(nb_dir)
     nb_paths = discover_notebooks(nb_dir, notebooks)
-    declared = {p.stem: _inspect(p) for p in nb_paths}
+    declared_all = {p.stem: _inspect(p) for p in all_paths}
+    user_set = resolve_notebook_parameters(declared_all, _as_overrides(parameters))
+    declared = {p.stem: declared_all[p.stem] for p in nb_paths}
+    partial = len(nb_paths) < len(all_paths)
+    target = root / label if (replace or not partial) else root / PARTIAL_DIRNAME / label
     check_kernel(kernel_name)
     t_reg = time.perf_counter()
     registry = load_checked_registry(params)
     t_reg = time.perf_counter() - t_reg
+    injected = {stem: {**params.for_notebook(names, output_dir=target), **user_set[stem]}
+                for stem, names in declared.items()}
+    check_cohorts_not_empty(registry, params, _effective_filters(declared, injected))
 
     root.mkdir(parents=True, exist_ok=True)
-    with _period_lock(root, label):
+    lock_label = label if target == root / label else f"{label}-{PARTIAL_DIRNAME.strip('_')}"
+    with _period_lock(root, lock_label), _kernel_env(_epoch(params.cutoff_date)):
         from sirtstats.report import publish
 
         publish.clean_stale_attempts(root, label)
+        if partial:
+            publish.clean_stale_attempts(root / PARTIAL_DIRNAME, label)
         attempt = publish.attempt_dir(root, label)
         try:
             say(f"sirtstats report {label}: cut-off {params.cutoff_date.isoformat()}, data "
                 f"{params.data_path}, {len(nb_paths)} notebook(s), {min(jobs, len(nb_paths))} "
                 f"at a time")
-            timings, nb_params = _run_notebooks(nb_paths, declared, params, attempt, kernel_name,
-                                                timeout, jobs, say)
+            timings, nb_params = _run_notebooks(nb_paths, declared, injected, attempt, target,
+                                                kernel_name, timeout, jobs, say)
             t_asm = time.perf_counter()
             metrics, manifest = _assemble(attempt, root, params, registry, nb_paths, nb_params,
                                           timings, now)
+            manifest["report"]["notebooks"] = [p.stem for p in nb_paths]
+            manifest["report"]["partial"] = partial
+            manifest["injected_parameters"] = {
+                stem: {k: (str(target) if k == "output_dir" else v) for k, v in values.items()}
+                for stem, values in injected.items()}
             timings["assemble"] = round(time.perf_counter() - t_asm, 3)
             timings["registry_load"] = round(t_reg, 3)
             timings["total"] = round(time.perf_counter() - t0, 3)
@@ -492,26 +712,33 @@ def run_report(
             from sirtstats.report.export import write_json
 
             write_json(manifest, attempt / "manifest.json")
-            target = publish.publish_attempt(attempt, root / label)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target = publish.publish_attempt(attempt, target)
         except _NotebookFailed as failed:
             kept = publish.keep_failed_attempt(attempt, root, label, failed.failure.describe(),
                                                now=now())
             executed = kept / "notebooks" / f"{failed.failure.notebook}.ipynb"
             raise ReportError(
                 f"{failed.failure.describe()}\nExecuted notebook kept at {executed}\n"
-                f"The published report {root / label} was not changed.",
+                f"The published report {target} was not changed.",
                 notebook=failed.failure.notebook, cell=failed.failure.cell,
                 failed_dir=kept) from failed.__cause__
         except Exception as exc:  # export/assembly/publication: keep the attempt to inspect
             message = f"assembling the {label} report failed: {type(exc).__name__}: {exc}"
             kept = publish.keep_failed_attempt(attempt, root, label, message, now=now())
             raise ReportError(f"{message}\nAttempt kept at {kept}\nThe published report "
-                              f"{root / label} was not changed.", failed_dir=kept) from exc
+                              f"{target} was not changed.", failed_dir=kept) from exc
         except BaseException:  # Ctrl-C, SIGTERM
             shutil.rmtree(attempt, ignore_errors=True)
             raise
-    say(f"Report published: {target / 'index.html'} ({timings['total']:.1f} s)")
-    return ReportResult(path=target, metrics=metrics, manifest=manifest, timings_s=timings)
+    if partial and target != root / label:
+        say(f"Partial report ({', '.join(p.stem for p in nb_paths)}) published: "
+            f"{target / 'index.html'} ({timings['total']:.1f} s); the report {root / label} "
+            "was not changed (--replace publishes a partial run there).")
+    else:
+        say(f"Report published: {target / 'index.html'} ({timings['total']:.1f} s)")
+    return ReportResult(path=target, metrics=metrics, manifest=manifest, timings_s=timings,
+                        partial=partial)
 
 
 class _NotebookFailed(Exception):
@@ -554,12 +781,20 @@ def order_longest_first(nb_paths: list[Path], root: Path) -> list[Path]:
     return sorted(nb_paths, key=lambda p: -known.get(p.stem, float("inf")))
 
 
-def _run_notebooks(nb_paths, declared, params, attempt, kernel_name, timeout, jobs, say):
+def _shown_value(info):
+    """A declared default as a value (its source text when it is not a literal)."""
+    from sirtstats.report.params import _NO_DEFAULT, _default_value
+
+    value = _default_value(info)
+    return info["default"] if value is _NO_DEFAULT else value
+
+
+def _run_notebooks(nb_paths, declared, injected_all, attempt, target, kernel_name, timeout, jobs,
+                   say):
     from sirtstats.report.export import export_notebook_html
 
     out_dir = attempt / "notebooks"
     out_dir.mkdir()
-    target = attempt.parent / params.period.label
     timings, nb_params = {}, {}
     total = len(nb_paths)
     done = 0
@@ -567,48 +802,47 @@ def _run_notebooks(nb_paths, declared, params, attempt, kernel_name, timeout, jo
     pool = ThreadPoolExecutor(max_workers=min(jobs, total), thread_name_prefix="notebook")
     interrupted = False
     try:
-        with _kernel_env():
-            pending = {}
-            queue = order_longest_first(nb_paths, attempt.parent) if jobs > 1 else list(nb_paths)
+        pending = {}
+        queue = order_longest_first(nb_paths, attempt.parent) if jobs > 1 else list(nb_paths)
 
-            def submit(nb_path):
-                injected = params.for_notebook(declared[nb_path.stem], output_dir=attempt)
-                # manifest: the notebook's declared defaults overridden by what was injected, with
-                # the published folder rather than the attempt folder as output_dir
-                shown = {k: v["default"] for k, v in declared[nb_path.stem].items()}
-                shown.update(injected)
-                if "output_dir" in shown:
-                    shown["output_dir"] = str(target)
-                nb_params[nb_path.stem] = shown
-                out = out_dir / f"{nb_path.stem}.ipynb"
-                fut = pool.submit(_execute, nb_path, out, injected, kernel_name, timeout)
-                pending[fut] = (nb_path, out)
+        def submit(nb_path):
+            injected = dict(injected_all[nb_path.stem])
+            if "output_dir" in injected:
+                injected["output_dir"] = str(attempt)
+            # manifest: the values the notebook ran with (its declared defaults overridden
+            # by what was injected), with the published folder as output_dir
+            shown = {k: _shown_value(v) for k, v in declared[nb_path.stem].items()}
+            shown.update(injected_all[nb_path.stem])
+            nb_params[nb_path.stem] = shown
+            out = out_dir / f"{nb_path.stem}.ipynb"
+            fut = pool.submit(_execute, nb_path, out, injected, kernel_name, timeout)
+            pending[fut] = (nb_path, out)
 
-            while queue and len(pending) < jobs:
-                submit(queue.pop(0))
-            while pending:
-                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in finished:
-                    nb_path, out = pending.pop(fut)
-                    try:
-                        seconds = fut.result()
-                    except Exception as exc:  # papermill / kernel errors
-                        if failure is None:
-                            failure = (_failure_from(exc, nb_path, out), exc)
-                        continue
-                    if failure is not None:
-                        continue
-                    t_html = time.perf_counter()
-                    _retarget_paths(out, attempt, target)
-                    export_notebook_html(out, out_dir / f"{nb_path.stem}.html",
-                                         title=_notebook_title(nb_path))
-                    timings[nb_path.stem] = {"execute": round(seconds, 3),
-                                             "html": round(time.perf_counter() - t_html, 3)}
-                    done += 1
-                    say(f"[{done}/{total}] {nb_path.stem} \u2026 {seconds:.1f} s")
-                if failure is None:
-                    while queue and len(pending) < jobs:
-                        submit(queue.pop(0))
+        while queue and len(pending) < jobs:
+            submit(queue.pop(0))
+        while pending:
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                nb_path, out = pending.pop(fut)
+                try:
+                    seconds = fut.result()
+                except Exception as exc:  # papermill / kernel errors
+                    if failure is None:
+                        failure = (_failure_from(exc, nb_path, out), exc)
+                    continue
+                if failure is not None:
+                    continue
+                t_html = time.perf_counter()
+                normalise_executed_notebook(out, attempt=attempt, target=target)
+                export_notebook_html(out, out_dir / f"{nb_path.stem}.html",
+                                     title=_notebook_title(nb_path))
+                timings[nb_path.stem] = {"execute": round(seconds, 3),
+                                         "html": round(time.perf_counter() - t_html, 3)}
+                done += 1
+                say(f"[{done}/{total}] {nb_path.stem} \u2026 {seconds:.1f} s")
+            if failure is None:
+                while queue and len(pending) < jobs:
+                    submit(queue.pop(0))
     except (KeyboardInterrupt, SystemExit):
         interrupted = True  # Ctrl-C / SIGTERM: do not wait for the running notebooks
         raise
@@ -619,11 +853,49 @@ def _run_notebooks(nb_paths, declared, params, attempt, kernel_name, timeout, jo
     return timings, nb_params
 
 
-def _retarget_paths(executed: Path, attempt: Path, target: Path) -> None:
-    """Show the published folder, not the attempt folder, in the executed notebook."""
-    text = executed.read_text(encoding="utf-8")
-    if str(attempt) in text:
-        executed.write_text(text.replace(str(attempt), str(target)), encoding="utf-8")
+#: What varies between two runs of the same notebook on the same input, and is not content.
+_TIMING_KEYS = ("start_time", "end_time", "duration")
+_KERNEL_TMP = re.compile(r"(?<=[/\\])ipykernel_\d+(?=[/\\])")
+
+
+def normalise_executed_notebook(executed: Path, *, attempt: Path | None = None,
+                                target: Path | None = None) -> None:
+    """Make an executed notebook the same bytes on every run of the same input; in place.
+
+    Parameters
+    ----------
+    executed : Path
+        Notebook written by papermill.
+    attempt, target : Path, optional
+        The attempt folder and the published folder that replaces it in every path shown.
+
+    Notes
+    -----
+    Three things differ between two runs and carry no result: the random id papermill gives the
+    injected-parameters cell (set to :data:`INJECTED_CELL_ID`; the HTML page shows ids too);
+    start/end times and durations (papermill, per notebook and per cell; nbclient's
+    ``metadata.execution``: removed, the manifest keeps per-notebook timings); the kernel's
+    temporary folder ``/tmp/ipykernel_<pid>/`` in warnings and tracebacks (written
+    ``/tmp/ipykernel/``; the file name after it is a hash of the cell's code, so it is stable).
+    """
+    import nbformat
+
+    nb = nbformat.read(str(executed), as_version=4)
+    for key in _TIMING_KEYS:
+        nb.metadata.get("papermill", {}).pop(key, None)
+    for cell in nb.cells:
+        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+            cell["id"] = INJECTED_CELL_ID
+        cell.metadata.pop("execution", None)
+        for key in _TIMING_KEYS:
+            cell.metadata.get("papermill", {}).pop(key, None)
+    text = nbformat.writes(nb)
+    if attempt is not None and target is not None:
+        text = text.replace(str(attempt), str(target))
+    text = _KERNEL_TMP.sub("ipykernel", text)
+    if not text.endswith("\n"):
+        text += "\n"
+    executed.write_text(text, encoding="utf-8")
 
 
 def _assemble(attempt, root, params, registry, nb_paths, nb_params, timings, now):
@@ -661,7 +933,7 @@ def _assemble(attempt, root, params, registry, nb_paths, nb_params, timings, now
         period=params.period.label,
         cutoff_date=params.cutoff_date.isoformat(),
         data_source="demo registry" if params.data_path == "demo" else Path(params.data_path).name,
-        diagnoses=list(params.diagnoses), devices=list(params.devices),
+        diagnoses=list(params.diagnoses or ()), devices=list(params.devices or ()),
         criterion=params.criterion, metrics=metrics, activity=activity,
         notebooks=[(p.stem, _notebook_title(p)) for p in nb_paths],
         tables=table_stems, figures=figure_stems, has_workbook=workbook is not None,
