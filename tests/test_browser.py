@@ -63,9 +63,16 @@ HEADLINE_VALUE = re.compile(
 # Rendered text, with <code>, <pre> and links left out where raw names are legitimate.
 _JS_PAGE = """() => {
   const text = document.body ? document.body.innerText : "";
-  const clone = document.body ? document.body.cloneNode(true) : null;
-  if (clone) clone.querySelectorAll("code, pre, a, summary, .settings").forEach(e => e.remove());
-  const prose = clone ? clone.textContent : "";
+  const parts = [];
+  if (document.body) {
+    const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+      if (!n.parentElement.closest("code, pre, a, summary, style, .settings")) {
+        parts.push(n.textContent);
+      }
+    }
+  }
+  const prose = parts.join(" ");
   const indexCols = [];
   document.querySelectorAll("table").forEach((t, k) => {
     const heads = Array.from(t.querySelectorAll("tbody tr")).map(
@@ -236,7 +243,9 @@ def _check_report_in_browser(browser, report: Path, shots: Path, *,
     notebook_pages = {p.name for p in (report / "notebooks").glob("*.html")}
     assert notebook_pages <= {p.name for p in html_pages}, "every notebook page is linked"
     for path in html_pages:
-        pages.append(_visit(context, path.as_uri(), shots / f"{path.stem}.png"))
+        shot = path.stem if path.parent == report / "notebooks" else "__".join(
+            path.relative_to(report.parent).with_suffix("").parts)  # e.g. 2026Q2__index
+        pages.append(_visit(context, path.as_uri(), shots / f"{shot}.png"))
     for path in sorted(p for p in local_targets if p.suffix in (".png", ".svg")):
         pages.append(_visit(context, path.as_uri()))
     context.close()

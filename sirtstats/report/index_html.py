@@ -272,10 +272,9 @@ def _format_generic(value) -> str:
             return _format_generic(int(value))
         if abs(value) >= 100:
             return _fixed(value, 1)
-        text = f"{value:.3g}"
-        if "e" in text:
-            return "< 0.001" if 0 < value < 0.001 else _fixed(value, 3)
-        return text.replace("-", MINUS)
+        if abs(value) >= 1:
+            return f"{value:.3g}".replace("-", MINUS)
+        return _fixed(value, 3)
     if isinstance(value, list):
         return ", ".join(_format_generic(v) for v in value) if value else MISSING
     return str(value)
@@ -510,9 +509,11 @@ def _headline_changes(rows: list[dict], previous_flat: dict) -> list[dict]:
         if row["path"] is None or row["path"] not in previous_flat:
             continue
         prev = previous_flat[row["path"]]
+        delta = format_delta(prev, row["number"], row["kind"])
+        if row["kind"] == "count" and delta not in ("no change", MISSING):
+            delta += " patients"
         out.append({"label": row["label"], "previous": _format_value(prev, row["kind"]),
-                    "current": _format_value(row["number"], row["kind"]),
-                    "delta": format_delta(prev, row["number"], row["kind"])})
+                    "current": _format_value(row["number"], row["kind"]), "delta": delta})
     return out
 
 
@@ -605,9 +606,13 @@ def _other_changes(c: IndexContent, headline: list[dict]) -> list[dict]:
         if key in shown or _is_setting(key) or key.startswith("registry."):
             continue
         d = row["delta"]
+        delta = _format_generic(d)
+        if _format_generic(row["previous"]) == _format_generic(row["current"]) or \
+                delta.lstrip(MINUS).strip("0.") == "":
+            delta, d = "no change", 0
         rows.append({"label": metric_label(key), "previous": _format_generic(row["previous"]),
                      "current": _format_generic(row["current"]),
-                     "delta": ("+" if d > 0 else "") + _format_generic(d),
+                     "delta": ("+" if d > 0 else "") + delta,
                      "cls": "up" if d > 0 else "down" if d < 0 else ""})
     return rows
 
