@@ -628,7 +628,8 @@ def _settings(c: IndexContent) -> dict:
         if items:
             notebooks.append((stem, items))
     return {"recorded": recorded, "notebooks": notebooks,
-            "packages": sorted((k, v) for k, v in c.packages.items() if v)}
+            "packages": sorted((k, v) for k, v in c.packages.items()
+                               if v and k != "sirtstats")}
 
 
 def _context(c: IndexContent) -> dict:
