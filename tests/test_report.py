@@ -7,6 +7,7 @@ import datetime as dt
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -508,7 +509,6 @@ def test_index_escapes_values_and_shows_changes():
                               "delta": 7}]})
     page = render_index(content)
     assert "<b>x</b>" not in page
-    assert "&lt;b&gt;x&lt;/b&gt;" in page
     assert "demo &lt;registry&gt;" in page
     assert "Cohort &amp; flow" in page
     assert "Changes since 2026Q2" in page
@@ -518,6 +518,153 @@ def test_index_escapes_values_and_shows_changes():
     assert "http" not in page
     assert "href='tables.xlsx'" in page
     assert "href='figures/01_bar.svg'" in page
+
+
+# --- headline formatting (expected strings written by hand) ------------------------------------
+
+def test_format_pct_ci_one_decimal_en_dash():
+    from sirtstats.report.index_html import format_pct_ci
+
+    assert format_pct_ci(21.3559322, 16.81846094, 26.47900566) == "21.4 % (16.8–26.5)"
+    assert format_pct_ci(0.34, 0.0086, 1.87) == "0.3 % (0.0–1.9)"
+    assert format_pct_ci(100.0, 88.4, 100.0) == "100.0 % (88.4–100.0)"
+    assert format_pct_ci(3.08, None, 5.77) == "3.1 %"  # no half CI
+    assert format_pct_ci(None) == "—"
+    assert format_pct_ci(float("nan"), 1.0, 2.0) == "—"
+
+
+def test_format_months_ci_nr_where_not_reached():
+    from sirtstats.report.index_html import format_months_ci
+
+    assert format_months_ci(15.17864476, 13.30595483, 16.59137577) == \
+        "15.2 months (13.3–16.6)"
+    assert format_months_ci(6.439425051, 5.223819302, 7.063655031) == "6.4 months (5.2–7.1)"
+    assert format_months_ci(18.04, 12.5, None) == "18.0 months (12.5–NR)"
+    assert format_months_ci(float("nan"), 20.0, float("nan")) == "NR (20.0–NR)"
+    assert format_months_ci(None, None, None) == "NR"
+
+
+def test_format_count_pct_and_delta_carry_units():
+    from sirtstats.report.index_html import format_count_pct, format_delta
+
+    assert format_count_pct(45, 15.25423729) == "45 (15.3 %)"
+    assert format_count_pct(1184, None) == "1 184"
+    # 21.36 -> 22.0 %: shown 21.4 % -> 22.0 %, a change of 0.6 percentage points
+    assert format_delta(21.36, 22.0, "pct") == "+0.6 pp"
+    # surv 0.5886 -> 0.5587: 58.9 % -> 55.9 %
+    assert format_delta(0.5886, 0.5587, "prop") == "−3.0 pp"
+    assert format_delta(15.18, 14.01, "months") == "−1.2 months"
+    assert format_delta(280, 295, "count") == "+15"
+    assert format_delta(21.36, 21.41, "pct") == "no change"  # both shown as 21.4 %
+    assert format_delta(None, 3.0, "pct") == "—"
+    with pytest.raises(ValueError, match="Got 'gy' instead"):
+        format_delta(1, 2, "gy")
+
+
+def _demo_like_metrics():
+    """Numbers of the 2026Q3 demo report (metrics.json), abridged."""
+    return {
+        "01_cohort": {"n_included": 295, "n_registry": 300, "n_excluded": 5,
+                      "n_by_diagnosis": {"HCC": 171, "ICC": 27}},
+        "02_response": {"RECIST_1_1": {"n": 295, "n_responders": 63, "orr_pct": 21.36,
+                                       "dcr_pct": 79.32},
+                        "settings": {"confirm": True},
+                        "rate_ci_pct": {"RECIST_1_1": {
+                            "n_disease_control": 234, "orr_ci_lower_pct": 16.81846094,
+                            "orr_ci_upper_pct": 26.47900566, "dcr_ci_lower_pct": 74.24638657,
+                            "dcr_ci_upper_pct": 83.79790735}}},
+        "03_survival": {"km": {"OS": {"n": 295, "n_events": 246, "median": 15.17864476,
+                                      "median_lower": 13.30595483, "median_upper": 16.59137577,
+                                      "surv_12": 0.5886497517, "surv_24": 0.2467786971},
+                               "TTP": {"n": 295, "n_events": 168, "median": None,
+                                       "median_lower": 20.0, "median_upper": None}},
+                        "km_landmark_ci": {"OS": {"surv_12_lower": 0.5279544609,
+                                                  "surv_12_upper": 0.6442669019}},
+                        "median_followup_months": 75.1},
+        "04_toxicity": {"n_patients": 295, "n_grade3plus_teae": 45,
+                        "pct_grade3plus_teae": 15.25423729, "window_days": 90,
+                        "mortality_30d_pct": 3.082191781, "mortality_30d_ci_low_pct": 1.41886789,
+                        "mortality_30d_ci_high_pct": 5.770131253, "mortality_30d_n_deaths": 9,
+                        "mortality_30d_n_evaluable": 292, "n_reild_candidates": 4,
+                        "n_reild_reported": 9, "reild_definition": "sangro"},
+    }
+
+
+def test_headline_rows_read_as_a_clinician_writes_them():
+    from sirtstats.report.index_html import headline_rows
+
+    got = {r["label"]: (r["value"], r["detail"]) for r in headline_rows(_demo_like_metrics())}
+    assert got == {
+        "Patients included": ("295", ""),
+        "ORR, RECIST 1.1": ("21.4 % (16.8–26.5)", "63 of 295 evaluable"),
+        "DCR, RECIST 1.1": ("79.3 % (74.2–83.8)", "234 of 295 evaluable"),
+        "Median overall survival": ("15.2 months (13.3–16.6)",
+                                    "246 events in 295 patients"),
+        "Median time to progression": ("NR (20.0–NR)", "168 events in 295 patients"),
+        "Overall survival at 12 months": ("58.9 % (52.8–64.4)", ""),
+        "Overall survival at 24 months": ("24.7 %", ""),  # CI not recorded: no CI
+        "Grade ≥ 3 treatment-emergent AE (CTCAE v5.0)": (
+            "45 (15.3 %)", "of 295 patients; window: first SIRT to last session + 90 days"),
+        "30-day mortality after first SIRT": ("3.1 % (1.4–5.8)",
+                                              "9 deaths of 292 evaluable"),
+        "REILD": ("4 (1.4 %)", "screening-rule candidates (Sangro definition); "
+                               "9 reported by the sites"),
+    }
+
+
+def test_index_changes_are_rounded_with_units_and_settings_apart():
+    metrics = _demo_like_metrics()
+    previous = _demo_like_metrics()
+    previous["02_response"]["RECIST_1_1"]["orr_pct"] = 22.0
+    previous["03_survival"]["km"]["OS"]["median"] = 14.01
+    previous["04_toxicity"]["window_days"] = 0
+    content = IndexContent(
+        period="2026Q3", cutoff_date="2026-09-30", data_source="demo registry", diagnoses=[],
+        devices=[], criterion=None, metrics=metrics, activity={}, figures=["03_km_os"],
+        notebooks=[("03_survival", "Survival")],
+        previous={"period": "2026Q2", "cutoff_date": "2026-06-30", "new": {},
+                  "deltas": metric_deltas(metrics, previous)},
+        previous_metrics=previous, figure_links={"03_km_os": "notebooks/03_survival.html#x"})
+    page = render_index(content)
+    assert ("<tr><td>ORR, RECIST 1.1</td><td class=num>22.0 %</td><td class=num>21.4 %</td>"
+            "<td class=num>−0.6 pp</td></tr>") in page
+    assert ("<tr><td>Median overall survival</td><td class=num>14.0 months</td>"
+            "<td class=num>15.2 months</td><td class=num>+1.2 months</td></tr>") in page
+    # a setting is not a result: no "window days" delta row, a warning instead
+    assert "window days</td>" not in page
+    assert "window days 0 &rarr; 90" in page
+    assert "<td class=value>21.4 % (16.8–26.5)</td>" in page
+    assert "<a href='notebooks/03_survival.html#x'><img src='figures/03_km_os.png'" in page
+    assert not re.search(r"\bnan\b", page, re.IGNORECASE)
+    assert "{" not in page.split("<body>", 1)[1]
+
+
+def test_back_link_is_added_once(tmp_path):
+    from sirtstats.report.index_html import add_back_link
+
+    page = tmp_path / "01_cohort.html"
+    page.write_text("<html><body class='jp-Notebook'><p>x</p></body></html>")
+    add_back_link(page, period="2026Q3")
+    add_back_link(page, period="2026Q3")
+    text = page.read_text()
+    assert text.count("href='../index.html'") == 2  # top and bottom, not four times
+    assert text.index("href='../index.html'") < text.index("<p>x</p>")
+    assert "Report 2026Q3: summary" in text
+
+
+def test_figure_links_point_at_the_section_heading(tmp_path):
+    from sirtstats.report.index_html import figure_links
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("## Overall survival", id="h-os"),
+                nbformat.v4.new_code_cell('save_figure(ax, "03_km_os", output_dir=d)', id="c1"),
+                nbformat.v4.new_markdown_cell("Some text, no heading", id="t1"),
+                nbformat.v4.new_code_cell("save_figure(ax, '03_km_pfs', output_dir=d)", id="c2")]
+    nbformat.write(nb, str(tmp_path / "03_survival.ipynb"))
+    assert figure_links(tmp_path, ["03_km_os", "03_km_pfs", "03_other"]) == {
+        "03_km_os": "notebooks/03_survival.html#cell-id=h-os",
+        "03_km_pfs": "notebooks/03_survival.html#cell-id=h-os",
+    }
 
 
 def test_package_import_is_light():

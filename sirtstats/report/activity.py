@@ -20,7 +20,7 @@ ACTIVITY_LABELS: dict[str, str] = {
     "n_imaging_assessments": "imaging assessments",
     "n_reported_progressions": "imaging reports of progression (PD)",
     "n_adverse_events": "adverse events",
-    "n_adverse_events_grade3plus": "adverse events grade >= 3",
+    "n_adverse_events_grade3plus": "adverse events grade \u2265 3",
     "n_deaths": "deaths",
 }
 

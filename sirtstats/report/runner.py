@@ -903,7 +903,7 @@ def _assemble(attempt, root, params, registry, nb_paths, nb_params, timings, now
     from sirtstats.report import manifest as mf
     from sirtstats.report.activity import summarise_activity
     from sirtstats.report.export import merge_metrics, write_json, write_tables_workbook
-    from sirtstats.report.index_html import IndexContent, metric_deltas, render_index
+    from sirtstats.report.index_html import IndexContent, metric_deltas, write_index
 
     tables = dict(registry.tables)
     cohort_ids = _cohort_patient_ids(registry, params)
@@ -939,7 +939,7 @@ def _assemble(attempt, root, params, registry, nb_paths, nb_params, timings, now
         tables=table_stems, figures=figure_stems, has_workbook=workbook is not None,
         previous=changes, sirtstats_version=sirtstats.__version__, git_commit=git["commit"],
     )
-    (attempt / "index.html").write_text(render_index(content), encoding="utf-8")
+    write_index(attempt, content)  # back links on the notebook pages, then index.html
 
     outputs = {p.relative_to(attempt).as_posix(): mf.file_sha256(p)
                for p in sorted(attempt.rglob("*")) if p.is_file()}
