@@ -12,8 +12,9 @@ Unit spellings are matched leniently (case, spaces, micro sign ``µ``/``μ``/``u
 
 Conversion factors (sources): bilirubin 1 mg/dL = 17.1 µmol/L and creatinine 1 mg/dL = 88.4
 µmol/L (sirt-domain.md sections 3.1 and 3.5; baseline.yaml); albumin and haemoglobin 1 g/dL =
-10 g/L; cell counts 1/mm³ = 1/µL = 10⁻³ × 10⁹/L (CTCAE v5.0 gives both forms, e.g. platelets
-< 75,000/mm³ = < 75.0 × 10⁹/L); enzymes 1 µkat/L = 60 U/L (1 U = 1 µmol/min = 16.67 nkat);
+10 g/L; cell counts 1/mm³ = 1/µL = 10³/mL = 10⁶/L = 10⁻³ × 10⁹/L (CTCAE v5.0 gives both forms,
+e.g. platelets < 75,000/mm³ = < 75.0 × 10⁹/L; admiral's legacy USCV 10^3/mL is 1000 × SI);
+enzymes 1 µkat/L = 60 U/L (1 U = 1 µmol/min = 16.67 nkat);
 haemoglobin 1 mmol/L (monomer, 16,114.5 g/mol) = 16.1145 g/L; AFP 1 IU/mL = 1.21 ng/mL (WHO
 standard 72/225).
 """
@@ -38,16 +39,30 @@ __all__ = [
 ]
 
 _ENZYME = {"U/L": 1.0, "IU/L": 1.0, "µkat/L": 60.0, "ukat/L": 60.0}
+#: Cell-count units. Counts per litre (10^9/L, G/L, /nL), per microlitre (10^3/µL, K/µL,
+#: thou/µL) and per mm³ are exported by laboratories (UCUM ``10*9/L``, ``10*3/uL``; LabCorp
+#: ``x10E3/uL``; French ``G/L``). ``10^3/mL`` and ``10^6/L`` (= 1/µL) are the "legacy USCV" units
+#: of admiral's ``atoxgr_criteria_ctcv5_uscv`` (test-derive_var_atoxgr.R: "Legacy CV unit is
+#: 10^3/mL (= 1000 * SI unit)"). A bare multiplier without a volume ("10^3", "K"), kilo-cells
+#: per mL ("K/mL": kilo-count or a mistyped K/µL?) and per-litre powers other than 10^9 and 10^6
+#: are refused as ambiguous.
 _CELLS = {
     "10^9/L": 1.0,
     "x10^9/L": 1.0,
     "G/L": 1.0,
+    "Giga/L": 1.0,
+    "/nL": 1.0,
     "10^3/µL": 1.0,
     "10^3/mm3": 1.0,
     "K/µL": 1.0,
+    "thou/µL": 1.0,
     "/mm3": 1e-3,
+    "1/mm3": 1e-3,
     "/µL": 1e-3,
+    "1/µL": 1e-3,
     "cells/µL": 1e-3,
+    "10^3/mL": 1e-3,
+    "10^6/L": 1e-3,
 }
 
 #: Canonical (SI) unit of each analyte; grading thresholds and derived columns use these.

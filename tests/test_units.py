@@ -191,3 +191,66 @@ def test_unknown_analyte_is_refused(labs):
 def test_missing_required_column(labs):
     with pytest.raises(SirtDataError, match=r"missing required column\(s\) \['unit'\]"):
         normalise_lab_units(labs.drop(columns=["unit"]))
+
+
+# Cell-count spellings that laboratories export, each with a value converted by hand to 10^9/L:
+# 150 x 10^3/µL = 150 x 10^9/L; 150,000 /µL = 150,000 x 10^-3 x 10^9/L = 150 x 10^9/L;
+# admiral's legacy USCV 10^3/mL: 150,000 x 10^3/mL = 1.5e8 /mL = 1.5e11 /L = 150 x 10^9/L;
+# 10^6/L: 150,000 x 10^6/L = 1.5e11 /L = 150 x 10^9/L; /nL = 10^9/L.
+@pytest.mark.parametrize(
+    ("spelling", "value", "expected_si"),
+    [
+        ("10^3/mL", 150_000.0, 150.0),
+        ("10*3/mL", 150_000.0, 150.0),
+        ("10^6/L", 150_000.0, 150.0),
+        ("1/µL", 150_000.0, 150.0),
+        ("1/mm3", 150_000.0, 150.0),
+        ("10*3/uL", 150.0, 150.0),  # UCUM
+        ("x10E3/uL", 150.0, 150.0),  # LabCorp
+        ("K/uL", 150.0, 150.0),
+        ("thou/µL", 150.0, 150.0),
+        ("/nL", 150.0, 150.0),
+        ("Giga/L", 150.0, 150.0),
+    ],
+)
+@pytest.mark.parametrize("analyte", ["platelets", "lymphocytes", "neutrophils", "wbc"])
+def test_exported_cell_count_spellings_convert_by_hand(analyte, spelling, value, expected_si):
+    labs = pd.DataFrame(
+        {
+            "patient_id": ["P1"],
+            "sample_date": pd.to_datetime(["2024-01-02"]),
+            "analyte": [analyte],
+            "value": [value],
+            "unit": [spelling],
+        }
+    )
+    out = normalise_lab_units(labs)
+    assert out["value_si"].iloc[0] == pytest.approx(expected_si, rel=1e-12)
+    assert out["unit_si"].iloc[0] == "10^9/L"
+
+
+def test_admiral_legacy_unit_lymphocytes_worked_example():
+    # admiral test 40c: 0.8 x 10^9/L is written 800 in 10^3/mL; LLN 1.1 x 10^9/L -> 1100
+    assert compute_unit_factor("lymphocytes", "10^3/mL") * 800 == pytest.approx(0.8)
+    assert compute_unit_factor("lymphocytes", "10^3/mL") * 1100 == pytest.approx(1.1)
+
+
+@pytest.mark.parametrize(
+    "unit",
+    [
+        "10^3",  # multiplier without a volume
+        "K",
+        "K/mL",  # kilo-count per mL, or a mistyped K/µL: ambiguous
+        "10^3/L",  # a power of ten no laboratory uses for these counts
+        "10^9/mL",
+        "mL",
+    ],
+)
+@pytest.mark.parametrize("analyte", ["platelets", "lymphocytes", "neutrophils", "wbc"])
+def test_ambiguous_cell_count_units_are_refused(analyte, unit):
+    assert not is_accepted_unit(analyte, unit)
+
+
+def test_legacy_cell_units_are_refused_for_concentrations():
+    assert not is_accepted_unit("albumin", "10^3/mL")
+    assert not is_accepted_unit("haemoglobin", "10^6/L")
