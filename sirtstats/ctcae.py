@@ -9,7 +9,9 @@ criteria) and hyponatremia. The criteria live in ``sirtstats/data/ctcae_v5_labs.
 (:func:`load_ctcae_criteria`): one row per term, grade and branch, transcribed from the
 machine-readable CTCAE v5.0 table of pharmaverse/admiral (``ncictcaev5.json``) as summarised in
 ``sirt-domain.md`` section 4.1. Grades that need clinical information (anemia grade 4,
-hypoalbuminemia grade 4, symptomatic hyponatremia) are not lab-gradable and are not assigned.
+hypoalbuminemia grade 4, symptomatic hyponatremia) are not lab-gradable and are not assigned,
+unless an option says how (``hyponatremia_125_129="symptomatic"``, admiral's worst case; INR on
+the worse of the absolute and baseline criteria with ``inr_criteria="worse_of_both"``).
 """
 
 from __future__ import annotations
@@ -146,6 +148,41 @@ def _check_criteria(criteria: pd.DataFrame) -> None:
         raise ValueError(f"criteria: several terms for analyte(s) {list(terms[terms > 1].index)}")
 
 
+#: Choices of the options that change the criteria table (see :func:`_criteria_with_options`).
+_HYPONATREMIA_CHOICES = ("asymptomatic", "symptomatic")
+_INR_CHOICES = ("anticoagulation", "worse_of_both")
+
+
+def _criteria_with_options(
+    criteria: pd.DataFrame, hyponatremia_125_129: str, inr_criteria: str
+) -> pd.DataFrame:
+    """Criteria table after the grading options.
+
+    ``hyponatremia_125_129="symptomatic"`` grades 125-129 mmol/L as grade 3 (CTCAE v5.0: grade 3
+    is "125-129 mmol/L symptomatic; 120-124 mmol/L regardless of symptoms"): the grade 2 row
+    goes and the grade 3 threshold becomes < 130 mmol/L, admiral's worst case
+    (``atoxgr_criteria_ctcv5``, test-derive_var_atoxgr.R test 80a: 129 mmol/L -> grade 3).
+    ``inr_criteria="worse_of_both"`` applies the absolute and the baseline-multiple INR criteria
+    to every sample and keeps the worse, as admiral does without an anticoagulation flag (test
+    36a: INR 1.2 with baseline 1.0 -> grade 1 on "> 1 x baseline").
+    """
+    crit = criteria
+    if hyponatremia_125_129 == "symptomatic":
+        sodium_low = (crit["analyte"] == "sodium") & (crit["direction"] == "low")
+        crit = crit[~(sodium_low & (crit["grade"] == 2))].copy()
+        g3 = (crit["analyte"] == "sodium") & (crit["direction"] == "low") & (crit["grade"] == 3)
+        crit.loc[g3, "threshold"] = 130.0
+        crit.loc[g3, "criterion_text"] = (
+            "<130 mmol/L: 125 - 129 mmol/L taken as symptomatic (admiral worst case); "
+            "120 - 124 mmol/L regardless of symptoms"
+        )
+    if inr_criteria == "worse_of_both":
+        crit = crit.copy()
+        inr = crit["condition"].isin(["anticoagulated", "not_anticoagulated"])
+        crit.loc[inr, "condition"] = "any"
+    return crit
+
+
 def _signif(x: np.ndarray, digits: int = SIGNIFICANT_DIGITS) -> np.ndarray:
     x = np.asarray(x, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -254,6 +291,8 @@ def compute_ctcae_grade(
     baseline_uln=None,
     anticoagulated=False,
     criteria: pd.DataFrame | None = None,
+    hyponatremia_125_129: Literal["asymptomatic", "symptomatic"] = "asymptomatic",
+    inr_criteria: Literal["anticoagulation", "worse_of_both"] = "anticoagulation",
 ):
     """CTCAE v5.0 grade of laboratory values already in canonical units.
 
@@ -277,6 +316,16 @@ def compute_ctcae_grade(
         Patient on anticoagulation (INR graded on baseline multiples).
     criteria : DataFrame, optional
         Criteria table; defaults to :func:`load_ctcae_criteria`.
+    hyponatremia_125_129 : {"asymptomatic", "symptomatic"}
+        How to grade sodium 125-129 mmol/L, whose CTCAE v5.0 grade depends on symptoms a lab
+        value does not carry: "asymptomatic" (default) gives grade 2, "symptomatic" gives grade
+        3, the worst case that pharmaverse/admiral's ``atoxgr_criteria_ctcv5`` assumes.
+    inr_criteria : {"anticoagulation", "worse_of_both"}
+        "anticoagulation" (default, CTCAE v5.0 text): absolute thresholds (> 1.2, 1.5, 2.5)
+        unless ``anticoagulated``, then multiples of baseline. "worse_of_both": the worse of
+        the absolute and the baseline-multiple criteria for every sample (admiral), an
+        alternative when the anticoagulation status is not recorded; a missing baseline then
+        leaves grades the baseline criterion could raise undetermined.
 
     Returns
     -------
@@ -297,8 +346,19 @@ def compute_ctcae_grade(
     1
     >>> compute_ctcae_grade("bilirubin_total", 95, uln=21, baseline=30)
     3
+    >>> compute_ctcae_grade("sodium", 128, lln=135), compute_ctcae_grade(
+    ...     "sodium", 128, lln=135, hyponatremia_125_129="symptomatic")
+    (2, 3)
+    >>> compute_ctcae_grade("inr", 1.2, baseline=1.0, inr_criteria="worse_of_both")
+    1
     """
+    func = "compute_ctcae_grade"
+    hyponatremia_125_129 = _check_option(
+        hyponatremia_125_129, _HYPONATREMIA_CHOICES, "hyponatremia_125_129", func
+    )
+    inr_criteria = _check_option(inr_criteria, _INR_CHOICES, "inr_criteria", func)
     crit = load_ctcae_criteria() if criteria is None else criteria
+    crit = _criteria_with_options(crit, hyponatremia_125_129, inr_criteria)
     scalar = np.ndim(value) == 0 and np.ndim(analyte) == 0
     n = np.broadcast(
         np.atleast_1d(np.asarray(analyte, dtype=object)),
@@ -360,6 +420,8 @@ def derive_lab_grades(
     anticoagulated_col: str | None = None,
     missing_limits: Literal["error", "ungraded"] = "error",
     criteria: pd.DataFrame | None = None,
+    hyponatremia_125_129: Literal["asymptomatic", "symptomatic"] = "asymptomatic",
+    inr_criteria: Literal["anticoagulation", "worse_of_both"] = "anticoagulation",
 ) -> pd.DataFrame:
     """Add SI values, the patient's baseline and the CTCAE v5.0 grade to each lab result.
 
@@ -384,6 +446,16 @@ def derive_lab_grades(
         an anticoagulated INR) is missing: raise, or leave ``ctcae_grade`` missing.
     criteria : DataFrame, optional
         Grading table; defaults to :func:`load_ctcae_criteria` (v5.0).
+    hyponatremia_125_129 : {"asymptomatic", "symptomatic"}
+        How to grade sodium 125-129 mmol/L, whose CTCAE v5.0 grade depends on symptoms a lab
+        value does not carry: "asymptomatic" (default) gives grade 2, "symptomatic" gives grade
+        3, the worst case that pharmaverse/admiral's ``atoxgr_criteria_ctcv5`` assumes.
+    inr_criteria : {"anticoagulation", "worse_of_both"}
+        "anticoagulation" (default, CTCAE v5.0 text): absolute thresholds (> 1.2, 1.5, 2.5)
+        unless ``anticoagulated_col``, then multiples of baseline. "worse_of_both": the worse
+        of the absolute and the baseline-multiple criteria for every sample, baseline sample
+        included (admiral), an alternative when the anticoagulation status is not recorded; a
+        missing baseline then leaves grades the baseline criterion could raise undetermined.
 
     Returns
     -------
@@ -449,6 +521,10 @@ def derive_lab_grades(
     """
     func = "derive_lab_grades"
     missing_limits = _check_option(missing_limits, ("error", "ungraded"), "missing_limits", func)
+    hyponatremia_125_129 = _check_option(
+        hyponatremia_125_129, _HYPONATREMIA_CHOICES, "hyponatremia_125_129", func
+    )
+    inr_criteria = _check_option(inr_criteria, _INR_CHOICES, "inr_criteria", func)
     lo, hi = baseline_window_days
     if lo > hi:
         raise ValueError(
@@ -457,6 +533,9 @@ def derive_lab_grades(
         )
     crit = load_ctcae_criteria() if criteria is None else criteria
     _check_criteria(crit)
+    anticoag_analytes = set(crit.loc[crit["condition"] == "anticoagulated", "analyte"])
+    every_sample = anticoag_analytes if inr_criteria == "worse_of_both" else set()
+    crit = _criteria_with_options(crit, hyponatremia_125_129, inr_criteria)
     out = normalise_lab_units(df_labs)
     n = len(out)
     pos = np.arange(n)
@@ -518,8 +597,12 @@ def derive_lab_grades(
 
     # Anticoagulated INR is graded on multiples of baseline at every sample (the baseline
     # sample itself is then grade 0); other analytes use the baseline only after SIRT.
-    anticoag_analytes = set(crit.loc[crit["condition"] == "anticoagulated", "analyte"])
-    use_baseline = post | (anticoag & work["analyte"].isin(anticoag_analytes).to_numpy())
+    # With inr_criteria="worse_of_both" INR uses the baseline at every sample too.
+    use_baseline = (
+        post
+        | (anticoag & work["analyte"].isin(anticoag_analytes).to_numpy())
+        | work["analyte"].isin(every_sample).to_numpy()
+    )
     frame = pd.DataFrame(
         {
             "analyte": work["analyte"].to_numpy(),

@@ -520,3 +520,99 @@ def test_load_ctcae_criteria_returns_a_copy():
     a = load_ctcae_criteria()
     a.loc[0, "threshold"] = 99.0
     assert load_ctcae_criteria().loc[0, "threshold"] == 1.0
+
+
+# --- options (issue #12 item 4): off by default, where the default follows the CTCAE v5.0 text
+
+
+@pytest.mark.parametrize(
+    ("value", "default_grade", "symptomatic_grade"),
+    [
+        (130.0, 1, 1),  # < LLN 135, not < 130
+        (129.9, 2, 3),
+        (125.0, 2, 3),  # 125-129: grade 2 asymptomatic, grade 3 symptomatic (CTCAE v5.0)
+        (124.9, 3, 3),  # 120-124 regardless of symptoms
+        (119.9, 4, 4),
+    ],
+)
+def test_hyponatremia_125_129_option(value, default_grade, symptomatic_grade):
+    assert compute_ctcae_grade("sodium", value, lln=135) == default_grade
+    got = compute_ctcae_grade("sodium", value, lln=135, hyponatremia_125_129="symptomatic")
+    assert got == symptomatic_grade
+
+
+@pytest.mark.parametrize(
+    ("value", "base", "default_grade", "worse_grade"),
+    [
+        (1.2, 1.0, 0, 1),  # absolute 0 (not > 1.2); > 1.0 x baseline -> 1 (admiral 36a #7)
+        (1.2, 1.2, 0, 0),  # neither criterion (admiral 36a #14)
+        (2.5, 0.99, 2, 3),  # 2.525 x baseline > 2.5 -> 3 (admiral 36a #9)
+        (2.51, 2.6, 3, 3),  # absolute > 2.5 although below baseline (admiral 36a #3)
+        (1.5, 0.6, 1, 2),  # 2.5 x baseline exactly is not > 2.5 -> 2 (admiral 36a #10)
+    ],
+)
+def test_inr_worse_of_both_option(value, base, default_grade, worse_grade):
+    assert compute_ctcae_grade("inr", value, baseline=base) == default_grade
+    got = compute_ctcae_grade("inr", value, baseline=base, inr_criteria="worse_of_both")
+    assert got == worse_grade
+
+
+def test_inr_worse_of_both_without_baseline_is_undetermined_unless_absolute_decides():
+    assert compute_ctcae_grade("inr", 1.2, inr_criteria="worse_of_both") is pd.NA
+    # > 2.5 is grade 3 whatever the baseline, the top grade: decided
+    assert compute_ctcae_grade("inr", 2.6, inr_criteria="worse_of_both") == 3
+
+
+def _inr_labs():
+    return pd.DataFrame(
+        {
+            "patient_id": ["P1", "P1", "P1"],
+            "sample_date": pd.to_datetime(["2024-01-05", "2024-02-10", "2024-03-10"]),
+            "analyte": ["inr"] * 3,
+            "value": [1.0, 1.2, 1.6],
+            "unit": ["ratio"] * 3,
+            "lln": [np.nan] * 3,
+            "uln": [np.nan] * 3,
+        }
+    )
+
+
+def test_derive_lab_grades_inr_worse_of_both(tx):
+    labs = _inr_labs()
+    default = derive_lab_grades(labs, df_treatments=tx)
+    worse = derive_lab_grades(labs, df_treatments=tx, inr_criteria="worse_of_both")
+    # baseline 1.0 (2024-01-05): 1.2 -> absolute 0 / 1.2 x baseline 1; 1.6 -> absolute 2 / 1.6 x 1
+    assert default["ctcae_grade"].tolist() == [0, 0, 2]
+    assert worse["ctcae_grade"].tolist() == [0, 1, 2]
+    assert worse["grade_basis"].tolist()[1] == "baseline"
+
+
+def test_derive_lab_grades_hyponatremia_option(tx):
+    labs = pd.DataFrame(
+        {
+            "patient_id": ["P1"],
+            "sample_date": pd.to_datetime(["2024-02-10"]),
+            "analyte": ["sodium"],
+            "value": [127.0],
+            "unit": ["mmol/L"],
+            "lln": [135.0],
+            "uln": [145.0],
+        }
+    )
+    assert derive_lab_grades(labs, df_treatments=tx)["ctcae_grade"].tolist() == [2]
+    out = derive_lab_grades(labs, df_treatments=tx, hyponatremia_125_129="Symptomatic")
+    assert out["ctcae_grade"].tolist() == [3]
+
+
+def test_invalid_grading_options_are_refused():
+    with pytest.raises(ValueError, match="'hyponatremia_125_129' argument of compute_ctcae_grade"):
+        compute_ctcae_grade("sodium", 128, lln=135, hyponatremia_125_129="yes")
+    with pytest.raises(ValueError, match="'inr_criteria' argument of derive_lab_grades"):
+        derive_lab_grades(_inr_labs(), inr_criteria="max")
+
+
+def test_options_do_not_change_the_bundled_table():
+    before = load_ctcae_criteria()
+    compute_ctcae_grade("sodium", 128, lln=135, hyponatremia_125_129="symptomatic")
+    compute_ctcae_grade("inr", 1.3, baseline=1.0, inr_criteria="worse_of_both")
+    pd.testing.assert_frame_equal(load_ctcae_criteria(), before)
