@@ -727,3 +727,21 @@ def test_metric_labels_read_as_clinicians_write_them():
     assert metric_label("mRECIST.cr_rate_pct") == "mRECIST · CR rate %"
     assert metric_label("km.OS.median_lower") == "KM · OS · median lower"
     assert metric_label("d50_gy") == "D50 (Gy)"
+
+
+def test_index_population_names_a_notebook_whose_own_default_restricts_it():
+    from sirtstats.report.index_html import IndexContent, _population
+
+    content = IndexContent(
+        period="2026Q3", cutoff_date="2026-09-30", data_source="demo", diagnoses=[], devices=[],
+        criterion=None, metrics={}, activity={},
+        notebooks=[("05_dosimetry", "05 · Dosimetry")],
+        notebook_parameters={"05_dosimetry": {"diagnoses": '["HCC"]', "devices": "None"},
+                             "03_survival": {"strata": '"albi_grade"'}})
+    population = _population(content)
+    assert population["diagnoses"] == (
+        "all diagnoses (except 05 · Dosimetry: HCC only, the notebook's own default)")
+    assert population["devices"] == "all devices"
+    # a filter the user set is shown as set
+    content.diagnoses = ["ICC"]
+    assert _population(content)["diagnoses"] == "iCCA"

@@ -573,12 +573,37 @@ def _population(c: IndexContent) -> dict:
         "n_excluded": format_count_pct(cohort.get("n_excluded"), None)
         if _num(cohort.get("n_excluded")) is not None else None,
         "diagnoses": ", ".join(value_label(d) for d in c.diagnoses) if c.diagnoses
-        else "all diagnoses",
-        "devices": ", ".join(value_label(d) for d in c.devices) if c.devices else "all devices",
+        else "all diagnoses" + _own_defaults(c, "diagnoses"),
+        "devices": ", ".join(value_label(d) for d in c.devices) if c.devices
+        else "all devices" + _own_defaults(c, "devices"),
         "criterion": value_label(c.criterion) if c.criterion else None,
         "by_diagnosis": [(label, format_count_pct(v, None)) for label, v in dx],
         "followup": None if followup is None else f"{_fixed(followup, 1)} months",
     }
+
+
+def _own_defaults(c: IndexContent, name: str) -> str:
+    """Notebooks whose own default restricts ``name`` when the report set no filter.
+
+    The report passes a notebook only what the user set, so a notebook's default stands
+    (05 Dosimetry analyses HCC unless told otherwise); the page must say so.
+    """
+    import ast
+
+    from sirtstats.labels import value_label
+
+    titles = dict(c.notebooks)
+    own = []
+    for stem, params in sorted(c.notebook_parameters.items()):
+        try:
+            values = ast.literal_eval(params[name]) if name in params else None
+        except (ValueError, SyntaxError):
+            continue
+        if values:
+            codes = values if isinstance(values, list | tuple) else [values]
+            own.append(f"{titles.get(stem, stem)}: {', '.join(value_label(v) for v in codes)} "
+                       "only")
+    return f" (except {'; '.join(own)}, the notebook's own default)" if own else ""
 
 
 def _thumbnails(c: IndexContent) -> list[dict]:
