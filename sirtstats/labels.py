@@ -79,6 +79,15 @@ VALUE_LABELS: dict[str, str] = {
     "liver_failure": "Liver failure",
     "treatment_related": "Treatment related",
     "unknown": "Unknown",
+    # portal vein tumour thrombus and treatment intent (Table 1)
+    "branch": "Branch",
+    "lobar": "Lobar",
+    "main": "Main trunk",
+    "palliative": "Palliative",
+    "downstaging": "Downstaging",
+    "bridge_to_transplant": "Bridge to transplant",
+    "neoadjuvant_resection": "Neoadjuvant to resection",
+    "curative_segmentectomy": "Curative segmentectomy",
 }
 
 #: Column names -> readable label, for derived columns and where the spelled-out name misleads.
@@ -127,6 +136,30 @@ COLUMN_LABELS: dict[str, str] = {
     "time_months": "Time (months)",
     "pct_change": "Change from baseline (%)",
     "best_pct_change": "Best change from baseline (%)",
+    # Table 1 and paste-ready tables (sirtstats.tables, sirtstats.formatting)
+    "age_at_first_sirt_years": "Age at first SIRT (years)",
+    "hcc_aetiology": "HCC aetiology",
+    "n_liver_lesions": "Liver lesions (n)",
+    "n_sessions": "SIRT sessions (n)",
+    "n_prior_systemic_lines": "Prior systemic lines (n)",
+    "tumour_burden_pct": "Tumour burden (% of liver volume)",
+    "centre_id": "Centre",
+    "bilobar": "Bilobar disease",
+    "extrahepatic_disease": "Extrahepatic disease",
+    "treatment_intent": "Treatment intent",
+    "n_censored": "Censored",
+    "n_patients": "Patients",
+    "n_lesions": "Lesions",
+    "n_any_grade": "Any grade (n)",
+    "pct_any_grade": "Any grade (%)",
+    "hr_lower": "HR 95 % CI lower",
+    "hr_upper": "HR 95 % CI upper",
+    "median_months": "Median (months)",
+    "visit_date": "Visit date",
+    "assessment_date": "Assessment date",
+    "lesion_id": "Lesion",
+    "session_id": "Session",
+    "visit": "Visit",
 }
 
 #: Unit suffixes of column names (style.md §3) -> the unit as printed.

@@ -16,6 +16,18 @@ import numpy as np
 import pandas as pd
 
 from sirtstats.exceptions import SirtStatsWarning
+from sirtstats.formatting import (
+    DASH,
+    NOT_ESTIMABLE,
+    ReportTable,
+    format_estimate_ci,
+    format_frame,
+    format_median_ci,
+    format_median_iqr,
+    format_n_pct,
+    format_p,
+)
+from sirtstats.labels import column_label, value_label
 
 __all__ = [
     "TABLE1_CATEGORICAL",
@@ -23,8 +35,13 @@ __all__ = [
     "TABLE1_LABELS",
     "TABLE1_LEVEL_ORDER",
     "TABLE1_NONNORMAL",
+    "TABLE1_RESTRICTIONS",
     "format_table1",
     "make_table1",
+    "report_table",
+    "summarise_cox_table",
+    "summarise_km_table",
+    "summarise_table1",
 ]
 
 #: Default Table 1 variables, in display order.
@@ -385,3 +402,434 @@ def format_table1(table1) -> pd.DataFrame:
                              r"^nan \(nan\)$": "–"}, regex=True)
     out = pd.concat([out, values], axis=1)
     return out
+
+
+# --------------------------------------------------------------------------------------------
+# paste-ready tables (sirtstats.formatting.ReportTable)
+# --------------------------------------------------------------------------------------------
+
+#: Variables described only in a subset of patients: column -> (column, allowed values, note).
+#: BCLC staging is defined for hepatocellular carcinoma only (Reig et al., J Hepatol 2022).
+TABLE1_RESTRICTIONS: dict[str, tuple[str, tuple[str, ...], str]] = {
+    "bclc_stage": ("primary_tumour", ("HCC",),
+                   "BCLC stage is described for HCC only (BCLC 2022 stages hepatocellular "
+                   "carcinoma); percentages are of patients with HCC and a known stage; "
+                   "— = not applicable."),
+    "hcc_aetiology": ("primary_tumour", ("HCC",),
+                      "HCC aetiology is described for HCC only; — = not applicable."),
+}
+
+_UNKNOWN = "Unknown"
+_STAT_NOTE = ("n (%) of patients with a known value; median [Q1–Q3]. Unknown: patients "
+              "without a value (not in the percentage).")
+
+
+def _group_key(g) -> str:
+    return "overall" if g is None else f"group_{g}"
+
+
+def _level_labels(column: str, levels: list[str]) -> list[str]:
+    if set(levels) <= set(_BOOLEAN_ORDER):
+        return ["Yes" if v == "yes" else "No" for v in levels]
+    return [value_label(v) for v in levels]
+
+
+def summarise_table1(
+    df_baseline: pd.DataFrame,
+    *,
+    groupby: str | None = None,
+    columns: Sequence[str] | None = None,
+    categorical: Sequence[str] | None = None,
+    restrictions: dict[str, tuple[str, tuple[str, ...], str]] | None = None,
+    title: str = "Table 1. Baseline characteristics",
+    decimals: int = 1,
+    name: str = "01_table1",
+) -> ReportTable:
+    """Table 1 as a paste-ready :class:`~sirtstats.formatting.ReportTable` (gtsummary layout).
+
+    Parameters
+    ----------
+    df_baseline : DataFrame
+        One row per patient (columns of :func:`sirtstats.cohort.derive_baseline`).
+    groupby : str, optional
+        Stratifying column; None or "" gives the overall column only.
+    columns : list of str, optional
+        Variables in display order; default :data:`TABLE1_COLUMNS` present in the frame.
+    categorical : list of str, optional
+        Categorical variables; default as :func:`make_table1`.
+    restrictions : dict, optional
+        Variables described in a subset only; default :data:`TABLE1_RESTRICTIONS` (BCLC stage
+        and HCC aetiology: HCC only). A column outside the subset shows ``"—"``.
+    title : str
+        Table title.
+    decimals : int
+        Decimals of percentages and medians.
+    name : str
+        File stem for :meth:`ReportTable.save`.
+
+    Returns
+    -------
+    ReportTable
+        Column ``characteristic`` (variable rows, then indented level rows), ``overall`` and
+        one ``group_<value>`` column per group (headers "HCC (N = 171)"), spanned by the group
+        variable's label. Categorical cells are n (%) of the known values (an "Unknown" row
+        counts the missing ones); continuous cells median [Q1–Q3] with an "Unknown" row.
+
+    Raises
+    ------
+    ValueError
+        If a column or ``groupby`` is not in ``df_baseline``, or a column is an identifier.
+
+    Notes
+    -----
+    gtsummary ``tbl_summary`` conventions: percentages of non-missing values, missing values
+    as a separate "Unknown" row, statistic explained in a footnote, N in the column header.
+    A group without any applicable patient (BCLC stage outside HCC) shows ``"—"``, never
+    ``nan``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"sex": ["M", "F", "M"], "age_at_first_sirt_years": [61, 70, 55]})
+    >>> t1 = summarise_table1(df)
+    >>> t1.column_labels
+    ['Characteristic', 'N = 3']
+    >>> for row in t1.data.values:
+    ...     print(row.tolist())
+    ['Age at first SIRT (years)', '61.0 [58.0–65.5]']
+    ['Sex', '']
+    ['Male', '2 (66.7)']
+    ['Female', '1 (33.3)']
+    """
+    groupby = groupby or None
+    if groupby is not None and groupby not in df_baseline.columns:
+        raise ValueError(
+            f"The 'groupby' argument of summarise_table1 must be a column of df_baseline or "
+            f"None. Got {groupby!r} instead.")
+    if columns is None:
+        columns = [c for c in TABLE1_COLUMNS if c in df_baseline.columns]
+    unknown = [c for c in columns if c not in df_baseline.columns]
+    if unknown:
+        raise ValueError("The 'columns' argument of summarise_table1 must list columns of "
+                         f"df_baseline. Got {unknown!r} instead.")
+    ids = [c for c in columns if _is_identifier(c)]
+    if ids:
+        raise ValueError("The 'columns' argument of summarise_table1 must not contain "
+                         f"identifiers. Got {ids!r} instead.")
+    columns = [c for c in columns if c != groupby and df_baseline[c].notna().any()]
+    if categorical is None:
+        categorical = [c for c in columns if c in TABLE1_CATEGORICAL
+                       or not pd.api.types.is_numeric_dtype(df_baseline[c])
+                       or pd.api.types.is_bool_dtype(df_baseline[c])
+                       or str(df_baseline[c].dtype) == "boolean"]
+    restrictions = TABLE1_RESTRICTIONS if restrictions is None else restrictions
+
+    groups: list = [None]
+    gvals = None
+    if groupby is not None:
+        gvals = _as_category_strings(df_baseline[groupby]).fillna(_MISSING_GROUP)
+        present = set(gvals)
+        preferred = [v for v in TABLE1_LEVEL_ORDER.get(groupby, []) if v in present]
+        groups += preferred + sorted(present - set(preferred) - {_MISSING_GROUP}) + (
+            [_MISSING_GROUP] if _MISSING_GROUP in present else [])
+
+    def members(g) -> pd.Series:
+        return pd.Series(True, index=df_baseline.index) if g is None else gvals == g
+
+    rows: list[dict] = []
+    indent: list[bool] = []
+    notes: list[str] = []
+
+    def add(label: str, cells: dict, is_level: bool) -> None:
+        rows.append({"characteristic": label, **cells})
+        indent.append(is_level)
+
+    for c in columns:
+        applies = pd.Series(True, index=df_baseline.index)
+        label = column_label(c)
+        if c in restrictions and restrictions[c][0] in df_baseline.columns:
+            col, allowed, note = restrictions[c]
+            applies = df_baseline[col].isin(list(allowed))
+            label = f"{label}*" if note else label
+            if note:
+                notes.append(f"* {note}")
+        if c in categorical:
+            values = _as_category_strings(df_baseline[c])
+            present = set(values[applies].dropna())
+            preferred = TABLE1_LEVEL_ORDER.get(c) or (
+                _BOOLEAN_ORDER if present <= set(_BOOLEAN_ORDER) else [])
+            levels = [v for v in preferred if v in present] + sorted(present - set(preferred))
+            add(label, {}, False)
+            level_rows = {lv: {} for lv in levels}
+            unknown_row, any_unknown = {}, False
+            for g in groups:
+                m = members(g) & applies
+                v = values[m]
+                known = int(v.notna().sum())
+                for lv in levels:
+                    level_rows[lv][_group_key(g)] = (
+                        format_n_pct(int((v == lv).sum()), known, decimals) if m.any() else DASH)
+                n_missing = int(v.isna().sum())
+                any_unknown |= n_missing > 0
+                unknown_row[_group_key(g)] = str(n_missing) if m.any() else DASH
+            for lv, text in zip(levels, _level_labels(c, levels), strict=True):
+                add(text, level_rows[lv], True)
+            if any_unknown:
+                add(_UNKNOWN, unknown_row, True)
+        else:
+            values = pd.to_numeric(df_baseline[c], errors="coerce").astype(float)
+            cells, unknown_row = {}, {}
+            for g in groups:
+                m = members(g) & applies
+                cells[_group_key(g)] = format_median_iqr(values[m], decimals) if m.any() else DASH
+                unknown_row[_group_key(g)] = str(int(values[m].isna().sum())) if m.any() else DASH
+            add(label, cells, False)
+            if any(v not in ("0", DASH) for v in unknown_row.values()):
+                add(_UNKNOWN, unknown_row, True)
+
+    keys = ["characteristic"] + [_group_key(g) for g in groups]
+    data = pd.DataFrame(rows, columns=keys).fillna("")
+    labels = {"characteristic": "Characteristic"}
+    for g in groups:
+        n = int(members(g).sum())
+        labels[_group_key(g)] = (f"Overall (N = {n})" if groupby else f"N = {n}") if g is None \
+            else f"{value_label(g)} (N = {n})"
+    spanners = ()
+    if groupby is not None:
+        spanners = ((column_label(groupby), tuple(_group_key(g) for g in groups[1:])),)
+    return ReportTable(data=data, title=title, labels=labels, spanners=spanners,
+                       footnotes=(_STAT_NOTE, *notes), indent=tuple(indent),
+                       stub="characteristic", name=name)
+
+
+def _cox_rows(df: pd.DataFrame) -> dict:
+    """(variable, level) -> (hr, lower, upper, p) of a Cox HR table."""
+    out = {}
+    for r in df.itertuples(index=False):
+        level = "" if pd.isna(r.level) else str(r.level)
+        out[(r.variable, level)] = (r.hr, r.hr_lower, r.hr_upper, r.p)
+    return out
+
+
+def summarise_cox_table(
+    univariable: pd.DataFrame | None,
+    multivariable,
+    *,
+    title: str = "Cox proportional hazards models of overall survival",
+    name: str = "03_cox",
+) -> ReportTable:
+    """Univariable and multivariable Cox models in one paste-ready table (gtsummary tbl_merge).
+
+    Parameters
+    ----------
+    univariable : DataFrame or None
+        :func:`sirtstats.survival.fit_cox_univariable` output (``variable``, ``level``,
+        ``reference``, ``hr``, ``hr_lower``, ``hr_upper``, ``p``, ``n``, ``n_events``).
+    multivariable : CoxResult or DataFrame
+        :func:`sirtstats.survival.fit_cox` result (or its ``hr_table``).
+    title : str
+        Table title.
+    name : str
+        File stem for :meth:`ReportTable.save`.
+
+    Returns
+    -------
+    ReportTable
+        One row per continuous covariate ("ECOG PS, per unit") and, for each categorical
+        covariate, a variable row with indented level rows: the reference level shows "—",
+        the others "HR (95 % CI)" and p under the spanners "Univariable" and
+        "Multivariable". A hazard ratio the fit cannot estimate (a limit 0 or infinite, as for
+        a one-patient level) shows "not estimable" and its p "—".
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> hr = pd.DataFrame({"variable": ["albi_grade", "ecog"], "level": ["2", None],
+    ...                    "reference": ["1", None], "hr": [1.58, 1.46],
+    ...                    "hr_lower": [1.22, 1.21], "hr_upper": [2.05, 1.75],
+    ...                    "p": [0.00053, 0.0153]})
+    >>> for row in summarise_cox_table(hr, hr).data[["characteristic", "uni_hr", "uni_p"]].values:
+    ...     print(row.tolist())
+    ['ALBI grade', '', '']
+    ['1', '—', '']
+    ['2', '1.58 (1.22–2.05)', '< 0.001']
+    ['ECOG PS, per unit', '1.46 (1.21–1.75)', '0.015']
+    """
+    multi = getattr(multivariable, "hr_table", multivariable)
+    frames = [f for f in (univariable, multi) if f is not None]
+    order: dict[str, dict] = {}
+    for f in frames:
+        for r in f.itertuples(index=False):
+            info = order.setdefault(r.variable, {"reference": None, "levels": []})
+            if not pd.isna(r.reference):
+                info["reference"] = str(r.reference)
+            if not pd.isna(r.level) and str(r.level) not in info["levels"]:
+                info["levels"].append(str(r.level))
+    models = {"uni": _cox_rows(univariable) if univariable is not None else None,
+              "multi": _cox_rows(multi)}
+
+    def cells(key, is_reference=False) -> dict:
+        out = {}
+        for m, table in models.items():
+            if table is None:
+                continue
+            if is_reference:
+                out[f"{m}_hr"], out[f"{m}_p"] = DASH, ""
+            elif key not in table:
+                out[f"{m}_hr"], out[f"{m}_p"] = DASH, DASH
+            else:
+                hr, lo, hi, p = table[key]
+                text = format_estimate_ci(hr, lo, hi)
+                out[f"{m}_hr"] = text
+                out[f"{m}_p"] = DASH if text == NOT_ESTIMABLE else format_p(p)
+        return out
+
+    rows, indent, not_estimable = [], [], False
+    for variable, info in order.items():
+        if not info["levels"]:
+            c = cells((variable, ""))
+            rows.append({"characteristic": f"{column_label(variable)}, per unit", **c})
+            indent.append(False)
+        else:
+            rows.append({"characteristic": column_label(variable)})
+            indent.append(False)
+            levels = ([info["reference"]] if info["reference"] else []) + info["levels"]
+            for lv in levels:
+                c = cells((variable, lv), is_reference=lv == info["reference"])
+                rows.append({"characteristic": value_label(lv), **c})
+                indent.append(True)
+        not_estimable |= any(v == NOT_ESTIMABLE for v in rows[-1].values())
+    keys = ["characteristic"] + [f"{m}_{s}" for m in models if models[m] is not None
+                                 for s in ("hr", "p")]
+    data = pd.DataFrame(rows, columns=keys).fillna("")
+    not_estimable = (data == NOT_ESTIMABLE).any().any()
+    labels = {"characteristic": "Characteristic", "uni_hr": "HR (95 % CI)", "uni_p": "p",
+              "multi_hr": "HR (95 % CI)", "multi_p": "p"}
+    multi_label = "Multivariable"
+    if hasattr(multivariable, "n"):
+        multi_label += f" (n = {multivariable.n}, events = {multivariable.n_events})"
+    spanners = [(multi_label, ("multi_hr", "multi_p"))]
+    notes = ["HR, hazard ratio; CI, confidence interval (Wald). — = reference level."]
+    if univariable is not None:
+        uni_label = "Univariable"
+        if {"n", "n_events"} <= set(univariable.columns) and len(univariable):
+            n = univariable["n"].agg(["min", "max"]).astype(int).tolist()
+            e = univariable["n_events"].agg(["min", "max"]).astype(int).tolist()
+            uni_label += (f" (n = {n[0]}, events = {e[0]})" if n[0] == n[1] and e[0] == e[1]
+                          else "")
+        spanners.insert(0, (uni_label, ("uni_hr", "uni_p")))
+        notes.append("Univariable: one model per covariate; multivariable: all covariates "
+                     "in one model.")
+    if not_estimable:
+        notes.append("not estimable: the fit has no finite hazard ratio for this level (too "
+                     "few patients or no events in it); its p-value is not shown.")
+    return ReportTable(data=data, title=title, labels=labels, spanners=tuple(spanners),
+                       footnotes=tuple(notes), indent=tuple(indent), stub="characteristic",
+                       name=name)
+
+
+def summarise_km_table(
+    df_km: pd.DataFrame,
+    *,
+    by: str = "endpoint",
+    landmarks_months: Sequence[float] = (12, 24),
+    title: str = "Time-to-event endpoints (Kaplan–Meier)",
+    name: str = "03_km_summary",
+) -> ReportTable:
+    """Kaplan–Meier summary per endpoint (or group) as a paste-ready table.
+
+    Parameters
+    ----------
+    df_km : DataFrame
+        :func:`sirtstats.survival.summarise_km` output: ``by``, ``n``, ``n_events``,
+        ``median``, ``median_lower``, ``median_upper`` (months) and ``surv_<t>``,
+        ``surv_<t>_lower``, ``surv_<t>_upper`` for the landmarks.
+    by : str
+        Row column.
+    landmarks_months : sequence of float
+        Landmarks shown (those present in ``df_km``).
+    title : str
+        Table title.
+    name : str
+        File stem.
+
+    Returns
+    -------
+    ReportTable
+        Rows per endpoint: patients, events, median in months with 95 % CI ("NR" not
+        reached) and survival at each landmark in % with 95 % CI.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> km = pd.DataFrame({"endpoint": ["OS"], "n": [295], "n_events": [246],
+    ...                    "median": [15.18], "median_lower": [13.31], "median_upper": [None],
+    ...                    "surv_12": [0.5886], "surv_12_lower": [0.528],
+    ...                    "surv_12_upper": [0.644], "conf_type": ["log-log"]})
+    >>> summarise_km_table(km).data.iloc[0].tolist()
+    ['Overall survival', '295', '246', '15.2 (13.3–NR)', '58.9 (52.8–64.4)']
+    """
+    cols = ["label", "n", "events", "median"]
+    labels = {"label": column_label(by) if by != "endpoint" else "Endpoint", "n": "Patients",
+              "events": "Events", "median": "Median, months (95 % CI)"}
+    rows = []
+    times = [t for t in landmarks_months if f"surv_{_fmt_t(t)}" in df_km.columns]
+    for r in df_km.to_dict("records"):
+        row = {"label": value_label(r[by]), "n": str(int(r["n"])),
+               "events": str(int(r["n_events"])),
+               "median": format_median_ci(r["median"], r["median_lower"], r["median_upper"])}
+        for t in times:
+            k = f"surv_{_fmt_t(t)}"
+            row[k] = format_estimate_ci(100 * r[k], 100 * r[f"{k}_lower"],
+                                        100 * r[f"{k}_upper"], decimals=1, ratio=False)
+        rows.append(row)
+    for t in times:
+        cols.append(f"surv_{_fmt_t(t)}")
+        labels[f"surv_{_fmt_t(t)}"] = f"{_fmt_t(t)}-month survival, % (95 % CI)"
+    conf = str(df_km["conf_type"].iloc[0]) if "conf_type" in df_km.columns and len(df_km) \
+        else "log-log"
+    notes = (f"Kaplan–Meier estimates; 95 % CI with the {conf} transform. NR, not reached.",)
+    return ReportTable(data=pd.DataFrame(rows, columns=cols), title=title, labels=labels,
+                       footnotes=notes, name=name)
+
+
+def _fmt_t(t) -> str:
+    return str(int(t)) if float(t).is_integer() else str(t)
+
+
+def report_table(df: pd.DataFrame, title: str, *, name: str | None = None,
+                 footnotes: Sequence[str] = (), decimals: int | dict[str, int] = 1,
+                 labels: dict[str, str] | None = None) -> ReportTable:
+    """Any result frame as a paste-ready table: readable headers and values, fixed decimals.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Result frame (one row per table row).
+    title : str
+        Table title.
+    name : str, optional
+        File stem.
+    footnotes : sequence of str
+        Notes under the table.
+    decimals : int or dict
+        Decimals of floats (all, or per column); p columns follow
+        :func:`sirtstats.formatting.format_p`.
+    labels : dict, optional
+        Header labels overriding :func:`sirtstats.labels.column_label`.
+
+    Returns
+    -------
+    ReportTable
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> report_table(pd.DataFrame({"device": ["Y90_glass"], "lsf_pct": [4.8818]}),
+    ...              "Lung shunt").to_frame().to_dict("list")
+    {'Device': ['Y-90 glass'], 'Lung shunt fraction (%)': ['4.9']}
+    """
+    data = format_frame(df, decimals=decimals)
+    data.columns = [str(c) for c in data.columns]
+    return ReportTable(data=data, title=title, labels=dict(labels or {}),
+                       footnotes=tuple(footnotes), name=name)

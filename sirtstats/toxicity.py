@@ -33,8 +33,10 @@ __all__ = [
     "derive_treatment_emergent",
     "filter_lab_adverse_events",
     "filter_treatment_emergent",
+    "format_ae_table",
     "pivot_ae_table",
     "summarise_ae_grade_counts",
+    "summarise_ae_grade_table",
     "summarise_ae_table",
     "summarise_early_mortality",
     "summarise_lab_vs_reported",
@@ -617,6 +619,166 @@ def pivot_ae_table(df_table: pd.DataFrame, *, groupby: str | None = None) -> pd.
             )
         )
     return pd.concat(pieces, axis=1)
+
+
+#: CTCAE v5.0 grades counted by :func:`summarise_ae_grade_table` (5 = death related to AE).
+CTCAE_GRADES: tuple[int, ...] = (1, 2, 3, 4, 5)
+
+
+def summarise_ae_grade_table(
+    df_ae: pd.DataFrame,
+    df_population: pd.DataFrame,
+    *,
+    by: Literal["ae_term", "soc"] = "ae_term",
+    groupby: str | None = None,
+    high_grade: int = 3,
+    grade_col: str = "grade",
+    include_any: bool = True,
+    include_total: bool = True,
+) -> pd.DataFrame:
+    """Patients by worst CTCAE grade 1-5 per term (or SOC), with any grade and grade ≥ 3.
+
+    Parameters
+    ----------
+    df_ae, df_population, by, groupby, high_grade, grade_col, include_any, include_total
+        As :func:`summarise_ae_table`.
+
+    Returns
+    -------
+    DataFrame
+        The columns of :func:`summarise_ae_table` plus ``n_grade_1`` … ``n_grade_5``:
+        patients whose worst grade for the term (or SOC, or any event) is that grade. Per
+        row the five counts add up to ``n_any_grade``.
+
+    Notes
+    -----
+    A patient counts once per row, at the worst grade of the events of that row (CTCAE
+    incidence-table convention, tern ``AET04``), so grade columns are exclusive.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> ae = pd.DataFrame({"patient_id": ["P1", "P1", "P2"],
+    ...                    "ae_term": ["Fatigue", "Fatigue", "Ascites"], "grade": [1, 3, 2]})
+    >>> pop = pd.DataFrame({"patient_id": ["P1", "P2", "P3"]})
+    >>> summarise_ae_grade_table(ae, pop)[["ae_term", "n_grade_1", "n_grade_2", "n_grade_3"]]
+                 ae_term  n_grade_1  n_grade_2  n_grade_3
+    0  Any adverse event          0          1          1
+    1            Ascites          0          1          0
+    2            Fatigue          0          0          1
+    """
+    table = summarise_ae_table(df_ae, df_population, by=by, groupby=groupby,
+                               high_grade=high_grade, grade_col=grade_col,
+                               include_any=include_any, include_total=include_total)
+    by = "soc" if "soc" in table.columns and by.lower() == "soc" else "ae_term"
+    pop = _population(df_population, groupby)
+    ae = df_ae[df_ae["patient_id"].isin(pop["patient_id"])]
+    level = ae[by].astype(object)
+    if by == "soc":
+        level = level.where(level.notna() & (level.astype(str).str.strip() != ""), NO_SOC_LABEL)
+    ae = pd.DataFrame({"patient_id": ae["patient_id"].to_numpy(), by: level.to_numpy(),
+                       "_grade": ae[grade_col].to_numpy(dtype=float)})
+    worst = ae.groupby(["patient_id", by], sort=False)["_grade"].max().reset_index()
+    if include_any:
+        any_worst = ae.groupby("patient_id", sort=False)["_grade"].max().reset_index()
+        any_worst[by] = ANY_AE_LABEL
+        worst = pd.concat([any_worst[["patient_id", by, "_grade"]], worst], ignore_index=True)
+    out = []
+    for value, members in _group_frames(pop, groupby, include_total):
+        w = worst[worst["patient_id"].isin(members["patient_id"])]
+        counts = w.groupby([by, "_grade"]).size()
+        rows = table if not groupby else table[table[groupby] == value]
+        block = pd.DataFrame(index=rows.index)
+        for g in CTCAE_GRADES:
+            block[f"n_grade_{g}"] = [int(counts.get((t, float(g)), 0)) for t in rows[by]]
+        out.append(block)
+    return pd.concat([table, pd.concat(out)], axis=1)
+
+
+def format_ae_table(
+    df_table: pd.DataFrame,
+    *,
+    groupby: str | None = None,
+    title: str = "Treatment-emergent adverse events by worst CTCAE grade",
+    name: str | None = None,
+    decimals: int = 1,
+):
+    """Paste-ready AE table: worst grade 1-5, any grade and grade ≥ 3 as n (%) per term.
+
+    Parameters
+    ----------
+    df_table : DataFrame
+        :func:`summarise_ae_grade_table` output.
+    groupby : str, optional
+        The grouping column used: each group becomes a block of rows headed
+        "<group> (N = ..)", the "All" block first.
+    title : str
+        Table title.
+    name : str, optional
+        File stem for :meth:`sirtstats.formatting.ReportTable.save`.
+    decimals : int
+        Decimals of the percentages.
+
+    Returns
+    -------
+    sirtstats.formatting.ReportTable
+        Columns term (or SOC), Grade 1 … Grade 5 (spanned "Worst CTCAE grade, n (%)"),
+        Any grade, Grade ≥ 3; cells n (%) of the group's N.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> ae = pd.DataFrame({"patient_id": ["P1", "P1", "P2"],
+    ...                    "ae_term": ["Fatigue", "Fatigue", "Ascites"], "grade": [1, 3, 2]})
+    >>> pop = pd.DataFrame({"patient_id": ["P1", "P2", "P3", "P4"]})
+    >>> t = format_ae_table(summarise_ae_grade_table(ae, pop))
+    >>> t.column_labels[1:]
+    ['Grade 1', 'Grade 2', 'Grade 3', 'Grade 4', 'Grade 5', 'Any grade', 'Grade ≥ 3']
+    >>> t.data.iloc[0].tolist()[1:]
+    ['0 (0.0)', '1 (25.0)', '1 (25.0)', '0 (0.0)', '0 (0.0)', '2 (50.0)', '1 (25.0)']
+    """
+    from sirtstats.formatting import ReportTable, format_n_pct
+    from sirtstats.labels import column_label, value_label
+
+    by = "soc" if "soc" in df_table.columns else "ae_term"
+    high = [c for c in df_table.columns if c.startswith("n_grade_") and c.endswith("plus")][0]
+    h = high[len("n_grade_"):-len("plus")]
+    grade_cols = [f"n_grade_{g}" for g in CTCAE_GRADES]
+    _require(df_table, [by, "N", "n_any_grade", *grade_cols], "ae_table")
+    keys = [by, *[f"grade_{g}" for g in CTCAE_GRADES], "any_grade", f"grade_{h}plus"]
+    groups = df_table[groupby] if groupby else pd.Series(TOTAL_LABEL, index=df_table.index)
+    order = list(dict.fromkeys(groups))
+    if TOTAL_LABEL in order:
+        order = [TOTAL_LABEL] + [g for g in order if g != TOTAL_LABEL]
+    rows, indent = [], []
+    for value in order:
+        g = df_table[(groups == value).to_numpy()]
+        n_total = int(g["N"].iloc[0])
+        if groupby:
+            label = "All patients" if value == TOTAL_LABEL else value_label(value)
+            rows.append({by: f"{label} (N = {n_total})"})
+            indent.append(False)
+        for r in g.to_dict("records"):
+            row = {by: r[by]}
+            for gr in CTCAE_GRADES:
+                row[f"grade_{gr}"] = format_n_pct(r[f"n_grade_{gr}"], n_total, decimals)
+            row["any_grade"] = format_n_pct(r["n_any_grade"], n_total, decimals)
+            row[f"grade_{h}plus"] = format_n_pct(r[high], n_total, decimals)
+            rows.append(row)
+            indent.append(bool(groupby))
+    data = pd.DataFrame(rows, columns=keys).fillna("")
+    labels = {by: "System organ class" if by == "soc" else "Adverse event (CTCAE term)",
+              **{f"grade_{g}": f"Grade {g}" for g in CTCAE_GRADES}, "any_grade": "Any grade",
+              f"grade_{h}plus": f"Grade ≥ {h}"}
+    notes = [f"n (%) of patients, counted once per {'organ class' if by == 'soc' else 'term'} "
+             "at their worst grade (CTCAE v5.0); grade 5 = death related to the adverse event.",
+             "N: patients in the population, with or without an event."]
+    if groupby:
+        notes.append(f"Blocks by {column_label(groupby).lower()}; All patients first.")
+    return ReportTable(data=data, title=title, labels=labels,
+                       spanners=(("Worst CTCAE grade, n (%)",
+                                  tuple(f"grade_{g}" for g in CTCAE_GRADES)),),
+                       footnotes=tuple(notes), indent=tuple(indent), stub=by, name=name)
 
 
 def summarise_toxicity_metrics(

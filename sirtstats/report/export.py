@@ -17,6 +17,7 @@ __all__ = [
     "EXTERNAL_RESOURCE",
     "export_notebook_html",
     "merge_metrics",
+    "write_tables_docx",
     "write_tables_workbook",
 ]
 
@@ -208,17 +209,73 @@ def _normalise_xlsx(data: bytes) -> bytes:
     return out.getvalue()
 
 
-def write_tables_workbook(tables_dir: Path, xlsx_path: Path) -> Path | None:
-    """Collect every ``<tables_dir>/*.csv`` into one XLSX workbook (one sheet per table).
+def _read_table(path: Path) -> tuple[list[list[str]], dict]:
+    """Rows of a table CSV and its sidecar metadata (``<stem>.table.json``; {} if none)."""
+    import csv
 
-    The first sheet, ``contents``, maps sheet names to table files (sheet names are cut to
-    Excel's 31 characters). Cells hold the CSV values typed as numbers where they parse as
-    numbers, text otherwise; empty cells stay empty.
+    with path.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    meta_path = path.with_name(f"{path.stem}.table.json")
+    meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.exists() else {}
+    return rows, meta
+
+
+_HEADER_FILL = "D9E1F2"
+_MAX_WIDTH = 60
+
+
+def _fill_sheet(ws, rows: list[list[str]], meta: dict) -> None:
+    """Write one table into a sheet: bold header, typed cells, number formats, widths."""
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    paste_ready = meta.get("kind") == "table"
+    indent = meta.get("indent", [])
+    bold = Font(bold=True)
+    fill = PatternFill("solid", fgColor=_HEADER_FILL)
+    widths: dict[int, int] = {}
+    for i, row in enumerate(rows):
+        for j, text in enumerate(row, start=1):
+            if i == 0:
+                cell = ws.cell(row=1, column=j, value=text)
+                cell.font, cell.fill = bold, fill
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+            else:
+                value, number_format = _typed(text)
+                cell = ws.cell(row=i + 1, column=j, value=value)
+                if number_format:
+                    cell.number_format = number_format
+                if paste_ready and j == 1 and i - 1 < len(indent) and indent[i - 1]:
+                    cell.alignment = Alignment(indent=2)
+                elif paste_ready and j == 1 and row[1:] and not any(row[1:]):
+                    cell.font = bold  # a variable or group heading row
+            widths[j] = max(widths.get(j, 0), min(len(text), _MAX_WIDTH))
+    if rows:
+        ws.freeze_panes = "B2" if paste_ready else "A2"
+        if not paste_ready and len(rows) > 1:
+            ws.auto_filter.ref = f"A1:{get_column_letter(len(rows[0]))}{len(rows)}"
+    row_n = len(rows) + 2
+    for note in meta.get("footnotes", []):
+        ws.cell(row=row_n, column=1, value=note).font = Font(italic=True, size=9)
+        row_n += 1
+    for j, w in widths.items():
+        ws.column_dimensions[get_column_letter(j)].width = max(8, w + 2)
+
+
+def write_tables_workbook(tables_dir: Path, xlsx_path: Path) -> Path | None:
+    r"""Collect every ``<tables_dir>/*.csv`` into one formatted XLSX workbook.
+
+    The first sheet, ``contents``, lists each sheet with its title, kind (paste-ready table,
+    listing or data) and file. Each sheet has a bold, filled, frozen header row and fitted
+    column widths; cells are typed: numbers with a number format showing the decimals of the
+    CSV text (``0.003`` stays ``0.003``), ``True``/``False`` as real booleans, ISO dates as
+    dates, empty cells empty. Paste-ready tables (:class:`sirtstats.formatting.ReportTable`)
+    keep their indented level rows and carry their footnotes under the table.
 
     Parameters
     ----------
     tables_dir : Path
-        Folder of CSV tables.
+        Folder of CSV tables (and ``*.table.json`` sidecars).
     xlsx_path : Path
         Destination workbook.
 
@@ -226,10 +283,15 @@ def write_tables_workbook(tables_dir: Path, xlsx_path: Path) -> Path | None:
     -------
     Path or None
         ``xlsx_path``, or None when there is no table.
-    """
-    import csv
 
+    Notes
+    -----
+    Sheet names are unique (case-insensitively, as Excel compares them), at most 31
+    characters and free of ``[]:*?/\``; a cut name ends in ``~2``, ``~3`` … when it would
+    collide, and the contents sheet maps every sheet to its file.
+    """
     from openpyxl import Workbook
+    from openpyxl.styles import Font
 
     csvs = sorted(Path(tables_dir).glob("*.csv")) if Path(tables_dir).is_dir() else []
     if not csvs:
@@ -237,16 +299,18 @@ def write_tables_workbook(tables_dir: Path, xlsx_path: Path) -> Path | None:
     wb = Workbook()
     contents = wb.active
     contents.title = "contents"
-    contents.append(["sheet", "table file", "rows"])
+    contents.append(["sheet", "title", "kind", "table file", "rows"])
+    for cell in contents[1]:
+        cell.font = Font(bold=True)
     for path, sheet_name in zip(csvs, _sheet_names([p.stem for p in csvs]), strict=True):
         ws = wb.create_sheet(sheet_name)
-        with path.open(newline="", encoding="utf-8") as fh:
-            rows = list(csv.reader(fh))
-        for i, row in enumerate(rows):
-            ws.append([_cell(v) if i else v for v in row])
-        if rows:
-            ws.freeze_panes = "A2"
-        contents.append([sheet_name, f"tables/{path.name}", max(len(rows) - 1, 0)])
+        rows, meta = _read_table(path)
+        _fill_sheet(ws, rows, meta)
+        kind = {"table": "table", "listing": "listing"}.get(meta.get("kind"), "data")
+        contents.append([sheet_name, meta.get("title", path.stem), kind, f"tables/{path.name}",
+                         max(len(rows) - 1, 0)])
+    for col, width in zip("ABCDE", (34, 60, 10, 44, 8), strict=True):
+        contents.column_dimensions[col].width = width
     wb.properties.creator = "sirtstats"
     buf = io.BytesIO()
     wb.save(buf)
@@ -254,7 +318,123 @@ def write_tables_workbook(tables_dir: Path, xlsx_path: Path) -> Path | None:
     return Path(xlsx_path)
 
 
+def write_tables_docx(tables_dir: Path, docx_path: Path) -> Path | None:
+    """Write every paste-ready table of ``tables_dir`` into one Word file, ``tables.docx``.
+
+    Each table (a CSV with a ``kind: table`` sidecar written by
+    :meth:`sirtstats.formatting.ReportTable.save`) becomes a title paragraph, a Word table
+    with its spanner and header rows in bold, indented level rows, and its footnotes below
+    in small type, in file order. Listings and data CSVs are left out (they are in the
+    workbook).
+
+    Parameters
+    ----------
+    tables_dir : Path
+        Folder of CSV tables and sidecars.
+    docx_path : Path
+        Destination ``.docx``.
+
+    Returns
+    -------
+    Path or None
+        ``docx_path``, or None when there is no paste-ready table.
+    """
+    import datetime as dt
+
+    from docx import Document
+    from docx.enum.section import WD_ORIENT
+    from docx.shared import Cm, Pt
+
+    csvs = sorted(Path(tables_dir).glob("*.csv")) if Path(tables_dir).is_dir() else []
+    tables = [(p, *_read_table(p)) for p in csvs]
+    tables = [t for t in tables if t[2].get("kind") == "table" and t[1]]
+    if not tables:
+        return None
+    doc = Document()
+    section = doc.sections[0]
+    section.orientation = WD_ORIENT.LANDSCAPE
+    section.page_width, section.page_height = Cm(29.7), Cm(21.0)
+    for margin in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
+        setattr(section, margin, Cm(1.5))
+    doc.styles["Normal"].font.name = "Arial"
+    doc.styles["Normal"].font.size = Pt(9)
+    for k, (path, rows, meta) in enumerate(tables):
+        if k:
+            doc.add_page_break()
+        title = doc.add_paragraph()
+        title.add_run(meta.get("title", path.stem)).bold = True
+        header, body = rows[0], rows[1:]
+        spanners = meta.get("spanners", [])
+        n_head = 2 if spanners else 1
+        table = doc.add_table(rows=n_head + len(body), cols=len(header))
+        table.style = "Table Grid"
+        if spanners:
+            for label, cols in spanners:
+                idx = [header.index(c) for c in cols if c in header]
+                if not idx:
+                    continue
+                cell = table.cell(0, min(idx)).merge(table.cell(0, max(idx)))
+                cell.text = label
+        for j, text in enumerate(header):
+            table.cell(n_head - 1, j).text = text
+        for i in range(n_head):
+            for cell in table.rows[i].cells:
+                for run in (r for p in cell.paragraphs for r in p.runs):
+                    run.bold = True
+        indent = meta.get("indent", [])
+        for i, row in enumerate(body):
+            for j, text in enumerate(row):
+                cell = table.cell(n_head + i, j)
+                cell.text = text
+                if j == 0 and i < len(indent) and indent[i]:
+                    cell.paragraphs[0].paragraph_format.left_indent = Cm(0.4)
+                elif j == 0 and not any(row[1:]):
+                    for run in cell.paragraphs[0].runs:
+                        run.bold = True
+        for note in meta.get("footnotes", []):
+            p = doc.add_paragraph()
+            run = p.add_run(note)
+            run.font.size = Pt(8)
+    fixed = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+    doc.core_properties.created = doc.core_properties.modified = fixed
+    doc.core_properties.author = "sirtstats"
+    doc.core_properties.last_modified_by = "sirtstats"
+    doc.core_properties.revision = 1
+    buf = io.BytesIO()
+    doc.save(buf)
+    Path(docx_path).write_bytes(_normalise_xlsx(buf.getvalue()))
+    return Path(docx_path)
+
+
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _typed(value: str):
+    """A CSV text as an Excel value and number format (None: the default format)."""
+    import datetime as dt
+
+    if value == "":
+        return None, None
+    if value in ("True", "False"):
+        return value == "True", None
+    if _DATE.match(value):
+        try:
+            return dt.datetime.strptime(value, "%Y-%m-%d"), "yyyy-mm-dd"
+        except ValueError:
+            return value, None
+    number = _cell(value)
+    if isinstance(number, int):
+        return number, "0"
+    if isinstance(number, float):
+        mantissa = value.lower().split("e")[0]
+        if "e" in value.lower() or not mantissa.count("."):
+            return number, None  # General: 1.88E-12 rather than a rounded 0
+        decimals = len(mantissa.split(".")[1])
+        if decimals > 4:  # raw analysis numbers: show 4 significant decimals, keep precision
+            return number, "0.0000"
+        return number, "0." + "0" * decimals if decimals else "0"
+    return value, None
 
 
 def _cell(value: str):

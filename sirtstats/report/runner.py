@@ -902,7 +902,12 @@ def _assemble(attempt, root, params, registry, nb_paths, nb_params, timings, now
     import sirtstats
     from sirtstats.report import manifest as mf
     from sirtstats.report.activity import summarise_activity
-    from sirtstats.report.export import merge_metrics, write_json, write_tables_workbook
+    from sirtstats.report.export import (
+        merge_metrics,
+        write_json,
+        write_tables_docx,
+        write_tables_workbook,
+    )
     from sirtstats.report.index_html import IndexContent, metric_deltas, write_index
 
     tables = dict(registry.tables)
@@ -913,6 +918,7 @@ def _assemble(attempt, root, params, registry, nb_paths, nb_params, timings, now
     write_json(metrics, attempt / "metrics.json")
 
     workbook = write_tables_workbook(attempt / "tables", attempt / "tables.xlsx")
+    write_tables_docx(attempt / "tables", attempt / "tables.docx")
     table_stems = sorted(p.stem for p in (attempt / "tables").glob("*.csv"))
     figure_stems = sorted({p.stem for p in (attempt / "figures").glob("*.png")} |
                           {p.stem for p in (attempt / "figures").glob("*.svg")})
