@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sirtstats.labels import COLUMN_LABELS, column_label, value_label
+from sirtstats.labels import column_label, value_label
 
 __all__ = [
     "DASH",
@@ -376,7 +376,8 @@ class ReportTable:
         """Header label of ``column``."""
         if column in self.labels:
             return self.labels[column]
-        return column_label(column) if "_" in column or column in COLUMN_LABELS else column
+        # snake_case names get their readable label; ready-made headers ("HCC (N = 171)") stay
+        return column_label(column) if re.fullmatch(r"[a-z][a-z0-9_]*", column) else column
 
     @property
     def column_labels(self) -> list[str]:
@@ -407,7 +408,8 @@ class ReportTable:
         """
         from great_tables import GT, loc, style
 
-        ident = re.sub(r"[^A-Za-z0-9_-]", "-", self.name or "table")
+        # a CSS id must not start with a digit ("#01_table1" matches nothing): prefix it
+        ident = "sirt-" + re.sub(r"[^A-Za-z0-9_-]", "-", self.name or self.title.lower())
         gt = GT(self.data, rowname_col=self.stub, id=ident)
         gt = gt.tab_header(title=self.title)
         gt = gt.cols_label(cases={c: self.label(c) for c in self.data.columns})
@@ -426,8 +428,11 @@ class ReportTable:
             gt = gt.cols_align(align="center", columns=others[1:] if self.stub is None
                                else others)
         gt = gt.tab_style(style=style.text(weight="bold"), locations=loc.column_labels())
+        gt = gt.opt_css(f"#{ident} .gt_col_heading, #{ident} .gt_row {{ white-space: nowrap; }}"
+                        f" #{ident} .gt_sourcenote {{ white-space: normal; }}")
         return gt.tab_options(table_font_size="13px", data_row_padding="3px",
-                              source_notes_font_size="11px", heading_align="left")
+                              source_notes_font_size="11px", heading_align="left",
+                              row_striping_include_table_body=False)
 
     def to_html(self) -> str:
         """HTML of :meth:`to_gt` (self-contained: no external fonts or scripts)."""

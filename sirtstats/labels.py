@@ -160,6 +160,23 @@ COLUMN_LABELS: dict[str, str] = {
     "lesion_id": "Lesion",
     "session_id": "Session",
     "visit": "Visit",
+    "orr_pct": "ORR (%)",
+    "dcr_pct": "DCR (%)",
+    "cr_rate_pct": "CR rate (%)",
+    "n_responders": "Responders",
+    "n_disease_control": "Disease control (n)",
+    "n_cr": "CR (n)",
+    "n_ne": "NE (n)",
+    "n_missing": "Missing (n)",
+    "n_evaluable": "Evaluable",
+    "n_deaths": "Deaths",
+    "horizon_days": "Within (days of first SIRT)",
+    "mortality_pct": "Mortality (%)",
+    "median_followup": "Median follow-up (months)",
+    "estimate": "Estimate",
+    "n_in": "Patients in",
+    "n_remaining": "Patients remaining",
+    "n_excluded": "Excluded",
 }
 
 #: Unit suffixes of column names (style.md §3) -> the unit as printed.

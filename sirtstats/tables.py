@@ -797,9 +797,47 @@ def _fmt_t(t) -> str:
     return str(int(t)) if float(t).is_integer() else str(t)
 
 
+_CI_PAIRS = (("{c}_lower", "{c}_upper"), ("{c}_ci_lower", "{c}_ci_upper"),
+             ("{b}_ci_lower_pct", "{b}_ci_upper_pct"), ("{b}_ci_lower_pct", "{b}_ci_upper_pct"),
+             ("ci_lower", "ci_upper"), ("ci_low_pct", "ci_high_pct"))
+_RATIOS = ("hr", "or", "odds_ratio", "hazard_ratio")
+
+
+def _merge_ci(df: pd.DataFrame, decimals, percent) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Merge estimate / lower / upper column triplets into one "est (lo–hi)" text column."""
+    df = df.copy()
+    labels: dict[str, str] = {}
+    for c in list(df.columns):
+        if c not in df.columns or not pd.api.types.is_numeric_dtype(df[c]):
+            continue
+        base = c[:-4] if c.endswith("_pct") else c
+        base = base[:-5] if base.endswith("_rate") else base
+        for lo_t, hi_t in _CI_PAIRS:
+            lo, hi = lo_t.format(c=c, b=base), hi_t.format(c=c, b=base)
+            if lo in df.columns and hi in df.columns and lo != c:
+                d = decimals.get(c, 2) if isinstance(decimals, dict) else decimals
+                scale = 100.0 if c in percent else 1.0
+                ratio = c.split("_")[0] in _RATIOS or c in _RATIOS
+                df[c] = [format_estimate_ci(scale * e, scale * a, scale * b, decimals=d,
+                                            ratio=ratio)
+                         if not pd.isna(e) else DASH
+                         for e, a, b in zip(df[c], df[lo], df[hi], strict=True)]
+                label = column_label(c) + (" (%)" if c in percent else "")
+                label = label[:-4] + ", %" if label.endswith(" (%)") else label
+                labels[c] = f"{label} (95 % CI)"
+                df = df.drop(columns=[lo, hi])
+                break
+    for c in percent:
+        if c in df.columns and pd.api.types.is_numeric_dtype(df[c]):
+            df[c] = 100.0 * df[c]
+            labels[c] = f"{column_label(c)} (%)"
+    return df, labels
+
+
 def report_table(df: pd.DataFrame, title: str, *, name: str | None = None,
                  footnotes: Sequence[str] = (), decimals: int | dict[str, int] = 1,
-                 labels: dict[str, str] | None = None) -> ReportTable:
+                 labels: dict[str, str] | None = None, drop: Sequence[str] = (),
+                 percent: Sequence[str] = ()) -> ReportTable:
     """Any result frame as a paste-ready table: readable headers and values, fixed decimals.
 
     Parameters
@@ -817,10 +855,19 @@ def report_table(df: pd.DataFrame, title: str, *, name: str | None = None,
         :func:`sirtstats.formatting.format_p`.
     labels : dict, optional
         Header labels overriding :func:`sirtstats.labels.column_label`.
+    drop : sequence of str
+        Columns left out (e.g. a pre-formatted duplicate of other columns).
+    percent : sequence of str
+        Proportion columns (0-1) shown as percentages, so that no proportion stands next
+        to a percentage.
 
     Returns
     -------
     ReportTable
+        Estimate columns with CI limits (``x``/``x_lower``/``x_upper``,
+        ``x_pct``/``x_ci_lower_pct``/``x_ci_upper_pct``, ``estimate``/``ci_lower``/
+        ``ci_upper``) merged into one "x (95 % CI)" column; ratios that cannot be estimated
+        read "not estimable".
 
     Examples
     --------
@@ -828,8 +875,16 @@ def report_table(df: pd.DataFrame, title: str, *, name: str | None = None,
     >>> report_table(pd.DataFrame({"device": ["Y90_glass"], "lsf_pct": [4.8818]}),
     ...              "Lung shunt").to_frame().to_dict("list")
     {'Device': ['Y-90 glass'], 'Lung shunt fraction (%)': ['4.9']}
+    >>> t = report_table(pd.DataFrame({"orr_pct": [21.3559322], "orr_ci_lower_pct": [16.818],
+    ...                                "orr_ci_upper_pct": [26.479]}), "ORR")
+    >>> t.to_frame().to_dict("list")
+    {'ORR, % (95 % CI)': ['21.4 (16.8–26.5)']}
     """
+    df = df.drop(columns=[c for c in drop if c in df.columns])
+    if any(n is not None for n in df.index.names):
+        df = df.reset_index()
+    df, merged = _merge_ci(df.reset_index(drop=True), decimals, tuple(percent))
     data = format_frame(df, decimals=decimals)
     data.columns = [str(c) for c in data.columns]
-    return ReportTable(data=data, title=title, labels=dict(labels or {}),
+    return ReportTable(data=data, title=title, labels={**merged, **dict(labels or {})},
                        footnotes=tuple(footnotes), name=name)
