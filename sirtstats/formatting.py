@@ -204,7 +204,9 @@ def format_estimate_ci(est, lower, upper, *, prefix: str = "", decimals: int = 2
         return NOT_ESTIMABLE
     if _missing(est):
         return NOT_ESTIMABLE
-    text = (f"{format_number(est, decimals)} ({format_number(lower, decimals)}{_EN_DASH}"
+    # an en dash between two negative limits reads as a minus: use "to" (BMJ, ICMJE style)
+    sep = " to " if any(not _missing(v) and float(v) < 0 for v in (lower, upper)) else _EN_DASH
+    text = (f"{format_number(est, decimals)} ({format_number(lower, decimals)}{sep}"
             f"{format_number(upper, decimals)})")
     return f"{prefix} {text}" if prefix else text
 

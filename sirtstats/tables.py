@@ -25,6 +25,7 @@ from sirtstats.formatting import (
     format_median_ci,
     format_median_iqr,
     format_n_pct,
+    format_number,
     format_p,
 )
 from sirtstats.labels import column_label, value_label
@@ -797,36 +798,51 @@ def _fmt_t(t) -> str:
     return str(int(t)) if float(t).is_integer() else str(t)
 
 
+#: CI limit columns named after their estimate: estimate -> (lower, upper) templates.
 _CI_PAIRS = (("{c}_lower", "{c}_upper"), ("{c}_ci_lower", "{c}_ci_upper"),
-             ("{b}_ci_lower_pct", "{b}_ci_upper_pct"), ("{b}_ci_lower_pct", "{b}_ci_upper_pct"),
-             ("ci_lower", "ci_upper"), ("ci_low_pct", "ci_high_pct"))
+             ("{b}_ci_lower_pct", "{b}_ci_upper_pct"), ("{b}_lower_pct", "{b}_upper_pct"))
+#: CI limit columns without the estimate's name, and the estimates they belong to (first found).
+_GENERIC_CI = (("ci_lower", "ci_upper"), ("ci_low_pct", "ci_high_pct"), ("lower", "upper"))
+_GENERIC_ESTIMATES = ("estimate", "rate", "mortality_pct", "proportion", "auc", "hr", "value")
 _RATIOS = ("hr", "or", "odds_ratio", "hazard_ratio")
+
+
+def _ci_text(e, a, b, d, ratio) -> str:
+    if pd.isna(e):
+        return DASH
+    if pd.isna(a) and pd.isna(b) and not ratio:
+        return format_number(e, d)
+    return format_estimate_ci(e, a, b, decimals=d, ratio=ratio)
 
 
 def _merge_ci(df: pd.DataFrame, decimals, percent) -> tuple[pd.DataFrame, dict[str, str]]:
     """Merge estimate / lower / upper column triplets into one "est (lo–hi)" text column."""
     df = df.copy()
     labels: dict[str, str] = {}
-    for c in list(df.columns):
-        if c not in df.columns or not pd.api.types.is_numeric_dtype(df[c]):
-            continue
+    triplets = []
+    for c in df.columns:
         base = c[:-4] if c.endswith("_pct") else c
-        base = base[:-5] if base.endswith("_rate") else base
         for lo_t, hi_t in _CI_PAIRS:
             lo, hi = lo_t.format(c=c, b=base), hi_t.format(c=c, b=base)
-            if lo in df.columns and hi in df.columns and lo != c:
-                d = decimals.get(c, 2) if isinstance(decimals, dict) else decimals
-                scale = 100.0 if c in percent else 1.0
-                ratio = c.split("_")[0] in _RATIOS or c in _RATIOS
-                df[c] = [format_estimate_ci(scale * e, scale * a, scale * b, decimals=d,
-                                            ratio=ratio)
-                         if not pd.isna(e) else DASH
-                         for e, a, b in zip(df[c], df[lo], df[hi], strict=True)]
-                label = column_label(c) + (" (%)" if c in percent else "")
-                label = label[:-4] + ", %" if label.endswith(" (%)") else label
-                labels[c] = f"{label} (95 % CI)"
-                df = df.drop(columns=[lo, hi])
+            if lo in df.columns and hi in df.columns:
+                triplets.append((c, lo, hi))
                 break
+    for lo, hi in _GENERIC_CI:
+        est = next((c for c in _GENERIC_ESTIMATES if c in df.columns), None)
+        if est and lo in df.columns and hi in df.columns and est not in [t[0] for t in triplets]:
+            triplets.append((est, lo, hi))
+    for c, lo, hi in triplets:
+        if not all(pd.api.types.is_numeric_dtype(df[k]) for k in (c, lo, hi)):
+            continue
+        d = decimals.get(c, 2) if isinstance(decimals, dict) else decimals
+        scale = 100.0 if c in percent else 1.0
+        ratio = c in _RATIOS or c.split("_")[0] in _RATIOS
+        df[c] = [_ci_text(scale * e, scale * a, scale * b, d, ratio)
+                 for e, a, b in zip(df[c], df[lo], df[hi], strict=True)]
+        label = column_label(c) + (" (%)" if c in percent else "")
+        label = label[:-4] + ", %" if label.endswith(" (%)") else label
+        labels[c] = f"{label} (95 % CI)"
+        df = df.drop(columns=[lo, hi])
     for c in percent:
         if c in df.columns and pd.api.types.is_numeric_dtype(df[c]):
             df[c] = 100.0 * df[c]

@@ -174,3 +174,158 @@ def test_format_table1_replaces_nan_summaries_of_empty_groups_with_dash():
     assert _cell(flat, "BCLC stage", "A", "HCC") == "1 (50.0)"
     assert _cell(flat, "MELD", "", "mCRC") == "–"
     assert _cell(flat, "MELD", "", "HCC") == "9.0 [8.5,9.5]"
+
+
+# ------------------------------------------------------------------ summarise_table1 (paste-ready)
+
+from sirtstats.tables import (  # noqa: E402
+    report_table,
+    summarise_cox_table,
+    summarise_km_table,
+    summarise_table1,
+)
+
+
+def _row(table, label, occurrence=0):
+    rows = table.data.index[table.data["characteristic"] == label].tolist()
+    return table.data.loc[rows[occurrence]]
+
+
+def test_summarise_table1_counts_of_known_values_with_unknown_row():
+    t1 = summarise_table1(_baseline_frame(), columns=["sex", "ecog", "age_at_first_sirt_years"])
+    assert t1.column_labels == ["Characteristic", "N = 6"]
+    # ECOG 0 0 1 2 <NA> 1: known 5 -> 0: 2 (40.0), 1: 2 (40.0), 2: 1 (20.0), Unknown 1
+    assert _row(t1, "0")["overall"] == "2 (40.0)"
+    assert _row(t1, "2")["overall"] == "1 (20.0)"
+    assert _row(t1, "Unknown", 0)["overall"] == "1"
+    # age 50 60 65 70 80 (one missing): median 65, Q1 60, Q3 70
+    assert _row(t1, "Age at first SIRT (years)")["overall"] == "65.0 [60.0–70.0]"
+    assert _row(t1, "Unknown", 1)["overall"] == "1"
+    # sex: no missing value -> no Unknown row under it (rows: Sex, Male, Female)
+    sex = t1.data.index[t1.data["characteristic"] == "Sex"][0]
+    assert t1.data["characteristic"].iloc[sex + 1:sex + 3].tolist() == ["Male", "Female"]
+    assert t1.indent[sex:sex + 3] == (False, True, True)
+
+
+def test_summarise_table1_bclc_only_for_hcc_and_footnoted():
+    df = pd.DataFrame({"primary_tumour": ["HCC", "HCC", "HCC", "mCRC", "mCRC"],
+                       "bclc_stage": ["A", "C", None, "B", None]})  # mCRC "B" is a data error
+    t1 = summarise_table1(df, groupby="primary_tumour", columns=["bclc_stage"])
+    assert t1.column_labels == ["Characteristic", "Overall (N = 5)", "HCC (N = 3)",
+                                "mCRC (N = 2)"]
+    assert t1.data["characteristic"].tolist() == ["BCLC stage*", "A", "C", "Unknown"]
+    # HCC: A 1 of 2 known, C 1 of 2, Unknown 1; overall = the HCC patients only
+    assert _row(t1, "A").tolist() == ["A", "1 (50.0)", "1 (50.0)", "—"]
+    assert _row(t1, "Unknown").tolist() == ["Unknown", "1", "1", "—"]
+    assert any(n.startswith("* BCLC stage is described for HCC only") for n in t1.footnotes)
+    assert t1.spanners == (("Primary tumour", ("group_HCC", "group_mCRC")),)
+
+
+def test_summarise_table1_has_no_nan_and_zero_of_nonempty_group_is_0_0():
+    df = _baseline_frame()
+    t1 = summarise_table1(df, groupby="primary_tumour")
+    text = t1.to_frame().to_csv()
+    assert "nan" not in text.lower()
+    assert "(–)" not in text
+    # mCRC is P4 (M) and P5 (F): Male 1 of 2
+    male = _row(t1, "Male")
+    assert male["group_mCRC"] == "1 (50.0)"
+    # ECOG 3 absent everywhere -> no row; ECOG 0 in mCRC (P4 2, P5 <NA>): 0 of 1 known
+    assert _row(t1, "0")["group_mCRC"] == "0 (0.0)"
+    assert t1.column_labels[-1] == "(missing) (N = 1)"
+
+
+def test_summarise_table1_page_and_csv_are_the_same_text(tmp_path):
+    t1 = summarise_table1(_baseline_frame(), groupby="device")
+    t1.save(output_dir=tmp_path)
+    csv = pd.read_csv(tmp_path / "tables" / "01_table1.csv", dtype=str, keep_default_na=False)
+    pd.testing.assert_frame_equal(csv, t1.to_frame())
+    html = t1.to_html()
+    for cell in t1.data.to_numpy().ravel():
+        if cell:
+            assert cell.replace("&", "&amp;") in html
+    assert "nan" not in html.replace("nan-", "")
+
+
+def test_summarise_table1_does_not_mutate_input():
+    df = _baseline_frame()
+    before = df.copy()
+    summarise_table1(df, groupby="primary_tumour")
+    pd.testing.assert_frame_equal(df, before)
+
+
+def test_summarise_table1_argument_errors():
+    with pytest.raises(ValueError, match=r"'groupby' argument of summarise_table1 .*'arm'"):
+        summarise_table1(_baseline_frame(), groupby="arm")
+    with pytest.raises(ValueError, match=r"must not contain identifiers. Got \['patient_id'\]"):
+        summarise_table1(_baseline_frame(), columns=["patient_id"])
+
+
+# ------------------------------------------------------------------ Cox and KM tables
+
+def _cox_frame(model):
+    return pd.DataFrame({
+        "variable": ["albi_grade", "ecog", "primary_tumour", "primary_tumour"],
+        "level": ["2", None, "mCRC", "pancreas"],
+        "reference": ["1", None, "HCC", "HCC"],
+        "hr": [1.581738243, 1.455792099, 1.293656433, 1.878212812e-12],
+        "hr_lower": [1.220392816, 1.209198698, 0.9508494304, 0.0],
+        "hr_upper": [2.050074234, 1.7526736, 1.760054655, np.inf],
+        "p": [0.0005299428342, 7.307906811e-05, 0.1011898731, 0.9999755481],
+        **({"n": [295] * 4, "n_events": [246] * 4} if model == "uni" else {}),
+    })
+
+
+def test_summarise_cox_table_uni_and_multivariable_in_one_table():
+    t = summarise_cox_table(_cox_frame("uni"), _cox_frame("multi"))
+    rows = t.data.to_numpy().tolist()
+    assert rows == [
+        ["ALBI grade", "", "", "", ""],
+        ["1", "—", "", "—", ""],
+        ["2", "1.58 (1.22–2.05)", "< 0.001", "1.58 (1.22–2.05)", "< 0.001"],
+        ["ECOG PS, per unit", "1.46 (1.21–1.75)", "< 0.001", "1.46 (1.21–1.75)", "< 0.001"],
+        ["Primary tumour", "", "", "", ""],
+        ["HCC", "—", "", "—", ""],
+        ["mCRC", "1.29 (0.95–1.76)", "0.10", "1.29 (0.95–1.76)", "0.10"],
+        ["Pancreas", "not estimable", "—", "not estimable", "—"],
+    ]
+    assert [s[0] for s in t.spanners] == ["Univariable (n = 295, events = 246)",
+                                          "Multivariable"]
+    assert any(n.startswith("not estimable:") for n in t.footnotes)
+    assert t.column_labels == ["Characteristic", "HR (95 % CI)", "p", "HR (95 % CI)", "p"]
+
+
+def test_summarise_km_table_not_reached():
+    km = pd.DataFrame({"endpoint": ["OS", "PFS"], "n": [10, 10], "n_events": [3, 6],
+                       "median": [np.nan, 6.4394], "median_lower": [12.05, 5.2238],
+                       "median_upper": [np.nan, 7.0637], "surv_12": [0.7, 0.2125],
+                       "surv_12_lower": [0.33, 0.1655], "surv_12_upper": [0.89, 0.2637]})
+    t = summarise_km_table(km, landmarks_months=(12, 24))
+    assert t.data.to_numpy().tolist() == [
+        ["Overall survival", "10", "3", "NR (12.1–NR)", "70.0 (33.0–89.0)"],
+        ["Progression-free survival", "10", "6", "6.4 (5.2–7.1)", "21.2 (16.6–26.4)"],
+    ]
+
+
+def test_report_table_merges_ci_and_has_no_raw_floats_or_index():
+    df = pd.DataFrame({"device": ["Y90_glass", "Y90_resin"], "n": [137, 145],
+                       "orr_pct": [21.3559322, 43.63636364],
+                       "orr_ci_lower_pct": [16.81846094, 35.94263491],
+                       "orr_ci_upper_pct": [26.47900566, 51.56285344],
+                       "p": [0.4881890, 3.637979e-12], "is_confirmed": [True, False]},
+                      index=[5, 9])
+    t = report_table(df, "ORR")
+    assert t.column_labels == ["Device", "n", "ORR, % (95 % CI)", "p", "Is confirmed"]
+    assert t.data.to_numpy().tolist() == [
+        ["Y-90 glass", "137", "21.4 (16.8–26.5)", "0.49", "Yes"],
+        ["Y-90 resin", "145", "43.6 (35.9–51.6)", "< 0.001", "No"],
+    ]
+    assert list(t.data.index) == [0, 1]
+
+
+def test_report_table_proportion_shown_as_percent_with_ci():
+    df = pd.DataFrame({"dose_group": ["< 120 Gy"], "rate": [0.2727272727],
+                       "ci_lower": [0.1909574468], "ci_upper": [0.3604329897]})
+    t = report_table(df, "Response by dose", percent=["rate"])
+    assert t.to_frame().to_dict("list") == {"Dose group": ["< 120 Gy"],
+                                           "Rate, % (95 % CI)": ["27.3 (19.1–36.0)"]}
