@@ -323,6 +323,12 @@ def format_frame(df: pd.DataFrame, *, decimals: int | Mapping[str, int] = 1,
     out = {}
     for c in df.columns:
         d = decimals.get(c, 1) if isinstance(decimals, Mapping) else decimals
+        col = df[c]
+        if pd.api.types.is_float_dtype(col) and not col.dropna().map(float.is_integer).all():
+            # one number of decimals per column: 0.0 next to 0.3, never 0 next to 0.3
+            out[c] = [format_number(x, d) for x in col.tolist()]
+            if c not in p_cols:
+                continue
         fmt = format_p if c in p_cols else (lambda x, d=d: _format_value(x, d))
         out[c] = [fmt(x) for x in df[c].tolist()]
     return pd.DataFrame(out, columns=df.columns).astype(object)

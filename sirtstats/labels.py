@@ -88,6 +88,7 @@ VALUE_LABELS: dict[str, str] = {
     "bridge_to_transplant": "Bridge to transplant",
     "neoadjuvant_resection": "Neoadjuvant to resection",
     "curative_segmentectomy": "Curative segmentectomy",
+    "MISSING": "Missing",
 }
 
 #: Column names -> readable label, for derived columns and where the spelled-out name misleads.
@@ -177,6 +178,11 @@ COLUMN_LABELS: dict[str, str] = {
     "n_in": "Patients in",
     "n_remaining": "Patients remaining",
     "n_excluded": "Excluded",
+    "pct": "%",
+    "chisq": "χ²",
+    "df": "df",
+    "p_holm": "p (Holm)",
+    "conf_type": "CI transform",
 }
 
 #: Unit suffixes of column names (style.md §3) -> the unit as printed.

@@ -9,6 +9,7 @@ from run to run.
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Sequence
 
@@ -603,11 +604,15 @@ def summarise_table1(
                        stub="characteristic", name=name)
 
 
+def _blank(x) -> bool:
+    return x is None or (not isinstance(x, str) and pd.isna(x)) or str(x) == ""
+
+
 def _cox_rows(df: pd.DataFrame) -> dict:
     """(variable, level) -> (hr, lower, upper, p) of a Cox HR table."""
     out = {}
     for r in df.itertuples(index=False):
-        level = "" if pd.isna(r.level) else str(r.level)
+        level = "" if _blank(r.level) else str(r.level)
         out[(r.variable, level)] = (r.hr, r.hr_lower, r.hr_upper, r.p)
     return out
 
@@ -662,9 +667,9 @@ def summarise_cox_table(
     for f in frames:
         for r in f.itertuples(index=False):
             info = order.setdefault(r.variable, {"reference": None, "levels": []})
-            if not pd.isna(r.reference):
+            if not _blank(r.reference):
                 info["reference"] = str(r.reference)
-            if not pd.isna(r.level) and str(r.level) not in info["levels"]:
+            if not _blank(r.level) and str(r.level) not in info["levels"]:
                 info["levels"].append(str(r.level))
     models = {"uni": _cox_rows(univariable) if univariable is not None else None,
               "multi": _cox_rows(multi)}
@@ -807,7 +812,9 @@ _GENERIC_ESTIMATES = ("estimate", "rate", "mortality_pct", "proportion", "auc", 
 _RATIOS = ("hr", "or", "odds_ratio", "hazard_ratio")
 
 
-def _ci_text(e, a, b, d, ratio) -> str:
+def _ci_text(e, a, b, d, ratio, median=False) -> str:
+    if median:
+        return format_median_ci(e, a, b, d)
     if pd.isna(e):
         return DASH
     if pd.isna(a) and pd.isna(b) and not ratio:
@@ -837,10 +844,11 @@ def _merge_ci(df: pd.DataFrame, decimals, percent) -> tuple[pd.DataFrame, dict[s
         d = decimals.get(c, 2) if isinstance(decimals, dict) else decimals
         scale = 100.0 if c in percent else 1.0
         ratio = c in _RATIOS or c.split("_")[0] in _RATIOS
-        df[c] = [_ci_text(scale * e, scale * a, scale * b, d, ratio)
+        median = "median" in c
+        df[c] = [_ci_text(scale * e, scale * a, scale * b, d, ratio, median)
                  for e, a, b in zip(df[c], df[lo], df[hi], strict=True)]
         label = column_label(c) + (" (%)" if c in percent else "")
-        label = label[:-4] + ", %" if label.endswith(" (%)") else label
+        label = re.sub(r" \(([^()]*)\)$", r", \1", label)  # "ORR (%)" -> "ORR, %"
         labels[c] = f"{label} (95 % CI)"
         df = df.drop(columns=[lo, hi])
     for c in percent:

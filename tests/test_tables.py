@@ -329,3 +329,22 @@ def test_report_table_proportion_shown_as_percent_with_ci():
     t = report_table(df, "Response by dose", percent=["rate"])
     assert t.to_frame().to_dict("list") == {"Dose group": ["< 120 Gy"],
                                            "Rate, % (95 % CI)": ["27.3 (19.1–36.0)"]}
+
+
+def test_summarise_cox_table_reads_empty_level_as_continuous():
+    df = _cox_frame("multi").assign(level=["2", "", "mCRC", "pancreas"],
+                                    reference=["1", "", "HCC", "HCC"])
+    t = summarise_cox_table(None, df)
+    assert t.data["characteristic"].tolist()[3] == "ECOG PS, per unit"
+    assert t.column_labels == ["Characteristic", "HR (95 % CI)", "p"]
+
+
+def test_report_table_one_number_of_decimals_per_column_and_median_nr():
+    df = pd.DataFrame({"pct": [0.0, 0.3389830508], "n": [0.0, 1.0],
+                       "median_followup": [75.10472279, 12.0],
+                       "median_followup_lower": [41.79055441, 10.0],
+                       "median_followup_upper": [float("nan"), 14.0]})
+    t = report_table(df, "Follow-up")
+    assert t.to_frame().to_dict("list") == {
+        "%": ["0.0", "0.3"], "n": ["0", "1"],
+        "Median follow-up, months (95 % CI)": ["75.1 (41.8–NR)", "12.0 (10.0–14.0)"]}
