@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sirtstats.labels import column_label, value_label
+from sirtstats.labels import VALUE_LABELS, column_label, value_label
 
 __all__ = [
     "DASH",
@@ -384,6 +384,8 @@ class ReportTable:
         """Header label of ``column``."""
         if column in self.labels:
             return self.labels[column]
+        if column in VALUE_LABELS:  # a coded value as column ("NON_CR_NON_PD", "MISSING")
+            return VALUE_LABELS[column]
         # snake_case names get their readable label; ready-made headers ("HCC (N = 171)") stay
         return column_label(column) if re.fullmatch(r"[a-z][a-z0-9_]*", column) else column
 

@@ -805,7 +805,8 @@ def _fmt_t(t) -> str:
 
 #: CI limit columns named after their estimate: estimate -> (lower, upper) templates.
 _CI_PAIRS = (("{c}_lower", "{c}_upper"), ("{c}_ci_lower", "{c}_ci_upper"),
-             ("{b}_ci_lower_pct", "{b}_ci_upper_pct"), ("{b}_lower_pct", "{b}_upper_pct"))
+             ("{b}_ci_lower_pct", "{b}_ci_upper_pct"), ("{b}_lower_pct", "{b}_upper_pct"),
+             ("{r}_ci_lower_pct", "{r}_ci_upper_pct"))
 #: CI limit columns without the estimate's name, and the estimates they belong to (first found).
 _GENERIC_CI = (("ci_lower", "ci_upper"), ("ci_low_pct", "ci_high_pct"), ("lower", "upper"))
 _GENERIC_ESTIMATES = ("estimate", "rate", "mortality_pct", "proportion", "auc", "hr", "value")
@@ -829,8 +830,9 @@ def _merge_ci(df: pd.DataFrame, decimals, percent) -> tuple[pd.DataFrame, dict[s
     triplets = []
     for c in df.columns:
         base = c[:-4] if c.endswith("_pct") else c
+        rate = base[:-5] if base.endswith("_rate") else base  # cr_rate_pct -> cr_ci_lower_pct
         for lo_t, hi_t in _CI_PAIRS:
-            lo, hi = lo_t.format(c=c, b=base), hi_t.format(c=c, b=base)
+            lo, hi = lo_t.format(c=c, b=base, r=rate), hi_t.format(c=c, b=base, r=rate)
             if lo in df.columns and hi in df.columns:
                 triplets.append((c, lo, hi))
                 break
@@ -861,7 +863,8 @@ def _merge_ci(df: pd.DataFrame, decimals, percent) -> tuple[pd.DataFrame, dict[s
 def report_table(df: pd.DataFrame, title: str, *, name: str | None = None,
                  footnotes: Sequence[str] = (), decimals: int | dict[str, int] = 1,
                  labels: dict[str, str] | None = None, drop: Sequence[str] = (),
-                 percent: Sequence[str] = ()) -> ReportTable:
+                 percent: Sequence[str] = (), column_values: Sequence[str] = ()
+                 ) -> ReportTable:
     """Any result frame as a paste-ready table: readable headers and values, fixed decimals.
 
     Parameters
@@ -884,6 +887,9 @@ def report_table(df: pd.DataFrame, title: str, *, name: str | None = None,
     percent : sequence of str
         Proportion columns (0-1) shown as percentages, so that no proportion stands next
         to a percentage.
+    column_values : sequence of str
+        Columns whose values are column names (``quantity``, ``subgroup``): shown with
+        :func:`sirtstats.labels.column_label` ("activity_gbq" -> "Activity (GBq)").
 
     Returns
     -------
@@ -907,7 +913,11 @@ def report_table(df: pd.DataFrame, title: str, *, name: str | None = None,
     df = df.drop(columns=[c for c in drop if c in df.columns])
     if any(n is not None for n in df.index.names):
         df = df.reset_index()
-    df, merged = _merge_ci(df.reset_index(drop=True), decimals, tuple(percent))
+    df = df.reset_index(drop=True)
+    for c in column_values:
+        if c in df.columns:
+            df[c] = [v if pd.isna(v) else column_label(str(v)) for v in df[c]]
+    df, merged = _merge_ci(df, decimals, tuple(percent))
     data = format_frame(df, decimals=decimals)
     data.columns = [str(c) for c in data.columns]
     return ReportTable(data=data, title=title, labels={**merged, **dict(labels or {})},
