@@ -417,8 +417,9 @@ def test_workbook_is_byte_identical_across_writes_and_typed(tmp_path):
     assert [c.value for c in flow[2]] == ["screened", 12, "007"]   # leading zero kept as text
     assert [c.value for c in flow[3]] == ["included", 10.5, "P1"]
     contents = [[c.value for c in row] for row in wb["contents"].iter_rows(min_row=2)]
-    assert contents[0] == ["01_flow", "tables/01_flow.csv", 2]
-    assert contents[1][1] == f"tables/{long}.csv"
+    # sheet, title (the stem without a table sidecar), kind, file, rows
+    assert contents[0] == ["01_flow", "01_flow", "data", "tables/01_flow.csv", 2]
+    assert contents[1][3] == f"tables/{long}.csv"
     with zipfile.ZipFile(io.BytesIO(a)) as z:
         assert {i.date_time for i in z.infolist()} == {(1980, 1, 1, 0, 0, 0)}
         assert "2000-01-01T00:00:00Z" in z.read("docProps/core.xml").decode()
