@@ -152,8 +152,14 @@ def test_report_tables_are_in_the_workbook(demo_report):
 
     stems = sorted(p.stem for p in (demo_report.path / "tables").glob("*.csv"))
     wb = openpyxl.load_workbook(demo_report.path / "tables.xlsx", read_only=True)
-    listed = [row[1] for row in wb["contents"].iter_rows(min_row=2, values_only=True)]
+    listed = [row[3] for row in wb["contents"].iter_rows(min_row=2, values_only=True)]
     assert listed == [f"tables/{s}.csv" for s in stems]
+    import docx
+
+    doc = docx.Document(str(demo_report.path / "tables.docx"))
+    titles = {p.text for p in doc.paragraphs}
+    assert "Table 1. Baseline characteristics" in titles
+    assert len(doc.tables) >= 10  # every paste-ready table of 01-05
     assert json.loads((demo_report.path / "manifest.json").read_text())["row_counts"]["tables"]
 
 
