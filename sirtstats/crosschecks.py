@@ -231,6 +231,15 @@ def _pet_lesion_other_patient(t):
     return (owner.notna() & (owner != pl["patient_id"])).astype(bool)
 
 
+def _pet_lesion_scan_unknown(t):
+    """A PET lesion measurement without its scan in pet_assessments (patient and date)."""
+    pl, pa = t["pet_lesions"], t["pet_assessments"]
+    scans = pd.MultiIndex.from_frame(pa[["patient_id", "scan_date"]])
+    rows = pd.MultiIndex.from_frame(pl[["patient_id", "scan_date"]])
+    known = pl["patient_id"].notna() & pl["scan_date"].notna()
+    return pd.Series(~rows.isin(scans), index=pl.index) & known
+
+
 def _grade5_without_death(t):
     ae = t["adverse_events"]
     return ((ae["grade"] == 5) & _death_of(t, "adverse_events").isna()).fillna(False).astype(bool)
@@ -342,6 +351,9 @@ CROSS_RULES: tuple[CrossRule, ...] = (
               "PET scan after the patient's death_date", _pet_after_death),
     CrossRule("pet_lesion_of_other_patient", "pet_lesions", "patient_id", "error",
               "PET lesion belongs to another patient in lesions", _pet_lesion_other_patient),
+    CrossRule("pet_lesion_scan_unknown", "pet_lesions", "scan_date", "error",
+              "no scan of this patient on this date in pet_assessments",
+              _pet_lesion_scan_unknown),
     CrossRule("therapy_end_before_start", "other_therapies", "end_date", "error",
               "end before start", _therapy_end_before_start),
     CrossRule("lab_unit_unknown", "labs", "unit", "error",

@@ -209,3 +209,42 @@ def test_quality_checks_at_their_boundaries():
         ("P1", D2, "liver_reference_changed"),              # +0.5: > 20 % and > 0.3
         ("P2", D0, "uptake_time_outside_50_70"),            # 49 < 50
     ])  # 2.0 -> 2.4 (+20 % exactly) and 1.0 -> 1.25 (+25 % but 0.25 units) pass
+
+
+# Data model: the PET tables are validated like the rest (foreign keys, P1.3 cross-rule) -----
+
+def _registry_problems(tmp_path, edit):
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from _registry_fixture import valid_tables, write_registry
+
+    from sirtstats.registry import validate_registry
+
+    tables = valid_tables()
+    edit(tables)
+    problems = validate_registry(write_registry(tmp_path / "r", tables))
+    return problems.loc[problems["table"].str.startswith("pet_"),
+                        ["table", "row", "column", "severity"]].values.tolist()
+
+
+def test_valid_pet_tables_have_no_problems(tmp_path):
+    assert _registry_problems(tmp_path, lambda t: None) == []
+
+
+def test_pet_lesion_of_another_patient_is_an_error(tmp_path):
+    # L01 belongs to P01; the P01 scan row makes the scan foreign key hold
+    def edit(t):
+        t["pet_assessments"].append(["P01", "2023-02-16", "FDG", "60", "5", "250", "1.8",
+                                     "0.2", "1.4", "0.2", "NO", ""])
+        t["pet_lesions"].append(["L01", "P02", "2023-01-03", "6", "", "", "", ""])
+    assert ["pet_lesions", 4, "patient_id", "error"] in _registry_problems(tmp_path, edit)
+
+
+def test_pet_lesion_without_its_scan_is_a_foreign_key_error(tmp_path):
+    def edit(t):
+        t["pet_lesions"].append(["L03", "P02", "2023-02-01", "6", "", "", "", ""])
+    got = _registry_problems(tmp_path, edit)
+    assert [r[:2] for r in got] == [["pet_lesions", 4]]
+    assert got[0][3] == "error"
