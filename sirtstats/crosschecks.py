@@ -59,6 +59,8 @@ CUTOFF_COLUMNS: dict[str, tuple[str, ...]] = {
     "labs": ("sample_date",),
     "adverse_events": ("onset_date",),
     "other_therapies": ("start_date",),
+    "pet_assessments": ("scan_date",),
+    "pet_lesions": ("scan_date",),
 }
 
 
@@ -217,6 +219,27 @@ def _imaging_after_death(t):
     return _lt(_death_of(t, "imaging_assessments"), i["assessment_date"])
 
 
+def _pet_after_death(t):
+    return _lt(_death_of(t, "pet_assessments"), t["pet_assessments"]["scan_date"])
+
+
+def _pet_lesion_other_patient(t):
+    """A PET measurement whose lesion belongs to another patient (metabolic P1.3)."""
+    pl = t["pet_lesions"]
+    owner = pl["lesion_id"].map(t["lesions"].drop_duplicates("lesion_id").set_index(
+        "lesion_id")["patient_id"])
+    return (owner.notna() & (owner != pl["patient_id"])).astype(bool)
+
+
+def _pet_lesion_scan_unknown(t):
+    """A PET lesion measurement without its scan in pet_assessments (patient and date)."""
+    pl, pa = t["pet_lesions"], t["pet_assessments"]
+    scans = pd.MultiIndex.from_frame(pa[["patient_id", "scan_date"]])
+    rows = pd.MultiIndex.from_frame(pl[["patient_id", "scan_date"]])
+    known = pl["patient_id"].notna() & pl["scan_date"].notna()
+    return pd.Series(~rows.isin(scans), index=pl.index) & known
+
+
 def _grade5_without_death(t):
     ae = t["adverse_events"]
     return ((ae["grade"] == 5) & _death_of(t, "adverse_events").isna()).fillna(False).astype(bool)
@@ -324,6 +347,13 @@ CROSS_RULES: tuple[CrossRule, ...] = (
               _session_unknown("adverse_events")),
     CrossRule("imaging_after_death", "imaging_assessments", "assessment_date", "error",
               "imaging after the patient's death_date", _imaging_after_death),
+    CrossRule("pet_after_death", "pet_assessments", "scan_date", "error",
+              "PET scan after the patient's death_date", _pet_after_death),
+    CrossRule("pet_lesion_of_other_patient", "pet_lesions", "patient_id", "error",
+              "PET lesion belongs to another patient in lesions", _pet_lesion_other_patient),
+    CrossRule("pet_lesion_scan_unknown", "pet_lesions", "scan_date", "error",
+              "no scan of this patient on this date in pet_assessments",
+              _pet_lesion_scan_unknown),
     CrossRule("therapy_end_before_start", "other_therapies", "end_date", "error",
               "end before start", _therapy_end_before_start),
     CrossRule("lab_unit_unknown", "labs", "unit", "error",

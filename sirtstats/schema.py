@@ -21,6 +21,7 @@ from sirtstats._checks import _braced
 __all__ = [
     "SCHEMA_DIR",
     "TABLE_ORDER",
+    "PET_TABLES",
     "FieldSpec",
     "TableSchema",
     "apply_dtypes",
@@ -45,7 +46,14 @@ TABLE_ORDER: tuple[str, ...] = (
     "labs",
     "adverse_events",
     "other_therapies",
+    "pet_assessments",
+    "pet_lesions",
 )
+
+#: Optional tables added for FDG-PET/CT metabolic response (PERCIST 1.0, EORTC 1999; see
+#: :mod:`sirtstats.metabolic`). Like every table but ``patients`` they may be absent from a
+#: registry folder, which then loads them as empty typed tables.
+PET_TABLES: tuple[str, ...] = ("pet_assessments", "pet_lesions")
 
 #: pandas dtype for each Frictionless field type.
 PANDAS_DTYPES: dict[str, str] = {

@@ -89,6 +89,16 @@ therapy_id,patient_id,therapy_type,start_date,end_date,systemic_line,agent,is_pl
 O01,P02,systemic,2022-07-01,2022-12-01,1,FOLFOX,false
 O02,P02,systemic,2023-06-01,,2,FOLFIRI,false
 """,
+    "pet_assessments": """
+patient_id,scan_date,tracer,uptake_time_min,blood_glucose_mmol_l,injected_activity_mbq,liver_sul_mean,liver_sul_sd,blood_pool_sul_mean,blood_pool_sul_sd,new_fdg_avid_lesion,new_lesion_site
+P02,2023-01-03,FDG,60,5.4,250,1.8,0.25,1.4,0.2,NO,
+P02,2023-04-21,FDG,62,6.1,245,1.9,0.3,1.5,0.2,YES,extrahepatic
+""",
+    "pet_lesions": """
+lesion_id,patient_id,scan_date,sul_peak,suv_max,mtv_ml,tlg_g,fdg_extent_mm
+L03,P02,2023-01-03,8.2,11.5,22,120.5,41
+L03,P02,2023-04-21,4.1,5.9,9.5,30,28
+""",
 }
 
 

@@ -7,8 +7,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES = ROOT / "docs" / "rules"
-#: Rule ids: R (response, endpoints, statistics), S (scores), T (toxicity), M (dosimetry).
-RULE_ID = re.compile(r"(?<![\w.])([RSTM]\d+(?:\.\d+)+)(?![\w]|\.?\d|-\d)")
+#: Rule ids: R (response, endpoints, statistics), S (scores), T (toxicity), M (dosimetry),
+#: P (metabolic response, PET).
+RULE_ID = re.compile(r"(?<![\w.])([RSTMP]\d+(?:\.\d+)+)(?![\w]|\.?\d|-\d)")
 
 
 def _cited_files(*, include_tests: bool = True):
@@ -25,7 +26,7 @@ def _headings() -> dict[str, str]:
     ids = {}
     for page in sorted(RULES.glob("*.md")):
         for line in page.read_text(encoding="utf-8").splitlines():
-            match = re.match(r"#+\s+([RSTMD]\d+(?:\.\d+)*)\s", line)
+            match = re.match(r"#+\s+([RSTMPD]\d+(?:\.\d+)*)\s", line)
             if match:
                 ids[match.group(1)] = page.name
     return ids

@@ -28,7 +28,7 @@ from sirtstats.validation import PROBLEM_COLUMNS  # noqa: E402
 
 N_ROWS = {"patients": 3, "baseline": 3, "workups": 3, "treatments": 3, "post_dosimetry": 2,
           "lesions": 4, "lesion_measurements": 8, "imaging_assessments": 4, "labs": 4,
-          "adverse_events": 2, "other_therapies": 2}
+          "adverse_events": 2, "other_therapies": 2, "pet_assessments": 2, "pet_lesions": 2}
 
 FORMATS = {
     "csv_utf8": {},
@@ -243,7 +243,7 @@ def test_load_with_cutoff_applies_administrative_censoring(tmp_path):
         "lesion_measurements": 2, "imaging_assessments": 1, "labs": 0, "adverse_events": 0,
         "adverse_events.resolution_date": 0, "other_therapies": 1,
         "other_therapies.end_date": 0, "patients.death_date": 1,
-        "patients.last_contact_date": 3}
+        "patients.last_contact_date": 3, "pet_assessments": 0, "pet_lesions": 0}
     p = reg["patients"]
     assert p["death_date"].isna().all()
     assert p["cause_of_death"].isna().all()

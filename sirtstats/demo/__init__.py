@@ -42,7 +42,7 @@ from sirtstats.demo._imaging import (
     make_visits,
 )
 from sirtstats.demo._truth import DEMO_TRUTH
-from sirtstats.schema import TABLE_ORDER, apply_dtypes, load_schema
+from sirtstats.schema import PET_TABLES, TABLE_ORDER, apply_dtypes, empty_table, load_schema
 
 __all__ = ["DEMO_TRUTH", "make_demo_registry", "write_demo_registry"]
 
@@ -217,6 +217,8 @@ def _assemble(P, W, TR, S, D, L, M, A, AE, LB, OT) -> dict[str, pd.DataFrame]:
         "start_date": _date(OT["start_day"]), "end_date": _date(OT["end_day"]),
         "systemic_line": OT["systemic_line"], "agent": OT["agent"],
         "is_planned_with_sirt": OT["is_planned_with_sirt"].astype(bool)})
+    for table in PET_TABLES:  # not generated yet (issue 15): empty typed tables
+        out.setdefault(table, empty_table(table))
     result = {}
     for table in TABLE_ORDER:
         df = apply_dtypes(out[table].reset_index(drop=True), table)

@@ -42,7 +42,7 @@ FORM_PREFIX = {
     "patients": "pt", "baseline": "bl", "workups": "wu", "treatments": "tx",
     "post_dosimetry": "pd", "lesions": "les", "lesion_measurements": "lm",
     "imaging_assessments": "img", "labs": "lab", "adverse_events": "ae",
-    "other_therapies": "oth",
+    "other_therapies": "oth", "pet_assessments": "pet", "pet_lesions": "petl",
 }
 _NON_REPEATING = ("patients", "baseline")
 _CHECKBOX_COLUMNS = {("patients", "hcc_aetiology")}

@@ -1,0 +1,140 @@
+"""EORTC 1999 metabolic response (second metabolic criterion, rules P2.1-P2.5).
+
+Young H, Baum R, Cremerius U, et al. Measurement of clinical and subclinical tumour response
+using [18F]-fluorodeoxyglucose and positron emission tomography: review and 1999 EORTC
+recommendations. Eur J Cancer 1999;35:1773-1782.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from sirtstats.metabolic._common import prepare
+from sirtstats.metabolic._rules import (
+    EORTC_EXTENT_REL,
+    EORTC_PMD_REL,
+    EORTC_PMR_LATER,
+    EORTC_PMR_ONE_CYCLE,
+    SD_FACTOR,
+    exact,
+)
+from sirtstats.response._common import check_bool, require_columns
+
+__all__ = ["derive_eortc_response"]
+
+
+def derive_eortc_response(
+    df_pet: pd.DataFrame,
+    df_pet_lesions: pd.DataFrame,
+    *,
+    df_lesions: pd.DataFrame | None = None,
+    after_one_cycle: bool = False,
+) -> pd.DataFrame:
+    """EORTC 1999 metabolic response at each follow-up PET scan.
+
+    The lesions measured at baseline are followed (P2.1): their summed ``suv_max`` at the
+    follow-up scan is compared with the baseline sum.
+
+    Parameters
+    ----------
+    df_pet : DataFrame
+        ``pet_assessments`` (``patient_id``, ``scan_date``, blood-pool SUL mean and SD,
+        optionally ``new_fdg_avid_lesion``); the earliest scan of a patient is the baseline.
+    df_pet_lesions : DataFrame
+        ``pet_lesions`` with ``suv_max`` (SUV, g/mL), ``sul_peak`` (SUL, g/mL) and optionally
+        ``fdg_extent_mm`` (mm).
+    df_lesions : DataFrame, optional
+        ``lesions``, for the organ when ``df_pet_lesions`` lacks it.
+    after_one_cycle : bool, default False
+        PMR threshold: >= 15 % decrease after one cycle, >= 25 % after more (P2.3). A SIRT
+        response scan is usually read with the later threshold.
+
+    Returns
+    -------
+    DataFrame
+        One row per patient and follow-up scan: ``patient_id``, ``scan_date``,
+        ``baseline_suv_sum``, ``suv_sum``, ``suv_change_pct`` (negative = decline),
+        ``extent_change_pct``, ``response`` (CMR, PMR, SMD, PMD, NE) and ``reason``.
+
+    References
+    ----------
+    Young et al., Eur J Cancer 1999;35:1773-1782, section "Definition of response" (EORTC
+    recommendations); rules P2.1-P2.5 of docs/rules/metabolic.md.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> pet = pd.DataFrame({"patient_id": ["P1", "P1"],
+    ...     "scan_date": pd.to_datetime(["2024-01-01", "2024-04-01"]),
+    ...     "liver_sul_mean": 2.0, "liver_sul_sd": 0.3,
+    ...     "blood_pool_sul_mean": 1.5, "blood_pool_sul_sd": 0.2})
+    >>> les = pd.DataFrame({"patient_id": "P1", "lesion_id": ["L1", "L1"],
+    ...     "scan_date": pet["scan_date"], "sul_peak": [8.0, 6.0], "suv_max": [10.0, 7.5]})
+    >>> derive_eortc_response(pet, les)["response"].tolist()
+    ['PMR']
+    """
+    fn = "derive_eortc_response"
+    after_one_cycle = check_bool(after_one_cycle, "after_one_cycle", fn)
+    require_columns(df_pet_lesions, ["suv_max"], "pet_lesions", fn)
+    pmr_rel = EORTC_PMR_ONE_CYCLE if after_one_cycle else EORTC_PMR_LATER
+    pet, les = prepare(df_pet, df_pet_lesions, df_lesions, fn)
+    has_extent = "fdg_extent_mm" in les.columns
+    rows = []
+    for pid, scans in pet.groupby("patient_id", sort=False):
+        plesions = les.loc[les["patient_id"] == pid]
+        base = scans.iloc[0]
+        b_rows = plesions.loc[(plesions["scan_date"] == base["scan_date"])
+                              & plesions["suv_max"].notna()]
+        ids = b_rows["lesion_id"].tolist()
+        b_sum = sum(exact(v) for v in b_rows["suv_max"]) if ids else None
+        b_ext = (sum(exact(v) for v in b_rows["fdg_extent_mm"])
+                 if has_extent and ids and b_rows["fdg_extent_mm"].notna().all() else None)
+        for _, scan in scans.iloc[1:].iterrows():
+            f_rows = plesions.loc[(plesions["scan_date"] == scan["scan_date"])
+                                  & plesions["lesion_id"].isin(ids)]
+            out = {"patient_id": pid, "scan_date": scan["scan_date"],
+                   "baseline_suv_sum": float(b_sum) if b_sum is not None else float("nan"),
+                   "suv_sum": float("nan"), "suv_change_pct": float("nan"),
+                   "extent_change_pct": float("nan")}
+            new = scan.get("new_fdg_avid_lesion")
+            complete = (b_sum is not None and len(f_rows) == len(ids)
+                        and f_rows["suv_max"].notna().all())
+            if complete:
+                f_sum = sum(exact(v) for v in f_rows["suv_max"])
+                out.update(suv_sum=float(f_sum),
+                           suv_change_pct=float(100 * (f_sum - b_sum) / b_sum) if b_sum
+                           else float("nan"))
+            f_ext = (sum(exact(v) for v in f_rows["fdg_extent_mm"])
+                     if b_ext is not None and complete and f_rows["fdg_extent_mm"].notna().all()
+                     else None)
+            if f_ext is not None and b_ext:
+                out["extent_change_pct"] = float(100 * (f_ext - b_ext) / b_ext)
+            if new == "YES":
+                out.update(response="PMD", reason="new FDG-avid lesion")
+            elif not complete or not b_sum:
+                out.update(response="NE", reason="baseline lesions not all measured")
+            elif f_sum - b_sum > EORTC_PMD_REL * b_sum:
+                out.update(response="PMD", reason="SUV up > 25 %")
+            elif f_ext is not None and b_ext and f_ext - b_ext > EORTC_EXTENT_REL * b_ext:
+                out.update(response="PMD", reason="FDG extent up > 20 %")
+            elif new != "EQUIVOCAL" and _background(f_rows, scan):
+                out.update(response="CMR", reason="uptake indistinguishable from background")
+            elif b_sum - f_sum >= pmr_rel * b_sum:
+                out.update(response="PMR", reason=f"SUV down >= {int(pmr_rel * 100)} %")
+            else:
+                out.update(response="SMD", reason="neither PMR nor PMD")
+            rows.append(out)
+    res = pd.DataFrame(rows, columns=["patient_id", "scan_date", "baseline_suv_sum", "suv_sum",
+                                      "suv_change_pct", "extent_change_pct", "response",
+                                      "reason"])
+    res.attrs["settings"] = {"criterion": "EORTC_1999", "after_one_cycle": after_one_cycle}
+    return res
+
+
+def _background(rows, scan):
+    """P2.2: every followed lesion's SULpeak at or below blood pool mean + 2 SD."""
+    require_columns(rows, ["sul_peak"], "pet_lesions", "derive_eortc_response")
+    if pd.isna(scan["blood_pool_sul_mean"]) or pd.isna(scan["blood_pool_sul_sd"]):
+        return False
+    limit = exact(scan["blood_pool_sul_mean"]) + SD_FACTOR * exact(scan["blood_pool_sul_sd"])
+    return all(exact(s) <= limit for s in rows["sul_peak"])
