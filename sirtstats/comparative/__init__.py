@@ -1,0 +1,17 @@
+"""Comparative analyses of a two-level exposure (issue #16 items 1-5).
+
+Propensity scores (:mod:`.propensity`), IPTW / overlap weights and caliper matching
+(:mod:`.weights`, :mod:`.matching`), balance (:mod:`.balance`), weighted outcomes
+(:mod:`.adjusted`) and the E-value (:mod:`.sensitivity`).
+"""
+
+from .adjusted import weighted_cox, weighted_km, weighted_km_median, weighted_rate_difference
+from .balance import balance_table, smd
+from .matching import match_nearest
+from .propensity import PropensityResult, fit_propensity
+from .sensitivity import compare_estimates, evalue_hr
+from .weights import compute_weights, kish_ess
+
+__all__ = ["PropensityResult", "balance_table", "compare_estimates", "compute_weights",
+           "evalue_hr", "fit_propensity", "kish_ess", "match_nearest", "smd", "weighted_cox",
+           "weighted_km", "weighted_km_median", "weighted_rate_difference"]
