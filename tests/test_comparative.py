@@ -167,3 +167,21 @@ def test_compare_estimates_table():
                              "IPTW": {"hr": 1.2, "hr_lower": 0.9, "hr_upper": 1.6}})
     assert list(tab["analysis"]) == ["Unadjusted", "IPTW"]
     assert tab.loc[1, "evalue_ci"] == 1.0
+
+
+def test_estimates_table_matches_r_side_by_side():
+    from sirtstats.comparative import estimates_table
+
+    d = pd.read_csv(GOLD / "weighted_data.csv")
+    ref = pd.read_csv(GOLD / "cox_estimates_reference.csv").set_index("analysis")
+    cox = pd.read_csv(GOLD / "weighted_cox_reference.csv").set_index("model")
+    tab = estimates_table(d, "time", "event", "x", ["w"], d["w"], weighted_label="IPTW")
+    assert list(tab["analysis"]) == ["Unadjusted Cox", "Multivariable Cox", "IPTW"]
+    for a in ref.index:
+        row = tab.set_index("analysis").loc[a]
+        assert row["hr"] == pytest.approx(ref.loc[a, "hr"], rel=1e-6)
+        assert row["se"] == pytest.approx(ref.loc[a, "se"], abs=1e-6)
+    w = tab.set_index("analysis").loc["IPTW"]
+    assert w["hr"] == pytest.approx(np.exp(cox.loc["robust", "coef"]), rel=1e-6)
+    hr = w["hr"]
+    assert w["evalue_estimate"] == pytest.approx(hr + np.sqrt(hr * (hr - 1)))

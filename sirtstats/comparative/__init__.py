@@ -9,9 +9,10 @@ from .adjusted import weighted_cox, weighted_km, weighted_km_median, weighted_ra
 from .balance import balance_table, smd
 from .matching import match_nearest
 from .propensity import PropensityResult, fit_propensity
-from .sensitivity import compare_estimates, evalue_hr
+from .sensitivity import compare_estimates, estimates_table, evalue_hr
 from .weights import compute_weights, kish_ess
 
 __all__ = ["PropensityResult", "balance_table", "compare_estimates", "compute_weights",
-           "evalue_hr", "fit_propensity", "kish_ess", "match_nearest", "smd", "weighted_cox",
+           "estimates_table", "evalue_hr", "fit_propensity", "kish_ess", "match_nearest", "smd",
+           "weighted_cox",
            "weighted_km", "weighted_km_median", "weighted_rate_difference"]

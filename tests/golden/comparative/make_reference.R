@@ -25,4 +25,10 @@ write.csv(data.frame(group = grp, time = km$time, n_risk = km$n.risk, n_event = 
           "weighted_km_reference.csv", row.names = FALSE)
 write.csv(data.frame(group = c(0, 1), median = unname(summary(km)$table[, "median"])),
           "weighted_km_median_reference.csv", row.names = FALSE)
+fu <- coxph(Surv(time, event) ~ x, data = d)
+fm <- coxph(Surv(time, event) ~ x + w, data = d)
+write.csv(data.frame(analysis = c("Unadjusted Cox", "Multivariable Cox"),
+                     hr = c(exp(coef(fu)["x"]), exp(coef(fm)["x"])),
+                     se = c(sqrt(fu$var[1, 1]), sqrt(fm$var[1, 1]))),
+          "cox_estimates_reference.csv", row.names = FALSE)
 writeLines(paste("survival", packageVersion("survival"), R.version.string), "versions.txt")
