@@ -185,3 +185,19 @@ def test_estimates_table_matches_r_side_by_side():
     assert w["hr"] == pytest.approx(np.exp(cox.loc["robust", "coef"]), rel=1e-6)
     hr = w["hr"]
     assert w["evalue_estimate"] == pytest.approx(hr + np.sqrt(hr * (hr - 1)))
+
+
+def test_plots_draw():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from sirtstats.plotting.comparative import plot_love, plot_ps_overlap
+
+    fig = plot_ps_overlap(PS, T)
+    assert len(fig.axes[0].patches) == 40
+    df = pd.DataFrame({"age": [1.0, 2, 3, 2, 3, 4], "site": list("aabbab")})
+    fig2 = plot_love(balance_table(df, T, ["age", "site"], {"w": np.ones(6)}))
+    assert len(fig2.axes[0].get_yticklabels()) == 3
+    plt.close("all")
