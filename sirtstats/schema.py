@@ -17,6 +17,7 @@ import pandas as pd
 import yaml
 
 from sirtstats._checks import _braced
+from sirtstats._resources import resource_dir
 
 __all__ = [
     "SCHEMA_DIR",
@@ -30,8 +31,9 @@ __all__ = [
     "load_schemas",
 ]
 
-#: Folder holding one ``<table>.yaml`` per registry table.
-SCHEMA_DIR = Path(__file__).resolve().parent.parent / "data_schema"
+#: Folder holding one ``<table>.yaml`` per registry table: the checkout's top-level
+#: ``data_schema/``, or its copy shipped in the wheel (see :mod:`sirtstats._resources`).
+SCHEMA_DIR: Path = resource_dir("data_schema")
 
 #: Tables in dependency order (a table's foreign keys point only to tables before it).
 TABLE_ORDER: tuple[str, ...] = (

@@ -144,8 +144,9 @@ class ReportResult:
 
 
 def default_notebooks_dir() -> Path:
-    """``notebooks/`` of the sirtstats checkout."""
-    return Path(__file__).resolve().parents[2] / "notebooks"
+    """The installed report notebooks (``notebooks/`` of the checkout in a source tree)."""
+    from sirtstats._resources import resource_dir
+    return resource_dir("notebooks")
 
 
 def discover_notebooks(notebooks_dir: Path, select=None) -> list[Path]:
