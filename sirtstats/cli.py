@@ -13,6 +13,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from sirtstats.cli_kernel import add_kernel_parser
+
 __all__ = ["SUBCOMMANDS", "build_parser", "main"]
 
 
@@ -345,7 +347,8 @@ def _add_report_parser(subparsers):
 
 #: Parser blocks, in help order. Each adds one subcommand and sets ``func``.
 SUBCOMMANDS = (_add_validate_parser, _add_demo_parser, _add_report_parser,
-               _add_import_redcap_parser, _add_import_sdtm_parser, _add_export_adam_parser)
+               _add_import_redcap_parser, _add_import_sdtm_parser, _add_export_adam_parser,
+               add_kernel_parser)
 
 
 def build_parser() -> argparse.ArgumentParser:
