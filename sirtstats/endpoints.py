@@ -26,8 +26,8 @@ Inputs are tidy frames, never the response engine's internals:
 Two named rule sets are provided as data (:data:`CONVENTIONS`): ``"fda"`` (the sirtstats
 default: R5.3 in docs/rules/endpoints.md and docs/rules/decisions.md) and ``"admiral"`` (the
 pharmaverse ``admiral::derive_param_tte`` / ``admiralonco`` ADTTE template conventions: no
-missed-assessment rule, no censoring at new therapy, the last assessment of any response including NE, durations
-``end − start + 1``). Every option can also be set on its own.
+missed-assessment rule, no censoring at new therapy, the last assessment of any response
+including NE, durations ``end − start + 1``). Every option can also be set on its own.
 """
 
 from __future__ import annotations
