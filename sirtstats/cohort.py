@@ -8,9 +8,9 @@ which every registry patient ends either included or excluded with one reason.
 
 Implements: ALBI (Johnson et al., J Clin Oncol 2015), Child-Pugh (Pugh et al., Br J Surg 1973;
 INR, else French prothrombin ratio "TP"), MELD (UNOS/OPTN form, Kamath et al., Hepatology
-2001), DuBois BSA (DuBois & DuBois, Arch Intern Med 1916), as in ``sirt-domain.md`` section 3
+2001), DuBois BSA (DuBois & DuBois, Arch Intern Med 1916), as in docs/rules/toxicity.md
 and Appendix A; baseline imaging window of RECIST 1.1 (Eisenhauer et al., Eur J Cancer 2009,
-at most 4 weeks before treatment start; ``response-criteria.md`` section 1.1).
+at most 4 weeks before treatment start; R1.1 (docs/rules/response.md)).
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ __all__ = [
 BASELINE_LAB_WINDOW_DAYS: tuple[int, int] = (-30, 0)
 
 #: Maximum days between baseline imaging and the first SIRT (RECIST 1.1: "no more than 4 weeks
-#: before"; response-criteria.md section 1.1 ``baseline_max_days_before_origin``).
+#: before"; R1.1 (docs/rules/response.md) ``baseline_max_days_before_origin``).
 BASELINE_IMAGING_MAX_DAYS: int = 28
 
 #: Labs-table fallbacks for baseline values: analyte -> baseline column. Units are converted to
@@ -356,7 +356,7 @@ def derive_baseline(
     ----------
     Johnson PJ et al. J Clin Oncol 2015;33:550-558 (ALBI). Pugh RN et al. Br J Surg
     1973;60:646-649 (Child-Pugh). Kamath PS et al. Hepatology 2001;33:464-470 (MELD). DuBois D,
-    DuBois EF. Arch Intern Med 1916;17:863-871 (BSA). sirt-domain.md section 3, Appendix A.
+    DuBois EF. Arch Intern Med 1916;17:863-871 (BSA). docs/rules/toxicity.md.
     """
     tables = registry.tables
     patients = tables["patients"]

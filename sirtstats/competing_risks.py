@@ -2,7 +2,7 @@
 """Competing risks: Aalen–Johansen cumulative incidence and Gray's test (public entry:
 sirtstats.survival).
 
-Implements response-criteria.md §6.6 and survival-reference.md §3 item 7:
+Implements R6.6 (docs/rules/statistics.md) and docs/rules/statistics.md:
 
 * the Aalen–Johansen cumulative incidence function ``CIF_k(t) = Σ_{t_j ≤ t} S(t_j−) d_kj/n_j``
   with ties kept (no random jitter: lifelines' ``AalenJohansenFitter`` jitters tied event times
@@ -162,7 +162,7 @@ def compute_cif_curve(
     ----------
     Aalen OO, Johansen S. Scand J Stat 1978;5:141–150. Marubini E, Valsecchi MG. Analysing
     Survival Data from Clinical Trials and Observational Studies. Wiley 1995.
-    response-criteria.md R6.6, WE27.
+    R6.6 (docs/rules/statistics.md), WE27.
 
     Examples
     --------

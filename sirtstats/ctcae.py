@@ -8,7 +8,7 @@ only for anticoagulated patients), creatinine increased (the worse of the ULN an
 criteria) and hyponatremia. The criteria live in ``sirtstats/data/ctcae_v5_labs.csv``
 (:func:`load_ctcae_criteria`): one row per term, grade and branch, transcribed from the
 machine-readable CTCAE v5.0 table of pharmaverse/admiral (``ncictcaev5.json``) as summarised in
-``sirt-domain.md`` section 4.1. Grades that need clinical information (anemia grade 4,
+T4.1 (docs/rules/toxicity.md). Grades that need clinical information (anemia grade 4,
 hypoalbuminemia grade 4, symptomatic hyponatremia) are not lab-gradable and are not assigned,
 unless an option says how (``hyponatremia_125_129="symptomatic"``, admiral's worst case; INR on
 the worse of the absolute and baseline criteria with ``inr_criteria="worse_of_both"``).
@@ -40,7 +40,7 @@ __all__ = [
 CTCAE_VERSION = "5.0"
 
 #: Baseline lab window, days relative to the first SIRT session, inclusive: the last value in
-#: it is the baseline (sirt-domain.md section 4.1 proposal; same window as baseline.yaml).
+#: it is the baseline (T4.1, docs/rules/toxicity.md proposal; same window as baseline.yaml).
 DEFAULT_BASELINE_WINDOW_DAYS: tuple[int, int] = (-30, 0)
 
 #: Values and thresholds are compared after rounding to this many significant digits, as admiral
@@ -336,7 +336,7 @@ def compute_ctcae_grade(
     References
     ----------
     Common Terminology Criteria for Adverse Events (CTCAE) v5.0, NCI, 2017; admiral
-    ``ncictcaev5.json``; sirt-domain.md section 4.1 and Appendix A.
+    ``ncictcaev5.json``; T4.1 (docs/rules/toxicity.md).
 
     Examples
     --------
@@ -497,7 +497,7 @@ def derive_lab_grades(
 
     References
     ----------
-    CTCAE v5.0 (NCI, 2017); pharmaverse/admiral ``ncictcaev5.json``; sirt-domain.md section 4.1.
+    CTCAE v5.0 (NCI, 2017); pharmaverse/admiral ``ncictcaev5.json``; T4.1 (docs/rules/toxicity.md).
 
     Examples
     --------

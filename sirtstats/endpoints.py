@@ -1,6 +1,6 @@
 """Time-to-event endpoints: OS, PFS, hepatic PFS, TTP, local progression, DoR, TTR.
 
-Implements response-criteria.md §5 (R5.1–R5.5): the time origin (first SIRT by default; work-up,
+Implements R5.1–R5.5 (docs/rules/endpoints.md): the time origin (first SIRT by default; work-up,
 diagnosis with delayed entry, randomisation), the endpoint definitions of R5.2 and the FDA-style
 PFS censoring and event dating of R5.3 (Clinical Trial Endpoints for the Approval of Cancer Drugs
 and Biologics, FDA guidance, December 2018): last adequate assessment, the missed-assessment rule,
@@ -15,7 +15,7 @@ Inputs are tidy frames, never the response engine's internals:
 * ``df_visits``: one row per patient and assessment with ``patient_id``, ``assessment_date``,
   ``overall_response`` (codes ``CR PR SD NON_CR_NON_PD PD NE``; ``ND`` is accepted and is not an
   adequate assessment). An optional ``scope`` column (``overall``, ``hepatic``, ``treated``,
-  response-criteria.md §4.2) lets one frame feed PFS, hepatic PFS and local progression.
+  R4.2 (docs/rules/response.md)) lets one frame feed PFS, hepatic PFS and local progression.
   Filter it to one criterion before calling.
 * ``df_therapies``: other anticancer therapies (``patient_id``, ``start_date``,
   ``is_planned_with_sirt``), for censoring at new anticancer therapy.
@@ -24,10 +24,10 @@ Inputs are tidy frames, never the response engine's internals:
   response and time to response start at the first CR/PR visit (unconfirmed response).
 
 Two named rule sets are provided as data (:data:`CONVENTIONS`): ``"fda"`` (the sirtstats
-default, response-criteria.md §5.3 and §7) and ``"admiral"`` (the pharmaverse
-``admiral::derive_param_tte`` / ``admiralonco`` ADTTE template conventions: no missed-assessment
-rule, no censoring at new therapy, the last assessment of any response including NE, durations
-``end − start + 1``). Every option can also be set on its own.
+default: R5.3 in docs/rules/endpoints.md and docs/rules/decisions.md) and ``"admiral"`` (the
+pharmaverse ``admiral::derive_param_tte`` / ``admiralonco`` ADTTE template conventions: no
+missed-assessment rule, no censoring at new therapy, the last assessment of any response
+including NE, durations ``end − start + 1``). Every option can also be set on its own.
 """
 
 from __future__ import annotations
@@ -57,10 +57,10 @@ __all__ = [
     "summarise_endpoint_reasons",
 ]
 
-#: Days per month used for ``time_months`` (365.25 / 12; response-criteria.md §0).
+#: Days per month used for ``time_months`` (365.25 / 12; R0 (docs/rules/response.md)).
 DAYS_PER_MONTH = 30.4375
 
-#: Response codes of a timepoint (response-criteria.md §0). ``ND``: not done.
+#: Response codes of a timepoint (R0, docs/rules/response.md). ``ND``: not done.
 RESPONSE_CODES = ("CR", "PR", "SD", "NON_CR_NON_PD", "PD", "NE", "ND")
 
 #: Evaluable ("adequate") overall responses (R5.3 definitions).
@@ -137,7 +137,7 @@ class EndpointRules:
         therapy that began before the event (R5.3.6, R5.4).
     add_one_day : bool
         Durations as ``end − start + 1`` (CDISC ADaM, ``admiral::derive_vars_duration``)
-        instead of ``end − start`` (response-criteria.md §0, D18).
+        instead of ``end − start`` (R0, docs/rules/response.md, D18).
     censoring_responses : tuple of str
         Responses that make an assessment count as "last assessment" for censoring: the
         adequate ones by default; admiral's LSTA also counts NE.
@@ -170,8 +170,9 @@ class EndpointRules:
         return 2 * self.interval_days + self.window_days
 
 
-#: Named rule sets. "fda": response-criteria.md §5.3/§7 defaults. "admiral": the conventions of
-#: the pharmaverse ADTTE template (conformance/pharmaverse/README.md §6.2).
+#: Named rule sets. "fda": R5.3 (docs/rules/endpoints.md) and the defaults of
+#: docs/rules/decisions.md. "admiral": the conventions of the pharmaverse ADTTE template
+#: (conformance/pharmaverse/README.md §6.2).
 CONVENTIONS: dict[str, EndpointRules] = {
     "fda": EndpointRules(),
     "admiral": EndpointRules(
@@ -832,7 +833,7 @@ ttp_death_censoring, include_assessments_in_last_alive : optional
         ``time_days`` (int, ≥ 0), ``time_months`` (days / 30.4375), ``event`` (1 event,
         0 censored), ``event_type`` (``death``, ``progression``, ``response`` or
         ``censored``; for TTR also competing ``progression``/``death`` with event 0),
-        ``reason`` (text) and ``rule`` (response-criteria.md rule id).
+        ``reason`` (text) and ``rule`` (rule id of docs/rules/).
 
     Raises
     ------
@@ -876,7 +877,8 @@ ttp_death_censoring, include_assessments_in_last_alive : optional
     References
     ----------
     FDA. Clinical Trial Endpoints for the Approval of Cancer Drugs and Biologics. Guidance for
-    Industry, December 2018. response-criteria.md §5.1–§5.5, §7 (D7, D8, D18).
+    Industry, December 2018. R5.1–R5.5 (docs/rules/endpoints.md), decisions D7, D8, D18
+    (docs/rules/decisions.md).
     pharmaverse admiral ``derive_param_tte`` and admiralonco ``ad_adtte.R``.
 
     Examples

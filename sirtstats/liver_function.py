@@ -13,7 +13,7 @@ review with one of two definitions kept as data (:data:`REILD_DEFINITIONS`): San
 bilirubin ≥ 3 mg/dL as in Gil-Alzugaray et al., Hepatology 2013) or Braat et al. (Eur J
 Gastroenterol Hepatol 2017;29:144-152; jaundice/hyperbilirubinaemia, new or increased ascites and
 hypoalbuminaemia 2 weeks to 4 months after SIRT), both without tumour progression or biliary
-obstruction (sirt-domain.md sections 4.3 and 7.1 item 8).
+obstruction (T4.3, docs/rules/toxicity.md).
 """
 
 from __future__ import annotations
@@ -267,7 +267,7 @@ def derive_liver_function_timepoints(
     References
     ----------
     Johnson PJ et al. J Clin Oncol 2015;33:550-558. Pugh RN et al. Br J Surg 1973;60:646-649.
-    sirt-domain.md section 3.
+    S3 (docs/rules/toxicity.md).
 
     Examples
     --------
@@ -614,7 +614,7 @@ def derive_reild(
     ----------
     Sangro B et al. Cancer 2008;112:1538-1546. Gil-Alzugaray B et al. Hepatology
     2013;57:1078-1087. Braat MN et al. Eur J Gastroenterol Hepatol 2017;29:144-152.
-    sirt-domain.md section 4.3.
+    T4.3 (docs/rules/toxicity.md).
     """
     name, spec = _reild_definition(definition)
     start, end = int(spec["window_start_day"]), int(spec["window_end_day"])

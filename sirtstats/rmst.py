@@ -5,7 +5,7 @@ Greenwood plug-in estimate that R ``survival`` prints as ``se(rmean)``:
 ``Var = Σ_{t_i ≤ τ} A_i² d_i / (n_i (n_i − d_i))`` with ``A_i = ∫_{t_i}^τ S(u) du``.
 lifelines 0.30's ``restricted_mean_survival_time(..., return_variance=True)`` returns the
 variance of min(T, τ) instead (about 6× too large a standard error on R's lung data;
-survival-reference.md §1), so it is not used.
+docs/rules/statistics.md), so it is not used.
 
 References: Royston P, Parmar MKB. BMC Med Res Methodol 2013;13:152. Klein JP, Moeschberger ML.
 Survival Analysis, 2nd ed., §4.5. R survival 3.5-3 ``print.survfit(rmean=)`` (``survmean``).

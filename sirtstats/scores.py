@@ -3,7 +3,7 @@
 Implements ALBI (Johnson et al., J Clin Oncol 2015;33:550-558), Child-Turcotte-Pugh (with the
 French prothrombin-ratio "TP" option), MELD (UNOS/OPTN form, Kamath et al., Hepatology 2001) and
 DuBois body surface area (DuBois & DuBois, Arch Intern Med 1916), as described in
-``shared/docs/sirt-domain.md`` sections 2.4 and 3. All functions are vectorised: they take
+M2.4 (docs/rules/dosimetry.md) and 3. All functions are vectorised: they take
 scalars, arrays or Series and return the same shape (a Series keeps its index).
 """
 
@@ -114,7 +114,7 @@ BOUNDARY_DECIMALS = 6
 
 
 def _points(values, low, high, *, higher_is_worse):
-    """1/2/3 points with both boundaries scoring 2 (sirt-domain.md 3.2)."""
+    """1/2/3 points with both boundaries scoring 2 (S3.2, docs/rules/toxicity.md)."""
     v = np.round(np.asarray(values, dtype=float), BOUNDARY_DECIMALS)
     if higher_is_worse:
         pts = np.where(v < low, 1, np.where(v <= high, 2, 3))
@@ -165,7 +165,7 @@ def compute_child_pugh_points(
 
     References
     ----------
-    Pugh RN et al. Br J Surg 1973;60:646-649; sirt-domain.md section 3.2.
+    Pugh RN et al. Br J Surg 1973;60:646-649; S3.2 (docs/rules/toxicity.md).
 
     Examples
     --------
@@ -241,7 +241,7 @@ def compute_meld(bilirubin_umol_l, inr, creatinine_umol_l, *, on_dialysis=False)
 
     References
     ----------
-    Kamath PS et al. Hepatology 2001;33:464-470; sirt-domain.md section 3.5.
+    Kamath PS et al. Hepatology 2001;33:464-470; S3.5 (docs/rules/toxicity.md).
 
     Examples
     --------
@@ -278,7 +278,7 @@ def compute_bsa_dubois(height_cm, weight_kg):
 
     References
     ----------
-    DuBois D, DuBois EF. Arch Intern Med 1916;17:863-871; sirt-domain.md section 2.4.
+    DuBois D, DuBois EF. Arch Intern Med 1916;17:863-871; M2.4 (docs/rules/dosimetry.md).
 
     Examples
     --------

@@ -7,7 +7,7 @@ lives in ``survival_km`` (Kaplan–Meier, median, follow-up, numbers at risk),
 ``competing_risks`` (Aalen–Johansen, Gray's test), ``rmst`` (restricted mean survival time) and
 ``survival_landmark`` (guarantee-time bias: landmark, time-dependent Cox).
 
-Conventions (response-criteria.md §6–§7, survival-reference.md §3): KM CI transform
+Conventions (R6 in docs/rules/statistics.md, and docs/rules/decisions.md): KM CI transform
 ``log-log`` by default, ``log`` (R's default) and ``plain`` selectable; R's median rule (plateau
 midpoint, NA = not reached); Efron ties; PH test as R ≥ 3.0 ``cox.zph`` with the ``km``
 transform; RMST with the Greenwood plug-in variance; Aalen–Johansen without jitter.

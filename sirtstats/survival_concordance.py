@@ -1,7 +1,7 @@
 """Harrell's concordance with its standard error, as R survival ``concordance()`` (public entry:
 sirtstats.survival).
 
-Implements survival-reference.md §3 (Cox model summaries): the concordance of a risk score
+Implements docs/rules/statistics.md (Cox model summaries): the concordance of a risk score
 with survival (higher score = shorter survival, R's ``concordance.coxph``), the counts of
 concordant, discordant and tied pairs, and the infinitesimal-jackknife variance of R survival
 ≥ 3.0 (``concordancefit``, default ``timewt = "n"``, no case weights).

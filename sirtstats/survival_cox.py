@@ -1,6 +1,6 @@
 """Cox proportional hazards models with R ``coxph`` conventions (public entry: sirtstats.survival).
 
-Implements response-criteria.md §6.5 and survival-reference.md §3 items 4–5:
+Implements R6.5 (docs/rules/statistics.md) and docs/rules/statistics.md items 4–5:
 
 * Efron ties (default; R and lifelines) by lifelines' ``CoxPHFitter`` with tightened
   convergence (``precision=1e-12``, ``r_precision=1e-15``), which matches R's coefficients to
@@ -11,7 +11,7 @@ Implements response-criteria.md §6.5 and survival-reference.md §3 items 4–5:
 * The proportional-hazards test of R survival ≥ 3.0 (``cox.zph``): the score test of the model
   augmented with ``X·g(t)``, per term and GLOBAL, with R's default transform ``"km"``
   (g = 1 − KM(t−)). lifelines' ``proportional_hazard_test`` is the pre-2019 approximation and is
-  not used (survival-reference.md §1).
+  not used (docs/rules/statistics.md).
 
 The score vector and information matrix needed for the score and PH tests are computed here
 (vectorised numpy; strata and counting-process (start, stop] data supported).
@@ -37,7 +37,7 @@ from sirtstats.survival_km import _as_list, _check_choice, _km_arrays, _survival
 
 __all__ = ["CoxResult", "fit_cox", "fit_cox_univariable"]
 
-#: lifelines Newton–Raphson options that reproduce R's coxph to ~1e-9 (survival-reference.md §1).
+#: lifelines Newton–Raphson options that reproduce R's coxph to ~1e-9 (docs/rules/statistics.md).
 LIFELINES_FIT_OPTIONS = {"precision": 1e-12, "r_precision": 1e-15, "max_steps": 500}
 
 #: Transforms of time for the proportional-hazards test (R ``cox.zph`` names).
@@ -496,7 +496,7 @@ def fit_cox(
 
     References
     ----------
-    response-criteria.md §6.5; survival-reference.md §1 and §3.
+    R6.5 (docs/rules/statistics.md); docs/rules/statistics.md.
 
     Examples
     --------

@@ -1,6 +1,6 @@
 """Kaplan–Meier estimation with R ``survival`` conventions (public entry: sirtstats.survival).
 
-Implements response-criteria.md §6.2–§6.3 and the recommendations of survival-reference.md §3:
+Implements R6.2–R6.3 (docs/rules/statistics.md) and the recommendations of docs/rules/statistics.md:
 the product-limit estimate with Greenwood's variance, pointwise confidence intervals with the
 ``log``, ``log-log`` and ``plain`` transforms exactly as R's ``survfit_confint`` computes them
 (NA where R gives NA), medians and other quantiles with R's ``quantile.survfit`` rule (the
@@ -12,7 +12,7 @@ numbers at risk at arbitrary times, delayed entry (left truncation) and R's ``ti
 
 Why not lifelines' ``KaplanMeierFitter``: its interval is log-log only, its Greenwood sum is
 private, its median ignores R's plateau rule and it reports ``inf`` where R reports NA
-(survival-reference.md §1). The estimator itself is a few lines of numpy.
+(docs/rules/statistics.md). The estimator itself is a few lines of numpy.
 """
 
 from __future__ import annotations
@@ -37,8 +37,8 @@ __all__ = [
     "summarise_km",
 ]
 
-#: Pointwise CI transforms (response-criteria.md §6.2, D14). Default "log-log" (SAS, lifelines);
-#: "log" is R survfit's default.
+#: Pointwise CI transforms (R6.2, docs/rules/statistics.md; D14). Default "log-log" (SAS,
+#: lifelines); "log" is R survfit's default.
 CONF_TYPES = ("log-log", "log", "plain")
 
 #: R's tolerance for plateaus and time ties: sqrt(.Machine$double.eps).
@@ -301,7 +301,7 @@ def compute_km_curve(
     by : str or list of str, optional
         Grouping column(s); one curve per group (rows with a missing group are dropped).
     conf_type : {"log-log", "log", "plain"}, default "log-log"
-        Pointwise CI transform (response-criteria.md D14; R's default is "log").
+        Pointwise CI transform (decision D14 (docs/rules/decisions.md); R's default is "log").
     conf_level : float, default 0.95
         Confidence level.
     entry_col : str, optional
@@ -326,7 +326,7 @@ def compute_km_curve(
     -----
     ``S(t) = Π_{t_j ≤ t} (1 − d_j/n_j)``; Greenwood ``σ²(t) = Σ d_j / (n_j (n_j − d_j))`` is the
     variance of log S. Bands: plain ``S ± zSσ``; log ``S·exp(±zσ)``; log-log
-    ``S^{exp(±zσ/log S)}`` (response-criteria.md R6.2). A censored subject tied with an event
+    ``S^{exp(±zσ/log S)}`` (R6.2, docs/rules/statistics.md). A censored subject tied with an event
     is at risk at that time.
 
     References
@@ -466,11 +466,11 @@ def summarise_km(
     -----
     Median: R ``quantile.survfit``: the first time with S ≤ 0.5 (tolerance sqrt(eps)); when S
     equals 0.5 on a plateau, the midpoint between that time and the next drop (SAS LIFETEST
-    uses the same rule; lifelines takes the plateau start, response-criteria.md D15).
+    uses the same rule; lifelines takes the plateau start, decision D15 (docs/rules/decisions.md)).
 
     References
     ----------
-    Brookmeyer R, Crowley J. Biometrics 1982;38:29–41. response-criteria.md §6.2, WE25.
+    Brookmeyer R, Crowley J. Biometrics 1982;38:29–41. R6.2 (docs/rules/statistics.md), WE25.
 
     Examples
     --------
@@ -566,7 +566,7 @@ def compute_median_followup(
     -----
     The indicator is reversed (censored = "event", death = "censored") and the KM median of
     that "time to censoring" is taken with the same rule as :func:`summarise_km`
-    (response-criteria.md R6.3).
+    (R6.3, docs/rules/statistics.md).
 
     References
     ----------

@@ -1,6 +1,6 @@
 """Guarantee-time (immortal-time) bias: landmark analysis and time-dependent Cox.
 
-Implements response-criteria.md §5.6 (R5.6.1–R5.6.3): comparing survival between groups
+Implements R5.6 (docs/rules/endpoints.md) (R5.6.1–R5.6.3): comparing survival between groups
 defined after the origin (response, BOR) credits the responders with guaranteed event-free
 time. sirtstats refuses such a naive analysis (:func:`check_guarantee_time`) and offers the
 two remedies named by Giobbie-Hurder, Gelber & Regan (J Clin Oncol 2013;31:2963–2969):
@@ -45,7 +45,7 @@ RESPONSE_DERIVED_COLUMNS = frozenset({
 _REMEDY = (
     "Grouping survival from the origin by a status reached later ({cols}) credits the "
     "responders with guaranteed survival time (guarantee-time / immortal-time bias, "
-    "response-criteria.md R5.6.1). Use derive_landmark(...) for a landmark analysis, or "
+    "R5.6.1 (docs/rules/endpoints.md)). Use derive_landmark(...) for a landmark analysis, or "
     "derive_counting_process(...) with fit_time_dependent_cox(...) (Mantel-Byar), or pass "
     "check_type='warning' to proceed knowingly."
 )
@@ -174,8 +174,8 @@ def derive_landmark(
 
     References
     ----------
-    Anderson JR, Cain KC, Gelber RD. J Clin Oncol 1983;1:710–719. response-criteria.md
-    R5.6.2, WE28.
+    Anderson JR, Cain KC, Gelber RD. J Clin Oncol 1983;1:710–719. R5.6.2
+    (docs/rules/endpoints.md).
 
     Examples
     --------
@@ -323,7 +323,7 @@ def fit_time_dependent_cox(
 
     References
     ----------
-    Mantel N, Byar DP. J Am Stat Assoc 1974;69:81–86. response-criteria.md R5.6.3.
+    Mantel N, Byar DP. J Am Stat Assoc 1974;69:81–86. R5.6.3 (docs/rules/endpoints.md).
 
     Examples
     --------

@@ -1,7 +1,7 @@
 # ruff: noqa: PT028  (test_* here are statistical tests, not pytest tests)
 """Log-rank tests (public entry: sirtstats.survival).
 
-Implements response-criteria.md §6.4: the k-sample log-rank test (lifelines'
+Implements R6.4 (docs/rules/statistics.md): the k-sample log-rank test (lifelines'
 ``multivariate_logrank_test``, equal to R ``survdiff`` with rho = 0), the stratified log-rank
 test (sum over strata of O − E and of the hypergeometric variance; not in lifelines, numpy here,
 equal to ``survdiff(... + strata())``) and pairwise comparisons with a Holm adjustment.
@@ -155,7 +155,7 @@ def test_logrank(
 
     References
     ----------
-    response-criteria.md R6.4, WE26; survival-reference.md §1 (log-rank).
+    R6.4 (docs/rules/statistics.md), WE26; docs/rules/statistics.md (log-rank).
 
     Examples
     --------

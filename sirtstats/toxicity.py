@@ -6,7 +6,7 @@ treatment-emergent when their onset falls in a window after SIRT (default: from 
 session to 90 days after the last one; the pharmaverse/admiral ADAE convention is the same rule
 with a 30-day window). Lab abnormalities graded by :mod:`sirtstats.ctcae` become lab-derived
 adverse events when the worst post-baseline grade in the window is worse than the baseline grade
-(sirt-domain.md section 4.1). Incidence tables count patients (not events) by worst grade, as
+(T4.1, docs/rules/toxicity.md). Incidence tables count patients (not events) by worst grade, as
 n (%) of the population N, by term or system organ class and by group. Early mortality is the
 share of patients dying within 30 / 90 days of the first SIRT, with Clopper-Pearson exact CIs.
 
@@ -231,7 +231,7 @@ def derive_treatment_emergent(
     References
     ----------
     pharmaverse admiral ``derive_var_trtemfl`` (ADAE template, ``end_window = 30``);
-    sirt-domain.md section 4.1 (reporting windows 0-30 and 0-90 days).
+    T4.1 (docs/rules/toxicity.md) (reporting windows 0-30 and 0-90 days).
 
     Examples
     --------
@@ -940,7 +940,7 @@ def summarise_worst_lab_grades(
 
     Notes
     -----
-    This is the "worst post-baseline grade within a window" convention of sirt-domain.md
+    This is the "worst post-baseline grade within a window" convention of docs/rules/
     section 4.1; a lab abnormality is treatment-emergent when worse than at baseline.
     """
     end = _check_option(end, ("last_session", "each_session"), "end", "summarise_worst_lab_grades")
@@ -1234,7 +1234,7 @@ def summarise_early_mortality(
 
     References
     ----------
-    Clopper CJ, Pearson ES. Biometrika 1934;26:404-413. sirt-domain.md section 4.4 (30-day
+    Clopper CJ, Pearson ES. Biometrika 1934;26:404-413. T4.4 (docs/rules/toxicity.md) (30-day
     mortality benchmarks, e.g. CIRT 1.0 %).
 
     Examples

@@ -11,7 +11,7 @@ Unit spellings are matched leniently (case, spaces, micro sign ``µ``/``μ``/``u
 (giga per litre, French cell counts) and "g/L" (grams per litre, albumin) never meet.
 
 Conversion factors (sources): bilirubin 1 mg/dL = 17.1 µmol/L and creatinine 1 mg/dL = 88.4
-µmol/L (sirt-domain.md sections 3.1 and 3.5; baseline.yaml); albumin and haemoglobin 1 g/dL =
+µmol/L (S3.1, docs/rules/toxicity.md; baseline.yaml); albumin and haemoglobin 1 g/dL =
 10 g/L; cell counts 1/mm³ = 1/µL = 10³/mL = 10⁶/L = 10⁻³ × 10⁹/L (CTCAE v5.0 gives both forms,
 e.g. platelets < 75,000/mm³ = < 75.0 × 10⁹/L; admiral's legacy USCV 10^3/mL is 1000 × SI);
 enzymes 1 µkat/L = 60 U/L (1 U = 1 µmol/min = 16.67 nkat);

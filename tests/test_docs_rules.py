@@ -5,11 +5,15 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 RULES = ROOT / "docs" / "rules"
 #: Rule ids: R (response, endpoints, statistics), S (scores), T (toxicity), M (dosimetry),
 #: P (metabolic response, PET).
 RULE_ID = re.compile(r"(?<![\w.])([RSTMP]\d+(?:\.\d+)+)(?![\w]|\.?\d|-\d)")
+#: Reference documents that live outside the repository and must not be cited.
+OUTSIDE_DOCS = ("response-criteria.md", "sirt-domain.md", "survival-reference.md")
 
 
 def _cited_files(*, include_tests: bool = True):
@@ -54,3 +58,15 @@ def test_the_id_pattern_finds_ids_and_skips_versions():
     text = "R1.4.1 and (R5.3) but not R3.5-3 nor survival 3.5 nor PR1.2x"
     assert RULE_ID.findall(text) == ["R1.4.1", "R5.3"]
     assert DECISION_ID.findall("defaults D4-D6 (D14), dose D50 and D70, D0") == ["D4", "D6", "D14"]
+
+
+@pytest.mark.parametrize("document", OUTSIDE_DOCS)
+def test_no_citation_of_a_document_outside_the_repository(document):
+    # What a reader of the package, the notebooks or the report sees must be checkable in the
+    # repository; tests may cite the developers' shared references beside their worked examples.
+    citing = sorted(
+        str(p.relative_to(ROOT))
+        for p in _cited_files(include_tests=False)
+        if document in p.read_text(encoding="utf-8")
+    )
+    assert not citing, f"{document} is not in the repository; cite docs/rules/ instead: {citing}"

@@ -6,7 +6,7 @@ writes them as one CSV per table; :data:`DEMO_TRUTH` states every generating par
 dose-response curve, OS proportional-hazards model, progression model, schedules, censoring,
 toxicity rates). See ``docs/demo-registry.md`` for the model in words.
 
-The shape follows sirt-domain.md section 5.4 (a few hundred patients over ~10 years, HCC
+The shape follows docs/demo-registry.md (a few hundred patients over ~10 years, HCC
 majority, glass and resin, 1-2 sessions, 2-3-monthly RECIST 1.1 / mRECIST imaging, labs, AEs
 with a few REILD cases, other therapies, deaths and losses to follow-up).
 """

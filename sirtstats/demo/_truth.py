@@ -65,7 +65,7 @@ _TRUTH: dict = {
     #   primary tumour from patients.primary_tumour (reference HCC).
     # Nothing else (dose, response, device, sessions, AEs) affects OS: response has NO causal
     # effect on survival, so a naive responder-vs-non-responder comparison shows pure
-    # guarantee-time bias (response-criteria.md R5.6).
+    # guarantee-time bias (R5.6, docs/rules/endpoints.md).
     "os_model": {
         "baseline": "weibull",
         "shape": 1.4,

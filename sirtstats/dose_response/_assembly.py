@@ -231,7 +231,7 @@ def derive_toxicity_outcomes(
     References
     ----------
     CTCAE v5.0 (bilirubin grade 3: > 3-10 x ULN); REILD: Sangro et al., Cancer 2008;
-    Braat et al., Eur J Gastroenterol Hepatol 2017 (sirt-domain.md section 4.3).
+    Braat et al., Eur J Gastroenterol Hepatol 2017 (T4.3, docs/rules/toxicity.md).
 
     Examples
     --------

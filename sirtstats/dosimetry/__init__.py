@@ -1,6 +1,6 @@
 """Dosimetry for hepatic radioembolization: MIRD, partition model, BSA method, lung dose, decay.
 
-Implements the formulas of ``shared/docs/sirt-domain.md`` section 2 (and its Appendix A test
+Implements the formulas of docs/rules/dosimetry.md (and the test
 vectors):
 
 * MIRD single-compartment mean absorbed dose, forward and inverse (TheraSphere package insert
@@ -18,7 +18,7 @@ Impossible physical inputs (negative or zero mass, LSF outside 0-100 %, negative
 dose) raise :class:`~sirtstats.exceptions.SirtDataError` (a ``ValueError``) naming the argument.
 
 Every constant is defined once (in ``_physics``) with its source; where sources disagree the
-alternatives are named options (sirt-domain.md section 7.1).
+alternatives are named options (M7.1, docs/rules/dosimetry.md).
 """
 
 from __future__ import annotations

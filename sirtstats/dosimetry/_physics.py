@@ -40,12 +40,12 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------------------------
-# constants (sirt-domain.md sections 1.1, 2.1-2.6, 7.1)
+# constants (M1.1, docs/rules/dosimetry.md)
 # --------------------------------------------------------------------------------------------
 
 #: Y-90 absorbed-dose constant, Gy.kg/GBq (= J/GBq released over complete decay, local
 #: deposition). Default of the partition-model literature and most calculators
-#: (sirt-domain.md section 2.1 recommendation).
+#: (M2.1, docs/rules/dosimetry.md recommendation).
 Y90_GY_KG_PER_GBQ: float = 49.67
 
 #: Named Y-90 dose-constant variants (Gy.kg/GBq); differences are <= 1.2 %.
@@ -74,14 +74,14 @@ TISSUE_DENSITY_G_ML: float = 1.03
 LUNG_MASS_KG: float = 1.0
 
 #: Lung absorbed-dose limits, Gy: 30 Gy for a single treatment, 50 Gy cumulative over all
-#: treatments (glass insert tradition; sirt-domain.md section 2.3). Some resin guidance uses
+#: treatments (glass insert tradition; M2.3 (docs/rules/dosimetry.md)). Some resin guidance uses
 #: ~25 Gy per session [unverified]: pass ``single_limit_gy=25``.
 LUNG_DOSE_LIMIT_SINGLE_GY: float = 30.0
 LUNG_DOSE_LIMIT_CUMULATIVE_GY: float = 50.0
 
 #: Resin (SIR-Spheres IFU) lung-shunt reduction applied to the BSA/empirical activity, as rules:
 #: ``(lower_pct, lower_inclusive, upper_pct, upper_inclusive, factor)``: [0, 10) -> 1.0,
-#: [10, 15) -> 0.8, [15, 20] -> 0.6, (20, 100] -> 0 = do not treat with resin (sirt-domain.md
+#: [10, 15) -> 0.8, [15, 20] -> 0.6, (20, 100] -> 0 = do not treat with resin (docs/rules/
 #: section 2.3, our edge proposal for the IFU's "10-15 %, 15-20 %"; Grosser et al. JVIR 2015).
 RESIN_LSF_REDUCTION: tuple[tuple[float, bool, float, bool, float], ...] = (
     (0.0, True, 10.0, False, 1.0),
@@ -122,7 +122,7 @@ LITERATURE_DOSE_THRESHOLDS: tuple[dict, ...] = (
      "threshold_gy": 75.0, "kind": "safety_maximum", "source": "EANM 2022 Table 2 (50-90)"},
     {"device": "Y90_resin", "indication": "HCC", "compartment": "tumour", "threshold_gy": 120.0,
      "kind": "response_minimum", "source": "Levillain 2021; EANM 2022 Table 3 (100-120)",
-     "response_criterion": "not stated in sirt-domain.md",
+     "response_criterion": "not stated in docs/rules/",
      "reference": "Y-90 resin, HCC: Levillain H et al. EJNMMI 2021;48:1570-1584; Weber M et al. "
                   "EANM guideline, EJNMMI 2022;49:1682-1699, Table 3 (100-120 Gy)"},
     {"device": "Y90_resin", "indication": "mCRC", "compartment": "tumour", "threshold_gy": 100.0,
@@ -130,7 +130,8 @@ LITERATURE_DOSE_THRESHOLDS: tuple[dict, ...] = (
     {"device": "Y90_resin", "indication": "any", "compartment": "normal_perfused_liver",
      "threshold_gy": 40.0, "kind": "safety_maximum", "source": "EANM 2022 Table 3"},
     {"device": "Ho166_PLLA", "indication": "any", "compartment": "whole_liver",
-     "threshold_gy": 60.0, "kind": "planning_target", "source": "sirt-domain.md 2.1 (3.78 GBq/kg)"},
+     "threshold_gy": 60.0, "kind": "planning_target",
+     "source": "M2.1, docs/rules/dosimetry.md (3.78 GBq/kg)"},
 )
 
 _ISOTOPES = ("Y90", "Ho166")
@@ -229,7 +230,7 @@ def compute_dose_factor(isotope: Literal["Y90", "Ho166"] = "Y90", dose_factor=No
 
     References
     ----------
-    TheraSphere US package insert v12; sirt-domain.md section 2.1.
+    TheraSphere US package insert v12; M2.1 (docs/rules/dosimetry.md).
 
     Examples
     --------
@@ -310,7 +311,7 @@ def compute_decay_factor(elapsed_h, *, isotope: Literal["Y90", "Ho166"] = "Y90")
 
     Notes
     -----
-    ``A(t) = A(t0) * 2^(-(t - t0) / T1/2)`` (sirt-domain.md section 1.1).
+    ``A(t) = A(t0) * 2^(-(t - t0) / T1/2)`` (M1.1, docs/rules/dosimetry.md).
 
     Examples
     --------
@@ -417,7 +418,7 @@ def compute_mird_dose(
 
     References
     ----------
-    TheraSphere US package insert v12; sirt-domain.md section 2.2.
+    TheraSphere US package insert v12; M2.2 (docs/rules/dosimetry.md).
 
     Examples
     --------
@@ -467,7 +468,7 @@ def compute_mird_activity(
 
     References
     ----------
-    TheraSphere US package insert v12; sirt-domain.md section 2.2 and Appendix A.
+    TheraSphere US package insert v12; M2.2 (docs/rules/dosimetry.md).
 
     Examples
     --------
@@ -519,7 +520,7 @@ def compute_lung_dose(
 
     References
     ----------
-    sirt-domain.md section 2.3.
+    M2.3 (docs/rules/dosimetry.md).
 
     Examples
     --------
@@ -653,7 +654,7 @@ def compute_partition_doses(
     References
     ----------
     Ho S et al. Partition model for estimating radiation doses from yttrium-90 microspheres in
-    treating hepatic tumours. Eur J Nucl Med 1996;23:947-952; sirt-domain.md section 2.5.
+    treating hepatic tumours. Eur J Nucl Med 1996;23:947-952; M2.5 (docs/rules/dosimetry.md).
 
     Examples
     --------
@@ -730,7 +731,7 @@ def compute_partition_activity(
 
     References
     ----------
-    Ho S et al. Eur J Nucl Med 1996;23:947-952; sirt-domain.md section 2.5 and Appendix A.
+    Ho S et al. Eur J Nucl Med 1996;23:947-952; M2.5 (docs/rules/dosimetry.md).
 
     Examples
     --------
@@ -783,7 +784,7 @@ def compute_resin_lsf_factor(lsf_pct):
 
     References
     ----------
-    SIR-Spheres IFU, via Grosser OS et al. JVIR 2015;26:1615-1621; sirt-domain.md section 2.3.
+    SIR-Spheres IFU, via Grosser OS et al. JVIR 2015;26:1615-1621; M2.3 (docs/rules/dosimetry.md).
 
     Examples
     --------
@@ -845,11 +846,11 @@ def compute_bsa_activity(
     -----
     BSA correlates only moderately with liver volume: large livers are under-dosed and small
     livers over-dosed (Lam et al. JVIR 2014). The exact IFU wording of the lobar scaling was not
-    verified (sirt-domain.md section 7.1 item 7), hence the option.
+    verified (M7.1, docs/rules/dosimetry.md), hence the option.
 
     References
     ----------
-    SIR-Spheres IFU; Kao YH et al. Ann Nucl Med 2011;25:455-461; sirt-domain.md section 2.4.
+    SIR-Spheres IFU; Kao YH et al. Ann Nucl Med 2011;25:455-461; M2.4 (docs/rules/dosimetry.md).
 
     Examples
     --------

@@ -457,7 +457,7 @@ def derive_lung_dose(
 
     References
     ----------
-    sirt-domain.md section 2.3 (30 Gy single, 50 Gy cumulative).
+    M2.3 (docs/rules/dosimetry.md) (30 Gy single, 50 Gy cumulative).
 
     Examples
     --------

@@ -12,7 +12,7 @@ pharmaverse admiral/admiralonco templates where they exist):
   disease control), PD, DEATH, LSTA (last assessment), MDIS (measurable disease at baseline).
   ``AVAL`` codes: CR 1, PR 2, SD 3, NON-CR/NON-PD 4, PD 5, NE 6, MISSING 7; Y 1, N 0.
 * ``ADTTE``: OS, PFS, HPFS (hepatic PFS), TTP and RSD (duration of response), with ``CNSR``
-  (0 event, 1 censored), ``EVNTDESC``/``CNSDTDSC`` and the response-criteria.md rule.
+  (0 event, 1 censored), ``EVNTDESC``/``CNSDTDSC`` and the rule id of docs/rules/.
 * ``ADAE``: one row per adverse event with treatment-emergent (``TRTEMFL``) and first-worst
   (``AOCCIFL``) flags.
 
@@ -269,7 +269,7 @@ def derive_adrs(
     -----
     BOR/CBOR come from :func:`sirtstats.response.derive_best_overall_response` (``bor``,
     ``bor_date``; confirmation 28 days, SD at >= 42 days after the first SIRT, one NE allowed
-    between, response-criteria.md R1.9); RSP/CRSP from ``is_responder`` and
+    between, R1.9 (docs/rules/response.md)); RSP/CRSP from ``is_responder`` and
     ``first_response_date``; CB/CCB from ``is_disease_control`` and
     ``disease_control_date``; PD from ``first_pd_date``; LSTA from ``last_assessment_date``;
     MDIS = a target lesion under the criterion; DEATH from ``patients.death_date``.
@@ -420,8 +420,8 @@ def derive_adtte(
         (first SIRT; first response for RSD), ``ADT`` (event or censoring date), ``AVAL``
         (days: ADT − STARTDT, + 1 under "admiral"), ``AVALU`` ("DAYS"), ``CNSR`` (0 event,
         1 censored), ``EVNTDESC`` (Death, Disease Progression, Alive, First SIRT, Last Tumor
-        Assessment), ``CNSDTDSC`` (the censoring reason), ``TTERULE`` (response-criteria.md
-        rule), ``ADY``.
+        Assessment), ``CNSDTDSC`` (the censoring reason), ``TTERULE`` (rule id
+        of docs/rules/), ``ADY``.
 
     Warns
     -----

@@ -1,6 +1,6 @@
 """Tumour response under RECIST 1.1 and mRECIST: timepoints, best overall response, rates.
 
-Implements response-criteria.md §1 (RECIST 1.1: Eisenhauer et al., Eur J Cancer
+Implements R1 (docs/rules/response.md) (RECIST 1.1: Eisenhauer et al., Eur J Cancer
 2009;45:228-247), §2 (mRECIST: Lencioni & Llovet, Semin Liver Dis 2010;30:52-60), §4
 (lesion-level response and response scopes) and §6.1/§6.7 (exact binomial CIs, agreement
 between criteria), with the defaults of §7. Every function takes tidy frames and returns a new

@@ -2,9 +2,9 @@
 
 Every threshold of RECIST 1.1 (Eisenhauer et al., Eur J Cancer 2009;45:228-247) and mRECIST
 (Lencioni & Llovet, Semin Liver Dis 2010;30:52-60) used by :mod:`sirtstats.response` is defined
-once here, with the rule ID of ``response-criteria.md`` it comes from.
+once here, with the rule id of docs/rules/ it comes from.
 
-Exact arithmetic (response-criteria.md §0): diameters are converted to integers in a common
+Exact arithmetic (R0, docs/rules/response.md): diameters are converted to integers in a common
 decimal scale (tenths of a mm when every diameter has at most one decimal; hundredths, ... up
 to 10⁻⁶ mm otherwise) and every threshold is a cross-multiplied integer inequality, e.g. PR is
 ``(B − C) × 10 ≥ 3 × B``. Diameters with more than six decimals fall back to exact rationals
@@ -31,10 +31,10 @@ from sirtstats.exceptions import SirtDataError
 #: Criterion names as stored in the registry (lesion_measurements.criterion).
 CRITERIA: tuple[str, ...] = ("RECIST_1_1", "mRECIST")
 
-#: Response scopes (response-criteria.md §4.2, R4.2).
+#: Response scopes (R4.2, docs/rules/response.md, R4.2).
 SCOPES: tuple[str, ...] = ("overall", "hepatic", "treated")
 
-#: Timepoint response codes (response-criteria.md §0). ``NON_CR_NON_PD`` is displayed "IR/SD"
+#: Timepoint response codes (R0, docs/rules/response.md). ``NON_CR_NON_PD`` is displayed "IR/SD"
 #: under mRECIST (R2.3) but stored with one code.
 RESPONSE_CODES: tuple[str, ...] = ("CR", "PR", "SD", "NON_CR_NON_PD", "PD", "NE")
 
@@ -317,7 +317,7 @@ def pd_condition(current, nadir, *, scale: int, requires_abs: bool) -> np.ndarra
     """R1.4.1 / R2.2 PD test on exact integers (vectorised).
 
     ``rel = (N == 0 and C > 0) or (N > 0 and (C − N) × 5 ≥ N)``; with ``requires_abs`` also
-    ``C − N ≥ 5 mm`` (response-criteria.md Appendix A ``pd_condition``).
+    ``C − N ≥ 5 mm`` (docs/rules/response.md ``pd_condition``).
     """
     c = current
     n = nadir

@@ -1,6 +1,6 @@
 """Baseline checks: target eligibility (findings that keep the offending rows) and selection.
 
-Implements RECIST 1.1 measurability and target selection (response-criteria.md R1.1, R1.2:
+Implements RECIST 1.1 measurability and target selection (R1.1, docs/rules/response.md, R1.2:
 Eisenhauer et al., Eur J Cancer 2009;45:228-247, section 3) and the mRECIST target rules
 (R2.1, R2.4.1: Lencioni & Llovet, Semin Liver Dis 2010;30:52-60). Nothing is fixed silently:
 :func:`derive_target_eligibility` returns every lesion with its findings, and

@@ -1,7 +1,7 @@
 """Best overall response (BOR), unconfirmed and confirmed, from timepoint responses.
 
 Implements RECIST 1.1 R1.9 (Eisenhauer et al., Eur J Cancer 2009;45:228-247, section 4.4 and
-Table 3) with the sirtstats defaults of response-criteria.md §7 (D4-D6), which are those of the
+Table 3) with the sirtstats defaults of docs/rules/decisions.md (D4-D6), which are those of the
 pharmaverse ``admiralonco`` pre-defined events ``bor_*``/``cbor_*``: confirmation at least 28
 days later, at most one NE between, SD between not accepted, no PR after a CR, and an SD
 minimum of 42 days from the origin (first SIRT). The same algorithm serves mRECIST (R2.3).
@@ -590,7 +590,7 @@ def check_pr_after_cr(
     Notes
     -----
     Either the CR was wrong (recode it as PR) or disease came back (the PR is PD); RECIST
-    1.1 Table 3 allows both readings, so a reader decides (response-criteria.md R1.9.5, D4).
+    1.1 Table 3 allows both readings, so a reader decides (R1.9.5, docs/rules/response.md, D4).
 
     Examples
     --------

@@ -5,7 +5,7 @@ timepoint engine (:func:`sirtstats.response.derive_timepoint_response`) uses the
 lesion tables. Implements RECIST 1.1 R1.4 and R1.8 (Eisenhauer et al., Eur J Cancer 2009),
 mRECIST R2.2 (Lencioni & Llovet, Semin Liver Dis 2010), and the bidimensional EASL (Bruix et al.,
 J Hepatol 2001) and WHO (Miller et al., Cancer 1981) sum-of-products rules of
-response-criteria.md §3.1-§3.2 with the defaults D13.
+R3.1–R3.2 (docs/rules/response.md) with the defaults D13.
 """
 
 from __future__ import annotations

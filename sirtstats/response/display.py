@@ -1,7 +1,8 @@
 """Frames for the response figures: best % change (waterfall) and swimmer lanes.
 
 These derive the per-patient numbers that :mod:`sirtstats.plotting.response` draws (RECIST 1.1
-/ mRECIST conventions of response-criteria.md §1.4, R1.9 and §5.5 for the follow-up).
+/ mRECIST conventions of R1.4 and R1.9 in docs/rules/response.md, and R5.5 in
+docs/rules/endpoints.md for the follow-up).
 """
 
 from __future__ import annotations

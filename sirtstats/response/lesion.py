@@ -1,4 +1,4 @@
-"""Lesion-level (per-lesion) response for dose-response analyses (response-criteria.md §4.1).
+"""Lesion-level (per-lesion) response for dose-response analyses (R4.1, docs/rules/response.md).
 
 Each target lesion is classified on its own diameter with the single-lesion thresholds of
 R4.1.2 (defaults): CR = 0 mm (nodes < 10 mm; mRECIST: no enhancement), PR = decrease of at least
@@ -96,7 +96,7 @@ def derive_lesion_response(
 
     References
     ----------
-    response-criteria.md R4.1; RECIST 1.1 thresholds (Eisenhauer et al., Eur J Cancer 2009).
+    R4.1 (docs/rules/response.md); RECIST 1.1 thresholds (Eisenhauer et al., Eur J Cancer 2009).
 
     Examples
     --------

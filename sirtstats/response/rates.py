@@ -1,6 +1,6 @@
 """Response rates with exact confidence intervals, and agreement between criteria.
 
-Implements response-criteria.md R1.10 (ORR, DCR, CR rate; patients with NE or MISSING BOR stay
+Implements R1.10 (docs/rules/response.md) (ORR, DCR, CR rate; patients with NE or MISSING BOR stay
 in the denominator as non-responders), R6.1 (exact Clopper-Pearson intervals, Clopper &
 Pearson, Biometrika 1934) and R6.7 / §3.4 (Cohen's kappa, weighted kappa for the ordered
 categories, exact McNemar test for paired rates). Intervals come from statsmodels

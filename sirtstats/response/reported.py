@@ -4,7 +4,7 @@ Registries that keep only the reader's per-visit response (no lesion measurement
 same timepoint frame as :func:`sirtstats.response.derive_timepoint_response`, so that best
 overall response and rates work on either source. Where both exist,
 :func:`summarise_discordance` lists the visits where the derived and the reported responses
-differ (RECIST 1.1 / mRECIST codes of response-criteria.md §0).
+differ (RECIST 1.1 / mRECIST codes of R0 (docs/rules/response.md)).
 """
 
 from __future__ import annotations

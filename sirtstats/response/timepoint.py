@@ -1,6 +1,6 @@
 """Timepoint (per-visit) response under RECIST 1.1 and mRECIST, from lesion measurements.
 
-Implements response-criteria.md §1.3-§1.8 (RECIST 1.1, Eisenhauer et al., Eur J Cancer
+Implements R1.3–R1.8 (docs/rules/response.md) (RECIST 1.1, Eisenhauer et al., Eur J Cancer
 2009;45:228-247), §2.2-§2.4 (mRECIST, Lencioni & Llovet, Semin Liver Dis 2010;30:52-60) and
 the response scopes of §4.2. All thresholds are compared in exact arithmetic (§0).
 """
@@ -212,7 +212,7 @@ def _lesion_dates(meas: pd.DataFrame, lesion_code: pd.Index):
 
     Returns the table, sorted by ``key = code * _DAY_KEY + day`` (``vint``: exact integer
     value, ``val``: mm as float, NaN when not assessed) and the exact scale (integer units per
-    mm, response-criteria.md §0).
+    mm, R0 (docs/rules/response.md)).
     """
     vals = _fragment_values(meas)
     scale = exact_scale(np.concatenate([vals, [float(TOO_SMALL_MM),
@@ -658,7 +658,7 @@ def derive_timepoint_response(
     -----
     Target values: measured diameter; too small to measure 5 mm; disappeared or merged 0 mm;
     fragments of a split lesion summed (R1.3). Sums are compared in exact integers
-    (response-criteria.md §0): PD ``(C − N) × 5 ≥ N`` and (RECIST 1.1, or mRECIST with the
+    (R0, docs/rules/response.md): PD ``(C − N) × 5 ≥ N`` and (RECIST 1.1, or mRECIST with the
     5 mm switch) ``C − N ≥ 5 mm``; with a zero nadir any increase is relative PD (R1.4.5,
     R2.2.1); PR ``(B − C) × 10 ≥ 3 × B``. Order: PD, CR (lesion by lesion: non-nodal 0 mm,
     nodes < 10 mm; mRECIST: no enhancement), PR, SD. A visit with a target not assessed is NE
