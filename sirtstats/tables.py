@@ -32,6 +32,7 @@ from sirtstats.formatting import (
 from sirtstats.labels import column_label, value_label
 
 __all__ = [
+    "COMPETING_CAUSE_LABELS",
     "TABLE1_CATEGORICAL",
     "TABLE1_COLUMNS",
     "TABLE1_LABELS",
@@ -41,8 +42,10 @@ __all__ = [
     "format_table1",
     "make_table1",
     "report_table",
+    "summarise_cif_table",
     "summarise_cox_table",
     "summarise_km_table",
+    "summarise_landmark_table",
     "summarise_table1",
 ]
 
@@ -922,3 +925,88 @@ def report_table(df: pd.DataFrame, title: str, *, name: str | None = None,
     data.columns = [str(c) for c in data.columns]
     return ReportTable(data=data, title=title, labels={**merged, **dict(labels or {})},
                        footnotes=tuple(footnotes), name=name)
+
+
+#: Causes of the PFS competing-risk rows (progression, death without progression).
+COMPETING_CAUSE_LABELS: dict[str, str] = {"progression": "Progression",
+                                          "death": "Death without progression"}
+
+
+def summarise_cif_table(cif: pd.DataFrame, gray: pd.DataFrame | None = None, *,
+                        name: str | None = None) -> ReportTable:
+    """Cumulative incidence of progression and of death without progression, in percent.
+
+    Parameters
+    ----------
+    cif : DataFrame
+        :func:`sirtstats.survival.summarise_cif` output: ``cause``, ``n``, ``n_events``,
+        ``cif_<t>`` with ``cif_<t>_lower`` / ``cif_<t>_upper`` (proportions, t in months) and
+        ``conf_type``.
+    gray : DataFrame, optional
+        :func:`sirtstats.survival.test_gray` output (``cause``, ``statistic``, ``df``, ``p``):
+        adds Gray's test across the groups, per cause.
+    name : str, optional
+        File stem.
+
+    Returns
+    -------
+    ReportTable
+        One row per cause; "t months, % (95 % CI)" columns (R6.6, docs/rules/statistics.md).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> cif = pd.DataFrame({"cause": ["progression"], "n": [10], "n_events": [4],
+    ...     "cif_6": [0.3], "cif_6_lower": [0.1], "cif_6_upper": [0.55], "conf_type": ["log-log"]})
+    >>> gray = pd.DataFrame({"cause": ["progression"], "statistic": [6.8], "df": [2],
+    ...                      "p": [0.0334]})
+    >>> summarise_cif_table(cif, gray).to_frame().iloc[0].tolist()
+    ['Progression', '10', '4', '30.0 (10.0–55.0)', '6.8', '2', '0.033']
+    """
+    times = [c for c in cif.columns if re.fullmatch(r"cif_\d+(\.\d+)?", c)]
+    df = cif.assign(cause=cif["cause"].replace(COMPETING_CAUSE_LABELS))
+    labels = {"cause": "Event",
+              **{c: f"{_fmt_t(float(c[4:]))} months, % (95 % CI)" for c in times}}
+    if gray is not None and len(gray):
+        test = gray.set_index(gray["cause"].replace(COMPETING_CAUSE_LABELS))
+        df = df.assign(gray_statistic=df["cause"].map(test["statistic"]),
+                       gray_df=df["cause"].map(test["df"]).astype("Int64"),
+                       gray_p=df["cause"].map(test["p"]))
+        labels.update(gray_statistic="Gray's χ²", gray_df="df", gray_p="p")
+    transform = cif["conf_type"].iloc[0] if "conf_type" in cif and len(cif) else "log-log"
+    return report_table(df, "Cumulative incidence of progression and of death without "
+                        "progression", name=name, percent=times, drop=["conf_type"],
+                        labels=labels, footnotes=[f"Aalen–Johansen estimates with {transform} "
+                                                  "95 % CIs; Gray's test across the groups."])
+
+
+def summarise_landmark_table(landmarks: pd.DataFrame, *, name: str | None = None) -> ReportTable:
+    """Landmark analysis of OS by response reached at the landmark, paste-ready.
+
+    Parameters
+    ----------
+    landmarks : DataFrame
+        :func:`sirtstats.survival.summarise_landmark` output (one row per landmark).
+    name : str, optional
+        File stem.
+
+    Returns
+    -------
+    ReportTable
+        Patients at the landmark, responders and non-responders with their deaths and median
+        OS (months from the landmark), the HR of responders vs non-responders (95 % CI) and
+        the log-rank p (R5.6.2, docs/rules/endpoints.md).
+    """
+    labels = {"landmark_months": "Landmark (months)", "n_included": "Patients at landmark",
+              "n_responders": "Responders", "n_non_responders": "Non-responders",
+              "events_responders": "Deaths, responders",
+              "events_non_responders": "Deaths, non-responders",
+              "median_responders_months": "Median OS, responders (months)",
+              "median_non_responders_months": "Median OS, non-responders (months)",
+              "hr": "HR, responders vs non-responders (95 % CI)", "p_logrank": "Log-rank p"}
+    return report_table(landmarks, "Landmark analysis: responders vs non-responders (OS)",
+                        name=name, labels=labels, decimals={"hr": 2},
+                        drop=["n", "n_excluded_event", "n_excluded_censored"],
+                        footnotes=["Patients alive and followed at the landmark, grouped by "
+                                   "confirmed response reached by then; time from the "
+                                   "landmark."])

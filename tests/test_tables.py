@@ -348,3 +348,36 @@ def test_report_table_one_number_of_decimals_per_column_and_median_nr():
     assert t.to_frame().to_dict("list") == {
         "%": ["0.0", "0.3"], "n": ["0", "1"],
         "Median follow-up, months (95 % CI)": ["75.1 (41.8–NR)", "12.0 (10.0–14.0)"]}
+
+
+def test_summarise_landmark_table_labels_and_leaves_out_the_exclusion_counts():
+    from sirtstats.tables import summarise_landmark_table
+
+    landmarks = pd.DataFrame({
+        "landmark_months": [3], "n": [295], "n_excluded_event": [26], "n_excluded_censored": [7],
+        "n_included": [262], "n_responders": [40], "n_non_responders": [222],
+        "events_responders": [35], "events_non_responders": [185],
+        "median_responders_months": [15.24], "median_non_responders_months": [9.06],
+        "hr": [0.8123], "hr_lower": [0.553], "hr_upper": [1.1931], "p_logrank": [0.2874]})
+    frame = summarise_landmark_table(landmarks).to_frame()
+    assert frame.columns.tolist() == [
+        "Landmark (months)", "Patients at landmark", "Responders", "Non-responders",
+        "Deaths, responders", "Deaths, non-responders", "Median OS, responders (months)",
+        "Median OS, non-responders (months)", "HR, responders vs non-responders (95 % CI)",
+        "Log-rank p"]
+    assert frame.iloc[0].tolist() == ["3", "262", "40", "222", "35", "185", "15.2", "9.1",
+                                      "0.81 (0.55–1.19)", "0.29"]
+
+
+def test_summarise_cif_table_in_percent_with_readable_causes():
+    from sirtstats.tables import summarise_cif_table
+
+    cif = pd.DataFrame({"cause": ["death", "progression"], "n": [20, 20], "n_events": [3, 9],
+                        "cif_12": [0.15, 0.4637], "cif_12_lower": [0.0412, 0.25],
+                        "cif_12_upper": [0.33, 0.66], "conf_type": ["log-log", "log-log"]})
+    table = summarise_cif_table(cif)
+    frame = table.to_frame()
+    assert frame.columns.tolist() == ["Event", "n", "Events", "12 months, % (95 % CI)"]
+    assert frame["Event"].tolist() == ["Death without progression", "Progression"]
+    assert frame["12 months, % (95 % CI)"].tolist() == ["15.0 (4.1–33.0)", "46.4 (25.0–66.0)"]
+    assert "log-log" in table.footnotes[0]
