@@ -336,20 +336,24 @@ class CriteriaAgreement:
     alpha: float
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per statistic: estimate, CI, n and Landis-Koch label for kappas."""
-        a, b = self.labels
+        """One row per statistic: estimate, CI, p (McNemar), n and Landis-Koch label for kappas."""
+        from sirtstats.labels import value_label
+
+        a, b = (value_label(x) for x in self.labels)
+        na = np.nan
         rows = [
-            ("kappa (responder)", self.kappa, self.kappa_ci_lower, self.kappa_ci_upper,
-             self.n_pairs, _landis_koch(self.kappa)),
-            (f"weighted kappa ({self.weights}, CR>PR>SD>PD)", self.weighted_kappa,
-             self.weighted_kappa_ci_lower, self.weighted_kappa_ci_upper, self.n_weighted,
+            ("Cohen's kappa (responder vs non-responder)", self.kappa, self.kappa_ci_lower,
+             self.kappa_ci_upper, na, self.n_pairs, _landis_koch(self.kappa)),
+            (f"Weighted kappa ({self.weights}, CR > PR > SD > PD)", self.weighted_kappa,
+             self.weighted_kappa_ci_lower, self.weighted_kappa_ci_upper, na, self.n_weighted,
              _landis_koch(self.weighted_kappa)),
-            (f"ORR {a} (%)", self.orr_a_pct, np.nan, np.nan, self.n_pairs, ""),
-            (f"ORR {b} (%)", self.orr_b_pct, np.nan, np.nan, self.n_pairs, ""),
-            ("McNemar exact p", self.mcnemar_p, np.nan, np.nan, self.n_pairs, ""),
+            (f"ORR, {a} (%)", self.orr_a_pct, na, na, na, self.n_pairs, ""),
+            (f"ORR, {b} (%)", self.orr_b_pct, na, na, na, self.n_pairs, ""),
+            (f"McNemar exact test, ORR {a} vs {b}", na, na, na, self.mcnemar_p, self.n_pairs,
+             ""),
         ]
-        return pd.DataFrame(rows, columns=["statistic", "estimate", "ci_lower", "ci_upper", "n",
-                                           "interpretation"])
+        return pd.DataFrame(rows, columns=["statistic", "estimate", "ci_lower", "ci_upper", "p",
+                                           "n", "interpretation"])
 
     def _repr_html_(self) -> str:
         return (f"<p><b>{html.escape(self.labels[0])} vs {html.escape(self.labels[1])}</b>: "
