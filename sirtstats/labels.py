@@ -137,6 +137,7 @@ COLUMN_LABELS: dict[str, str] = {
     "time_months": "Time (months)",
     "pct_change": "Change from baseline (%)",
     "best_pct_change": "Best change from baseline (%)",
+    "is_responder": "Responder",
     # Table 1 and paste-ready tables (sirtstats.tables, sirtstats.formatting)
     "age_at_first_sirt_years": "Age at first SIRT (years)",
     "hcc_aetiology": "HCC aetiology",

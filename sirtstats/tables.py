@@ -644,7 +644,8 @@ def summarise_cox_table(
     Returns
     -------
     ReportTable
-        One row per continuous covariate ("ECOG PS, per unit") and, for each categorical
+        One row per continuous covariate ("ECOG PS, per unit"; a 0/1 ``is_``/``has_`` flag
+        reads "Responder: yes vs no") and, for each categorical
         covariate, a variable row with indented level rows: the reference level shows "—",
         the others "HR (95 % CI)" and p under the spanners "Univariable" and
         "Multivariable". A hazard ratio the fit cannot estimate (a limit 0 or infinite, as for
@@ -697,7 +698,8 @@ def summarise_cox_table(
     for variable, info in order.items():
         if not info["levels"]:
             c = cells((variable, ""))
-            rows.append({"characteristic": f"{column_label(variable)}, per unit", **c})
+            per = ": yes vs no" if str(variable).startswith(("is_", "has_")) else ", per unit"
+            rows.append({"characteristic": f"{column_label(variable)}{per}", **c})
             indent.append(False)
         else:
             rows.append({"characteristic": column_label(variable)})
