@@ -746,3 +746,19 @@ def test_index_population_names_a_notebook_whose_own_default_restricts_it():
     # a filter the user set is shown as set
     content.diagnoses = ["ICC"]
     assert _population(content)["diagnoses"] == "iCCA"
+
+
+def test_statistical_warnings_read_as_notes_on_a_notebook_page(tmp_path):
+    from sirtstats.report.index_html import add_back_link
+
+    page = tmp_path / "03_survival.html"
+    page.write_text("<html><head></head><body><div class='jp-RenderedText' data-mime-type="
+                    "'application/vnd.jupyter.stderr'><pre>SirtStatsWarning: summarise_km: "
+                    "fewer than 10 patients.</pre></div></body></html>")
+    add_back_link(page, period="2026Q3")
+    text = page.read_text()
+    assert "<pre>Note: summarise_km: fewer than 10 patients.</pre>" in text
+    assert "SirtStatsWarning" not in text
+    assert text.index("<style>") < text.index("</head>")
+    add_back_link(page, period="2026Q3")
+    assert page.read_text().count("<style>") == 1

@@ -782,8 +782,24 @@ def notebook_parameters(nb_path: Path) -> dict[str, str]:
     return out
 
 
+#: Statistical caveats (SirtStatsWarning on stderr) read as notes on a notebook page, not as
+#: error-pink boxes; the executed .ipynb keeps them as they were.
+_NOTE_STYLE = ("<style>.jp-RenderedText[data-mime-type='application/vnd.jupyter.stderr']"
+               "{background:#f4f6f9 !important;border-left:3px solid #8a94a6;"
+               "padding:.2rem .6rem}</style>")
+
+
+def _as_notes(html_text: str) -> str:
+    """Warnings on a page as notes: neutral style, "Note:" instead of the warning class."""
+    text = html_text.replace("<pre>SirtStatsWarning: ", "<pre>Note: ")
+    head = text.find("</head>")
+    return text[:head] + _NOTE_STYLE + text[head:] if head >= 0 else _NOTE_STYLE + text
+
+
 def add_back_link(html_path: Path, *, period: str, index_href: str = "../index.html") -> Path:
     """Put a link back to the report summary at the top and bottom of a notebook page.
+
+    Statistical caveats (``SirtStatsWarning`` output) are shown as neutral notes.
 
     Idempotent: a page that already has the link is left as it is.
 
@@ -811,6 +827,7 @@ def add_back_link(html_path: Path, *, period: str, index_href: str = "../index.h
             f"font-size:.95rem;padding:.6rem 1.5rem'>"
             f"<a href='{escape(index_href, quote=True)}'>\u2190 Report {escape(period)}: "
             f"summary</a></nav>")
+    text = _as_notes(text)
     body = re.search(r"<body\b[^>]*>", text)
     if body is None:
         text = link + text + link
