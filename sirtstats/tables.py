@@ -999,16 +999,14 @@ def summarise_landmark_table(landmarks: pd.DataFrame, *, name: str | None = None
         OS (months from the landmark), the HR of responders vs non-responders (95 % CI) and
         the log-rank p (R5.6.2, docs/rules/endpoints.md).
     """
-    labels = {"landmark_months": "Landmark (months)", "n_included": "Patients at landmark",
-              "n_responders": "Responders", "n_non_responders": "Non-responders",
-              "events_responders": "Deaths, responders",
-              "events_non_responders": "Deaths, non-responders",
-              "median_responders_months": "Median OS, responders (months)",
-              "median_non_responders_months": "Median OS, non-responders (months)",
-              "hr": "HR, responders vs non-responders (95 % CI)", "p_logrank": "Log-rank p"}
+    labels = {"landmark_months": "Landmark (months)", "n_included": "At landmark",
+              "n_responders": "R", "n_non_responders": "NR",
+              "events_responders": "Deaths, R", "events_non_responders": "Deaths, NR",
+              "median_responders_months": "Median OS, R", "median_non_responders_months":
+              "Median OS, NR", "hr": "HR, R vs NR (95 % CI)", "p_logrank": "Log-rank p"}
     return report_table(landmarks, "Landmark analysis: responders vs non-responders (OS)",
                         name=name, labels=labels, decimals={"hr": 2},
                         drop=["n", "n_excluded_event", "n_excluded_censored"],
-                        footnotes=["Patients alive and followed at the landmark, grouped by "
-                                   "confirmed response reached by then; time from the "
-                                   "landmark."])
+                        footnotes=["R = responders, NR = non-responders: patients alive and "
+                                   "followed at the landmark, grouped by confirmed response "
+                                   "reached by then. Median OS in months from the landmark."])

@@ -361,10 +361,8 @@ def test_summarise_landmark_table_labels_and_leaves_out_the_exclusion_counts():
         "hr": [0.8123], "hr_lower": [0.553], "hr_upper": [1.1931], "p_logrank": [0.2874]})
     frame = summarise_landmark_table(landmarks).to_frame()
     assert frame.columns.tolist() == [
-        "Landmark (months)", "Patients at landmark", "Responders", "Non-responders",
-        "Deaths, responders", "Deaths, non-responders", "Median OS, responders (months)",
-        "Median OS, non-responders (months)", "HR, responders vs non-responders (95 % CI)",
-        "Log-rank p"]
+        "Landmark (months)", "At landmark", "R", "NR", "Deaths, R", "Deaths, NR",
+        "Median OS, R", "Median OS, NR", "HR, R vs NR (95 % CI)", "Log-rank p"]
     assert frame.iloc[0].tolist() == ["3", "262", "40", "222", "35", "185", "15.2", "9.1",
                                       "0.81 (0.55–1.19)", "0.29"]
 
