@@ -543,6 +543,7 @@ class IndexContent:
     tables: list = field(default_factory=list)  # stems
     figures: list = field(default_factory=list)  # stems
     has_workbook: bool = False
+    has_docx: bool = False  # tables.docx written (python-docx) beside tables.xlsx
     previous: dict | None = None  # {"period", "cutoff_date", "new": {...}, "deltas": [...]}
     sirtstats_version: str = ""
     git_commit: str | None = None

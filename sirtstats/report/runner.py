@@ -944,6 +944,7 @@ def _assemble(attempt, root, params, registry, nb_paths, nb_params, timings, now
         criterion=params.criterion, metrics=metrics, activity=activity,
         notebooks=[(p.stem, _notebook_title(p)) for p in nb_paths],
         tables=table_stems, figures=figure_stems, has_workbook=workbook is not None,
+        has_docx=(attempt / "tables.docx").exists(),
         previous=changes, sirtstats_version=sirtstats.__version__, git_commit=git["commit"],
     )
     write_index(attempt, content)  # back links on the notebook pages, then index.html
