@@ -226,8 +226,7 @@ def _pet_after_death(t):
 def _pet_lesion_other_patient(t):
     """A PET measurement whose lesion belongs to another patient (metabolic P1.3)."""
     pl = t["pet_lesions"]
-    owner = pl["lesion_id"].map(t["lesions"].drop_duplicates("lesion_id").set_index(
-        "lesion_id")["patient_id"])
+    owner = pl["lesion_id"].map(_lesion_map(t, "patient_id"))
     return (owner.notna() & (owner != pl["patient_id"])).astype(bool)
 
 

@@ -116,6 +116,29 @@ def set_cell(tables, table: str, row: int, column: str, value: str) -> None:
     rows[row - 1][rows[0].index(column)] = value
 
 
+def cell(table: str, row: int, column: str, value: str):
+    """A mutation of :func:`valid_tables` output setting one cell (see :func:`set_cell`)."""
+    return lambda t: set_cell(t, table, row, column, value)
+
+
+def append_row(table: str, cells: str):
+    """A mutation appending one CSV-formatted row to ``table``."""
+    return lambda t: t[table].append(next(csv.reader(io.StringIO(cells))))
+
+
+def in_turn(*operations):
+    """Apply several mutations (or several post-write file operations) in order."""
+    def apply(target):
+        for op in operations:
+            op(target)
+    return apply
+
+
+def write_raw(name: str, data: bytes):
+    """A post-write operation replacing file ``name`` of the registry folder by raw bytes."""
+    return lambda folder: (folder / name).write_bytes(data)
+
+
 def to_french(table: str, rows: list[list[str]]) -> list[list[str]]:
     """Dates as dd/mm/yyyy and decimal commas in numeric columns (French Excel export)."""
     schema = load_schema(table)

@@ -22,7 +22,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _registry_fixture import append_row as _append_row  # noqa: E402
+from _registry_fixture import cell as _cell  # noqa: E402
 from _registry_fixture import hash_folder, set_cell, valid_tables, write_registry  # noqa: E402
+from _registry_fixture import in_turn as _several  # noqa: E402
+from _registry_fixture import write_raw as _write_raw  # noqa: E402
 
 from sirtstats.cli import main  # noqa: E402
 from sirtstats.exceptions import SirtDataError  # noqa: E402
@@ -30,10 +34,6 @@ from sirtstats.registry import load_registry, validate_registry  # noqa: E402
 from sirtstats.validation import PROBLEM_COLUMNS  # noqa: E402
 
 NA = None  # whole-file problem: no row
-
-
-def _cell(table, row, column, value):
-    return lambda t: set_cell(t, table, row, column, value)
 
 
 def _add_column(table, name, values):
@@ -59,25 +59,8 @@ def _rename_column(table, old, new):
     return mutate
 
 
-def _append_row(table, cells: str):
-    return lambda t: t[table].append(next(csv.reader(io.StringIO(cells))))
-
-
 def _copy_row(table, row):
     return lambda t: t[table].append(list(t[table][row - 1]))
-
-
-def _several(*mutations):
-    def mutate(t):
-        for m in mutations:
-            m(t)
-    return mutate
-
-
-def _write_raw(name, data: bytes):
-    def post(folder):
-        (folder / name).write_bytes(data)
-    return post
 
 
 def _rewrite_with_sep(table, sep):

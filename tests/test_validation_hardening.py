@@ -8,8 +8,6 @@ exception) and untouched sources.
 
 from __future__ import annotations
 
-import csv
-import io
 import random
 import sys
 from pathlib import Path
@@ -19,7 +17,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _registry_fixture import append_row as _append_row  # noqa: E402
+from _registry_fixture import cell as _cell  # noqa: E402
 from _registry_fixture import hash_folder, set_cell, valid_tables, write_registry  # noqa: E402
+from _registry_fixture import in_turn as _several  # noqa: E402
+from _registry_fixture import write_raw as _write_raw  # noqa: E402
 
 from sirtstats.cli import main  # noqa: E402
 from sirtstats.exceptions import SirtDataError  # noqa: E402
@@ -27,21 +29,6 @@ from sirtstats.readers import MAX_CELL_CHARS, read_table_file  # noqa: E402
 from sirtstats.registry import load_registry, validate_registry  # noqa: E402
 
 NA = None
-
-
-def _cell(table, row, column, value):
-    return lambda t: set_cell(t, table, row, column, value)
-
-
-def _several(*mutations):
-    def mutate(t):
-        for m in mutations:
-            m(t)
-    return mutate
-
-
-def _append_row(table, cells: str):
-    return lambda t: t[table].append(next(csv.reader(io.StringIO(cells))))
 
 
 def _replace_text(name, old: str, new: str):
@@ -52,17 +39,6 @@ def _replace_text(name, old: str, new: str):
         assert old in text
         path.write_text(text.replace(old, new, 1), encoding="utf-8")
     return post
-
-
-def _posts(*operations):
-    def post(folder):
-        for op in operations:
-            op(folder)
-    return post
-
-
-def _write_raw(name, data: bytes):
-    return lambda folder: (folder / name).write_bytes(data)
 
 
 def _self_symlink(name):
@@ -95,7 +71,7 @@ CASES = [
      "imaging_assessments", 3, "patient_id", "opens on line 3 and swallows lines 4–5"),
     # a quote that closes two rows later: the cell spans lines 3-5 and rows 4 and 5 are lost
     ("quote_closed_rows_later", None,
-     _posts(_replace_text("imaging_assessments.csv", "P01,2023-05-15", '"P01,2023-05-15'),
+     _several(_replace_text("imaging_assessments.csv", "P01,2023-05-15", '"P01,2023-05-15'),
             _replace_text("imaging_assessments.csv", "P02,2023-04-20", 'P02"x,2023-04-20')),
      "imaging_assessments", 3, "patient_id", "opens on line 3 and swallows lines 4–5"),
     # 2. contents that used to raise
