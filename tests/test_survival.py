@@ -347,7 +347,7 @@ SIX = pd.DataFrame({"time_months": [1.0, 2, 3, 4, 5, 6], "event": [1, 1, 0, 1, 0
     ([0, 1, 0, 0, 1, 1], False),  # t=1: x=0 dies, t=2: x=1 dies, both risk sets mixed
 ])
 def test_monotone_likelihood_is_found_from_the_data(x, infinite):
-    from sirtstats.survival_cox import _monotone_columns
+    from sirtstats.survival.cox import _monotone_columns
 
     X = np.column_stack([x, [0, 1, 0, 1, 1, 0]])  # 2nd column: deaths 2 (x=1), 1 (x=0)
     got = _monotone_columns(X, SIX["time_months"].to_numpy(), SIX["event"].to_numpy())
@@ -355,7 +355,7 @@ def test_monotone_likelihood_is_found_from_the_data(x, infinite):
 
 
 def test_monotone_likelihood_is_checked_within_strata():
-    from sirtstats.survival_cox import _monotone_columns
+    from sirtstats.survival.cox import _monotone_columns
 
     x = np.array([[1.0], [0], [0], [1], [0], [0]])
     t, e = SIX["time_months"].to_numpy(), SIX["event"].to_numpy()
@@ -368,7 +368,7 @@ def test_r_toler_inf_check_fires_far_out_on_a_monotone_likelihood_only():
     """R coxph.fit: |I^-1 U| > eps and > sqrt(eps)|beta| after convergence. The check is run
     at several betas a solver could stop at: it fires for the infinite coefficient wherever
     the solver stopped, and never at (or near) a finite maximum (WE26: beta = 0.72142, R)."""
-    from sirtstats.survival_cox import _infinite_by_score
+    from sirtstats.survival.cox import _infinite_by_score
 
     t, e = SIX["time_months"].to_numpy(), SIX["event"].to_numpy().astype(float)
     dies_first = np.array([[1.0], [0], [0], [0], [0], [0]])

@@ -182,7 +182,7 @@ def test_fit_time_dependent_cox_with_no_responder_dying_is_not_estimable():
 
 
 def test_monotone_check_uses_the_counting_process_risk_set():
-    from sirtstats.survival_cox import _monotone_columns
+    from sirtstats.survival.cox import _monotone_columns
 
     # the x=1 row (patient 1 from day 60) dies at 400; deaths at 30 and 50 come before it
     # enters, so at every death the risk set is homogeneous or the x=1 row dies: beta -> +inf

@@ -334,7 +334,7 @@ def test_stratified_cox_matches_coxph_strata(name):
 def test_breslow_concordance_is_computed_within_strata(name):
     """The Breslow fit's C uses R's pooled within-stratum pairs; checked against the Efron
     path's lifelines concordance evaluated on the same linear predictor."""
-    from sirtstats.survival_cox import _concordance
+    from sirtstats.survival.cox import _concordance
 
     res = _fit(COX_STRAT[name], "coxstrat")
     file, covs, strata, cat = COX_STRAT[name]
@@ -359,7 +359,7 @@ def test_infinite_coefficient_flagged_where_coxph_warns(column):
     Deliberate difference: R then reports that beta (22.0, -18.3, -20.5); fit_cox reports
     the column as not estimable (here the only column: SirtDataError)."""
     from sirtstats.exceptions import SirtDataError
-    from sirtstats.survival_cox import _infinite_by_score, _monotone_columns
+    from sirtstats.survival.cox import _infinite_by_score, _monotone_columns
 
     df = load("edge_infinite")
     x = df[[column]].to_numpy(dtype=float)

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from ..survival_cox import LIFELINES_FIT_OPTIONS
-from ..survival_km import _findq
+from ..survival.cox import LIFELINES_FIT_OPTIONS
+from ..survival.km import _findq
 
 __all__ = ["weighted_cox", "weighted_km", "weighted_km_median", "weighted_rate_difference"]
 

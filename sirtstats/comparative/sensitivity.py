@@ -46,7 +46,7 @@ def estimates_table(df: pd.DataFrame, time_col: str, event_col: str, exposure_co
     the 0/1 ``exposure_col`` side by side, each with its E-value (model SE for the first two,
     robust SE for the weighted one; Efron ties throughout).
     """
-    from ..survival_cox import fit_cox
+    from ..survival.cox import fit_cox
     from .adjusted import weighted_cox
 
     rows = {}

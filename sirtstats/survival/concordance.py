@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from sirtstats.exceptions import SirtDataError
-from sirtstats.survival_km import _timefix
+from sirtstats.survival._common import _timefix
 
 __all__ = ["ConcordanceResult", "compute_concordance"]
 

@@ -24,7 +24,24 @@ import pandas as pd
 
 from sirtstats.endpoints import DAYS_PER_MONTH
 from sirtstats.exceptions import SirtDataError, SirtStatsWarning
-from sirtstats.survival_km import _check_choice
+from sirtstats.survival._common import (
+    RESPONSE_DERIVED_COLUMNS,
+    _check_choice,
+    check_guarantee_time,
+)
+from sirtstats.survival.cox import (
+    LIFELINES_FIT_OPTIONS,
+    CoxResult,
+    _hr_table,
+    _infinite_by_score,
+    _monotone_columns,
+    _score_info,
+    _score_test,
+    _tests_frame,
+    fit_cox,
+)
+from sirtstats.survival.km import summarise_km
+from sirtstats.survival.logrank import test_logrank
 
 __all__ = [
     "RESPONSE_DERIVED_COLUMNS",
@@ -34,72 +51,6 @@ __all__ = [
     "fit_time_dependent_cox",
     "summarise_landmark",
 ]
-
-#: Column names that hold a response status known only after the origin (R5.6.1).
-RESPONSE_DERIVED_COLUMNS = frozenset({
-    "bor", "cbor", "best_overall_response", "confirmed_bor", "bor_group", "bor_confirmed",
-    "bor_unconfirmed", "is_responder", "responder", "is_disease_control", "response",
-    "response_group", "response_status", "objective_response", "first_response_date",
-})
-
-_REMEDY = (
-    "Grouping survival from the origin by a status reached later ({cols}) credits the "
-    "responders with guaranteed survival time (guarantee-time / immortal-time bias, "
-    "R5.6.1 (docs/rules/endpoints.md)). Use derive_landmark(...) for a landmark analysis, or "
-    "derive_counting_process(...) with fit_time_dependent_cox(...) (Mantel-Byar), or pass "
-    "check_type='warning' to proceed knowingly."
-)
-
-
-def check_guarantee_time(
-    df: pd.DataFrame,
-    columns: Sequence[str],
-    *,
-    function: str = "check_guarantee_time",
-    check_type: Literal["error", "warning"] = "error",
-) -> None:
-    """Refuse survival comparisons by response status measured from the origin (R5.6.1).
-
-    Parameters
-    ----------
-    df : DataFrame
-        The analysis frame. Frames made by :func:`derive_landmark` (column ``landmark_days``)
-        or in counting-process layout (``start_days``) pass.
-    columns : sequence of str
-        Grouping / covariate columns of the analysis.
-    function : str
-        Name of the calling function, for the message.
-    check_type : {"error", "warning"}, default "error"
-        Raise :class:`SirtDataError` or warn with :class:`SirtStatsWarning`.
-
-    Returns
-    -------
-    None
-
-    Raises
-    ------
-    SirtDataError
-        A response-derived column (:data:`RESPONSE_DERIVED_COLUMNS`) is used on a frame timed
-        from the origin.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from sirtstats.survival import check_guarantee_time
-    >>> check_guarantee_time(pd.DataFrame({"bclc_stage": ["A"]}), ["bclc_stage"])
-    """
-    _check_choice(check_type, ("error", "warning"), "check_type", function)
-    if "landmark_days" in df.columns or "start_days" in df.columns:
-        return None
-    hits = [c for c in columns if str(c).lower() in RESPONSE_DERIVED_COLUMNS]
-    if not hits:
-        return None
-    msg = f"{function}: " + _REMEDY.format(cols=", ".join(repr(h) for h in hits))
-    if check_type == "error":
-        raise SirtDataError(msg, column=hits[0], rule="no guarantee-time bias (R5.6.1)")
-    warnings.warn(msg, SirtStatsWarning, stacklevel=3)
-    return None
-
 
 def _response_days(df: pd.DataFrame, df_responses: pd.DataFrame, response_col: str,
                    function: str) -> pd.Series:
@@ -341,17 +292,6 @@ def fit_time_dependent_cox(
     from lifelines import CoxTimeVaryingFitter
     from lifelines.exceptions import ConvergenceError
 
-    from sirtstats.survival_cox import (
-        LIFELINES_FIT_OPTIONS,
-        CoxResult,
-        _hr_table,
-        _infinite_by_score,
-        _monotone_columns,
-        _score_info,
-        _score_test,
-        _tests_frame,
-    )
-
     _check_choice(check_type, ("error", "warning"), "check_type", "fit_time_dependent_cox")
     covariates = list(covariates)
     cols = [id_col, start_col, stop_col, event_col, *covariates]
@@ -476,10 +416,6 @@ def summarise_landmark(
        n_included  n_responders  n_non_responders
     0           4             2                 2
     """
-    from sirtstats.survival_cox import fit_cox
-    from sirtstats.survival_km import summarise_km
-    from sirtstats.survival_logrank import test_logrank
-
     rows = []
     for L in landmarks_months:
         lm = derive_landmark(df, df_responses, landmark_months=L, response_col=response_col,

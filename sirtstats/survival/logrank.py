@@ -23,7 +23,13 @@ import pandas as pd
 from scipy.stats import chi2
 
 from sirtstats.exceptions import SirtDataError, SirtStatsWarning
-from sirtstats.survival_km import _as_list, _check_choice, _survival_columns, _timefix
+from sirtstats.survival._common import (
+    _as_list,
+    _check_choice,
+    _survival_columns,
+    _timefix,
+    check_guarantee_time,
+)
 
 __all__ = ["LogrankResult", "test_logrank"]
 
@@ -169,8 +175,6 @@ def test_logrank(
     >>> round(float(res.table["chisq"].iloc[0]), 4)
     1.4879
     """
-    from sirtstats.survival_landmark import check_guarantee_time
-
     _check_choice(check_type, ("error", "warning"), "check_type", "test_logrank")
     strata_cols = _as_list(strata)
     check_guarantee_time(df, [group_col] + strata_cols, function="test_logrank",

@@ -30,15 +30,8 @@ import pandas as pd
 from scipy.stats import chi2
 
 from sirtstats.exceptions import SirtDataError, SirtStatsWarning
-from sirtstats.survival_km import (
-    CONF_TYPES,
-    _as_list,
-    _check_choice,
-    _confint,
-    _groups,
-    _timefix,
-    _z,
-)
+from sirtstats.survival._common import _as_list, _check_choice, _timefix
+from sirtstats.survival.km import CONF_TYPES, _confint, _groups, _z
 
 __all__ = ["compute_cif_curve", "summarise_cif", "test_gray"]
 

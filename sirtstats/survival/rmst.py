@@ -21,7 +21,8 @@ import pandas as pd
 from scipy.stats import norm
 
 from sirtstats.exceptions import SirtDataError, SirtStatsWarning
-from sirtstats.survival_km import _as_list, _groups, _km_arrays, _prepare, _z
+from sirtstats.survival._common import _as_list
+from sirtstats.survival.km import _groups, _km_arrays, _prepare, _z
 
 __all__ = ["compare_rmst", "compute_rmst"]
 

@@ -25,8 +25,15 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from sirtstats._checks import check_choice as _check_choice
 from sirtstats.exceptions import SirtDataError, SirtStatsWarning
+from sirtstats.survival._common import (
+    TOLERANCE,
+    _as_list,
+    _check_choice,
+    _survival_columns,
+    _timefix,
+    check_guarantee_time,
+)
 
 __all__ = [
     "CONF_TYPES",
@@ -41,65 +48,12 @@ __all__ = [
 #: lifelines); "log" is R survfit's default.
 CONF_TYPES = ("log-log", "log", "plain")
 
-#: R's tolerance for plateaus and time ties: sqrt(.Machine$double.eps).
-TOLERANCE = float(np.sqrt(np.finfo(float).eps))
-
 ConfType = Literal["log-log", "log", "plain"]
 
 
 # --------------------------------------------------------------------------------------------
-# helpers shared with the other survival modules
+# helpers shared with the other survival modules (_groups, _z, _confint, _km_arrays, _prepare)
 # --------------------------------------------------------------------------------------------
-
-
-def _as_list(by) -> list[str]:
-    if by is None:
-        return []
-    if isinstance(by, str):
-        return [by]
-    return list(by)
-
-
-def _timefix(*arrays: np.ndarray) -> list[np.ndarray]:
-    """Port of R ``aeqSurv``: merge times closer than sqrt(eps) (absolute or relative)."""
-    values = np.concatenate([np.asarray(a, dtype=float).ravel() for a in arrays])
-    y = np.unique(values[np.isfinite(values)])
-    if len(y) < 2:
-        return [np.asarray(a, dtype=float) for a in arrays]
-    dy = np.diff(y)
-    mean_abs = np.mean(np.abs(y))
-    tied = (dy <= TOLERANCE) | ((dy / mean_abs) <= TOLERANCE if mean_abs > 0 else False)
-    if not np.any(tied):
-        return [np.asarray(a, dtype=float) for a in arrays]
-    cuts = y[np.concatenate([[True], ~tied])]
-    out = []
-    for a in arrays:
-        a = np.asarray(a, dtype=float)
-        idx = np.searchsorted(cuts, a, side="right") - 1  # findInterval
-        fixed = np.where(np.isfinite(a), cuts[np.clip(idx, 0, None)], a)
-        out.append(fixed)
-    return out
-
-
-def _survival_columns(df, time_col, event_col, function, entry_col=None):
-    cols = [time_col, event_col] + ([entry_col] if entry_col else [])
-    missing = [c for c in cols if c not in df.columns]
-    if missing:
-        raise SirtDataError(
-            f"{function}: missing column(s) {missing}.", column=missing[0],
-            rule="required column",
-        )
-    t = pd.to_numeric(df[time_col], errors="coerce").astype(float)
-    e = pd.to_numeric(df[event_col], errors="coerce").astype(float)
-    bad = t.notna() & (t < 0)
-    bad |= e.notna() & ~e.isin([0, 1])
-    if bad.any():
-        rows = df.loc[bad]
-        raise SirtDataError(
-            f"{function}: {int(bad.sum())} rows violate \"{time_col} >= 0 and {event_col} in "
-            "{0, 1}\".", column=time_col, rule="time >= 0, event in {0, 1}", rows=rows,
-        )
-    return t, e
 
 
 def _groups(df: pd.DataFrame, by: list[str]):
@@ -481,7 +435,6 @@ def summarise_km(
        n  n_events  median
     0  4         4     2.5
     """
-    from sirtstats.survival_landmark import check_guarantee_time
 
     _check_choice(conf_type, CONF_TYPES, "conf_type", "summarise_km")
     _check_choice(check_type, ("error", "warning"), "check_type", "summarise_km")

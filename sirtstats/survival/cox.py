@@ -7,7 +7,7 @@ Implements R6.5 (docs/rules/statistics.md) and docs/rules/statistics.md items 4�
   ≤ 5e-7 relative; Breslow ties (SAS PHREG's default) by statsmodels' ``PHReg``.
 * Hazard ratios with Wald CIs ``exp(β ± z·se)``, the global Wald, likelihood-ratio and score
   (log-rank) tests, Harrell's concordance with R's standard error and pair counts
-  (:mod:`sirtstats.survival_concordance`, R ``concordance()``).
+  (:mod:`sirtstats.survival.concordance`, R ``concordance()``).
 * The proportional-hazards test of R survival ≥ 3.0 (``cox.zph``): the score test of the model
   augmented with ``X·g(t)``, per term and GLOBAL, with R's default transform ``"km"``
   (g = 1 − KM(t−)). lifelines' ``proportional_hazard_test`` is the pre-2019 approximation and is
@@ -32,8 +32,15 @@ import pandas as pd
 from scipy.stats import chi2, norm
 
 from sirtstats.exceptions import SirtDataError, SirtStatsWarning
-from sirtstats.survival_concordance import compute_concordance
-from sirtstats.survival_km import _as_list, _check_choice, _km_arrays, _survival_columns, _timefix
+from sirtstats.survival._common import (
+    _as_list,
+    _check_choice,
+    _survival_columns,
+    _timefix,
+    check_guarantee_time,
+)
+from sirtstats.survival.concordance import compute_concordance
+from sirtstats.survival.km import _km_arrays
 
 __all__ = ["CoxResult", "fit_cox", "fit_cox_univariable"]
 
@@ -554,8 +561,6 @@ def _fit_cox(
     drop_columns: Sequence[str] = (),
 ) -> CoxResult:
     """:func:`fit_cox` with the model columns ``drop_columns`` left out (not estimable)."""
-    from sirtstats.survival_landmark import check_guarantee_time
-
     _check_choice(ties, ("efron", "breslow"), "ties", "fit_cox")
     if ph_transform is not None:
         _check_choice(ph_transform, PH_TRANSFORMS, "ph_transform", "fit_cox")

@@ -1,11 +1,11 @@
 """Survival analysis with R ``survival`` conventions: the public entry point.
 
 Everything is importable from here (``from sirtstats.survival import summarise_km``); the code
-lives in ``survival_km`` (Kaplan–Meier, median, follow-up, numbers at risk),
-``survival_logrank`` (log-rank, stratified, pairwise), ``survival_cox`` (Cox, PH test),
-``survival_concordance`` (Harrell's C with R's standard error and pair counts),
+lives in ``km`` (Kaplan–Meier, median, follow-up, numbers at risk),
+``logrank`` (log-rank, stratified, pairwise), ``cox`` (Cox, PH test),
+``concordance`` (Harrell's C with R's standard error and pair counts),
 ``competing_risks`` (Aalen–Johansen, Gray's test), ``rmst`` (restricted mean survival time) and
-``survival_landmark`` (guarantee-time bias: landmark, time-dependent Cox).
+``landmark`` (guarantee-time bias: landmark, time-dependent Cox).
 
 Conventions (R6 in docs/rules/statistics.md, and docs/rules/decisions.md): KM CI transform
 ``log-log`` by default, ``log`` (R's default) and ``plain`` selectable; R's median rule (plateau
@@ -18,11 +18,10 @@ start with ``test_``; they carry ``__test__ = False`` so pytest does not collect
 
 from __future__ import annotations
 
-from sirtstats.competing_risks import compute_cif_curve, summarise_cif, test_gray
-from sirtstats.rmst import compare_rmst, compute_rmst
-from sirtstats.survival_concordance import ConcordanceResult, compute_concordance
-from sirtstats.survival_cox import CoxResult, fit_cox, fit_cox_univariable
-from sirtstats.survival_km import (
+from sirtstats.survival.competing_risks import compute_cif_curve, summarise_cif, test_gray
+from sirtstats.survival.concordance import ConcordanceResult, compute_concordance
+from sirtstats.survival.cox import CoxResult, fit_cox, fit_cox_univariable
+from sirtstats.survival.km import (
     CONF_TYPES,
     compute_km_curve,
     compute_km_metrics,
@@ -30,14 +29,15 @@ from sirtstats.survival_km import (
     compute_number_at_risk,
     summarise_km,
 )
-from sirtstats.survival_landmark import (
+from sirtstats.survival.landmark import (
     check_guarantee_time,
     derive_counting_process,
     derive_landmark,
     fit_time_dependent_cox,
     summarise_landmark,
 )
-from sirtstats.survival_logrank import LogrankResult, test_logrank
+from sirtstats.survival.logrank import LogrankResult, test_logrank
+from sirtstats.survival.rmst import compare_rmst, compute_rmst
 
 __all__ = [
     "CONF_TYPES",
