@@ -10,8 +10,9 @@ where they are used)::
 
 Modules: ``schema``, ``registry`` (loading and validation), ``demo`` (bundled demo registry),
 ``cohort``, ``scores``, ``labels``, ``tables``, ``response`` (RECIST 1.1 / mRECIST), ``endpoints``,
-``survival``, ``toxicity``, ``ctcae``, ``liver_function``, ``units``, ``dosimetry``,
-``dose_response``, ``plotting``, ``outputs``, ``report``, ``interop`` (REDCap, SDTM, ADaM).
+``survival``, ``toxicity`` (adverse events, liver function, REILD), ``ctcae``, ``units``,
+``dosimetry``, ``dose_response``, ``plotting``, ``outputs``, ``report``, ``interop`` (REDCap,
+SDTM, ADaM).
 """
 
 from __future__ import annotations
@@ -25,15 +26,17 @@ __version__ = "0.1.0"
 #: Submodules reachable as attributes of the package (imported lazily, PEP 562).
 SUBMODULES = (
     "cohort", "ctcae", "demo", "dose_response", "dosimetry", "endpoints", "interop", "labels",
-    "liver_function", "outputs", "plotting", "registry", "report", "response", "schema",
-    "scores", "survival", "tables", "toxicity", "units",
+    "outputs", "plotting", "registry", "report", "response", "schema", "scores", "survival",
+    "tables", "toxicity", "units",
 )
+#: Old module names still reachable as attributes for one minor release (they warn on import).
+_DEPRECATED_SUBMODULES: tuple[str, ...] = ()
 
 __all__ = ["SirtDataError", "SirtStatsWarning", "__version__", *SUBMODULES]
 
 
 def __getattr__(name: str):
-    if name in SUBMODULES:
+    if name in SUBMODULES or name in _DEPRECATED_SUBMODULES:
         return importlib.import_module(f"sirtstats.{name}")
     raise AttributeError(f"module 'sirtstats' has no attribute {name!r}")
 

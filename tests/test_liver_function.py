@@ -1,4 +1,4 @@
-"""Tests for sirtstats.liver_function: ALBI / Child-Pugh timepoints, change, REILD flags.
+"""Tests for sirtstats.toxicity.liver: ALBI / Child-Pugh timepoints, change, REILD flags.
 
 Expected ALBI and Child-Pugh values are sirt-domain.md Appendix A vectors (ALBI 17.1/40 ->
 -2.586 grade 2, 10/45 -> -3.165 grade 1, 34.2/30 -> -1.538 grade 2; Child-Pugh 2.0 mg/dL,
@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from sirtstats import SirtDataError
-from sirtstats.liver_function import (
+from sirtstats.toxicity import (
     LIVER_TIMEPOINTS,
     REILD_DEFINITIONS,
     derive_liver_function_change,
@@ -343,7 +343,7 @@ def test_reild_definitions_are_data():
 
 def test_summarise_lab_trajectories(tx):
     from sirtstats.ctcae import derive_lab_grades
-    from sirtstats.liver_function import summarise_lab_trajectories
+    from sirtstats.toxicity import summarise_lab_trajectories
 
     labs = _labs(
         [
@@ -387,8 +387,8 @@ def plt_agg():
 
 def test_plot_lab_trajectories(plt_agg, labs, tx):
     from sirtstats.ctcae import derive_lab_grades
-    from sirtstats.liver_function import summarise_lab_trajectories
     from sirtstats.plotting.toxicity import plot_lab_trajectories
+    from sirtstats.toxicity import summarise_lab_trajectories
 
     traj = summarise_lab_trajectories(
         derive_lab_grades(labs, df_treatments=tx, missing_limits="ungraded"),

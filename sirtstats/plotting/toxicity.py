@@ -2,7 +2,7 @@
 (median and IQR), ALBI over time against the grade cut-offs.
 
 Each function draws a frame computed by :mod:`sirtstats.toxicity` or
-:mod:`sirtstats.liver_function` and computes no statistic itself. All accept ``ax=None`` (or
+:mod:`sirtstats.toxicity.liver` and computes no statistic itself. All accept ``ax=None`` (or
 ``axes=None``) and return what they drew on.
 
 CTCAE grades 1-5 have one ordinal colour each, light to black (samples of the perceptually
@@ -193,7 +193,7 @@ def plot_lab_trajectories(
     Parameters
     ----------
     df_trajectories : DataFrame
-        Output of :func:`sirtstats.liver_function.summarise_lab_trajectories`: ``analyte``,
+        Output of :func:`sirtstats.toxicity.summarise_lab_trajectories`: ``analyte``,
         ``target_day``, ``median``, ``q1``, ``q3``, ``n_patients``, ``unit``.
     axes : array-like of matplotlib.axes.Axes, optional
         One Axes per analyte; a grid (up to 3 columns) is created when None.
@@ -288,13 +288,13 @@ def plot_albi_change(
     Parameters
     ----------
     df_summary : DataFrame
-        Output of :func:`sirtstats.liver_function.summarise_liver_function_change` without
+        Output of :func:`sirtstats.toxicity.summarise_liver_function_change` without
         ``groupby``: ``timepoint``, ``target_day``, ``albi_median``, ``albi_q1``, ``albi_q3``,
         ``n_albi``, ``n_albi_grade_worse``, ``n_albi_paired``.
     ax : matplotlib.axes.Axes, optional
         Axes to draw on; a new figure when None.
     df_timepoints : DataFrame, optional
-        Output of :func:`sirtstats.liver_function.derive_liver_function_timepoints`
+        Output of :func:`sirtstats.toxicity.derive_liver_function_timepoints`
         (``patient_id``, ``target_day``, ``albi_score``): individual trajectories drawn as
         thin grey lines behind the summary.
     title : str, optional

@@ -24,24 +24,26 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sirtstats._checks import require_columns as _require
 from sirtstats.ctcae import _check_option, _signif, derive_lab_grades
 from sirtstats.exceptions import SirtDataError
 from sirtstats.scores import derive_liver_scores
-from sirtstats.toxicity import _group_frames, _require, _sessions
+from sirtstats.toxicity._common import _group_frames, _nearest_in_windows, _sessions
 from sirtstats.units import normalise_lab_units
 
 __all__ = [
     "CHILD_PUGH_AE_MAP",
-    "LAB_TRAJECTORY_BINS",
     "LIVER_TIMEPOINTS",
+    "REILD_ASCITES_TERMS",
+    "REILD_BILIARY_TERMS",
     "REILD_DEFINITIONS",
     "derive_liver_function_change",
     "derive_liver_function_timepoints",
     "derive_reild",
     "filter_reild_candidates",
-    "summarise_lab_trajectories",
     "summarise_liver_function_change",
 ]
+
 
 #: Timepoints (days from the first SIRT, inclusive windows); in each window the sample nearest
 #: to ``target_day`` is used (ties: the earlier). Baseline = last sample in -30..0 days.
@@ -111,26 +113,6 @@ REILD_DEFINITIONS: dict[str, dict[str, Any]] = {
 REILD_ASCITES_TERMS = ("Ascites",)
 REILD_BILIARY_TERMS = ("Bile duct stenosis", "Biliary obstruction", "Cholangitis")
 
-#: Time bins for lab trajectories (days from the first SIRT, inclusive): each patient
-#: contributes the sample nearest to ``target_day`` in each bin (ties: the earlier).
-LAB_TRAJECTORY_BINS = pd.DataFrame(
-    {
-        "timepoint": [
-            "baseline",
-            "week_1",
-            "week_2",
-            "month_1",
-            "month_2",
-            "month_3",
-            "month_6",
-            "month_12",
-        ],
-        "target_day": [0, 7, 14, 30, 61, 91, 182, 365],
-        "window_start_day": [-30, 1, 10, 22, 46, 76, 137, 274],
-        "window_end_day": [0, 9, 21, 45, 75, 136, 273, 456],
-    }
-)
-
 _LIVER_ANALYTES = {
     "bilirubin_total": "bilirubin_umol_l",
     "albumin": "albumin_g_l",
@@ -140,15 +122,6 @@ _LIVER_ANALYTES = {
 
 
 # ---------------------------------------------------------------------------- timepoints
-
-
-def _nearest_in_windows(labs: pd.DataFrame, timepoints: pd.DataFrame) -> pd.DataFrame:
-    """labs: patient_id, analyte, day, value -> one row per patient/analyte/timepoint."""
-    m = labs.merge(timepoints, how="cross")
-    m = m[(m["day"] >= m["window_start_day"]) & (m["day"] <= m["window_end_day"])]
-    m = m.assign(_dist=(m["day"] - m["target_day"]).abs())
-    m = m.sort_values(["patient_id", "analyte", "timepoint", "_dist", "day"], kind="mergesort")
-    return m.drop_duplicates(["patient_id", "analyte", "timepoint"])
 
 
 def _clinical_from_ae(
@@ -786,90 +759,3 @@ def filter_reild_candidates(df_reild: pd.DataFrame, *, include_reported: bool = 
     if include_reported and "is_reild_reported" in df_reild.columns:
         keep |= df_reild["is_reild_reported"].fillna(False).to_numpy(bool)
     return df_reild[keep]
-
-
-# --------------------------------------------------------------------------- trajectories
-
-
-def summarise_lab_trajectories(
-    df_grades: pd.DataFrame,
-    *,
-    analytes: Sequence[str] = ("bilirubin_total", "albumin", "alt", "platelets", "lymphocytes"),
-    bins: pd.DataFrame | None = None,
-    scale: str = "value",
-    min_patients: int = 10,
-) -> pd.DataFrame:
-    """Median and interquartile range of lab values over time from the first SIRT.
-
-    Parameters
-    ----------
-    df_grades : DataFrame
-        Output of :func:`sirtstats.ctcae.derive_lab_grades` (``patient_id``, ``analyte``,
-        ``days_from_first_sirt``, ``value_si``, ``unit_si``, ``uln_si``, ``lln_si``).
-    analytes : sequence of str
-        Analytes to summarise, in this order.
-    bins : DataFrame, optional
-        Time bins like :data:`LAB_TRAJECTORY_BINS`.
-    scale : {"value", "x_uln", "x_lln"}
-        Summarise the SI value, or the value as a multiple of the sample's ULN / LLN
-        (samples without that limit are left out).
-    min_patients : int
-        Bins with fewer patients keep their ``n_patients`` but get no median/quartiles (NaN):
-        a handful of patients sampled off-schedule, usually because they were unwell, would
-        otherwise draw a misleading spike.
-
-    Returns
-    -------
-    DataFrame
-        One row per analyte and bin with at least one patient: ``analyte``, ``timepoint``,
-        ``target_day``, ``n_patients``, ``median``, ``q1``, ``q3`` and ``unit`` (SI unit, or
-        "x ULN" / "x LLN").
-
-    Notes
-    -----
-    Each patient contributes at most one value per bin (nearest to the target day), so that
-    frequently sampled patients do not dominate; quartiles are pandas' linear interpolation.
-    """
-    scale = _check_option(scale, ("value", "x_uln", "x_lln"), "scale", "summarise_lab_trajectories")
-    need = ["patient_id", "analyte", "days_from_first_sirt", "value_si", "unit_si"]
-    _require(df_grades, need, "labs")
-    tb = (LAB_TRAJECTORY_BINS if bins is None else bins).reset_index(drop=True)
-    g = df_grades[df_grades["analyte"].isin(list(analytes))]
-    value = g["value_si"].astype(float)
-    if scale == "x_uln":
-        value = value / g["uln_si"].astype(float)
-    elif scale == "x_lln":
-        value = value / g["lln_si"].astype(float)
-    work = pd.DataFrame(
-        {
-            "patient_id": g["patient_id"].to_numpy(),
-            "analyte": g["analyte"].to_numpy(),
-            "day": g["days_from_first_sirt"]
-            .astype("Float64")
-            .to_numpy(dtype=float, na_value=np.nan),
-            "value": value.to_numpy(dtype=float),
-            "unit_si": g["unit_si"].to_numpy(),
-        }
-    )
-    work = work[~np.isnan(work["day"]) & np.isfinite(work["value"])]
-    near = _nearest_in_windows(work, tb)
-    agg = near.groupby(["analyte", "timepoint"], sort=False)
-    out = pd.DataFrame(
-        {
-            "n_patients": agg["patient_id"].nunique(),
-            "median": agg["value"].median(),
-            "q1": agg["value"].quantile(0.25),
-            "q3": agg["value"].quantile(0.75),
-            "unit": agg["unit_si"].first(),
-        }
-    ).reset_index()
-    if scale != "value":
-        out["unit"] = "x ULN" if scale == "x_uln" else "x LLN"
-    sparse = out["n_patients"] < min_patients
-    out.loc[sparse, ["median", "q1", "q3"]] = np.nan
-    out = out.merge(tb[["timepoint", "target_day"]], on="timepoint", how="left")
-    a_order = {a: i for i, a in enumerate(analytes)}
-    t_order = {t: i for i, t in enumerate(tb["timepoint"])}
-    out = out.assign(_a=out["analyte"].map(a_order), _t=out["timepoint"].map(t_order))
-    out = out.sort_values(["_a", "_t"]).drop(columns=["_a", "_t"]).reset_index(drop=True)
-    return out[["analyte", "timepoint", "target_day", "n_patients", "median", "q1", "q3", "unit"]]

@@ -1,0 +1,158 @@
+"""Private helpers shared by the toxicity modules (not public API; import from sirtstats.toxicity).
+
+SIRT sessions from the treatments table, the treatment-emergent window arithmetic, the
+population / group iteration of the incidence tables, the "n (%)" formatter, the labels shared
+by the tables, and the nearest-sample-in-window rule of the liver-function timepoints and the
+lab trajectories.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from sirtstats._checks import require_columns as _require
+from sirtstats.exceptions import SirtDataError
+
+#: Label of the all-events row of :func:`summarise_ae_table`.
+ANY_AE_LABEL = "Any adverse event"
+#: Label of the all-groups rows of :func:`summarise_ae_table` and mortality tables.
+TOTAL_LABEL = "All"
+#: Label used for adverse events without a system organ class.
+NO_SOC_LABEL = "SOC not given"
+
+_SESSION_COLUMNS = ["patient_id", "session_id", "session_date"]
+
+
+def _sessions(df_treatments: pd.DataFrame) -> pd.DataFrame:
+    """One row per SIRT session: patient_id, session_id, session_date (sorted)."""
+    _require(df_treatments, ["patient_id", "treatment_date"], "treatments")
+    tx = pd.DataFrame(
+        {
+            "patient_id": df_treatments["patient_id"].to_numpy(),
+            "session_id": (
+                df_treatments["session_id"].to_numpy()
+                if "session_id" in df_treatments.columns
+                else pd.to_datetime(df_treatments["treatment_date"]).dt.strftime("%Y-%m-%d")
+            ),
+            "session_date": pd.to_datetime(df_treatments["treatment_date"]).to_numpy(),
+        }
+    )
+    if tx["session_date"].isna().any():
+        bad = df_treatments[tx["session_date"].isna().to_numpy()]
+        raise SirtDataError(
+            f'treatments.treatment_date: {len(bad)} rows violate "required".',
+            table="treatments",
+            column="treatment_date",
+            rule="required",
+            rows=bad,
+        )
+    ses = tx.groupby(["patient_id", "session_id"], sort=False, dropna=False)["session_date"].min()
+    ses = ses.reset_index().sort_values(["patient_id", "session_date", "session_id"])
+    return ses[_SESSION_COLUMNS].reset_index(drop=True)
+
+
+def _window(
+    patient_id: pd.Series,
+    dates: pd.Series,
+    sessions: pd.DataFrame,
+    *,
+    start_offset_days: int,
+    window_days: int,
+    end: str,
+) -> pd.DataFrame:
+    """Positional frame: first/last SIRT, reference session (latest session whose window has
+    started on ``dates``) and whether each date lies in the treatment-emergent window."""
+    n = len(dates)
+    left = pd.DataFrame(
+        {
+            "_pos": np.arange(n),
+            "patient_id": patient_id.to_numpy(),
+            "date": pd.to_datetime(dates).to_numpy(),
+        }
+    )
+    first = sessions.groupby("patient_id")["session_date"].min()
+    last = sessions.groupby("patient_id")["session_date"].max()
+    right = sessions.assign(
+        start=sessions["session_date"] + pd.Timedelta(days=start_offset_days)
+    ).sort_values("start")
+    known = left["date"].notna()
+    merged = pd.merge_asof(
+        left[known].sort_values("date"),
+        right[["patient_id", "start", "session_id", "session_date"]],
+        left_on="date",
+        right_on="start",
+        by="patient_id",
+        direction="backward",
+    ).set_index("_pos")
+    out = pd.DataFrame(index=np.arange(n))
+    out["first_sirt_date"] = left["patient_id"].map(first).astype("datetime64[ns]").to_numpy()
+    out["last_sirt_date"] = left["patient_id"].map(last).astype("datetime64[ns]").to_numpy()
+    out["reference_session_id"] = merged["session_id"].reindex(out.index)
+    out["reference_session_date"] = merged["session_date"].reindex(out.index)
+    date = left["date"]
+    ref = out["reference_session_date"]
+    window = pd.Timedelta(days=window_days)
+    if end == "each_session":
+        inside = ref.notna() & (date <= ref + window)
+    else:
+        inside = (
+            out["first_sirt_date"].notna()
+            & (date >= out["first_sirt_date"] + pd.Timedelta(days=start_offset_days))
+            & (date <= out["last_sirt_date"] + window)
+        )
+    out["in_window"] = inside.fillna(False).to_numpy(dtype=bool)
+    out["days_from_session"] = pd.array((date - ref).dt.days.to_numpy(), dtype="Int64")
+    out["days_from_first_sirt"] = pd.array(
+        (date - out["first_sirt_date"]).dt.days.to_numpy(), dtype="Int64"
+    )
+    return out
+
+
+def _keys_text(rows: pd.DataFrame, cols: Sequence[str], n: int = 3) -> str:
+    return ", ".join(
+        "(" + ", ".join(str(v) for v in r) + ")" for r in rows[list(cols)].head(n).to_numpy()
+    )
+
+
+def _format_n_pct(n: pd.Series, pct: pd.Series, decimals: int) -> pd.Series:
+    return pd.Series(
+        [
+            f"{int(a)} ({b:.{decimals}f}%)" if pd.notna(b) else f"{int(a)} (-)"
+            for a, b in zip(n, pct, strict=True)
+        ],
+        index=n.index,
+        dtype=object,
+    )
+
+
+
+def _population(df_population: pd.DataFrame, groupby: str | None) -> pd.DataFrame:
+    cols = ["patient_id"] + ([groupby] if groupby else [])
+    _require(df_population, cols, "population")
+    pop = df_population[cols].drop_duplicates("patient_id")
+    if groupby:
+        pop = pop.assign(**{groupby: pop[groupby].astype(object).fillna("missing").astype(str)})
+    return pop
+
+
+def _group_frames(pop: pd.DataFrame, groupby: str | None, include_total: bool):
+    if not groupby:
+        yield None, pop
+        return
+    for value in sorted(pop[groupby].unique()):
+        yield value, pop[pop[groupby] == value]
+    if include_total:
+        yield TOTAL_LABEL, pop
+
+
+
+def _nearest_in_windows(labs: pd.DataFrame, timepoints: pd.DataFrame) -> pd.DataFrame:
+    """labs: patient_id, analyte, day, value -> one row per patient/analyte/timepoint."""
+    m = labs.merge(timepoints, how="cross")
+    m = m[(m["day"] >= m["window_start_day"]) & (m["day"] <= m["window_end_day"])]
+    m = m.assign(_dist=(m["day"] - m["target_day"]).abs())
+    m = m.sort_values(["patient_id", "analyte", "timepoint", "_dist", "day"], kind="mergesort")
+    return m.drop_duplicates(["patient_id", "analyte", "timepoint"])
