@@ -30,7 +30,7 @@ SUBMODULES = (
     "tables", "toxicity", "units",
 )
 #: Old module names still reachable as attributes for one minor release (they warn on import).
-_DEPRECATED_SUBMODULES: tuple[str, ...] = ()
+_DEPRECATED_SUBMODULES = ("liver_function",)
 
 __all__ = ["SirtDataError", "SirtStatsWarning", "__version__", *SUBMODULES]
 

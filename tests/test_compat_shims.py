@@ -28,6 +28,13 @@ ALIASES = {
     "sirtstats.competing_risks": ("sirtstats.survival.competing_risks",
                                   ["test_gray", "_aalen_johansen"]),
     "sirtstats.rmst": ("sirtstats.survival.rmst", ["compute_rmst", "_rmst_one"]),
+    "sirtstats.liver_function": ("sirtstats.toxicity.liver", ["derive_reild", "_reild_definition"]),
+}
+
+#: names an alias takes from a second module (the lab trajectories moved to toxicity.labs)
+EXTRA = {
+    "sirtstats.liver_function": ("sirtstats.toxicity.labs",
+                                 ["summarise_lab_trajectories", "LAB_TRAJECTORY_BINS"]),
 }
 
 
@@ -46,13 +53,18 @@ def test_alias_warns_and_reexports(old):
         assert getattr(alias, name) is getattr(target, name)
     for name in getattr(target, "__all__", []):
         assert getattr(alias, name) is getattr(target, name)
+    if old in EXTRA:
+        other, names = EXTRA[old]
+        for name in names:
+            assert getattr(alias, name) is getattr(importlib.import_module(other), name)
 
 
 def test_alias_unknown_name_raises_attribute_error():
-    with pytest.warns(FutureWarning):
-        alias = _import_fresh("sirtstats.rmst")
-    with pytest.raises(AttributeError):
-        alias.no_such_name  # noqa: B018
+    for old in ("sirtstats.rmst", "sirtstats.liver_function"):
+        with pytest.warns(FutureWarning):
+            alias = _import_fresh(old)
+        with pytest.raises(AttributeError):
+            alias.no_such_name  # noqa: B018
 
 
 def test_public_paths_unchanged():
@@ -61,6 +73,22 @@ def test_public_paths_unchanged():
     assert sv.fit_cox is importlib.import_module("sirtstats.survival.cox").fit_cox
     assert sv.compute_rmst is importlib.import_module("sirtstats.survival.rmst").compute_rmst
     assert sv.test_gray.__module__ == "sirtstats.survival.competing_risks"
+    from sirtstats import toxicity as tox
+
+    assert tox.derive_reild.__module__ == "sirtstats.toxicity.liver"
+    assert tox.summarise_ae_table.__module__ == "sirtstats.toxicity.ae_tables"
+    assert tox.summarise_early_mortality.__module__ == "sirtstats.toxicity.mortality"
+
+
+def test_deprecated_module_reachable_as_attribute_but_not_listed(monkeypatch):
+    import sirtstats
+
+    monkeypatch.delitem(sys.modules, "sirtstats.liver_function", raising=False)
+    monkeypatch.delattr(sirtstats, "liver_function", raising=False)
+    with pytest.warns(FutureWarning, match="liver_function is deprecated"):
+        lf = sirtstats.liver_function
+    assert lf.derive_reild is importlib.import_module("sirtstats.toxicity").derive_reild
+    assert "liver_function" not in sirtstats.__all__
 
 
 def _imported_modules(tree: ast.AST, package: str) -> set[str]:
