@@ -129,7 +129,7 @@ def _print_problems(exc, err) -> None:
     if rows is None or not len(rows):
         return
     try:  # the same layout as `sirtstats validate`
-        from sirtstats.cli import format_problems
+        from sirtstats.problems import format_problems
 
         text = format_problems(rows, max_rows=60)
     except (ImportError, KeyError):
