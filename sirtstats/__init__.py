@@ -5,7 +5,7 @@ The public API lives in one module per concern, imported on first use so that
 where they are used)::
 
     import sirtstats
-    registry = sirtstats.registry.load_registry("demo", cutoff_date="2026-09-30")
+    registry = sirtstats.demo.load_registry("demo", cutoff_date="2026-09-30")
     cohort = sirtstats.cohort.select_cohort(registry, diagnoses=["HCC"])
 
 Modules: ``schema``, ``registry`` (loading and validation), ``demo`` (bundled demo registry),

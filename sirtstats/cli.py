@@ -43,7 +43,7 @@ def _add_validate_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def _run_validate(args) -> int:
-    from sirtstats.registry import validate_registry
+    from sirtstats.demo import validate_registry  # a folder, or "demo"
 
     try:
         problems = validate_registry(args.path, cutoff_date=args.cutoff)
@@ -274,8 +274,8 @@ def _add_export_adam_parser(subparsers) -> argparse.ArgumentParser:
 def _run_export_adam(args) -> int:
     if args.data != "demo" and _missing_inputs(args.data):
         return 2
+    from sirtstats.demo import load_registry  # a folder, or "demo"
     from sirtstats.interop.adam import derive_adam, write_adam
-    from sirtstats.registry import load_registry
 
     try:
         registry = load_registry(args.data, cutoff_date=args.cutoff)

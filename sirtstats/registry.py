@@ -11,12 +11,16 @@ a missing optional table loads as an empty typed table. CSV files may be French-
 :func:`load_registry` raises :class:`~sirtstats.exceptions.SirtDataError` carrying that table
 when any problem is an error, and otherwise returns a :class:`Registry` whose ``problems`` are
 the warnings. Source files are only read, never written. Every data row is either loaded or
-reported.
+reported. Both also take a mapping of in-memory tables (validated the same way, row = index + 2
+as in a CSV). The bundled demo registry (the data path ``"demo"``) is resolved one layer up, by
+:func:`sirtstats.demo.load_registry` / :func:`sirtstats.demo.validate_registry`, which the CLI,
+the report and the notebooks use: this module never imports the demo generator.
 """
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
@@ -29,6 +33,15 @@ from sirtstats.schema import TABLE_ORDER, apply_dtypes, empty_table, load_schema
 __all__ = ["Registry", "apply_cutoff", "load_registry", "validate_registry", "write_registry"]
 
 _UNSUPPORTED = (".xls", ".ods", ".sav", ".sas7bdat", ".dta", ".json", ".xlsm")
+
+#: ``Registry.source`` of tables passed as a mapping instead of a folder.
+IN_MEMORY = "in-memory tables"
+
+_DEMO_HINT = (
+    "The 'source' argument of {func} must be a registry folder or a mapping of tables. The "
+    "bundled demo registry \"demo\" is loaded by sirtstats.demo.{func}(\"demo\") (the CLI, "
+    "the report and the notebooks accept it). Got 'demo' instead (no such folder)."
+)
 
 
 @dataclass(frozen=True)
@@ -44,7 +57,8 @@ class Registry:
         Problems found while loading (warnings only after a strict load), columns ``table,
         file, row, column, value, rule, severity``.
     source : str
-        Folder loaded, or ``"demo"``.
+        Folder loaded, ``"demo"`` (:func:`sirtstats.demo.load_registry`) or
+        :data:`IN_MEMORY` (tables passed as a mapping).
     cutoff_date : Timestamp or None
         Data cut-off applied (see :func:`apply_cutoff`).
     file_hashes : dict of str to str
@@ -188,7 +202,7 @@ def _wrong_separator(columns, schema) -> bool:
 
 
 def _validate_memory(tables: dict[str, pd.DataFrame], log, cutoff):
-    """Check in-memory typed tables (the demo registry); row = index + 2 as in its CSV."""
+    """Check in-memory typed tables (e.g. the demo registry); row = index + 2 as in a CSV."""
     from sirtstats.crosschecks import check_cross_rules, check_cutoff
     from sirtstats.validation import check_keys, check_values
 
@@ -207,15 +221,15 @@ def _validate_memory(tables: dict[str, pd.DataFrame], log, cutoff):
     return indexed
 
 
-def _run_validation(source, cutoff):
+def _run_validation(source, cutoff, func: str):
     from sirtstats.validation import ProblemLog
 
     log = ProblemLog()
-    if str(source) == "demo":
-        from sirtstats.demo import make_demo_registry
-
-        tables = _validate_memory(make_demo_registry(), log, cutoff)
-        return tables, log.frame(), {}, "demo"
+    if isinstance(source, Mapping):
+        tables = _validate_memory(source, log, cutoff)
+        return tables, log.frame(), {}, IN_MEMORY
+    if str(source) == "demo" and not Path(source).is_dir():
+        raise ValueError(_DEMO_HINT.format(func=func))
     folder = Path(source)
     tables, _files, hashes = _validate_folder(folder, log, cutoff)
     return tables, log.frame(), hashes, str(folder)
@@ -226,8 +240,9 @@ def validate_registry(source, *, cutoff_date=None) -> pd.DataFrame:
 
     Parameters
     ----------
-    source : str or Path
-        Registry folder, or ``"demo"`` for the bundled demo registry.
+    source : str, Path or mapping of str to DataFrame
+        Registry folder, or in-memory tables keyed by table name. (The bundled demo
+        registry: :func:`sirtstats.demo.validate_registry`.)
     cutoff_date : str or Timestamp, optional
         Data cut-off (ISO date); dates after it are reported as warnings.
 
@@ -255,16 +270,17 @@ def validate_registry(source, *, cutoff_date=None) -> pd.DataFrame:
     1  patients    2         sex     X    error
     """
     cutoff = _parse_cutoff(cutoff_date, "validate_registry")
-    return _run_validation(source, cutoff)[1]
+    return _run_validation(source, cutoff, "validate_registry")[1]
 
 
-def load_registry(source="demo", *, cutoff_date=None, strict=True) -> Registry:
-    """Load, validate and type a registry folder (or the bundled demo registry).
+def load_registry(source, *, cutoff_date=None, strict=True) -> Registry:
+    """Load, validate and type a registry folder (or in-memory tables).
 
     Parameters
     ----------
-    source : str or Path
-        Registry folder, or ``"demo"``.
+    source : str, Path or mapping of str to DataFrame
+        Registry folder, or in-memory tables keyed by table name. (The bundled demo
+        registry: :func:`sirtstats.demo.load_registry`.)
     cutoff_date : str or Timestamp, optional
         Data cut-off (ISO date). When given, :func:`apply_cutoff` is applied after validation.
     strict : bool
@@ -281,6 +297,9 @@ def load_registry(source="demo", *, cutoff_date=None, strict=True) -> Registry:
     ------
     SirtDataError
         If a problem is an error (``strict=True``); ``.rows`` holds the problems table.
+    ValueError
+        ``source`` is ``"demo"`` and no such folder exists (use
+        :func:`sirtstats.demo.load_registry`), or ``cutoff_date`` is not a date.
 
     Examples
     --------
@@ -297,7 +316,7 @@ def load_registry(source="demo", *, cutoff_date=None, strict=True) -> Registry:
     ['patient has no SIRT treatment (the cohort will exclude them)']
     """
     cutoff = _parse_cutoff(cutoff_date, "load_registry")
-    tables, problems, hashes, src = _run_validation(source, cutoff)
+    tables, problems, hashes, src = _run_validation(source, cutoff, "load_registry")
     errors = problems[problems["severity"] == "error"]
     if len(errors) and strict:
         raise SirtDataError(_error_message(src, problems), rule="registry validation",

@@ -570,7 +570,7 @@ def test_cohort_selection_frame_and_html(registry):
 
 def test_select_cohort_on_demo_registry_partitions_everyone():
     pytest.importorskip("sirtstats.demo")
-    from sirtstats.registry import load_registry
+    from sirtstats.demo import load_registry
 
     reg = load_registry("demo", cutoff_date=CUTOFF)
     sel = select_cohort(reg)

@@ -34,6 +34,7 @@ from matplotlib.legend import Legend  # noqa: E402
 
 from sirtstats import survival as sv  # noqa: E402
 from sirtstats.cohort import select_cohort  # noqa: E402
+from sirtstats.demo import load_registry  # noqa: E402
 from sirtstats.endpoints import ORIGIN_LABELS, derive_endpoints, derive_origin  # noqa: E402
 from sirtstats.labels import VALUE_LABELS  # noqa: E402
 from sirtstats.plotting.cohort import plot_flow  # noqa: E402
@@ -45,7 +46,6 @@ from sirtstats.plotting.survival import (  # noqa: E402
     plot_forest,
     plot_km,
 )
-from sirtstats.registry import load_registry  # noqa: E402
 from sirtstats.response import (  # noqa: E402
     derive_best_overall_response,
     derive_response_analysis,

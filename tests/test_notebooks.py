@@ -123,7 +123,7 @@ def demo_report():
 @pytest.fixture(scope="module")
 def demo_registry():
     pytest.importorskip("sirtstats.demo", reason="the demo registry is not available yet")
-    from sirtstats.registry import load_registry
+    from sirtstats.demo import load_registry
 
     return load_registry("demo", cutoff_date=CUTOFF)
 

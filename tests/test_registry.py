@@ -340,11 +340,30 @@ def test_demo_registry_loads_without_errors():
     demo = pytest.importorskip("sirtstats.demo")
     if not hasattr(demo, "make_demo_registry"):
         pytest.skip("sirtstats.demo not written yet")
-    reg = load_registry("demo", cutoff_date="2026-09-30")
+    reg = demo.load_registry("demo", cutoff_date="2026-09-30")
+    assert reg.source == "demo"
     assert not (reg.problems["severity"] == "error").any()
     assert reg.cutoff_date == pd.Timestamp("2026-09-30")
     assert (reg["treatments"]["treatment_date"] <= reg.cutoff_date).all()
     assert np.all(reg["patients"]["last_contact_date"] <= reg.cutoff_date)
+
+
+def test_registry_layer_does_not_resolve_demo(tmp_path, monkeypatch):
+    # "demo" is resolved by sirtstats.demo (CLI / report / notebooks), never by the registry
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValueError, match=r"sirtstats\.demo\.load_registry"):
+        load_registry("demo")
+    with pytest.raises(ValueError, match=r"sirtstats\.demo\.validate_registry"):
+        validate_registry("demo")
+
+
+def test_in_memory_tables_load_like_a_folder(tmp_path):
+    tables = valid_tables()
+    from_folder = load_registry(write_registry(tmp_path / "r", tables))
+    from_memory = load_registry(dict(from_folder.tables))
+    assert from_memory.source == "in-memory tables"
+    for table in TABLE_ORDER:
+        pd.testing.assert_frame_equal(from_memory[table], from_folder[table])
 
 
 # --------------------------------------------------------------------------- property

@@ -2,7 +2,9 @@
 
 :func:`make_demo_registry` returns every table of :data:`sirtstats.schema.TABLE_ORDER`, typed
 with :func:`sirtstats.schema.apply_dtypes` and sorted by primary key; :func:`write_demo_registry`
-writes them as one CSV per table; :data:`DEMO_TRUTH` states every generating parameter (lesion
+writes them as one CSV per table; :func:`load_registry` and :func:`validate_registry` are the
+registry loaders of :mod:`sirtstats.registry` that also accept the data path ``"demo"`` (used by
+the CLI, the report and the notebooks); :data:`DEMO_TRUTH` states every generating parameter (lesion
 dose-response curve, OS proportional-hazards model, progression model, schedules, censoring,
 toxicity rates). See ``docs/demo-registry.md`` for the model in words.
 
@@ -13,6 +15,8 @@ with a few REILD cases, other therapies, deaths and losses to follow-up).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -44,7 +48,17 @@ from sirtstats.demo._imaging import (
 from sirtstats.demo._truth import DEMO_TRUTH
 from sirtstats.schema import PET_TABLES, TABLE_ORDER, apply_dtypes, empty_table, load_schema
 
-__all__ = ["DEMO_TRUTH", "make_demo_registry", "write_demo_registry"]
+__all__ = [
+    "DEMO_SOURCE",
+    "DEMO_TRUTH",
+    "load_registry",
+    "make_demo_registry",
+    "validate_registry",
+    "write_demo_registry",
+]
+
+#: The data path that names the bundled demo registry (CLI, report ``data_path``, notebooks).
+DEMO_SOURCE = "demo"
 
 DEFAULT_N_PATIENTS = 300
 DEFAULT_SEED = 20261127
@@ -261,3 +275,78 @@ def write_demo_registry(
 
     return write_registry(
         make_demo_registry(n_patients, seed=seed, snapshot_date=snapshot_date), out_dir)
+
+
+# --------------------------------------------------------------------------- "demo" data path
+
+
+def _is_demo(source) -> bool:
+    return not isinstance(source, Mapping) and str(source) == DEMO_SOURCE
+
+
+def load_registry(source=DEMO_SOURCE, *, cutoff_date=None, strict=True):
+    """:func:`sirtstats.registry.load_registry`, with ``"demo"`` for the bundled demo registry.
+
+    Parameters
+    ----------
+    source : str, Path or mapping of str to DataFrame, default "demo"
+        ``"demo"`` (:func:`make_demo_registry` with its defaults), a registry folder, or
+        in-memory tables keyed by table name.
+    cutoff_date : str or Timestamp, optional
+        Data cut-off (ISO date), applied after validation.
+    strict : bool
+        If True (default), any error raises; if False, rows with an error are dropped.
+
+    Returns
+    -------
+    Registry
+        As :func:`sirtstats.registry.load_registry`; ``source`` is ``"demo"`` for the demo.
+
+    Raises
+    ------
+    SirtDataError
+        If a problem is an error (``strict=True``).
+
+    See Also
+    --------
+    sirtstats.registry.load_registry : The loader itself (folders and in-memory tables).
+
+    Examples
+    --------
+    >>> from sirtstats.demo import load_registry
+    >>> reg = load_registry("demo", cutoff_date="2026-09-30")
+    >>> reg.source, len(reg["patients"]) > 0
+    ('demo', True)
+    """
+    from sirtstats import registry
+
+    if _is_demo(source):
+        reg = registry.load_registry(make_demo_registry(), cutoff_date=cutoff_date,
+                                     strict=strict)
+        return replace(reg, source=DEMO_SOURCE)
+    return registry.load_registry(source, cutoff_date=cutoff_date, strict=strict)
+
+
+def validate_registry(source, *, cutoff_date=None) -> pd.DataFrame:
+    """:func:`sirtstats.registry.validate_registry`, with ``"demo"`` for the demo registry.
+
+    Parameters
+    ----------
+    source : str, Path or mapping of str to DataFrame
+        ``"demo"``, a registry folder, or in-memory tables keyed by table name.
+    cutoff_date : str or Timestamp, optional
+        Data cut-off (ISO date); dates after it are reported as warnings.
+
+    Returns
+    -------
+    DataFrame
+        The problems table (see :func:`sirtstats.registry.validate_registry`).
+
+    See Also
+    --------
+    sirtstats.registry.validate_registry : The validator itself.
+    """
+    from sirtstats import registry
+
+    tables = make_demo_registry() if _is_demo(source) else source
+    return registry.validate_registry(tables, cutoff_date=cutoff_date)

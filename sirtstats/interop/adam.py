@@ -580,7 +580,7 @@ def derive_adam(
 
     Examples
     --------
-    >>> from sirtstats.registry import load_registry
+    >>> from sirtstats.demo import load_registry
     >>> from sirtstats.interop.adam import derive_adam
     >>> adam = derive_adam(load_registry("demo"), endpoints=["OS"])
     >>> sorted(adam), adam["ADTTE"]["PARAMCD"].unique().tolist()

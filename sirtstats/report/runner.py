@@ -304,7 +304,7 @@ def load_checked_registry(params: ReportParameters):
     SirtDataError
         The registry has errors; ``rows`` holds the problems table (warnings do not stop).
     """
-    from sirtstats.registry import load_registry
+    from sirtstats.demo import load_registry  # a folder, or "demo"
 
     registry = load_registry(params.data_path, cutoff_date=params.cutoff_date.isoformat())
     blocking = _blocking_problems(getattr(registry, "problems", None))
