@@ -200,20 +200,19 @@ def derive_session_territories(df_treatments: pd.DataFrame) -> pd.DataFrame:
     seg = [r if r is not None else i for r, i in zip(rec, implied, strict=True)]
     src = ["recorded" if r is not None else ("territory" if i is not None else "unknown")
            for r, i in zip(rec, implied, strict=True)]
-    d = pd.DataFrame({"patient_id": tx["patient_id"].to_numpy(dtype=object),
-                      "session_id": tx["session_id"].to_numpy(dtype=object),
-                      "date": pd.to_datetime(tx["treatment_date"]).to_numpy(),
-                      "territory": tx["territory"].to_numpy(dtype=object),
-                      "seg": pd.Series(seg, dtype=object).to_numpy(),
-                      "src": np.asarray(src, dtype=object)})
+    groups: dict = {}
+    for pid, sid, day, terr, sg, so in zip(tx["patient_id"], tx["session_id"],
+                                           pd.to_datetime(tx["treatment_date"]),
+                                           tx["territory"], seg, src, strict=True):
+        groups.setdefault((pid, sid), []).append((day, terr, sg, so))
     rows = []
-    for (pid, sid), g in d.groupby(["patient_id", "session_id"], sort=False):
-        segs = list(g["seg"])
-        known = all(isinstance(s, frozenset) for s in segs)
-        srcs = set(g["src"])
+    for (pid, sid), g in groups.items():
+        segs = [x[2] for x in g]
+        known = all(isinstance(x, frozenset) for x in segs)
+        srcs = {x[3] for x in g}
         rows.append({
-            "patient_id": pid, "session_id": sid, "session_date": g["date"].min(),
-            "territory": ";".join(dict.fromkeys(str(t) for t in g["territory"])),
+            "patient_id": pid, "session_id": sid, "session_date": min(x[0] for x in g),
+            "territory": ";".join(dict.fromkeys(str(x[1]) for x in g)),
             "segments": frozenset().union(*segs) if known else None,
             "segments_source": ("unknown" if "unknown" in srcs else
                                 "recorded" if srcs == {"recorded"} else "territory")})
@@ -224,10 +223,11 @@ def derive_session_territories(df_treatments: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)[SESSION_TERRITORY_COLUMNS]
 
 
-def _first_covering(lesion_segs, sessions: pd.DataFrame, coverage: str):
+def _first_covering(lesion_segs, sessions: list, coverage: str) -> int:
     """Position in ``sessions`` (sorted by date) of the session treating the lesion, or -1."""
     covered: set[int] = set()
-    for pos, segs in enumerate(sessions["segments"]):
+    for pos, sess in enumerate(sessions):
+        segs = sess[3]
         if coverage == "any" and lesion_segs & segs:
             return pos
         covered |= segs
@@ -236,29 +236,22 @@ def _first_covering(lesion_segs, sessions: pd.DataFrame, coverage: str):
     return -1
 
 
-def _assign_one(row, sess: pd.DataFrame | None, coverage: str) -> dict:
-    """Territory of one lesion from its segments and its patient's sessions."""
-    flag = row["flag"]
-    out = {"treating_session_id": None, "treating_session_no": pd.NA,
-           "treating_session_date": pd.NaT}
-    if row["organ"] != "liver":
-        return {**out, "is_treated": False, "territory_source": "extrahepatic"}
-    usable = (sess is not None and len(sess) and isinstance(row["segs"], frozenset)
-              and all(isinstance(s, frozenset) for s in sess["segments"]))
+def _assign_one(organ, segs, flag, sessions: list | None, coverage: str) -> tuple:
+    """(session id, no, date, is_treated, source) of one lesion; sessions are tuples
+    (session_id, session_no, session_date, segments) in date order."""
+    if organ != "liver":
+        return None, pd.NA, pd.NaT, False, "extrahepatic"
+    usable = (bool(sessions) and isinstance(segs, frozenset)
+              and all(isinstance(x[3], frozenset) for x in sessions))
     if not usable:
-        first = None if sess is None or not len(sess) else sess.iloc[0]
-        if bool(flag) and first is not None:
-            out = {"treating_session_id": first["session_id"],
-                   "treating_session_no": first["session_no"],
-                   "treating_session_date": first["session_date"]}
-        return {**out, "is_treated": None if pd.isna(flag) else bool(flag),
-                "territory_source": "flag"}
-    pos = _first_covering(row["segs"], sess, coverage)
-    if pos >= 0:
-        s = sess.iloc[pos]
-        out = {"treating_session_id": s["session_id"], "treating_session_no": s["session_no"],
-               "treating_session_date": s["session_date"]}
-    return {**out, "is_treated": pos >= 0, "territory_source": "segments"}
+        treated = None if pd.isna(flag) else bool(flag)
+        if treated and sessions:
+            return (*sessions[0][:3], True, "flag")
+        return None, pd.NA, pd.NaT, treated, "flag"
+    pos = _first_covering(segs, sessions, coverage)
+    if pos < 0:
+        return None, pd.NA, pd.NaT, False, "segments"
+    return (*sessions[pos][:3], True, "segments")
 
 
 def derive_lesion_territory(
@@ -335,14 +328,16 @@ def derive_lesion_territory(
     segs = (compute_segments(les["couinaud_segments"]) if "couinaud_segments" in les.columns
             else pd.Series([None] * len(les.index), index=les.index, dtype=object))
     sessions = derive_session_territories(df_treatments)
-    by_patient = {pid: g.reset_index(drop=True) for pid, g in sessions.groupby("patient_id")}
+    by_patient: dict = {}
+    for rec in zip(sessions["patient_id"], sessions["session_id"], sessions["session_no"],
+                   sessions["session_date"], sessions["segments"], strict=True):
+        by_patient.setdefault(rec[0], []).append(rec[1:])
     flag = les["in_treated_territory"].astype("boolean")
-    work = pd.DataFrame({"pid": les["patient_id"].to_numpy(dtype=object),
-                         "organ": les["organ"].to_numpy(dtype=object),
-                         "segs": segs.to_numpy(), "flag": flag.to_numpy()}, index=les.index)
-    assigned = [_assign_one(r, by_patient.get(r["pid"]), coverage)
-                for _, r in work.iterrows()]
-    out = pd.DataFrame(assigned, index=les.index)
+    assigned = [_assign_one(o, sg, f, by_patient.get(p), coverage)
+                for p, o, sg, f in zip(les["patient_id"], les["organ"], segs, flag, strict=True)]
+    out = pd.DataFrame(assigned, index=les.index, columns=[
+        "treating_session_id", "treating_session_no", "treating_session_date", "is_treated",
+        "territory_source"])
     out.insert(0, "patient_id", les["patient_id"].to_numpy(dtype=object))
     out.insert(1, "lesion_id", les["lesion_id"].to_numpy(dtype=object))
     out.insert(2, "organ", les["organ"].to_numpy(dtype=object))
