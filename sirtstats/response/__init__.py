@@ -42,6 +42,12 @@ from sirtstats.response.lesion import (
     LESION_VISIT_COLUMNS,
     derive_lesion_response,
 )
+from sirtstats.response.local import (  # local response per lesion (R4.4), issue 15
+    LOCAL_PROGRESSION_COLUMNS,
+    LOCAL_RESPONSE_COLUMNS,
+    derive_local_response,
+    derive_time_to_local_progression,
+)
 from sirtstats.response.rates import (
     RATE_COLUMNS,
     CriteriaAgreement,
@@ -106,4 +112,8 @@ __all__ = [
     "derive_scope_timepoints",
     "derive_territory_lesions",
     "derive_territory_response",
+    "LOCAL_PROGRESSION_COLUMNS",
+    "LOCAL_RESPONSE_COLUMNS",
+    "derive_local_response",
+    "derive_time_to_local_progression",
 ]
