@@ -87,7 +87,8 @@ def test_each_lobe_is_measured_from_the_scan_before_its_own_session():
     s2 = tp.loc[tp["territory_id"] == "S2"].iloc[0]
     assert s2["territory_baseline_date"] == pd.Timestamp("2024-02-14")
     assert s2["baseline_sum_mm"] == 36.0
-    assert s2["session_no"] == 2 and s2["territory_segments"] == "2;3;4"
+    assert s2["session_no"] == 2
+    assert s2["territory_segments"] == "2;3;4"
     assert set(tp["scope"]) == {"territory"}
 
 
