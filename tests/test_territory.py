@@ -198,3 +198,56 @@ def test_rule_new_lesion_segments_extrahepatic():
         "new_lesion_segments": ["3", "3"]})
     t = _typed(imaging_assessments=ia)
     assert RULES["new_lesion_segments_extrahepatic"].check(t).tolist() == [False, True]
+
+
+# --------------------------------------------------------------------------- demo registry
+
+
+@pytest.fixture(scope="module")
+def demo():
+    from sirtstats.demo import make_demo_registry
+
+    return make_demo_registry(300, seed=1)
+
+
+def test_demo_segments_agree_with_the_recorded_flag(demo):
+    les, tx = demo["lesions"], demo["treatments"]
+    liver = les["organ"] == "liver"
+    assert les.loc[liver, "couinaud_segments"].notna().all()
+    assert les.loc[~liver, "couinaud_segments"].isna().all()
+    out = derive_lesion_territory(les, tx)
+    seg = out["territory_source"] == "segments"
+    assert seg.sum() == liver.sum()
+    assert (out.loc[seg, "is_treated"].astype(bool)
+            == les.loc[seg, "in_treated_territory"].astype(bool)).all()
+    problems = {rid: int(RULES[rid].check(demo).sum()) for rid in (
+        "lesion_segments_not_liver", "liver_lesion_without_segment", "territory_flag_disagrees",
+        "session_segments_outside_lobe", "session_segments_missing",
+        "new_lesion_segments_extrahepatic")}
+    assert problems == dict.fromkeys(problems, 0)
+
+
+def test_demo_has_staged_patients_whose_left_lobe_is_treated_by_the_second_session(demo):
+    tx, les = demo["treatments"], demo["lesions"]
+    s = tx.drop_duplicates("session_id").sort_values(["patient_id", "treatment_date"])
+    first_two = s.groupby("patient_id").head(2).groupby("patient_id")
+    plans = first_two["territory"].agg(tuple)
+    gaps = first_two["treatment_date"].agg(lambda d: (d.max() - d.min()).days)
+    staged = plans.index[plans == ("right_lobe", "left_lobe")]
+    assert len(staged) >= 10
+    assert gaps[staged].between(28, 56).all()
+    out = derive_lesion_territory(les.loc[les["patient_id"].isin(staged)], tx)
+    left = out["lesion_segments"].isin(["2", "3", "4"]) & out["is_treated"].astype(bool)
+    assert left.any()
+    assert (out.loc[left, "treating_session_no"] == 2).all()
+
+
+def test_demo_new_lesion_segments_follow_the_in_field_flag(demo):
+    from sirtstats.response.territory import derive_new_lesion_field
+
+    ia = demo["imaging_assessments"]
+    out = derive_new_lesion_field(ia, demo["treatments"])
+    seg = out["field_source"] == "segments"
+    assert seg.sum() >= 20
+    rec = ia.loc[seg, "new_lesion_in_treated_territory"].astype(bool)
+    assert (out.loc[seg, "is_in_field"].astype(bool) == rec).all()
