@@ -26,6 +26,7 @@ from sirtstats.exceptions import SirtDataError, SirtStatsWarning
 
 __all__ = [
     "LOCAL_CONTROL_COLUMNS",
+    "compute_local_control_curve",
     "LOCAL_CONTROL_SEED",
     "LocalControlCox",
     "derive_local_control_dose",
@@ -46,14 +47,15 @@ _MIN_EVENTS = 10
 
 
 def _prepare(df, time_col, event_col, cluster_col, fn):
-    missing = [c for c in (time_col, event_col, cluster_col) if c not in df.columns]
+    cols = [c for c in (time_col, event_col, cluster_col) if c is not None]
+    missing = [c for c in cols if c not in df.columns]
     if missing:
         raise SirtDataError(f"{fn}: missing column(s) {missing}.", table="local_progression",
                             column=missing[0], rule="required column")
     keep = (df["is_evaluable"].astype(bool) if "is_evaluable" in df.columns
             else pd.Series(True, index=df.index))
     keep &= df[time_col].notna() & df[event_col].notna()
-    d = df.loc[keep, [time_col, event_col, cluster_col]].copy()
+    d = df.loc[keep, cols].copy()
     d[time_col] = d[time_col].astype(float)
     d["_event"] = (d[event_col].astype(int) == 1).astype(int)  # 2 (competing death) censored
     return d, int((~keep).sum())
@@ -88,6 +90,36 @@ def _cluster_bootstrap(d, time_col, cluster_col, times, n_boot, seed):
         idx = np.concatenate([np.arange(starts[c], starts[c] + sizes[c]) for c in pick])
         out[b] = _km_at(t[idx], e[idx], times)
     return out
+
+
+def compute_local_control_curve(
+    df: pd.DataFrame,
+    *,
+    time_col: str = "time_months",
+    event_col: str = "event",
+    conf_level: float = 0.95,
+) -> pd.DataFrame:
+    """Kaplan–Meier local-control curve of the evaluable lesions, ready for ``plot_km``.
+
+    Parameters
+    ----------
+    df : DataFrame
+        One row per lesion (see :func:`summarise_local_control`).
+    time_col, event_col : str
+        Column names (months; 1 = local progression, 0 or 2 censored).
+    conf_level : float, default 0.95
+        Level of the pointwise band (Greenwood, lesions as independent: the band is too
+        narrow; the clustered CIs are those of :func:`summarise_local_control`).
+
+    Returns
+    -------
+    DataFrame
+        :func:`sirtstats.survival.compute_km_curve` output with ``endpoint`` = ``"TTLP"``.
+    """
+    d, _ = _prepare(df, time_col, event_col, None, "compute_local_control_curve")
+    curve = sv.compute_km_curve(d.assign(_t=d[time_col]), time_col="_t", event_col="_event",
+                                conf_level=conf_level)
+    return curve.assign(endpoint="TTLP")
 
 
 def summarise_local_control(

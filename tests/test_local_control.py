@@ -217,3 +217,18 @@ def test_dose_join_keeps_rows_without_dose():
     assert out["absorbed_dose_100gy"].tolist() == [2.5, 1.2, 0.9]
     with pytest.raises(SirtDataError, match="no column 'dose_gy'"):
         derive_local_control_dose(tt, _lesions(), dose_col="dose_gy")
+
+
+def test_local_control_curve_for_plot_km_censors_competing_and_skips_not_evaluable():
+    from sirtstats.local_control import compute_local_control_curve
+
+    df = _clustered(1).assign(is_evaluable=[True] * 9 + [False])
+    df.loc[0, "event"] = 2
+    curve = compute_local_control_curve(df)
+    assert set(curve["endpoint"]) == {"TTLP"}
+    assert curve["n_risk"].iloc[0] == 9
+    assert curve["n_event"].sum() == 4  # events at 3, 5, 7, 9; the death at 1 is censored
+    # at risk 7, 5, 3, 1 at the events 3, 5, 7, 9
+    at7 = curve.loc[curve["time"] == 7.0, "surv"].iloc[0]
+    assert at7 == pytest.approx(6 / 7 * 4 / 5 * 2 / 3)
+    assert curve["surv"].iloc[-1] == pytest.approx(0.0)
