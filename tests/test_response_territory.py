@@ -172,3 +172,17 @@ def test_unknown_scope_raises():
     with pytest.raises(ValueError, match="'scopes' argument of derive_scope_timepoints"):
         derive_scope_timepoints(_lesions(), _measurements(), _assessments(), TX,
                                 scopes=["local"])
+
+
+def test_response_analysis_treated_scope_uses_the_derived_territory():
+    from sirtstats.response import derive_response_analysis
+
+    tables = {"lesions": _lesions(), "lesion_measurements": _measurements(),
+              "imaging_assessments": _assessments({3: "1"}).assign(reported_overall_response=None),
+              "treatments": TX}
+    res = derive_response_analysis(tables, ORIGIN, criteria=["RECIST_1_1"], scope="treated",
+                                   confirm=False)
+    tp = res.timepoints.loc[~res.timepoints["is_baseline"]]
+    # L1 is recorded outside the treated territory but lies in segment 3 (left-lobe session)
+    assert tp["baseline_sum_mm"].tolist() == [90.0, 90.0, 90.0]
+    assert tp["overall_response"].tolist() == ["SD", "SD", "PR"]  # caudate new lesion: out of field
