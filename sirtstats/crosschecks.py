@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from sirtstats import territory as _terr
 from sirtstats.validation import ProblemLog
 
 __all__ = [
@@ -239,6 +240,95 @@ def _pet_lesion_scan_unknown(t):
     return pd.Series(~rows.isin(scans), index=pl.index) & known
 
 
+def _segments_or_none(df, col) -> pd.Series:
+    """Parsed Couinaud segments of ``df[col]`` (None where empty or unparseable)."""
+    if col not in df.columns:
+        return pd.Series([None] * len(df.index), index=df.index, dtype=object)
+
+    def parse(v):
+        try:
+            return _terr.compute_segments(pd.Series([v])).iloc[0]
+        except ValueError:  # the schema pattern reports it
+            return None
+    return df[col].map(parse)
+
+
+def _segments_on_extrahepatic_lesion(t):
+    """Segments recorded for a lesion outside the liver (R4.3.1)."""
+    les = t["lesions"]
+    return (_segments_or_none(les, "couinaud_segments").notna()
+            & (les["organ"] != "liver")).astype(bool)
+
+
+def _session_segments_outside_lobe(t):
+    """A lobar injection with segments of the other lobe; a radiation lobectomy on both (R4.3.1)."""
+    tx = t["treatments"]
+    segs = _segments_or_none(tx, "couinaud_segments")
+    caud = {_terr.CAUDATE_SEGMENT}
+
+    def bad(territory, s):
+        if s is None:
+            return False
+        lobe = _terr.LOBE_OF_TERRITORY.get(territory)
+        if lobe is not None:
+            return not s <= lobe | caud
+        if territory == "radiation_lobectomy":
+            return bool(s & _terr.RIGHT_LOBE_SEGMENTS) and bool(s & _terr.LEFT_LOBE_SEGMENTS)
+        return False
+    return pd.Series([bad(a, b) for a, b in zip(tx["territory"], segs, strict=True)],
+                     index=tx.index, dtype=bool)
+
+
+def _patients_with_lesion_segments(t) -> set:
+    les = t["lesions"]
+    has = _segments_or_none(les, "couinaud_segments").notna() & (les["organ"] == "liver")
+    return set(les.loc[has, "patient_id"])
+
+
+def _session_segments_missing(t):
+    """A session whose territory names no segments, for a patient whose lesions carry them."""
+    tx = t["treatments"]
+    unknown = tx["territory"].isin([k for k, v in _terr.TERRITORY_SEGMENTS.items() if v is None])
+    no_segs = _segments_or_none(tx, "couinaud_segments").isna()
+    return (unknown & no_segs & tx["patient_id"].isin(_patients_with_lesion_segments(t))
+            ).astype(bool)
+
+
+def _liver_lesion_without_segment(t):
+    """A liver lesion without segments while another liver lesion of its patient has them."""
+    les = t["lesions"]
+    no_segs = _segments_or_none(les, "couinaud_segments").isna() & (les["organ"] == "liver")
+    return (no_segs & les["patient_id"].isin(_patients_with_lesion_segments(t))).astype(bool)
+
+
+def _territory_flag_disagrees(t):
+    """The recorded in_treated_territory differs from the territory derived from segments."""
+    les, tx = t["lesions"], t["treatments"]
+    if les.empty or tx.empty or "couinaud_segments" not in les.columns:
+        return pd.Series(False, index=les.index)
+    ok = (_segments_or_none(les, "couinaud_segments").notna() & (les["organ"] == "liver")
+          & les["in_treated_territory"].notna())
+    if not ok.any():
+        return pd.Series(False, index=les.index)
+    sub = les.loc[ok]
+    tx_ok = tx.loc[tx["patient_id"].isin(set(sub["patient_id"]))
+                   & tx["session_id"].notna() & tx["treatment_date"].notna()]
+    tx_ok = tx_ok.assign(couinaud_segments=tx_ok["couinaud_segments"].where(
+        _segments_or_none(tx_ok, "couinaud_segments").notna()))
+    derived = _terr.derive_lesion_territory(sub, tx_ok)
+    seg_based = derived["territory_source"] == "segments"
+    differs = seg_based & (derived["is_treated"].fillna(False).astype(bool)
+                           != sub["in_treated_territory"].astype(bool))
+    return differs.reindex(les.index, fill_value=False).astype(bool)
+
+
+def _new_lesion_segments_extrahepatic(t):
+    """Segments given for a new lesion recorded as extrahepatic (R4.3.6)."""
+    ia = t["imaging_assessments"]
+    return (_segments_or_none(ia, "new_lesion_segments").notna()
+            & (ia["new_lesion_site"] == "extrahepatic")).astype(bool)
+
+
 def _grade5_without_death(t):
     ae = t["adverse_events"]
     return ((ae["grade"] == 5) & _death_of(t, "adverse_events").isna()).fillna(False).astype(bool)
@@ -333,6 +423,28 @@ CROSS_RULES: tuple[CrossRule, ...] = (
     CrossRule("measurement_of_role_none", "lesion_measurements", "criterion", "warning",
               "lesion has role none under this criterion (measurement ignored)",
               _measurement_role_none),
+    CrossRule("lesion_segments_not_liver", "lesions", "couinaud_segments", "error",
+              "Couinaud segments given for a lesion outside the liver (R4.3.1)",
+              _segments_on_extrahepatic_lesion),
+    CrossRule("liver_lesion_without_segment", "lesions", "couinaud_segments", "warning",
+              "liver lesion without segments while other lesions of the patient have them: its "
+              "territory falls back to in_treated_territory (R4.3.4)",
+              _liver_lesion_without_segment),
+    CrossRule("territory_flag_disagrees", "lesions", "in_treated_territory", "warning",
+              "in_treated_territory differs from the territory derived from the Couinaud "
+              "segments of the lesion and the sessions; the derived one is used (R4.3.4)",
+              _territory_flag_disagrees),
+    CrossRule("session_segments_outside_lobe", "treatments", "couinaud_segments", "error",
+              "segments outside the session's lobe (right lobe V-VIII, left lobe II-IV, "
+              "caudate I with either; a radiation lobectomy in one lobe, R4.3.1)",
+              _session_segments_outside_lobe),
+    CrossRule("session_segments_missing", "treatments", "couinaud_segments", "warning",
+              "territory names no segments (sector, segmental, radiation segmentectomy or "
+              "lobectomy) but the patient's lesions have segments: record the treated segments "
+              "(R4.3.2)", _session_segments_missing),
+    CrossRule("new_lesion_segments_extrahepatic", "imaging_assessments", "new_lesion_segments",
+              "error", "Couinaud segments given for an extrahepatic new lesion (R4.3.6)",
+              _new_lesion_segments_extrahepatic),
     CrossRule("ae_long_before_sirt", "adverse_events", "onset_date", "warning",
               f"onset more than {AE_BEFORE_SIRT_DAYS} days before the first SIRT",
               _ae_before_sirt),

@@ -45,6 +45,7 @@ from sirtstats.demo._imaging import (
     make_measurements,
     make_visits,
 )
+from sirtstats.demo._territory import add_territory_segments
 from sirtstats.demo._truth import DEMO_TRUTH
 from sirtstats.schema import PET_TABLES, TABLE_ORDER, apply_dtypes, empty_table, load_schema
 
@@ -151,6 +152,8 @@ def _generate(n: int, seed: int, snap: str) -> dict[str, pd.DataFrame]:
     V, P = make_visits(P, L, rngs[9])
     M, L = make_measurements(P, L, V, rngs[10])
     A = make_assessments(P, V, M, rngs[11])
+    # issue 15: Couinaud segments of lesions and new lesions, own stream (rest unchanged)
+    L, A = add_territory_segments(P, L, A, TR, np.random.default_rng([seed, 16]))
     AE, P = make_adverse_events(P, S, rngs[12])
     P = add_death_causes(P, rngs[13])
     LB = make_labs(P, rngs[14])
@@ -201,6 +204,7 @@ def _assemble(P, W, TR, S, D, L, M, A, AE, LB, OT) -> dict[str, pd.DataFrame]:
         "recist_role": L["recist_role"], "mrecist_role": L["mrecist_role"],
         "is_arterially_enhancing": L["is_arterially_enhancing"],
         "in_treated_territory": L["in_treated_territory"].astype(bool),
+        "couinaud_segments": L["couinaud_segments"],
         "absorbed_dose_gy": L["absorbed_dose_gy"]})
     out["lesion_measurements"] = pd.DataFrame({
         "lesion_id": ids(pid[M["pi"].to_numpy()], "-L", M["les_no"]),
@@ -212,6 +216,7 @@ def _assemble(P, W, TR, S, D, L, M, A, AE, LB, OT) -> dict[str, pd.DataFrame]:
         "criterion": A["criterion"], "modality": A["modality"], "new_lesion": A["new_lesion"],
         "new_lesion_site": A["new_lesion_site"],
         "new_lesion_in_treated_territory": A["new_lesion_in_treated_territory"],
+        "new_lesion_segments": A["new_lesion_segments"],
         "new_lesion_size_mm": A["new_lesion_size_mm"],
         "new_lesion_typical_hcc": A["new_lesion_typical_hcc"],
         "reported_overall_response": A["reported_overall_response"],

@@ -2,9 +2,9 @@
 
 Implements R1 (docs/rules/response.md) (RECIST 1.1: Eisenhauer et al., Eur J Cancer
 2009;45:228-247), §2 (mRECIST: Lencioni & Llovet, Semin Liver Dis 2010;30:52-60), §4
-(lesion-level response and response scopes) and §6.1/§6.7 (exact binomial CIs, agreement
-between criteria), with the defaults of §7. Every function takes tidy frames and returns a new
-frame; inputs are never modified.
+(lesion-level response and response scopes; treatment territories from sessions, §4.3)
+and §6.1/§6.7 (exact binomial CIs, agreement between criteria), with the defaults of §7.
+Every function takes tidy frames and returns a new frame; inputs are never modified.
 """
 
 from __future__ import annotations
@@ -42,6 +42,12 @@ from sirtstats.response.lesion import (
     LESION_VISIT_COLUMNS,
     derive_lesion_response,
 )
+from sirtstats.response.local import (  # local response per lesion (R4.4), issue 15
+    LOCAL_PROGRESSION_COLUMNS,
+    LOCAL_RESPONSE_COLUMNS,
+    derive_local_response,
+    derive_time_to_local_progression,
+)
 from sirtstats.response.rates import (
     RATE_COLUMNS,
     CriteriaAgreement,
@@ -54,6 +60,15 @@ from sirtstats.response.reported import (
     DISCORDANCE_COLUMNS,
     derive_reported_timepoints,
     summarise_discordance,
+)
+from sirtstats.response.territory import (  # treatment territories (R4.3), issue 15
+    TERRITORY_SCOPES,
+    TERRITORY_TIMEPOINT_COLUMNS,
+    derive_new_lesion_field,
+    derive_out_of_field_progression,
+    derive_scope_timepoints,
+    derive_territory_lesions,
+    derive_territory_response,
 )
 from sirtstats.response.timepoint import TIMEPOINT_COLUMNS, derive_timepoint_response
 
@@ -90,4 +105,15 @@ __all__ = [
     "derive_reported_timepoints",
     "summarise_discordance",
     "derive_timepoint_response",
+    "TERRITORY_SCOPES",
+    "TERRITORY_TIMEPOINT_COLUMNS",
+    "derive_new_lesion_field",
+    "derive_out_of_field_progression",
+    "derive_scope_timepoints",
+    "derive_territory_lesions",
+    "derive_territory_response",
+    "LOCAL_PROGRESSION_COLUMNS",
+    "LOCAL_RESPONSE_COLUMNS",
+    "derive_local_response",
+    "derive_time_to_local_progression",
 ]

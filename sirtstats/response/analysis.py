@@ -35,6 +35,7 @@ from sirtstats.response.reported import (
     derive_reported_timepoints,
     summarise_discordance,
 )
+from sirtstats.response.territory import derive_new_lesion_field, derive_territory_lesions
 from sirtstats.response.timepoint import TIMEPOINT_COLUMNS, _in_scope, derive_timepoint_response
 
 __all__ = ["ResponseAnalysis", "derive_response_analysis", "summarise_response_distribution"]
@@ -165,7 +166,10 @@ def derive_response_analysis(
     criteria : sequence of {"RECIST_1_1", "mRECIST"}, default both
         Criteria to derive.
     scope : {"overall", "hepatic", "treated"}, default "overall"
-        Response scope (R4.2).
+        Response scope (R4.2). With ``treated`` and the registry's ``treatments``, lesions and
+        new lesions with Couinaud segments take the territory derived from the sessions
+        instead of the recorded flags (R4.3.4); the per-territory analysis with each
+        territory's own baseline is :func:`sirtstats.response.derive_territory_response`.
     confirm : bool, default True
         Require confirmation of CR/PR for the BOR (R1.9.3).
     source : {"derived", "reported"}, default "derived"
@@ -208,6 +212,11 @@ def derive_response_analysis(
     les = les.loc[les["patient_id"].isin(cohort)]
     meas = meas.loc[meas["lesion_id"].isin(les["lesion_id"])]
     ass = ass.loc[ass["patient_id"].isin(cohort)]
+    if scope == "treated" and source == "derived" and t.get("treatments") is not None:
+        # territory hook (issue 15, R4.3.4): where lesions and sessions carry Couinaud
+        # segments, the territory derived from them replaces the fixed flags
+        les = derive_territory_lesions(les, t["treatments"])
+        ass = derive_new_lesion_field(ass, t["treatments"])
 
     tps, bors, bests, lrs, elig, disc, sets = [], [], [], [], [], [], []
     for crit in criteria:
