@@ -670,16 +670,6 @@ def test_os_hazard_ratios_are_recovered_by_cox():
         assert lo < hr < hi, (name, lo, hr, hi)
 
 
-@pytest.mark.slow
-def test_twenty_thousand_patients_generate_quickly():
-    import time
-
-    t0 = time.perf_counter()
-    tables = make_demo_registry(20000, seed=2)
-    assert time.perf_counter() - t0 < 30
-    assert len(tables["lesion_measurements"]) > 300_000
-
-
 def test_generation_does_not_depend_on_global_random_state():
     np.random.seed(0)  # noqa: NPY002 - the legacy global state must not matter
     a = make_demo_registry(80, seed=9)
