@@ -165,9 +165,9 @@ def plot_km(
     colors : mapping, optional
         Group label -> colour.
     xlabel : str, default "Months since first SIRT"
-        x-axis title (time is in months).
+        Title of the x axis (time is in months).
     ylabel : str, optional
-        y-axis title; default from ``endpoint`` ("Overall survival probability").
+        Title of the y axis; default from ``endpoint`` ("Overall survival probability").
     title : str, optional
         Axes title.
 
