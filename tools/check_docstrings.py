@@ -1,10 +1,11 @@
 """Validate the numpydoc docstrings of sirtstats' public API (numpydoc's validation checks).
 
 Usage: ``python tools/check_docstrings.py`` (from the checkout, with the dev extras installed).
-The public API is every function and class named in a module's ``__all__`` and defined in that
-module, for every module under ``sirtstats/`` (``__main__`` modules are skipped: importing one
-runs it). The checks are those listed in ``pyproject.toml`` ``[tool.numpydoc_validation]
-checks``, read with numpydoc's own rule (``"all"`` followed by codes means all codes but those).
+The public API is every function and class named in a module's ``__all__`` (names without a
+leading underscore) and defined in that module, for every module under ``sirtstats/``
+(``__main__`` modules are skipped: importing one runs it). The checks are those listed in
+``pyproject.toml`` ``[tool.numpydoc_validation] checks``, read with numpydoc's own rule
+(``"all"`` followed by codes means all codes but those).
 Exits 1 and prints ``module.name: CODE message`` for each failure.
 """
 
@@ -68,6 +69,8 @@ def public_objects(package: str = "sirtstats") -> list[str]:
             module = importlib.import_module(name)
         for attr in getattr(module, "__all__", ()):
             obj = getattr(module, attr, None)
+            if attr.startswith("_"):
+                continue  # private helpers a private module shares (e.g. survival._common)
             if (inspect.isfunction(obj) or inspect.isclass(obj)) and obj.__module__ == name:
                 out.append(f"{name}.{attr}")
     return sorted(set(out))
