@@ -1,5 +1,6 @@
-# Two entry points: `make report` (quarterly report on the demo registry) and `make test`.
-# Both create or reuse .venv and install the pinned environment (requirements.lock).
+# Entry points: `make report` (quarterly report on the demo registry), `make test` and
+# `make lint` (the pre-commit hooks on every file). All create or reuse .venv and install the
+# pinned environment (requirements.lock).
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -7,7 +8,7 @@ STAMP := $(VENV)/.installed
 PERIOD ?= auto
 DATA ?= demo
 
-.PHONY: report test lab venv clean-venv
+.PHONY: report test lint lab venv clean-venv
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,6 +24,10 @@ report: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The hooks are local (.pre-commit-config.yaml) and call the venv's tools: bin/ goes first on PATH.
+lint: $(STAMP)
+	PATH="$(abspath $(VENV))/bin:$$PATH" $(VENV)/bin/pre-commit run --all-files --show-diff-on-failure
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/

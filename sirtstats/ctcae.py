@@ -299,7 +299,7 @@ def compute_ctcae_grade(
     Parameters
     ----------
     analyte : str or array-like of str
-        labs.yaml analyte code (e.g. ``"alt"``, ``"bilirubin_total"``).
+        Analyte code from labs.yaml (e.g. ``"alt"``, ``"bilirubin_total"``).
     value : float or array-like
         Value in the canonical unit of :data:`sirtstats.units.CANONICAL_UNITS` (µmol/L,
         g/L, U/L, 10⁹/L, ratio ...).

@@ -242,7 +242,7 @@ def format_p(p) -> str:
     Parameters
     ----------
     p : float
-        p-value in [0, 1]; missing -> ``"—"``.
+        The p-value, in [0, 1]; missing -> ``"—"``.
 
     Returns
     -------

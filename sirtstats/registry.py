@@ -241,8 +241,8 @@ def validate_registry(source, *, cutoff_date=None) -> pd.DataFrame:
     Parameters
     ----------
     source : str, Path or mapping of str to DataFrame
-        Registry folder, or in-memory tables keyed by table name. (The bundled demo
-        registry: :func:`sirtstats.demo.validate_registry`.)
+        Registry folder, or in-memory tables keyed by table name (the bundled demo
+        registry: :func:`sirtstats.demo.validate_registry`).
     cutoff_date : str or Timestamp, optional
         Data cut-off (ISO date); dates after it are reported as warnings.
 
@@ -279,8 +279,8 @@ def load_registry(source, *, cutoff_date=None, strict=True) -> Registry:
     Parameters
     ----------
     source : str, Path or mapping of str to DataFrame
-        Registry folder, or in-memory tables keyed by table name. (The bundled demo
-        registry: :func:`sirtstats.demo.load_registry`.)
+        Registry folder, or in-memory tables keyed by table name (the bundled demo
+        registry: :func:`sirtstats.demo.load_registry`).
     cutoff_date : str or Timestamp, optional
         Data cut-off (ISO date). When given, :func:`apply_cutoff` is applied after validation.
     strict : bool

@@ -493,50 +493,67 @@ def check_values(df: pd.DataFrame, schema: TableSchema, *, file: str, log: Probl
     """
     failed = failed or {}
     present = set(df.columns if present_columns is None else present_columns)
-    t = schema.name
     for f in schema.fields:
-        if f.name not in present:
-            continue
-        col = df[f.name]
-        isna = col.isna()
-        if f.required:
-            miss = isna & ~failed.get(f.name, pd.Series(False, index=df.index))
-            log.add_rows(t, file, df.index[miss], f.name, None, "required value missing")
-        ok = ~isna
-        if not ok.any():
-            continue
-        if f.enum is not None:
-            bad = ok & ~col.isin(f.enum)
-            if bad.any():
-                allowed = ", ".join(f.enum)
-                rules = [_enum_rule(v, f.enum, allowed) for v in col[bad]]
-                log.add_rows(t, file, df.index[bad], f.name, col[bad], rules)
-        if f.type == "string" and f.name.endswith("_id"):
-            bad = ok & col.astype(str).str.casefold().str.fullmatch(PLACEHOLDER_ID)
-            log.add_rows(t, file, df.index[bad], f.name, col[bad],
-                         VALUE_RULES["placeholder_id"][1])
-            ok &= ~bad
-            bad = ok & col.astype(str).str.contains(ID_IDENTIFIER_PATTERN, regex=True)
-            log.add_rows(t, file, df.index[bad], f.name, None, VALUE_RULES["identifier_in_id"][1])
-        elif f.type == "string" and f.enum is None and f.name not in NOT_FREE_TEXT:
-            _check_free_text(col[ok].astype(str), t, file, f.name, log)
-        if f.pattern is not None:
-            bad = ok & ~col.astype(str).str.fullmatch(f.pattern)
-            log.add_rows(t, file, df.index[bad], f.name, col[bad],
-                         f"does not match the pattern {f.pattern}")
-        if f.type in ("integer", "number"):
-            _check_range(col, f, t, file, log)
-        if f.type in ("date", "datetime"):
-            bad = ok & (col < DATE_MIN)
-            log.add_rows(t, file, df.index[bad], f.name, col[bad],
-                         f"implausible date: before {DATE_MIN:%Y-%m-%d}")
-            if reference_date is not None:
-                limit = pd.Timestamp(reference_date).normalize() + pd.Timedelta(days=1)
-                bad = ok & (col >= limit)
-                log.add_rows(t, file, df.index[bad], f.name, col[bad],
-                             "date in the future relative to the file date "
-                             f"({pd.Timestamp(reference_date):%Y-%m-%d})")
+        if f.name in present:
+            _check_field_values(df, f, schema.name, file, log, failed, reference_date)
 
+
+def _check_field_values(df, f, t, file, log, failed, reference_date) -> None:
+    """:func:`check_values` for one present column ``f`` of table ``t``."""
+    col = df[f.name]
+    isna = col.isna()
+    if f.required:
+        miss = isna & ~failed.get(f.name, pd.Series(False, index=df.index))
+        log.add_rows(t, file, df.index[miss], f.name, None, "required value missing")
+    ok = ~isna
+    if not ok.any():
+        return
+    if f.enum is not None:
+        bad = ok & ~col.isin(f.enum)
+        if bad.any():
+            allowed = ", ".join(f.enum)
+            rules = [_enum_rule(v, f.enum, allowed) for v in col[bad]]
+            log.add_rows(t, file, df.index[bad], f.name, col[bad], rules)
+    if f.type == "string":
+        ok = _check_string_values(df, col, ok, f, t, file, log)
+    if f.pattern is not None:
+        bad = ok & ~col.astype(str).str.fullmatch(f.pattern)
+        log.add_rows(t, file, df.index[bad], f.name, col[bad],
+                     f"does not match the pattern {f.pattern}")
+    if f.type in ("integer", "number"):
+        _check_range(col, f, t, file, log)
+    if f.type in ("date", "datetime"):
+        _check_date_values(df, col, ok, f, t, file, log, reference_date)
+
+
+def _check_string_values(df, col, ok, f, t, file, log) -> pd.Series:
+    """Placeholder and identifier checks of ``*_id`` columns, free-text scan of the others.
+
+    Returns ``ok`` without the placeholder ids (not checked against the pattern again).
+    """
+    if f.name.endswith("_id"):
+        bad = ok & col.astype(str).str.casefold().str.fullmatch(PLACEHOLDER_ID)
+        log.add_rows(t, file, df.index[bad], f.name, col[bad],
+                     VALUE_RULES["placeholder_id"][1])
+        ok = ok & ~bad
+        bad = ok & col.astype(str).str.contains(ID_IDENTIFIER_PATTERN, regex=True)
+        log.add_rows(t, file, df.index[bad], f.name, None, VALUE_RULES["identifier_in_id"][1])
+    elif f.enum is None and f.name not in NOT_FREE_TEXT:
+        _check_free_text(col[ok].astype(str), t, file, f.name, log)
+    return ok
+
+
+def _check_date_values(df, col, ok, f, t, file, log, reference_date) -> None:
+    """Dates before :data:`DATE_MIN` or after ``reference_date`` (the file's date)."""
+    bad = ok & (col < DATE_MIN)
+    log.add_rows(t, file, df.index[bad], f.name, col[bad],
+                 f"implausible date: before {DATE_MIN:%Y-%m-%d}")
+    if reference_date is not None:
+        limit = pd.Timestamp(reference_date).normalize() + pd.Timedelta(days=1)
+        bad = ok & (col >= limit)
+        log.add_rows(t, file, df.index[bad], f.name, col[bad],
+                     "date in the future relative to the file date "
+                     f"({pd.Timestamp(reference_date):%Y-%m-%d})")
 
 def _check_free_text(text: pd.Series, table: str, file: str, column: str,
                      log: ProblemLog) -> None:

@@ -225,25 +225,8 @@ def make_labs(P, rng) -> pd.DataFrame:
     rows, tp = np.nonzero(D >= 0)
     T = pd.DataFrame({"pi": rows, "day": D[rows, tp], "kind": kinds[tp]})
     T = T.drop_duplicates(["pi", "day"]).reset_index(drop=True)
-    tum = P["tumour"].to_numpy()
-    uses_tp = P["uses_tp"].to_numpy(dtype=bool)
-    frames = []
-    for a in CORE_PANEL + ("inr", "prothrombin_pct", "afp", "cea", "ca19_9"):
-        sel = np.ones(len(T), dtype=bool)
-        tpi = T["pi"].to_numpy()
-        if a not in EARLY_PANEL:
-            sel &= T["kind"].to_numpy() != "early"
-        if a == "inr":
-            sel &= ~uses_tp[tpi]
-        elif a == "prothrombin_pct":
-            sel &= uses_tp[tpi]
-        elif a == "afp":
-            sel &= P["is_hcc"].to_numpy()[tpi] | (tum[tpi] == "ICC")
-        elif a == "cea":
-            sel &= tum[tpi] == "mCRC"
-        elif a == "ca19_9":
-            sel &= np.isin(tum[tpi], ["ICC", "pancreas"])
-        frames.append(T.loc[sel].assign(analyte=a))
+    frames = [T.loc[_panel_rows(a, T, P)].assign(analyte=a)
+              for a in CORE_PANEL + ("inr", "prothrombin_pct", "afp", "cea", "ca19_9")]
     X = pd.concat(frames, ignore_index=True)
     xpi = X["pi"].to_numpy()
     t = (X["day"].to_numpy() - origin[xpi]).astype(float)
@@ -342,6 +325,29 @@ def make_labs(P, rng) -> pd.DataFrame:
                         "analyte": a, "value": value, "unit": unit, "lln": lln, "uln": uln})
     return out
 
+
+def _panel_rows(analyte: str, T: pd.DataFrame, P: pd.DataFrame) -> np.ndarray:
+    """Sampling times ``T`` (``pi``, ``kind``) at which ``analyte`` is measured.
+
+    Early (day-7) panels hold only :data:`EARLY_PANEL`; INR and prothrombin % exclude each
+    other (``uses_tp``); tumour markers follow the tumour type (AFP: HCC and ICC, CEA: mCRC,
+    CA 19-9: ICC and pancreas).
+    """
+    tpi = T["pi"].to_numpy()
+    sel = np.ones(len(T), dtype=bool)
+    if analyte not in EARLY_PANEL:
+        sel &= T["kind"].to_numpy() != "early"
+    tum, uses_tp = P["tumour"].to_numpy(), P["uses_tp"].to_numpy(dtype=bool)
+    by_patient = {
+        "inr": lambda: ~uses_tp,
+        "prothrombin_pct": lambda: uses_tp,
+        "afp": lambda: P["is_hcc"].to_numpy() | (tum == "ICC"),
+        "cea": lambda: tum == "mCRC",
+        "ca19_9": lambda: np.isin(tum, ["ICC", "pancreas"]),
+    }
+    if analyte in by_patient:
+        sel &= by_patient[analyte]()[tpi]
+    return sel
 
 def _is(codes: np.ndarray, *names: str) -> np.ndarray:
     """Mask of rows whose analyte code is one of ``names``."""

@@ -146,39 +146,12 @@ def derive_injection_doses(
     0               1.0             120.0          6.32
     """
     fn = "derive_injection_doses"
-    _require_columns(df_treatments, [*_TREATMENT_KEYS, "device", activity_col], "treatments", fn)
     tx = df_treatments
-    keys = [*_TREATMENT_KEYS]
-    unknown = ~tx["device"].isin(list(DEVICE_ISOTOPE)) & tx["device"].notna()
-    if unknown.any():
-        raise SirtDataError(
-            f"treatments.device: {int(unknown.sum())} rows have a device outside "
-            f"{sorted(DEVICE_ISOTOPE)}; {fn} cannot tell the isotope.",
-            table="treatments", column="device", rule="device in enum",
-            rows=tx.loc[unknown, [*keys, "device"]],
-        )
-    for col in (activity_col, "perfused_volume_ml", "perfused_tumour_volume_ml",
-                "vial_calibration_activity_gbq"):
-        if col in tx.columns:
-            _check_table_range(tx, col, "treatments", fn, keys, low=0)
+    _check_treatment_inputs(tx, activity_col, fn)
+    wu = _aligned_workups(tx, df_workups, fn)
 
     def col(df, name):
-        if df is not None and name in df.columns:
-            return _arr(df[name])
-        return np.full(len(tx), np.nan)
-
-    if df_workups is not None and "workup_id" in tx.columns:
-        _require_columns(df_workups, ["workup_id", "lsf_pct"], "workups", fn)
-        _check_table_range(df_workups, "lsf_pct", "workups", fn, ["workup_id", "patient_id"],
-                           low=0, high=100)
-        for name, kw in (("tnr", {"low": 0}), ("lung_mass_kg", {"low": 0, "low_open": True})):
-            if name in df_workups.columns:
-                _check_table_range(df_workups, name, "workups", fn,
-                                   ["workup_id", "patient_id"], **kw)
-        wu = df_workups.drop_duplicates("workup_id").set_index("workup_id")
-        wu = wu.reindex(tx["workup_id"].to_numpy())
-    else:
-        wu = None
+        return _column_or_nan(df, name, len(tx))
 
     isotope = tx["device"].map(DEVICE_ISOTOPE)
     k_y = compute_dose_factor("Y90", y90_dose_factor)
@@ -200,13 +173,7 @@ def derive_injection_doses(
         perfused = np.where(m_p > 0, k * a * (1.0 - lsf) / m_p, np.nan)
         denom = tnr * m_t + m_n
         d_n = np.where(denom > 0, k * a * (1.0 - lsf) / denom, np.nan)
-    hours = (pd.to_datetime(tx["administration_datetime"]) if "administration_datetime"
-             in tx.columns else pd.Series(pd.NaT, index=tx.index))
-    if "vial_calibration_datetime" in tx.columns:
-        hours = (hours - pd.to_datetime(tx["vial_calibration_datetime"])).dt.total_seconds()
-        hours = (hours / 3600.0).to_numpy(dtype=float, na_value=np.nan)
-    else:
-        hours = np.full(len(tx), np.nan)
+    hours = _hours_since_vial_calibration(tx)
     half_life = np.where(isotope == "Ho166", HALF_LIFE_H["Ho166"], HALF_LIFE_H["Y90"])
     vial = col(tx, "vial_calibration_activity_gbq") * np.exp2(-hours / half_life)
 
@@ -226,6 +193,57 @@ def derive_injection_doses(
     for name, value in values.items():
         out[name] = value.to_numpy() if isinstance(value, pd.Series) else value
     return out[INJECTION_DOSE_COLUMNS]
+
+
+def _check_treatment_inputs(tx: pd.DataFrame, activity_col: str, fn: str) -> None:
+    """Raise SirtDataError for missing key columns, unknown devices or negative inputs."""
+    _require_columns(tx, [*_TREATMENT_KEYS, "device", activity_col], "treatments", fn)
+    keys = [*_TREATMENT_KEYS]
+    unknown = ~tx["device"].isin(list(DEVICE_ISOTOPE)) & tx["device"].notna()
+    if unknown.any():
+        raise SirtDataError(
+            f"treatments.device: {int(unknown.sum())} rows have a device outside "
+            f"{sorted(DEVICE_ISOTOPE)}; {fn} cannot tell the isotope.",
+            table="treatments", column="device", rule="device in enum",
+            rows=tx.loc[unknown, [*keys, "device"]],
+        )
+    for col in (activity_col, "perfused_volume_ml", "perfused_tumour_volume_ml",
+                "vial_calibration_activity_gbq"):
+        if col in tx.columns:
+            _check_table_range(tx, col, "treatments", fn, keys, low=0)
+
+
+def _aligned_workups(tx: pd.DataFrame, df_workups: pd.DataFrame | None,
+                     fn: str) -> pd.DataFrame | None:
+    """Checked work-up rows aligned to ``tx`` by ``workup_id`` (None without work-ups)."""
+    if df_workups is None or "workup_id" not in tx.columns:
+        return None
+    _require_columns(df_workups, ["workup_id", "lsf_pct"], "workups", fn)
+    _check_table_range(df_workups, "lsf_pct", "workups", fn, ["workup_id", "patient_id"],
+                       low=0, high=100)
+    for name, kw in (("tnr", {"low": 0}), ("lung_mass_kg", {"low": 0, "low_open": True})):
+        if name in df_workups.columns:
+            _check_table_range(df_workups, name, "workups", fn,
+                               ["workup_id", "patient_id"], **kw)
+    wu = df_workups.drop_duplicates("workup_id").set_index("workup_id")
+    return wu.reindex(tx["workup_id"].to_numpy())
+
+
+def _column_or_nan(df: pd.DataFrame | None, name: str, n: int) -> np.ndarray:
+    """Column ``name`` of ``df`` as a float array, or ``n`` NaNs when absent."""
+    if df is not None and name in df.columns:
+        return _arr(df[name])
+    return np.full(n, np.nan)
+
+
+def _hours_since_vial_calibration(tx: pd.DataFrame) -> np.ndarray:
+    """Hours from vial calibration to administration (NaN where either time is missing)."""
+    hours = (pd.to_datetime(tx["administration_datetime"]) if "administration_datetime"
+             in tx.columns else pd.Series(pd.NaT, index=tx.index))
+    if "vial_calibration_datetime" not in tx.columns:
+        return np.full(len(tx), np.nan)
+    hours = (hours - pd.to_datetime(tx["vial_calibration_datetime"])).dt.total_seconds()
+    return (hours / 3600.0).to_numpy(dtype=float, na_value=np.nan)
 
 
 #: Cross-check rules, as data: (check name, recorded column in treatments, recomputed column of

@@ -217,30 +217,7 @@ def load_redcap_mapping(path: str | Path) -> dict:
         )
     mapping.setdefault("record_id", "record_id")
     for table, spec in mapping["tables"].items():
-        if table not in TABLE_ORDER:
-            errors.append(f"unknown table {table!r} (allowed: {', '.join(TABLE_ORDER)})")
-            continue
-        if not isinstance(spec, dict) or not isinstance(spec.get("columns"), dict):
-            errors.append(f"{table}: needs a 'columns' dictionary")
-            continue
-        rows = spec.get("rows", "record")
-        if rows not in ("record", "repeating"):
-            errors.append(f"{table}: 'rows' must be 'record' or 'repeating', got {rows!r}")
-        if rows == "repeating" and not spec.get("instrument") and not spec.get("event"):
-            errors.append(f"{table}: repeating rows need an 'instrument' or an 'event'")
-        schema_cols = set(load_schema(table).field_names)
-        for column, col_spec in spec["columns"].items():
-            if column not in schema_cols:
-                errors.append(f"{table}.{column}: not a column of the registry schema")
-            if isinstance(col_spec, str):
-                continue
-            if not isinstance(col_spec, dict) or not (
-                {"field", "checkbox", "template", "value"} & set(col_spec)
-            ):
-                errors.append(
-                    f"{table}.{column}: a column is a field name or a dict with one of "
-                    f"field / checkbox / template / value; got {col_spec!r}"
-                )
+        errors += _table_spec_errors(table, spec)
     if errors:
         raise SirtDataError(
             f"{Path(path).name}: {len(errors)} problem(s) in the mapping:\n- "
@@ -249,6 +226,33 @@ def load_redcap_mapping(path: str | Path) -> dict:
         )
     return mapping
 
+
+def _table_spec_errors(table: str, spec) -> list[str]:
+    """Problems of one ``tables:`` entry of a mapping (empty when it is well formed)."""
+    if table not in TABLE_ORDER:
+        return [f"unknown table {table!r} (allowed: {', '.join(TABLE_ORDER)})"]
+    if not isinstance(spec, dict) or not isinstance(spec.get("columns"), dict):
+        return [f"{table}: needs a 'columns' dictionary"]
+    errors = []
+    rows = spec.get("rows", "record")
+    if rows not in ("record", "repeating"):
+        errors.append(f"{table}: 'rows' must be 'record' or 'repeating', got {rows!r}")
+    if rows == "repeating" and not spec.get("instrument") and not spec.get("event"):
+        errors.append(f"{table}: repeating rows need an 'instrument' or an 'event'")
+    schema_cols = set(load_schema(table).field_names)
+    for column, col_spec in spec["columns"].items():
+        if column not in schema_cols:
+            errors.append(f"{table}.{column}: not a column of the registry schema")
+        if isinstance(col_spec, str):
+            continue
+        if not isinstance(col_spec, dict) or not (
+            {"field", "checkbox", "template", "value"} & set(col_spec)
+        ):
+            errors.append(
+                f"{table}.{column}: a column is a field name or a dict with one of "
+                f"field / checkbox / template / value; got {col_spec!r}"
+            )
+    return errors
 
 def _source_field(col_spec) -> str:
     """REDCap field a column spec reads ("" for templates and constants)."""
@@ -462,60 +466,70 @@ def import_redcap(
     used_fields: set[str] = {record_id}
     tables: dict[str, pd.DataFrame] = {}
     for table, spec in mapping["tables"].items():
-        schema = load_schema(table)
-        rows = _select_rows(records, spec)
-        columns = spec["columns"]
-        for f in schema.fields:
-            if f.required and f.name not in columns:
-                problems.add(table=table, column=f.name, severity="error",
-                             rule="required registry column not mapped")
-        text = {}
-        for column, col_spec in columns.items():
-            field = _source_field(col_spec)
-            if field:
-                used_fields.add(field)
-                info = flagged.loc[field] if field in flagged.index else None
-                is_id = (info is not None and bool(info["identifier"])) or _looks_like_identifier(
-                    field, "" if info is None else info["field_label"],
-                    "" if info is None else info["validation"])
-                if is_id and field != record_id:
-                    problems.add(field=field, table=table, column=column, severity="error",
-                                 rule="field is a direct identifier; pseudonymise the export "
-                                      "first (keep only the pseudonymous record id)")
-                    text[column] = pd.Series("", index=rows.index)
-                    continue
-            if isinstance(col_spec, dict) and "checkbox_option" in col_spec:
-                text[column] = _map_checkbox_option(rows, table, column, col_spec, problems)
-            else:
-                text[column] = _map_column(rows, table, column, col_spec, ctx, problems)
-        frame = pd.DataFrame(text, index=rows.index)
-        data_cols = [c for c in frame.columns if _source_field(columns[c]) not in ("", record_id)]
-        if data_cols:
-            blank = frame[data_cols].eq("").all(axis=1)
-            if blank.any():
-                problems.add_many(rows.loc[blank, record_id],
-                                  rows.loc[blank, "_line"].astype(str),
-                                  table=table, severity="warning",
-                                  field=spec.get("instrument", ""),
-                                  rule="form empty for this record or instance: no row "
-                                       "(value = line in the export)")
-                frame = frame[~blank]
-        typed = {}
-        for column in frame.columns:
-            f = schema.field(column)
-            values, bad = _parse_typed(frame[column], f.type)
-            if bad.any():
-                field = _source_field(columns[column])
-                problems.add_many(rows.loc[bad[bad].index, record_id], frame.loc[bad, column],
-                                  field=field, table=table, column=column, severity="error",
-                                  rule=f"value is not a valid {f.type}")
-                values = values.where(~bad)
-            typed[column] = values
-        tables[table] = apply_dtypes(pd.DataFrame(typed, index=frame.index),
-                                     table).reset_index(drop=True)
+        tables[table] = _import_table(table, spec, records, ctx, flagged, used_fields, problems)
     _report_unused_fields(records, dictionary, used_fields, problems)
     return RedcapImport(tables=tables, problems=problems.frame())
 
+
+def _import_table(table, spec, records, ctx, flagged, used_fields, problems) -> pd.DataFrame:
+    """One registry table from the export: map, drop blank forms, parse to the schema types."""
+    schema = load_schema(table)
+    rows = _select_rows(records, spec)
+    columns = spec["columns"]
+    record_id = ctx["record_id"]
+    for f in schema.fields:
+        if f.required and f.name not in columns:
+            problems.add(table=table, column=f.name, severity="error",
+                         rule="required registry column not mapped")
+    text = {}
+    for column, col_spec in columns.items():
+        text[column] = _column_text(rows, table, column, col_spec, ctx, flagged, used_fields,
+                                    problems)
+    frame = pd.DataFrame(text, index=rows.index)
+    data_cols = [c for c in frame.columns if _source_field(columns[c]) not in ("", record_id)]
+    if data_cols:
+        blank = frame[data_cols].eq("").all(axis=1)
+        if blank.any():
+            problems.add_many(rows.loc[blank, record_id],
+                              rows.loc[blank, "_line"].astype(str),
+                              table=table, severity="warning",
+                              field=spec.get("instrument", ""),
+                              rule="form empty for this record or instance: no row "
+                                   "(value = line in the export)")
+            frame = frame[~blank]
+    typed = {}
+    for column in frame.columns:
+        f = schema.field(column)
+        values, bad = _parse_typed(frame[column], f.type)
+        if bad.any():
+            field = _source_field(columns[column])
+            problems.add_many(rows.loc[bad[bad].index, record_id], frame.loc[bad, column],
+                              field=field, table=table, column=column, severity="error",
+                              rule=f"value is not a valid {f.type}")
+            values = values.where(~bad)
+        typed[column] = values
+    return apply_dtypes(pd.DataFrame(typed, index=frame.index), table).reset_index(drop=True)
+
+
+def _column_text(rows, table, column, col_spec, ctx, flagged, used_fields,
+                 problems) -> pd.Series:
+    """Text of one mapped column; empty (with an error) when its field is an identifier."""
+    record_id = ctx["record_id"]
+    field = _source_field(col_spec)
+    if field:
+        used_fields.add(field)
+        info = flagged.loc[field] if field in flagged.index else None
+        is_id = (info is not None and bool(info["identifier"])) or _looks_like_identifier(
+            field, "" if info is None else info["field_label"],
+            "" if info is None else info["validation"])
+        if is_id and field != record_id:
+            problems.add(field=field, table=table, column=column, severity="error",
+                         rule="field is a direct identifier; pseudonymise the export "
+                              "first (keep only the pseudonymous record id)")
+            return pd.Series("", index=rows.index)
+    if isinstance(col_spec, dict) and "checkbox_option" in col_spec:
+        return _map_checkbox_option(rows, table, column, col_spec, problems)
+    return _map_column(rows, table, column, col_spec, ctx, problems)
 
 def _report_unused_fields(records, dictionary, used_fields, problems) -> None:
     labels = dict(zip(dictionary["field_name"], dictionary["field_label"], strict=True))

@@ -268,7 +268,28 @@ def convert_sdtm_tumour(
                      "TRDTC"], "TR")
     problems: list[dict] = []
     imputed: list[pd.DataFrame] = []
+    tu, tr, rs = _reader_domains(df_tu, df_tr, df_rs, evaluator, evaluator_id)
+    visit_date = _visit_dates(tr, rs, date_imputation, imputed, problems)
+    role_col = "recist_role" if criterion == "RECIST_1_1" else "mrecist_role"
+    lesions = _sdtm_lesions(tu, visit_date, criterion, role_col, problems)
+    meas = _sdtm_measurements(tr, lesions, visit_date, criterion, role_col, problems)
+    tr_reader = _filter_reader(df_tr, "TR", evaluator, evaluator_id)
+    assessments = _sdtm_assessments(tu, tr_reader, rs, lesions, visit_date, criterion, problems)
+    meas = meas.dropna(subset=["assessment_date"]).reset_index(drop=True)
 
+    tables = {
+        "lesions": apply_dtypes(lesions.reset_index(drop=True), "lesions"),
+        "lesion_measurements": apply_dtypes(meas, "lesion_measurements"),
+        "imaging_assessments": apply_dtypes(assessments, "imaging_assessments"),
+    }
+    imp = (pd.concat(imputed, ignore_index=True) if imputed else pd.DataFrame(
+        columns=["patient_id", "domain", "visitnum", "original", "imputed_date", "rule"]))
+    prob = pd.DataFrame(problems, columns=["patient_id", "domain", "visitnum", "problem"])
+    return SdtmTumourConversion(tables=tables, imputed_dates=imp, problems=prob)
+
+
+def _reader_domains(df_tu, df_tr, df_rs, evaluator, evaluator_id):
+    """One reader's TU, TR and RS (OVRLRESP rows; None without RS), VISITNUM numeric."""
     tu = _filter_reader(df_tu, "TU", evaluator, evaluator_id).copy()
     tr = _filter_reader(df_tr, "TR", evaluator, evaluator_id).copy()
     rs = None
@@ -278,21 +299,26 @@ def convert_sdtm_tumour(
         rs = rs.loc[rs["RSTESTCD"] == "OVRLRESP"].copy()
     for df in (tu, tr) + ((rs,) if rs is not None else ()):
         df["VISITNUM"] = pd.to_numeric(df["VISITNUM"], errors="coerce")
+    return tu, tr, rs
 
-    def impute(df, col, domain):
-        dates, flag = compute_imputed_date(df[col], imputation=date_imputation)
-        hit = flag.notna()
-        if hit.any():
-            imputed.append(pd.DataFrame({
-                "patient_id": df.loc[hit, "USUBJID"].to_numpy(), "domain": domain,
-                "visitnum": df.loc[hit, "VISITNUM"].to_numpy(),
-                "original": df.loc[hit, col].to_numpy(), "imputed_date": dates[hit].to_numpy(),
-                "rule": np.where(flag[hit] == "D", f"day imputed ({date_imputation})",
-                                 f"month and day imputed ({date_imputation})")}))
-        return dates
 
-    tr["date"] = impute(tr, "TRDTC", "TR")
-    # visit dates: earliest record date per subject and visit (TR, then RS)
+def _impute_dates(df, col, domain, date_imputation, imputed):
+    """Imputed dates of ``df[col]``; the imputed rows are appended to ``imputed``."""
+    dates, flag = compute_imputed_date(df[col], imputation=date_imputation)
+    hit = flag.notna()
+    if hit.any():
+        imputed.append(pd.DataFrame({
+            "patient_id": df.loc[hit, "USUBJID"].to_numpy(), "domain": domain,
+            "visitnum": df.loc[hit, "VISITNUM"].to_numpy(),
+            "original": df.loc[hit, col].to_numpy(), "imputed_date": dates[hit].to_numpy(),
+            "rule": np.where(flag[hit] == "D", f"day imputed ({date_imputation})",
+                             f"month and day imputed ({date_imputation})")}))
+    return dates
+
+
+def _visit_dates(tr, rs, date_imputation, imputed, problems) -> pd.Series:
+    """Earliest record date per (USUBJID, VISITNUM), TR then RS; adds ``date`` to tr and rs."""
+    tr["date"] = _impute_dates(tr, "TRDTC", "TR", date_imputation, imputed)
     vd = tr.groupby(["USUBJID", "VISITNUM"])["date"].agg(["min", "max"])
     split = vd.loc[vd["min"] != vd["max"]]
     for (sid, vn), row in split.iterrows():
@@ -301,18 +327,20 @@ def convert_sdtm_tumour(
                                     f"{row['max'].date()}; earliest date used"})
     visit_date = vd["min"]
     if rs is not None:
-        rs["date"] = impute(rs, "RSDTC", "RS")
+        rs["date"] = _impute_dates(rs, "RSDTC", "RS", date_imputation, imputed)
         rs_vd = rs.groupby(["USUBJID", "VISITNUM"])["date"].min()
         visit_date = visit_date.combine_first(rs_vd)
+    return visit_date
 
-    # ---------------------------------------------------------------- lesions
+
+def _sdtm_lesions(tu, visit_date, criterion, role_col, problems) -> pd.DataFrame:
+    """Target and non-target lesions of TU dated by their baseline visit."""
     tu_l = tu.loc[tu["TUSTRESC"].isin(["TARGET", "NON-TARGET"])]
     tu_l = tu_l.drop_duplicates(["USUBJID", "TULNKID"])
     loc = tu_l["TULOC"] if "TULOC" in tu_l else pd.Series(None, index=tu_l.index)
     base_key = pd.MultiIndex.from_frame(tu_l[["USUBJID", "VISITNUM"]])
     bdate = visit_date.reindex(base_key).to_numpy()
     roles = np.where(tu_l["TUSTRESC"] == "TARGET", "target", "non_target")
-    role_col = "recist_role" if criterion == "RECIST_1_1" else "mrecist_role"
     other = "mrecist_role" if criterion == "RECIST_1_1" else "recist_role"
     lesions = pd.DataFrame({
         "lesion_id": (tu_l["USUBJID"] + "/" + tu_l["TULNKID"]).to_numpy(),
@@ -328,32 +356,20 @@ def convert_sdtm_tumour(
     for sid in lesions.loc[no_base, "patient_id"].unique():
         problems.append({"patient_id": sid, "domain": "TU", "visitnum": np.nan,
                          "problem": "lesion identified at a visit without a dated TR record"})
-    lesions = lesions.loc[~no_base]
+    return lesions.loc[~no_base]
 
-    # ---------------------------------------------------------------- measurements
+
+def _sdtm_measurements(tr, lesions, visit_date, criterion, role_col, problems) -> pd.DataFrame:
+    """Target diameters and non-target states of the lesions, the worst kept per date."""
     tr["lesion_id"] = tr["USUBJID"] + "/" + tr["TRLNKID"]
     tr = tr.loc[tr["lesion_id"].isin(lesions["lesion_id"])]
     tr = tr.drop_duplicates(["lesion_id", "VISITNUM", "TRTESTCD", "TRSTRESC", "TRSTRESN"])
     tr["vdate"] = visit_date.reindex(pd.MultiIndex.from_frame(tr[["USUBJID", "VISITNUM"]])
                                      ).to_numpy()
-    nodal = tr["lesion_id"].map(lesions.set_index("lesion_id")["is_nodal"]).astype(bool)
     role = tr["lesion_id"].map(lesions.set_index("lesion_id")[role_col])
     not_done = (tr["TRSTAT"].fillna("").str.upper() == "NOT DONE") if "TRSTAT" in tr else (
         pd.Series(False, index=tr.index))
-    tests = set(tr.loc[role == "target", "TRTESTCD"])
-    has_ld = {"LDIAM", "LPERP"} <= tests or "LDIAM" in tests
-    want = np.where(nodal, "LPERP", "LDIAM") if has_ld else np.full(len(tr), "DIAMETER")
-    tgt = tr.loc[(role == "target") & (tr["TRTESTCD"].to_numpy() == want)]
-    val = pd.to_numeric(tgt["TRSTRESN"], errors="coerce")
-    nd_t = not_done[tgt.index]
-    state = np.where(nd_t | val.isna(), "not_assessed", np.where(val == 0, "disappeared",
-                                                                 "measured"))
-    tmeas = pd.DataFrame({"lesion_id": tgt["lesion_id"].to_numpy(),
-                          "assessment_date": tgt["vdate"].to_numpy(), "criterion": criterion,
-                          "fragment": 1, "state": state,
-                          "diameter_mm": np.where(state == "measured", val, np.where(
-                              state == "disappeared", 0.0, np.nan)),
-                          "is_enhancing": None, "nontarget_status": None})
+    tmeas = _target_measurements(tr, lesions, role, not_done, criterion)
     ntr = tr.loc[(role == "non_target") & (tr["TRTESTCD"] == "TUMSTATE")]
     status = ntr["TRSTRESC"].fillna("").str.upper().map(NONTARGET_STATE_MAP)
     status = status.where(~not_done[ntr.index], "NE")
@@ -368,23 +384,45 @@ def convert_sdtm_tumour(
                           "nontarget_status": status.fillna("NE").to_numpy()})
     meas = pd.concat([tmeas, nmeas], ignore_index=True)
     dup = meas.duplicated(["lesion_id", "assessment_date"], keep=False)
-    if dup.any():
-        for lid in meas.loc[dup, "lesion_id"].unique():
-            problems.append({"patient_id": lid.split("/")[0], "domain": "TR",
-                             "visitnum": np.nan,
-                             "problem": f"lesion {lid}: conflicting records on one date; the "
-                                        f"worst kept"})
-        sev = meas["nontarget_status"].map({"CR": 0, "NON_CR_NON_PD": 1, "NE": 2, "PD": 3})
-        meas = meas.assign(_s=sev.fillna(-1), _d=meas["diameter_mm"].fillna(-1)).sort_values(
-            ["_s", "_d"]).drop_duplicates(["lesion_id", "assessment_date"], keep="last").drop(
-            columns=["_s", "_d"]).sort_index()
+    if not dup.any():
+        return meas
+    for lid in meas.loc[dup, "lesion_id"].unique():
+        problems.append({"patient_id": lid.split("/")[0], "domain": "TR",
+                         "visitnum": np.nan,
+                         "problem": f"lesion {lid}: conflicting records on one date; the "
+                                    f"worst kept"})
+    sev = meas["nontarget_status"].map({"CR": 0, "NON_CR_NON_PD": 1, "NE": 2, "PD": 3})
+    return meas.assign(_s=sev.fillna(-1), _d=meas["diameter_mm"].fillna(-1)).sort_values(
+        ["_s", "_d"]).drop_duplicates(["lesion_id", "assessment_date"], keep="last").drop(
+        columns=["_s", "_d"]).sort_index()
 
-    # ---------------------------------------------------------------- assessments
+
+def _target_measurements(tr, lesions, role, not_done, criterion) -> pd.DataFrame:
+    """Target lesion rows: LPERP for nodes, LDIAM otherwise, DIAMETER when neither exists."""
+    nodal = tr["lesion_id"].map(lesions.set_index("lesion_id")["is_nodal"]).astype(bool)
+    tests = set(tr.loc[role == "target", "TRTESTCD"])
+    has_ld = {"LDIAM", "LPERP"} <= tests or "LDIAM" in tests
+    want = np.where(nodal, "LPERP", "LDIAM") if has_ld else np.full(len(tr), "DIAMETER")
+    tgt = tr.loc[(role == "target") & (tr["TRTESTCD"].to_numpy() == want)]
+    val = pd.to_numeric(tgt["TRSTRESN"], errors="coerce")
+    nd_t = not_done[tgt.index]
+    state = np.where(nd_t | val.isna(), "not_assessed", np.where(val == 0, "disappeared",
+                                                                 "measured"))
+    return pd.DataFrame({"lesion_id": tgt["lesion_id"].to_numpy(),
+                         "assessment_date": tgt["vdate"].to_numpy(), "criterion": criterion,
+                         "fragment": 1, "state": state,
+                         "diameter_mm": np.where(state == "measured", val, np.where(
+                             state == "disappeared", 0.0, np.nan)),
+                         "is_enhancing": None, "nontarget_status": None})
+
+
+def _sdtm_assessments(tu, tr_reader, rs, lesions, visit_date, criterion,
+                      problems) -> pd.DataFrame:
+    """One imaging assessment per dated visit: new lesions, modality, reported response."""
     visits = visit_date.reset_index().rename(columns={"min": "date", 0: "date"})
     visits.columns = ["USUBJID", "VISITNUM", "date"]
     visits = visits.loc[visits["USUBJID"].isin(lesions["patient_id"]) | (
         visits["USUBJID"].isin(rs["USUBJID"]) if rs is not None else False)]
-    tr_reader = _filter_reader(df_tr, "TR", evaluator, evaluator_id)
     grp = tr_reader["TRGRPID"] if "TRGRPID" in tr_reader else pd.Series(None,
                                                                           index=tr_reader.index)
     new = tr_reader.loc[(grp == "NEW") & (tr_reader["TRTESTCD"] == "TUMSTATE")].copy()
@@ -394,31 +432,10 @@ def convert_sdtm_tumour(
     new_v = new.groupby(["USUBJID", "VISITNUM"])["r"].max()
     vkey = pd.MultiIndex.from_frame(visits[["USUBJID", "VISITNUM"]])
     new_code = new_v.reindex(vkey).map({0: "NO", 1: "EQUIVOCAL", 2: "YES"}).fillna("NO")
-    # modality: the visit's TRMETHOD, else the subject's TUMETHOD, else CT (listed in problems)
-    vis_m = pd.Series(None, index=vkey, dtype=object)
-    if "TRMETHOD" in tr_reader:
-        src = tr_reader.assign(VISITNUM=pd.to_numeric(tr_reader["VISITNUM"], errors="coerce"))
-        vis_m = src.dropna(subset=["TRMETHOD"]).groupby(["USUBJID", "VISITNUM"])[
-            "TRMETHOD"].first().reindex(vkey)
-    if "TUMETHOD" in tu:
-        subj_m = tu.dropna(subset=["TUMETHOD"]).groupby("USUBJID")["TUMETHOD"].agg(
-            lambda x: x.mode().iloc[0])
-        vis_m = pd.Series(vis_m.to_numpy(), index=vkey).fillna(
-            pd.Series(visits["USUBJID"].map(subj_m).to_numpy(), index=vkey))
-    vis_m = pd.Series(vis_m.to_numpy(), dtype=object)
-    for sid in visits.loc[vis_m.isna().to_numpy(), "USUBJID"].unique():
-        problems.append({"patient_id": sid, "domain": "TU", "visitnum": np.nan,
-                         "problem": "imaging method not recorded; CT assumed"})
-    modality = _map_contains(vis_m, MODALITY_MAP, "CT")
+    modality = _visit_modality(tu, tr_reader, visits, vkey, problems)
     reported = pd.Series(None, index=range(len(visits)), dtype=object)
     if rs is not None:
-        code = rs["RSSTRESC"].fillna("").str.upper().map(SDTM_RESPONSE_MAP)
-        for r in rs.loc[code.isna() & rs["RSSTRESC"].notna()].itertuples():
-            problems.append({"patient_id": r.USUBJID, "domain": "RS", "visitnum": r.VISITNUM,
-                             "problem": f"overall response {r.RSSTRESC!r} not recognised"})
-        rsv = rs.assign(code=code).dropna(subset=["code"]).groupby(["USUBJID", "VISITNUM"])[
-            "code"].last()
-        reported = rsv.reindex(vkey).reset_index(drop=True)
+        reported = _reported_responses(rs, vkey, problems)
     assessments = pd.DataFrame({
         "patient_id": visits["USUBJID"].to_numpy(), "assessment_date": visits["date"].to_numpy(),
         "criterion": criterion, "modality": modality.to_numpy(),
@@ -435,20 +452,38 @@ def convert_sdtm_tumour(
         assessments = assessments.assign(_r=rank, _n=nrank).sort_values(["_n", "_r"])
         assessments = assessments.drop_duplicates(["patient_id", "assessment_date"],
                                                   keep="last").drop(columns=["_r", "_n"])
-    assessments = assessments.dropna(subset=["assessment_date"]).sort_values(
+    return assessments.dropna(subset=["assessment_date"]).sort_values(
         ["patient_id", "assessment_date"]).reset_index(drop=True)
-    meas = meas.dropna(subset=["assessment_date"]).reset_index(drop=True)
 
-    tables = {
-        "lesions": apply_dtypes(lesions.reset_index(drop=True), "lesions"),
-        "lesion_measurements": apply_dtypes(meas, "lesion_measurements"),
-        "imaging_assessments": apply_dtypes(assessments, "imaging_assessments"),
-    }
-    imp = (pd.concat(imputed, ignore_index=True) if imputed else pd.DataFrame(
-        columns=["patient_id", "domain", "visitnum", "original", "imputed_date", "rule"]))
-    prob = pd.DataFrame(problems, columns=["patient_id", "domain", "visitnum", "problem"])
-    return SdtmTumourConversion(tables=tables, imputed_dates=imp, problems=prob)
 
+def _visit_modality(tu, tr_reader, visits, vkey, problems) -> pd.Series:
+    """The visit's TRMETHOD, else the subject's TUMETHOD, else CT (listed in problems)."""
+    vis_m = pd.Series(None, index=vkey, dtype=object)
+    if "TRMETHOD" in tr_reader:
+        src = tr_reader.assign(VISITNUM=pd.to_numeric(tr_reader["VISITNUM"], errors="coerce"))
+        vis_m = src.dropna(subset=["TRMETHOD"]).groupby(["USUBJID", "VISITNUM"])[
+            "TRMETHOD"].first().reindex(vkey)
+    if "TUMETHOD" in tu:
+        subj_m = tu.dropna(subset=["TUMETHOD"]).groupby("USUBJID")["TUMETHOD"].agg(
+            lambda x: x.mode().iloc[0])
+        vis_m = pd.Series(vis_m.to_numpy(), index=vkey).fillna(
+            pd.Series(visits["USUBJID"].map(subj_m).to_numpy(), index=vkey))
+    vis_m = pd.Series(vis_m.to_numpy(), dtype=object)
+    for sid in visits.loc[vis_m.isna().to_numpy(), "USUBJID"].unique():
+        problems.append({"patient_id": sid, "domain": "TU", "visitnum": np.nan,
+                         "problem": "imaging method not recorded; CT assumed"})
+    return _map_contains(vis_m, MODALITY_MAP, "CT")
+
+
+def _reported_responses(rs, vkey, problems) -> pd.Series:
+    """Last recognised OVRLRESP per visit of ``vkey`` (unrecognised ones listed)."""
+    code = rs["RSSTRESC"].fillna("").str.upper().map(SDTM_RESPONSE_MAP)
+    for r in rs.loc[code.isna() & rs["RSSTRESC"].notna()].itertuples():
+        problems.append({"patient_id": r.USUBJID, "domain": "RS", "visitnum": r.VISITNUM,
+                         "problem": f"overall response {r.RSSTRESC!r} not recognised"})
+    rsv = rs.assign(code=code).dropna(subset=["code"]).groupby(["USUBJID", "VISITNUM"])[
+        "code"].last()
+    return rsv.reindex(vkey).reset_index(drop=True)
 
 def _require_sdtm(df, cols, domain):
     require_columns(df, cols, domain, _FN)

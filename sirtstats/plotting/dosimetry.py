@@ -169,54 +169,23 @@ def plot_dose_response(
     """
     fn = "plot_dose_response"
     _require(df_points, [dose_col, pct_change_col], "df_points", fn)
-    if axes is None:
-        _, axes = plt.subplots(2, 1, sharex=True, figsize=(6.5, 5.5), layout="constrained",
-                               gridspec_kw={"height_ratios": (3, 2)})
-    axes = np.asarray(axes, dtype=object).ravel()
-    if len(axes) != 2:
-        raise ValueError(f"The 'axes' argument of {fn} must hold two Axes (upper, lower). "
-                         f"Got {len(axes)} instead.")
-    top, bottom = axes
-    outcome = (df_points[response_col].astype("boolean") if response_col in df_points.columns
-               else pd.Series(pd.NA, index=df_points.index, dtype="boolean"))
-    for value in (True, False):
-        style = _OUTCOME_STYLE[value]
-        sel = (outcome == value).fillna(False).to_numpy(dtype=bool)
-        top.scatter(_dose(df_points.loc[sel, dose_col]), df_points.loc[sel, pct_change_col],
-                    s=16, alpha=0.65, color=style["color"], marker=style["marker"],
-                    label=style["label"], edgecolors="none")
-    unknown = outcome.isna().to_numpy() & df_points[pct_change_col].notna().to_numpy()
-    if unknown.any():
-        top.scatter(_dose(df_points.loc[unknown, dose_col]),
-                    df_points.loc[unknown, pct_change_col], s=16, alpha=0.6,
-                    color=_UNKNOWN_STYLE["color"], marker=_UNKNOWN_STYLE["marker"],
-                    label=_UNKNOWN_STYLE["label"], edgecolors="none")
+    top, bottom = axes = _upper_lower_axes(axes, fn)
+    unknown = _scatter_outcomes(top, df_points, dose_col, pct_change_col, response_col)
     if reference_pct is not None:
         top.axhline(reference_pct, color="0.45", linestyle=":", linewidth=1)
     has_threshold = threshold_gy is not None and np.isfinite(threshold_gy)
     has_curve = df_curve is not None and len(df_curve) > 0
     if df_curve is not None:
         _require(df_curve, ["dose_gy", "probability"], "df_curve", fn)
-    if has_curve:
-        x = _dose(df_curve["dose_gy"])
-        if {"ci_lower", "ci_upper"} <= set(df_curve.columns):
-            bottom.fill_between(x, df_curve["ci_lower"], df_curve["ci_upper"], color="black",
-                                alpha=0.15, linewidth=0)
-        bottom.plot(x, df_curve["probability"], color="black", linewidth=1.8,
-                    label="Fitted probability (95 % CI)")
-    else:
-        bottom.text(0.5, 0.5, note or "Not estimable", transform=bottom.transAxes,
-                    ha="center", va="center", color="0.35", fontsize=9, wrap=True)
+    _draw_probability(bottom, df_curve if has_curve else None, note)
     for ax in (top, bottom):
         if has_threshold:
             ax.axvline(threshold_gy, color="0.2", linestyle="--", linewidth=1)
         _log_dose_axis(ax)
     doses = _dose(df_points[dose_col].dropna())
     if len(doses):
-        low, high = float(doses.min()), float(doses.max())
-        if has_threshold:
-            low, high = min(low, threshold_gy), max(high, threshold_gy)
-        bottom.set_xlim(low / 1.25, high * 1.25)
+        extent = [*doses, threshold_gy] if has_threshold else doses
+        bottom.set_xlim(float(np.min(extent)) / 1.25, float(np.max(extent)) * 1.25)
     bottom.set_ylim(0, 1)
     bottom.yaxis.set_major_locator(ticker.MultipleLocator(0.25))
     top.set_ylabel(column_label(pct_change_col))
@@ -228,6 +197,51 @@ def plot_dose_response(
     if title:
         top.set_title(title)
     return axes
+
+
+def _upper_lower_axes(axes, fn: str) -> np.ndarray:
+    """``axes`` as an array of two Axes, or a new 2-row figure (3:2) sharing x when None."""
+    if axes is None:
+        _, axes = plt.subplots(2, 1, sharex=True, figsize=(6.5, 5.5), layout="constrained",
+                               gridspec_kw={"height_ratios": (3, 2)})
+    axes = np.asarray(axes, dtype=object).ravel()
+    if len(axes) != 2:
+        raise ValueError(f"The 'axes' argument of {fn} must hold two Axes (upper, lower). "
+                         f"Got {len(axes)} instead.")
+    return axes
+
+
+def _scatter_outcomes(ax, df_points, dose_col, pct_change_col, response_col) -> np.ndarray:
+    """Responders, non-responders, then not-evaluable lesions; return the not-evaluable mask."""
+    outcome = (df_points[response_col].astype("boolean") if response_col in df_points.columns
+               else pd.Series(pd.NA, index=df_points.index, dtype="boolean"))
+    for value in (True, False):
+        style = _OUTCOME_STYLE[value]
+        sel = (outcome == value).fillna(False).to_numpy(dtype=bool)
+        ax.scatter(_dose(df_points.loc[sel, dose_col]), df_points.loc[sel, pct_change_col],
+                   s=16, alpha=0.65, color=style["color"], marker=style["marker"],
+                   label=style["label"], edgecolors="none")
+    unknown = outcome.isna().to_numpy() & df_points[pct_change_col].notna().to_numpy()
+    if unknown.any():
+        ax.scatter(_dose(df_points.loc[unknown, dose_col]),
+                   df_points.loc[unknown, pct_change_col], s=16, alpha=0.6,
+                   color=_UNKNOWN_STYLE["color"], marker=_UNKNOWN_STYLE["marker"],
+                   label=_UNKNOWN_STYLE["label"], edgecolors="none")
+    return unknown
+
+
+def _draw_probability(ax, df_curve, note) -> None:
+    """Fitted probability with its CI band, or ``note`` ("Not estimable") without a curve."""
+    if df_curve is None:
+        ax.text(0.5, 0.5, note or "Not estimable", transform=ax.transAxes,
+                ha="center", va="center", color="0.35", fontsize=9, wrap=True)
+        return
+    x = _dose(df_curve["dose_gy"])
+    if {"ci_lower", "ci_upper"} <= set(df_curve.columns):
+        ax.fill_between(x, df_curve["ci_lower"], df_curve["ci_upper"], color="black",
+                        alpha=0.15, linewidth=0)
+    ax.plot(x, df_curve["probability"], color="black", linewidth=1.8,
+            label="Fitted probability (95 % CI)")
 
 
 def _summary_row(df_summary, device, criterion):
@@ -415,34 +429,15 @@ def plot_roc(
     _require(df_curve, ["fpr", "tpr", "threshold"], "df_curve", fn)
     if ax is None:
         _, ax = plt.subplots(figsize=(6.0, 4.2), layout="constrained")
-    label = "ROC curve"
-    if auc is not None and np.isfinite(auc):
-        label = f"AUC {auc:.2f}"
-        if auc_ci is not None and np.all(np.isfinite(auc_ci)):
-            label += f" ({auc_ci[0]:.2f}–{auc_ci[1]:.2f})"
+    label = _auc_label(auc, auc_ci)
     ax.plot(df_curve["fpr"], df_curve["tpr"], color=colour, linewidth=1.8,
             label=label if not df_curve.empty else "_nolegend_")
     ax.plot([0, 1], [0, 1], color="0.6", linestyle=":", linewidth=1, label="Chance")
-    thresholds = df_curve["threshold"].to_numpy(dtype=float)
-
-    def point(value):
-        candidates = np.flatnonzero(thresholds >= value)
-        return df_curve.iloc[candidates[-1]] if len(candidates) else df_curve.iloc[0]
-
-    def usable(value):
-        return value is not None and np.isfinite(value) and not df_curve.empty
-
     if df_curve.empty:
         ax.text(0.5, 0.5, "Not estimable", ha="center", va="center", color="0.35",
                 transform=ax.transAxes)
-    if usable(youden_threshold_gy):
-        p = point(youden_threshold_gy)
-        ax.plot(p["fpr"], p["tpr"], "o", color="black", markerfacecolor="white",
-                markersize=7, label=f"Youden optimum {youden_threshold_gy:.0f} Gy")
-    if usable(threshold_gy):
-        p = point(threshold_gy)
-        ax.plot(p["fpr"], p["tpr"], "s", color="black", markersize=6,
-                label=f"Published threshold {threshold_gy:g} Gy")
+    else:
+        _mark_roc_thresholds(ax, df_curve, youden_threshold_gy, threshold_gy)
     ax.set_xlim(-0.01, 1.01)
     ax.set_ylim(-0.01, 1.01)
     ax.set_aspect("equal")
@@ -457,6 +452,36 @@ def plot_roc(
         ax.set_title(title, fontsize=9)
     return ax
 
+
+def _auc_label(auc, auc_ci) -> str:
+    """``"AUC 0.78 (0.70–0.85)"``, or ``"ROC curve"`` without a finite AUC."""
+    if auc is None or not np.isfinite(auc):
+        return "ROC curve"
+    if auc_ci is not None and np.all(np.isfinite(auc_ci)):
+        return f"AUC {auc:.2f} ({auc_ci[0]:.2f}–{auc_ci[1]:.2f})"
+    return f"AUC {auc:.2f}"
+
+
+def _mark_roc_thresholds(ax, df_curve, youden_threshold_gy, threshold_gy) -> None:
+    """Mark the Youden optimum and the published threshold on a non-empty ROC curve.
+
+    A dose threshold maps to the last curve point whose threshold is >= that dose (the first
+    point when none is).
+    """
+    thresholds = df_curve["threshold"].to_numpy(dtype=float)
+
+    def point(value):
+        candidates = np.flatnonzero(thresholds >= value)
+        return df_curve.iloc[candidates[-1]] if len(candidates) else df_curve.iloc[0]
+
+    if youden_threshold_gy is not None and np.isfinite(youden_threshold_gy):
+        p = point(youden_threshold_gy)
+        ax.plot(p["fpr"], p["tpr"], "o", color="black", markerfacecolor="white",
+                markersize=7, label=f"Youden optimum {youden_threshold_gy:.0f} Gy")
+    if threshold_gy is not None and np.isfinite(threshold_gy):
+        p = point(threshold_gy)
+        ax.plot(p["fpr"], p["tpr"], "s", color="black", markersize=6,
+                label=f"Published threshold {threshold_gy:g} Gy")
 
 @theme.themed
 def plot_roc_by_device(

@@ -241,47 +241,18 @@ def plot_spider(
     colors = {**RESPONSE_COLORS, **(colors or {})}
     ax = _ax(ax, (5.0, 3.6))
     d = df_timepoints.loc[df_timepoints["pct_change_from_baseline"].notna()]
-    ids = pd.unique(d["patient_id"])
-    n_all = len(ids)
-    if max_patients is not None and n_all > max_patients:
-        keep = np.random.default_rng(seed).choice(ids, size=max_patients, replace=False)
-        d = d.loc[d["patient_id"].isin(keep)]
-        ax.annotate(f"Random sample of {max_patients:,} of {n_all:,} patients (seed {seed})",
-                    xy=(0, 1), xycoords="axes fraction", xytext=(0, 2),
-                    textcoords="offset points", va="bottom", color="0.3",
-                    fontsize=plt.rcParams["xtick.labelsize"], gid="sample_note")
+    d = _spider_sample(ax, d, max_patients, seed)
     raster = d["patient_id"].nunique() > _RASTER_ABOVE
-    if df_origin is not None:
-        _require(df_origin, ["patient_id", "origin_date"], "df_origin", fn)
-        org = df_origin.drop_duplicates("patient_id").set_index("patient_id")["origin_date"]
-        x_all = (pd.to_datetime(d["assessment_date"])
-                 - pd.to_datetime(d["patient_id"].map(org))).dt.days / div[time_unit]
-        ax.set_xlabel(f"Time since first SIRT ({time_unit})")
-    else:
-        x_all = d["assessment_date"]
-        ax.set_xlabel("Imaging date")
+    x = _spider_x(ax, d, df_origin, time_unit, div[time_unit], fn)
     bor = (d["patient_id"].map(df_bor.drop_duplicates("patient_id").set_index("patient_id")[
         "bor"]) if df_bor is not None else pd.Series(None, index=d.index))
     complete = (d["n_targets_assessed"] == d["n_targets"]).fillna(False).to_numpy(bool)
     point_colors = np.array([colors.get(c, "0.4") if pd.notna(c) else "0.4" for c in bor],
                             dtype=object)
-    if df_origin is None:
-        x = mdates.date2num(pd.to_datetime(x_all))
-        ax.xaxis_date()
-    else:
-        x = x_all.to_numpy(float)
     y = d["pct_change_from_baseline"].to_numpy(float)
     # One LineCollection and two scatter calls for the whole cohort: a call per patient took
     # seconds for a few hundred patients.
-    pts = pd.DataFrame({"patient_id": d["patient_id"].to_numpy(), "x": x})
-    order = pts.sort_values(["patient_id", "x"], kind="mergesort").index.to_numpy()
-    starts = np.flatnonzero(np.r_[True, pts["patient_id"].to_numpy()[order][1:]
-                                  != pts["patient_id"].to_numpy()[order][:-1]])
-    segments, seg_colors = [], []
-    for pos in np.split(order, starts[1:]):
-        if len(pos) > 1:
-            segments.append(np.column_stack([x[pos], y[pos]]))
-            seg_colors.append(point_colors[pos[0]])
+    segments, seg_colors = _spider_segments(d["patient_id"].to_numpy(), x, y, point_colors)
     ax.add_collection(LineCollection(segments, colors=seg_colors, linewidths=0.8, alpha=0.8,
                                      zorder=2, rasterized=raster))
     ax.scatter(x[complete], y[complete], c=list(point_colors[complete]), s=8, zorder=3,
@@ -303,6 +274,47 @@ def plot_spider(
     ax.spines[["top", "right"]].set_visible(False)
     return ax
 
+
+def _spider_sample(ax, d, max_patients, seed):
+    """A random sample of ``max_patients`` patients (seeded), noted above the axes."""
+    ids = pd.unique(d["patient_id"])
+    n_all = len(ids)
+    if max_patients is None or n_all <= max_patients:
+        return d
+    keep = np.random.default_rng(seed).choice(ids, size=max_patients, replace=False)
+    ax.annotate(f"Random sample of {max_patients:,} of {n_all:,} patients (seed {seed})",
+                xy=(0, 1), xycoords="axes fraction", xytext=(0, 2),
+                textcoords="offset points", va="bottom", color="0.3",
+                fontsize=plt.rcParams["xtick.labelsize"], gid="sample_note")
+    return d.loc[d["patient_id"].isin(keep)]
+
+
+def _spider_x(ax, d, df_origin, time_unit, unit_days, fn) -> np.ndarray:
+    """x positions: time since first SIRT in ``time_unit``, or imaging dates (date axis)."""
+    if df_origin is None:
+        ax.set_xlabel("Imaging date")
+        ax.xaxis_date()
+        return mdates.date2num(pd.to_datetime(d["assessment_date"]))
+    _require(df_origin, ["patient_id", "origin_date"], "df_origin", fn)
+    org = df_origin.drop_duplicates("patient_id").set_index("patient_id")["origin_date"]
+    x_all = (pd.to_datetime(d["assessment_date"])
+             - pd.to_datetime(d["patient_id"].map(org))).dt.days / unit_days
+    ax.set_xlabel(f"Time since first SIRT ({time_unit})")
+    return x_all.to_numpy(float)
+
+
+def _spider_segments(patient_ids, x, y, point_colors):
+    """One polyline per patient with two or more points, in time order, and its colour."""
+    pts = pd.DataFrame({"patient_id": patient_ids, "x": x})
+    order = pts.sort_values(["patient_id", "x"], kind="mergesort").index.to_numpy()
+    starts = np.flatnonzero(np.r_[True, pts["patient_id"].to_numpy()[order][1:]
+                                  != pts["patient_id"].to_numpy()[order][:-1]])
+    segments, seg_colors = [], []
+    for pos in np.split(order, starts[1:]):
+        if len(pos) > 1:
+            segments.append(np.column_stack([x[pos], y[pos]]))
+            seg_colors.append(point_colors[pos[0]])
+    return segments, seg_colors
 
 @theme.themed
 def plot_swimmer(

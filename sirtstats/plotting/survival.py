@@ -165,9 +165,9 @@ def plot_km(
     colors : mapping, optional
         Group label -> colour.
     xlabel : str, default "Months since first SIRT"
-        x-axis title (time is in months).
+        Title of the x axis (time is in months).
     ylabel : str, optional
-        y-axis title; default from ``endpoint`` ("Overall survival probability").
+        Title of the y axis; default from ``endpoint`` ("Overall survival probability").
     title : str, optional
         Axes title.
 
@@ -202,41 +202,67 @@ def plot_km(
     if show_ci is None:
         show_ci = n_groups <= 2
     colors = dict(colors or {})
-    n_by_group = {}
-    if summary is not None and not summary.empty:
-        for key, sub in _iter_groups(summary, [c for c in gcols if c in summary.columns]):
-            n_by_group[_label(key, gcols)] = int(sub["n"].iloc[0])
+    n_by_group = _n_by_group(summary, gcols)
     labels = []
     for i, (key, sub) in enumerate(_iter_groups(curve, gcols)):
         label = _label(key, gcols)
         labels.append(label)
         color = colors.setdefault(label, theme.colour(i))
         n = n_by_group.get(label, int(sub["n_risk"].iloc[0]) if len(sub) else 0)
-        x, y = _steps(sub["time"], sub["surv"], 1.0)
-        ax.step(x, y, where="post", color=color, linestyle=theme.linestyle(i), linewidth=1.4,
-                label=f"{label} (N = {n})")
-        if show_ci and {"lower", "upper"} <= set(sub.columns):
-            _, lo = _steps(sub["time"], sub["lower"], 1.0)
-            _, hi = _steps(sub["time"], sub["upper"], 1.0)
-            ax.fill_between(x, lo, hi, step="post", color=color, alpha=0.15, linewidth=0)
-        if show_censors:
-            cens = sub[sub["n_censor"] > 0]
-            ax.plot(cens["time"], cens["surv"], linestyle="none", marker="|", markersize=6,
-                    markeredgewidth=1.0, color=color, gid="censor_marks")
+        _draw_km_curve(ax, sub, f"{label} (N = {n})", color, theme.linestyle(i),
+                       show_ci=show_ci, show_censors=show_censors)
         if show_median and summary is not None:
-            srow = summary
-            for c, v in zip(gcols, key if isinstance(key, tuple) else (key,), strict=False):
-                srow = srow[srow[c] == v]
-            med = float(srow["median"].iloc[0]) if len(srow) else np.nan
-            if np.isfinite(med):
-                ax.plot([0, med, med], [0.5, 0.5, 0], linestyle="--", linewidth=0.8,
-                        color=color, gid="median_line")
+            _draw_median_line(ax, summary, gcols, key, color)
     ax.set_ylim(0, 1.02)
     ax.yaxis.set_major_locator(MultipleLocator(0.2))
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel or _endpoint_ylabel(endpoint, curve))
     if title:
         ax.set_title(title)
+    _km_legend(ax, show_censors, annotation)
+    if risk_table is not None:
+        _draw_risk_table(ax, risk_table, gcols, labels, colors)
+    else:
+        ax.set_xlim(left=0)
+        ax.xaxis.set_major_locator(MultipleLocator(TICK_MONTHS))
+    return ax
+
+
+def _n_by_group(summary, gcols) -> dict:
+    """``{group label: N}`` from the summary's ``n`` column (empty without a summary)."""
+    if summary is None or summary.empty:
+        return {}
+    return {_label(key, gcols): int(sub["n"].iloc[0])
+            for key, sub in _iter_groups(summary, [c for c in gcols if c in summary.columns])}
+
+
+def _draw_km_curve(ax, sub, label, color, linestyle, *, show_ci, show_censors) -> None:
+    """One group's survival step curve, its CI band (``show_ci``) and censor marks."""
+    x, y = _steps(sub["time"], sub["surv"], 1.0)
+    ax.step(x, y, where="post", color=color, linestyle=linestyle, linewidth=1.4, label=label)
+    if show_ci and {"lower", "upper"} <= set(sub.columns):
+        _, lo = _steps(sub["time"], sub["lower"], 1.0)
+        _, hi = _steps(sub["time"], sub["upper"], 1.0)
+        ax.fill_between(x, lo, hi, step="post", color=color, alpha=0.15, linewidth=0)
+    if show_censors:
+        cens = sub[sub["n_censor"] > 0]
+        ax.plot(cens["time"], cens["surv"], linestyle="none", marker="|", markersize=6,
+                markeredgewidth=1.0, color=color, gid="censor_marks")
+
+
+def _draw_median_line(ax, summary, gcols, key, color) -> None:
+    """Dashed drop line at the group's median survival (none when not reached)."""
+    srow = summary
+    for c, v in zip(gcols, key if isinstance(key, tuple) else (key,), strict=False):
+        srow = srow[srow[c] == v]
+    med = float(srow["median"].iloc[0]) if len(srow) else np.nan
+    if np.isfinite(med):
+        ax.plot([0, med, med], [0.5, 0.5, 0], linestyle="--", linewidth=0.8,
+                color=color, gid="median_line")
+
+
+def _km_legend(ax, show_censors, annotation) -> None:
+    """Legend outside at the right (with a "Censored" entry), the annotation under it."""
     censor_handle = Line2D([], [], linestyle="none", marker="|", markersize=6, color="0.3")
     handles, names = ax.get_legend_handles_labels()
     if show_censors:
@@ -247,13 +273,6 @@ def plot_km(
         ax.annotate(annotation, xy=(0, 0), xycoords=legend, xytext=(0, -8),
                     textcoords="offset points", ha="left", va="top", gid="annotation",
                     annotation_clip=False)
-    if risk_table is not None:
-        _draw_risk_table(ax, risk_table, gcols, labels, colors)
-    else:
-        ax.set_xlim(left=0)
-        ax.xaxis.set_major_locator(MultipleLocator(TICK_MONTHS))
-    return ax
-
 
 #: Vertical layout of the risk table, in points below the bottom of the axes (clear of the tick
 #: labels and of the x-axis label).
@@ -381,39 +400,18 @@ def plot_cif(
     _check(curve, {"cause", "time", "cif"}, "curve")
     gcols = _group_columns(curve, _CIF_COLUMNS)
     groups = list(_iter_groups(curve, gcols))
-    if causes is None:
-        found = list(pd.unique(curve["cause"]))
-        causes = [c for c in CAUSE_LABELS if c in found] + [c for c in found
-                                                            if c not in CAUSE_LABELS]
-    causes = list(causes)
+    causes = _cif_causes(curve, causes)
     rcols = [c for c in gcols if risk_table is not None and c in risk_table.columns]
     risk_by_label = ({_label(k, rcols): sub for k, sub in _iter_groups(risk_table, rcols)}
                      if risk_table is not None else {})
     if risk_table is not None:
         _check(risk_table, {"time", "n_risk"}, "risk_table")
     created = ax is None
-    if created:
-        fig, axes = _cif_axes(len(groups), 1 if risk_table is not None else 0)
-    else:
-        axes = list(np.atleast_1d(ax))
-        if len(axes) != len(groups):
-            raise ValueError(f"{len(groups)} group(s) to draw but {len(axes)} axes given.")
-        fig = axes[0].figure
+    fig, axes = _cif_panels(ax, len(groups), risk_table is not None)
     cause_colour = {c: _CAUSE_COLOURS[j % len(_CAUSE_COLOURS)] for j, c in enumerate(causes)}
     for a, (key, sub) in zip(axes, groups, strict=True):
         glabel = _label(key, gcols)
-        for cause in causes:
-            c = sub[sub["cause"] == cause]
-            if c.empty:
-                continue
-            color = cause_colour[cause]
-            x, y = _steps(c["time"], c["cif"], 0.0)
-            a.step(x, y, where="post", color=color, linewidth=1.4,
-                   label=CAUSE_LABELS.get(cause, value_label(cause)))
-            if show_ci and {"lower", "upper"} <= set(c.columns):
-                _, lo = _steps(c["time"], c["lower"].fillna(0.0), 0.0)
-                _, hi = _steps(c["time"], c["upper"].fillna(0.0), 0.0)
-                a.fill_between(x, lo, hi, step="post", color=color, alpha=0.15, linewidth=0)
+        _draw_cif_curves(a, sub, causes, cause_colour, show_ci)
         a.set_ylim(0, 1)
         a.yaxis.set_major_locator(MultipleLocator(0.2))
         a.set_xlabel(xlabel)
@@ -431,6 +429,47 @@ def plot_cif(
             a.set_xlim(left=0)
             a.xaxis.set_major_locator(MultipleLocator(TICK_MONTHS))
     theme.legend_outside(axes[min(len(axes), _CIF_MAX_COLS) - 1] if created else axes[-1])
+    _cif_figure_titles(fig, axes, created, title, annotation)
+    return axes[0] if not gcols else np.asarray(axes, dtype=object)
+
+
+def _cif_causes(curve, causes) -> list:
+    """``causes``, or the curve's causes with the known ones (:data:`CAUSE_LABELS`) first."""
+    if causes is None:
+        found = list(pd.unique(curve["cause"]))
+        causes = [c for c in CAUSE_LABELS if c in found] + [c for c in found
+                                                            if c not in CAUSE_LABELS]
+    return list(causes)
+
+
+def _cif_panels(ax, n_groups: int, with_risk: bool):
+    """``(figure, list of axes)``: new panels when ``ax`` is None, else one given per group."""
+    if ax is None:
+        return _cif_axes(n_groups, 1 if with_risk else 0)
+    axes = list(np.atleast_1d(ax))
+    if len(axes) != n_groups:
+        raise ValueError(f"{n_groups} group(s) to draw but {len(axes)} axes given.")
+    return axes[0].figure, axes
+
+
+def _draw_cif_curves(a, sub, causes, cause_colour, show_ci) -> None:
+    """One panel's cumulative incidence step curve per cause, with CI bands (``show_ci``)."""
+    for cause in causes:
+        c = sub[sub["cause"] == cause]
+        if c.empty:
+            continue
+        color = cause_colour[cause]
+        x, y = _steps(c["time"], c["cif"], 0.0)
+        a.step(x, y, where="post", color=color, linewidth=1.4,
+               label=CAUSE_LABELS.get(cause, value_label(cause)))
+        if show_ci and {"lower", "upper"} <= set(c.columns):
+            _, lo = _steps(c["time"], c["lower"].fillna(0.0), 0.0)
+            _, hi = _steps(c["time"], c["upper"].fillna(0.0), 0.0)
+            a.fill_between(x, lo, hi, step="post", color=color, alpha=0.15, linewidth=0)
+
+
+def _cif_figure_titles(fig, axes, created, title, annotation) -> None:
+    """Figure title at the top left (new figure) or first panel's title; the annotation."""
     if created and title:
         fig.suptitle(title, x=0.75 / fig.get_figwidth(), y=1 - 0.12 / fig.get_figheight(),
                      ha="left", va="top", fontweight="bold", fontsize=plt.rcParams[
@@ -440,7 +479,6 @@ def plot_cif(
     if annotation:
         fig.text(0.75 / fig.get_figwidth(), 1 - 0.42 / fig.get_figheight(), annotation,
                  ha="left", va="top", gid="annotation")
-    return axes[0] if not gcols else np.asarray(axes, dtype=object)
 
 
 def _forest_label(row) -> str:

@@ -60,7 +60,7 @@ def rc() -> dict:
     Returns
     -------
     dict
-        seaborn's "paper" context with the "ticks" style, the Okabe–Ito colour cycle, no top or
+        Seaborn's "paper" context with the "ticks" style, the Okabe–Ito colour cycle, no top or
         right spine, and fonts that stay text in SVG/PDF.
 
     Examples

@@ -226,11 +226,27 @@ _MAX_WIDTH = 60
 
 def _fill_sheet(ws, rows: list[list[str]], meta: dict) -> None:
     """Write one table into a sheet: bold header, typed cells, number formats, widths."""
-    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
     paste_ready = meta.get("kind") == "table"
-    indent = meta.get("indent", [])
+    widths = _write_sheet_cells(ws, rows, meta.get("indent", []), paste_ready)
+    if rows:
+        ws.freeze_panes = "B2" if paste_ready else "A2"
+        if not paste_ready and len(rows) > 1:
+            ws.auto_filter.ref = f"A1:{get_column_letter(len(rows[0]))}{len(rows)}"
+    row_n = len(rows) + 2
+    for note in meta.get("footnotes", []):
+        ws.cell(row=row_n, column=1, value=note).font = Font(italic=True, size=9)
+        row_n += 1
+    for j, w in widths.items():
+        ws.column_dimensions[get_column_letter(j)].width = max(8, w + 2)
+
+
+def _write_sheet_cells(ws, rows: list[list[str]], indent: list, paste_ready: bool) -> dict:
+    """Write the header and body cells; return ``{column number: text width}``."""
+    from openpyxl.styles import Alignment, Font, PatternFill
+
     bold = Font(bold=True)
     fill = PatternFill("solid", fgColor=_HEADER_FILL)
     widths: dict[int, int] = {}
@@ -245,21 +261,20 @@ def _fill_sheet(ws, rows: list[list[str]], meta: dict) -> None:
                 cell = ws.cell(row=i + 1, column=j, value=value)
                 if number_format:
                     cell.number_format = number_format
-                if paste_ready and j == 1 and i - 1 < len(indent) and indent[i - 1]:
-                    cell.alignment = Alignment(indent=2)
-                elif paste_ready and j == 1 and row[1:] and not any(row[1:]):
-                    cell.font = bold  # a variable or group heading row
+                if paste_ready and j == 1:
+                    _style_row_label(cell, row, indent, i - 1, bold)
             widths[j] = max(widths.get(j, 0), min(len(text), _MAX_WIDTH))
-    if rows:
-        ws.freeze_panes = "B2" if paste_ready else "A2"
-        if not paste_ready and len(rows) > 1:
-            ws.auto_filter.ref = f"A1:{get_column_letter(len(rows[0]))}{len(rows)}"
-    row_n = len(rows) + 2
-    for note in meta.get("footnotes", []):
-        ws.cell(row=row_n, column=1, value=note).font = Font(italic=True, size=9)
-        row_n += 1
-    for j, w in widths.items():
-        ws.column_dimensions[get_column_letter(j)].width = max(8, w + 2)
+    return widths
+
+
+def _style_row_label(cell, row: list[str], indent: list, k: int, bold) -> None:
+    """First cell of body row ``k`` of a paste-ready table: indented level or bold heading."""
+    from openpyxl.styles import Alignment
+
+    if k < len(indent) and indent[k]:
+        cell.alignment = Alignment(indent=2)
+    elif row[1:] and not any(row[1:]):
+        cell.font = bold  # a variable or group heading row
 
 
 def write_tables_workbook(tables_dir: Path, xlsx_path: Path) -> Path | None:
@@ -361,40 +376,7 @@ def write_tables_docx(tables_dir: Path, docx_path: Path) -> Path | None:
     for k, (path, rows, meta) in enumerate(tables):
         if k:
             doc.add_page_break()
-        title = doc.add_paragraph()
-        title.add_run(meta.get("title", path.stem)).bold = True
-        header, body = rows[0], rows[1:]
-        spanners = meta.get("spanners", [])
-        n_head = 2 if spanners else 1
-        table = doc.add_table(rows=n_head + len(body), cols=len(header))
-        table.style = "Table Grid"
-        if spanners:
-            for label, cols in spanners:
-                idx = [header.index(c) for c in cols if c in header]
-                if not idx:
-                    continue
-                cell = table.cell(0, min(idx)).merge(table.cell(0, max(idx)))
-                cell.text = label
-        for j, text in enumerate(header):
-            table.cell(n_head - 1, j).text = text
-        for i in range(n_head):
-            for cell in table.rows[i].cells:
-                for run in (r for p in cell.paragraphs for r in p.runs):
-                    run.bold = True
-        indent = meta.get("indent", [])
-        for i, row in enumerate(body):
-            for j, text in enumerate(row):
-                cell = table.cell(n_head + i, j)
-                cell.text = text
-                if j == 0 and i < len(indent) and indent[i]:
-                    cell.paragraphs[0].paragraph_format.left_indent = Cm(0.4)
-                elif j == 0 and not any(row[1:]):
-                    for run in cell.paragraphs[0].runs:
-                        run.bold = True
-        for note in meta.get("footnotes", []):
-            p = doc.add_paragraph()
-            run = p.add_run(note)
-            run.font.size = Pt(8)
+        _add_docx_table(doc, path, rows, meta)
     fixed = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
     doc.core_properties.created = doc.core_properties.modified = fixed
     doc.core_properties.author = "sirtstats"
@@ -404,6 +386,55 @@ def write_tables_docx(tables_dir: Path, docx_path: Path) -> Path | None:
     doc.save(buf)
     Path(docx_path).write_bytes(_normalise_xlsx(buf.getvalue()))
     return Path(docx_path)
+
+
+def _add_docx_table(doc, path: Path, rows: list[list[str]], meta: dict) -> None:
+    """Append one paste-ready table to ``doc``: title, bold header rows, body, footnotes."""
+    from docx.shared import Cm, Pt
+
+    title = doc.add_paragraph()
+    title.add_run(meta.get("title", path.stem)).bold = True
+    header, body = rows[0], rows[1:]
+    spanners = meta.get("spanners", [])
+    n_head = 2 if spanners else 1
+    table = doc.add_table(rows=n_head + len(body), cols=len(header))
+    table.style = "Table Grid"
+    _fill_docx_header(table, header, spanners, n_head)
+    indent = meta.get("indent", [])
+    for i, row in enumerate(body):
+        for j, text in enumerate(row):
+            cell = table.cell(n_head + i, j)
+            cell.text = text
+            if j == 0:
+                _style_docx_row_label(cell, row, indent, i, Cm(0.4))
+    for note in meta.get("footnotes", []):
+        p = doc.add_paragraph()
+        run = p.add_run(note)
+        run.font.size = Pt(8)
+
+
+def _fill_docx_header(table, header: list[str], spanners: list, n_head: int) -> None:
+    """Spanner row (when any) and column header row of a Word table, in bold."""
+    for label, cols in spanners:
+        idx = [header.index(c) for c in cols if c in header]
+        if idx:
+            cell = table.cell(0, min(idx)).merge(table.cell(0, max(idx)))
+            cell.text = label
+    for j, text in enumerate(header):
+        table.cell(n_head - 1, j).text = text
+    for i in range(n_head):
+        for cell in table.rows[i].cells:
+            for run in (r for p in cell.paragraphs for r in p.runs):
+                run.bold = True
+
+
+def _style_docx_row_label(cell, row: list[str], indent: list, i: int, left_indent) -> None:
+    """First cell of body row ``i`` in Word: indented level row or bold heading row."""
+    if i < len(indent) and indent[i]:
+        cell.paragraphs[0].paragraph_format.left_indent = left_indent
+    elif not any(row[1:]):
+        for run in cell.paragraphs[0].runs:
+            run.bold = True
 
 
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")

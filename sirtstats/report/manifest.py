@@ -16,7 +16,7 @@ __all__ = ["KEY_PACKAGES", "file_sha256", "git_commit", "input_hashes", "package
 #: Packages whose versions manifest.json records.
 KEY_PACKAGES: tuple[str, ...] = (
     "sirtstats", "numpy", "pandas", "scipy", "statsmodels", "lifelines", "scikit-learn",
-    "matplotlib", "seaborn", "tableone", "pandera", "openpyxl", "papermill", "nbconvert",
+    "matplotlib", "seaborn", "tableone", "openpyxl", "papermill", "nbconvert",
     "nbclient", "ipykernel",
 )
 
