@@ -95,7 +95,7 @@ def install_fake_registry(monkeypatch, tables=None, problems=None):
     tables = fake_tables() if tables is None else tables
     problems = pd.DataFrame() if problems is None else problems
 
-    def fake_load_registry(source="demo", *, cutoff_date=None):
+    def fake_load_registry(source="demo", *, cutoff_date=None, strict=True):
         return reg.Registry(tables=tables, problems=problems, source=str(source))
 
     monkeypatch.setattr(reg, "load_registry", fake_load_registry)
