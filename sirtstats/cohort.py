@@ -277,6 +277,40 @@ def _baseline_imaging(base: pd.DataFrame, df_imaging: pd.DataFrame | None) -> pd
     return base["patient_id"].map(last).astype("datetime64[ns]")
 
 
+def _one_baseline_per_patient(baseline: pd.DataFrame | None) -> pd.DataFrame:
+    """The baseline table (empty if absent); SirtDataError if a patient has several rows."""
+    if baseline is None:
+        baseline = pd.DataFrame({"patient_id": pd.Series(dtype=object)})
+    dup = baseline[baseline["patient_id"].duplicated(keep=False)]
+    if not dup.empty:
+        raise SirtDataError(
+            f"baseline.patient_id: {len(dup)} rows violate \"unique\"; first keys (patient_id): "
+            + ", ".join(f"({p})" for p in dup["patient_id"].drop_duplicates().head(3))
+            + ". Keep one baseline assessment per patient.",
+            table="baseline",
+            column="patient_id",
+            rule="unique",
+            rows=dup,
+        )
+    return baseline
+
+
+def _with_baseline_inputs(out: pd.DataFrame) -> pd.DataFrame:
+    """Add the score inputs a registry lacks (missing), lab values as float."""
+    for col in ("bilirubin_umol_l", "albumin_g_l", "inr", "prothrombin_pct",
+                "creatinine_umol_l", "sodium_mmol_l", "afp_ng_ml"):
+        if col not in out.columns:
+            out[col] = np.nan
+        out[col] = out[col].astype(float)
+    for col in ("height_cm", "weight_kg", "tumour_volume_ml", "liver_volume_ml"):
+        if col not in out.columns:
+            out[col] = np.nan
+    for col in ("ascites", "encephalopathy"):
+        if col not in out.columns:
+            out[col] = None
+    return out
+
+
 def derive_baseline(
     registry: Registry,
     *,
@@ -364,35 +398,12 @@ def derive_baseline(
     cutoff = cutoff_date if cutoff_date is not None else registry.cutoff_date
     cutoff = pd.Timestamp(cutoff) if cutoff is not None and cutoff != "" else None
 
-    baseline = tables.get("baseline")
-    if baseline is None:
-        baseline = pd.DataFrame({"patient_id": pd.Series(dtype=object)})
-    dup = baseline[baseline["patient_id"].duplicated(keep=False)]
-    if not dup.empty:
-        raise SirtDataError(
-            f"baseline.patient_id: {len(dup)} rows violate \"unique\"; first keys (patient_id): "
-            + ", ".join(f"({p})" for p in dup["patient_id"].drop_duplicates().head(3))
-            + ". Keep one baseline assessment per patient.",
-            table="baseline",
-            column="patient_id",
-            rule="unique",
-            rows=dup,
-        )
+    baseline = _one_baseline_per_patient(tables.get("baseline"))
     base_cols = [c for c in baseline.columns if c not in patients.columns or c == "patient_id"]
     out = patients.reset_index(drop=True).merge(
         baseline[base_cols], on="patient_id", how="left", validate="one_to_one"
     )
-    for col in ("bilirubin_umol_l", "albumin_g_l", "inr", "prothrombin_pct",
-                "creatinine_umol_l", "sodium_mmol_l", "afp_ng_ml"):
-        if col not in out.columns:
-            out[col] = np.nan
-        out[col] = out[col].astype(float)
-    for col in ("height_cm", "weight_kg", "tumour_volume_ml", "liver_volume_ml"):
-        if col not in out.columns:
-            out[col] = np.nan
-    for col in ("ascites", "encephalopathy"):
-        if col not in out.columns:
-            out[col] = None
+    out = _with_baseline_inputs(out)
 
     treatments = tables.get("treatments")
     if treatments is None:
@@ -571,24 +582,7 @@ def _steps(
     baseline_imaging_max_days,
 ) -> list[tuple[str, str, pd.Series]]:
     """Selection steps as (criterion, reason, keep-mask) in order; rules as data."""
-    treated_by_cutoff = base["first_sirt_date"].notna()
-    if pre_cut:
-        steps: list[tuple[str, str, pd.Series]] = [
-            (f"at least one SIRT session on or before cut-off {_fmt(cutoff)}",
-             "no SIRT session recorded by the data cut-off", has_sirt),
-        ]
-        if (has_sirt & ~treated_by_cutoff).any():
-            steps.append(
-                (f"first SIRT on or before cut-off {_fmt(cutoff)}",
-                 "first SIRT after the data cut-off", treated_by_cutoff)
-            )
-    else:
-        steps = [("at least one SIRT session", "no SIRT session recorded", has_sirt)]
-        if cutoff is not None:
-            steps.append(
-                (f"first SIRT on or before cut-off {_fmt(cutoff)}",
-                 "first SIRT after the data cut-off", treated_by_cutoff)
-            )
+    steps = _sirt_steps(base, has_sirt, cutoff=cutoff, pre_cut=pre_cut)
     if diagnoses is not None:
         steps.append(
             (f"primary tumour in {{{', '.join(diagnoses)}}}",
@@ -626,14 +620,44 @@ def _steps(
              | (base["followup_days"].fillna(-1) >= min_followup_days))
         )
     if require_baseline_imaging:
-        days = base["baseline_imaging_days_before"]
-        keep = days.notna()
-        text = "baseline imaging on or before the first SIRT"
-        if baseline_imaging_max_days is not None:
-            keep = keep & (days.fillna(10**9) <= baseline_imaging_max_days)
-            text += f", within {baseline_imaging_max_days} days"
-        steps.append((text, "no baseline imaging in the window", keep))
+        steps.append(_baseline_imaging_step(base, baseline_imaging_max_days))
     return steps
+
+
+def _sirt_steps(base: pd.DataFrame, has_sirt: pd.Series, *, cutoff,
+                pre_cut) -> list[tuple[str, str, pd.Series]]:
+    """The first steps of :func:`_steps`: a SIRT session, and a first SIRT by the cut-off."""
+    treated_by_cutoff = base["first_sirt_date"].notna()
+    if pre_cut:
+        steps: list[tuple[str, str, pd.Series]] = [
+            (f"at least one SIRT session on or before cut-off {_fmt(cutoff)}",
+             "no SIRT session recorded by the data cut-off", has_sirt),
+        ]
+        if (has_sirt & ~treated_by_cutoff).any():
+            steps.append(
+                (f"first SIRT on or before cut-off {_fmt(cutoff)}",
+                 "first SIRT after the data cut-off", treated_by_cutoff)
+            )
+    else:
+        steps = [("at least one SIRT session", "no SIRT session recorded", has_sirt)]
+        if cutoff is not None:
+            steps.append(
+                (f"first SIRT on or before cut-off {_fmt(cutoff)}",
+                 "first SIRT after the data cut-off", treated_by_cutoff)
+            )
+    return steps
+
+
+def _baseline_imaging_step(base: pd.DataFrame,
+                           baseline_imaging_max_days) -> tuple[str, str, pd.Series]:
+    """The baseline-imaging step of :func:`_steps` (within ``baseline_imaging_max_days``)."""
+    days = base["baseline_imaging_days_before"]
+    keep = days.notna()
+    text = "baseline imaging on or before the first SIRT"
+    if baseline_imaging_max_days is not None:
+        keep = keep & (days.fillna(10**9) <= baseline_imaging_max_days)
+        text += f", within {baseline_imaging_max_days} days"
+    return text, "no baseline imaging in the window", keep
 
 
 def _restrict(registry: Registry, ids: set[str]) -> Registry:
