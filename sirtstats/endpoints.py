@@ -923,48 +923,60 @@ ttp_death_censoring, include_assessments_in_last_alive : optional
     if "OS" in endpoints:
         _require_columns(df_patients, ["last_contact_date"], "patients", "derive_endpoints")
 
-    pieces = []
-    for ep in endpoints:
-        spec = ENDPOINTS[ep]
-        if spec.kind == "os":
-            any_scope = visits.drop_duplicates(["patient_id", "assessment_date"])
-            b = _os(patients, any_scope, rules, cutoff)
-            pieces.append(_finish(b, ep, rules, "origin_date", None))
-            continue
-        if df_visits is None:
-            raise SirtDataError(
-                f"derive_endpoints: endpoint {ep!r} needs df_visits (timepoint responses).",
-                table="visits", rule="required table",
-            )
-        if spec.scope != "overall" and not has_scope_col:
-            raise SirtDataError(
-                f"visits.scope: endpoint {ep!r} needs visits of scope {spec.scope!r}; pass "
-                "df_visits with a 'scope' column (derive_timepoint_response(..., scope="
-                f"{spec.scope!r})).",
-                table="visits", column="scope", rule="scope present",
-            )
-        v = visits.loc[visits["scope"] == spec.scope]
-        if spec.kind == "progression":
-            b = _progression(patients, v, therapy, rules, death_is_event=spec.death_is_event)
-            pieces.append(_finish(_no_baseline(b, no_baseline), ep, rules, "origin_date", None))
-        elif spec.kind == "duration":
-            first, _code = _first_response(patients, v, df_responses)
-            resp = patients.assign(response_date=first.to_numpy())
-            resp = resp.loc[resp["response_date"].notna()].reset_index(drop=True)
-            resp["entry_date"] = resp["response_date"]
-            b = _progression(resp, v, therapy, rules,
-                             death_is_event=rules.dor_includes_death,
-                             start_col="response_date", kind="duration")
-            pieces.append(_finish(b, ep, rules, "response_date", "first_response"))
-        else:
-            b = _response(patients, v, therapy, rules, df_responses)
-            pieces.append(_finish(_no_baseline(b, no_baseline), ep, rules, "origin_date", None))
+    pieces = [_endpoint_rows(ep, patients, visits, therapy, rules, cutoff=cutoff,
+                             df_visits=df_visits, df_responses=df_responses,
+                             has_scope_col=has_scope_col, no_baseline=no_baseline)
+              for ep in endpoints]
     out = pd.concat(pieces, ignore_index=True) if pieces else pd.DataFrame(
         columns=_OUTPUT_COLUMNS)
     order = {ep: i for i, ep in enumerate(endpoints)}
     out = out.assign(_o=out["endpoint"].map(order)).sort_values(
         ["_o", "patient_id"], kind="mergesort").drop(columns="_o").reset_index(drop=True)
     out = out[_OUTPUT_COLUMNS]
+    return _with_patient_columns(out, df_patients, keep_columns)
+
+
+def _endpoint_rows(ep: str, patients, visits, therapy, rules: EndpointRules, *, cutoff,
+                   df_visits, df_responses, has_scope_col: bool,
+                   no_baseline: pd.Series) -> pd.DataFrame:
+    """The rows of one endpoint of :func:`derive_endpoints` (before ordering)."""
+    spec = ENDPOINTS[ep]
+    if spec.kind == "os":
+        any_scope = visits.drop_duplicates(["patient_id", "assessment_date"])
+        b = _os(patients, any_scope, rules, cutoff)
+        return _finish(b, ep, rules, "origin_date", None)
+    if df_visits is None:
+        raise SirtDataError(
+            f"derive_endpoints: endpoint {ep!r} needs df_visits (timepoint responses).",
+            table="visits", rule="required table",
+        )
+    if spec.scope != "overall" and not has_scope_col:
+        raise SirtDataError(
+            f"visits.scope: endpoint {ep!r} needs visits of scope {spec.scope!r}; pass "
+            "df_visits with a 'scope' column (derive_timepoint_response(..., scope="
+            f"{spec.scope!r})).",
+            table="visits", column="scope", rule="scope present",
+        )
+    v = visits.loc[visits["scope"] == spec.scope]
+    if spec.kind == "progression":
+        b = _progression(patients, v, therapy, rules, death_is_event=spec.death_is_event)
+        return _finish(_no_baseline(b, no_baseline), ep, rules, "origin_date", None)
+    if spec.kind == "duration":
+        first, _code = _first_response(patients, v, df_responses)
+        resp = patients.assign(response_date=first.to_numpy())
+        resp = resp.loc[resp["response_date"].notna()].reset_index(drop=True)
+        resp["entry_date"] = resp["response_date"]
+        b = _progression(resp, v, therapy, rules,
+                         death_is_event=rules.dor_includes_death,
+                         start_col="response_date", kind="duration")
+        return _finish(b, ep, rules, "response_date", "first_response")
+    b = _response(patients, v, therapy, rules, df_responses)
+    return _finish(_no_baseline(b, no_baseline), ep, rules, "origin_date", None)
+
+
+def _with_patient_columns(out: pd.DataFrame, df_patients: pd.DataFrame,
+                          keep_columns: Sequence[str]) -> pd.DataFrame:
+    """Copy the ``keep_columns`` of ``df_patients`` onto the endpoint rows (by patient)."""
     keep = [c for c in dict.fromkeys(keep_columns) if c not in _OUTPUT_COLUMNS]
     if keep:
         _require_columns(df_patients, keep, "patients", "derive_endpoints")
