@@ -99,29 +99,54 @@ def _parse_cutoff(cutoff_date, func: str):
 def _validate_folder(folder: Path, log, cutoff):
     """Read and check every file; return typed tables (index = file row), files, hashes."""
     from sirtstats.crosschecks import check_cross_rules, check_cutoff
-    from sirtstats.readers import find_table_files, hash_file, read_table_file
-    from sirtstats.validation import (
-        REQUIRED_TABLES,
-        check_header,
-        check_keys,
-        check_values,
-        file_date,
-        parse_table,
-    )
+    from sirtstats.validation import REQUIRED_TABLES, check_keys
 
     tables = {t: _empty(t) for t in TABLE_ORDER}
     files: dict[str, str] = {}
     hashes: dict[str, str] = {}
     unreadable: set[str] = set()
+    found = _list_folder(folder, log)
+    if found is None:
+        return tables, files, hashes
+    for table in TABLE_ORDER:
+        path = found.get(table)
+        if path is None:
+            if table in REQUIRED_TABLES:
+                log.add(table, f"{table}.csv", pd.NA, "", "",
+                        "required table missing (expected .csv, .xlsx or .parquet)", "error")
+                unreadable.add(table)
+            continue
+        files[table] = path.name
+        typed = _read_and_check_table(table, path, log, hashes)
+        if typed is None:
+            unreadable.add(table)
+            continue
+        tables[table] = typed
+    check_keys(tables, files, log=log, unreadable=unreadable)
+    if not unreadable:
+        check_cross_rules(tables, files, log=log)
+    if cutoff is not None:
+        check_cutoff(tables, files, cutoff, log=log)
+    return tables, files, hashes
+
+
+def _list_folder(folder: Path, log) -> dict[str, Path] | None:
+    """The file of each table in ``folder`` (None if unreadable), logging the files' problems.
+
+    Logged: a missing or unreadable folder, several files for one table, unknown files and
+    table files in an unsupported format.
+    """
+    from sirtstats.readers import find_table_files
+
     if not folder.is_dir():
         log.add("", str(folder), pd.NA, "", "", "registry folder not found", "error")
-        return tables, files, hashes
+        return None
     try:
         found, duplicates = find_table_files(folder)
     except OSError as exc:
         log.add("", str(folder), pd.NA, "", "",
                 f"cannot read the registry folder ({exc.strerror or 'unreadable'})", "error")
-        return tables, files, hashes
+        return None
     for path in duplicates:
         table = path.stem.lower()
         log.add(table if table in TABLE_ORDER else "", path.name, pd.NA, "", "",
@@ -135,45 +160,37 @@ def _validate_folder(folder: Path, log, cutoff):
         if path.suffix.lower() in _UNSUPPORTED and path.stem.lower() in TABLE_ORDER:
             log.add(path.stem.lower(), path.name, pd.NA, "", "",
                     "unsupported file format: save the table as CSV, XLSX or Parquet", "error")
-    for table in TABLE_ORDER:
-        schema = load_schema(table)
-        path = found.get(table)
-        if path is None:
-            if table in REQUIRED_TABLES:
-                log.add(table, f"{table}.csv", pd.NA, "", "",
-                        "required table missing (expected .csv, .xlsx or .parquet)", "error")
-                unreadable.add(table)
-            continue
-        files[table] = path.name
-        tf = read_table_file(path)
-        with contextlib.suppress(OSError):  # an unreadable file is reported by the reader
-            hashes[path.name] = hash_file(path)
-        fatal = False
-        for p in tf.problems:
-            log.add(table, path.name, p["row"], p["column"], p["value"], p["rule"],
-                    p["severity"])
-            fatal |= p["severity"] == "error" and pd.isna(p["row"])
-        if not fatal and _wrong_separator(tf.data.columns, schema):
-            log.add(table, path.name, 1, "", "",
-                    "wrong separator: fields must be separated by , ; or tab", "error")
-            fatal = True
-        if fatal:
-            unreadable.add(table)
-            continue
-        mapping = check_header(list(tf.data.columns), schema, file=path.name, log=log,
-                               read_as=_read_as(tf))
-        typed, failed = parse_table(tf.data, schema, mapping, file=path.name,
-                                    decimal_comma=tf.decimal_comma, log=log,
-                                    strip=tf.needs_strip)
-        check_values(typed, schema, file=path.name, log=log, failed=failed,
-                     present_columns=set(mapping.values()), reference_date=file_date(path))
-        tables[table] = typed
-    check_keys(tables, files, log=log, unreadable=unreadable)
-    if not unreadable:
-        check_cross_rules(tables, files, log=log)
-    if cutoff is not None:
-        check_cutoff(tables, files, cutoff, log=log)
-    return tables, files, hashes
+    return found
+
+
+def _read_and_check_table(table: str, path: Path, log, hashes: dict[str, str]):
+    """Read one table file, parse and check its values; None if it cannot be read at all."""
+    from sirtstats.readers import hash_file, read_table_file
+    from sirtstats.validation import check_header, check_values, file_date, parse_table
+
+    schema = load_schema(table)
+    tf = read_table_file(path)
+    with contextlib.suppress(OSError):  # an unreadable file is reported by the reader
+        hashes[path.name] = hash_file(path)
+    fatal = False
+    for p in tf.problems:
+        log.add(table, path.name, p["row"], p["column"], p["value"], p["rule"],
+                p["severity"])
+        fatal |= p["severity"] == "error" and pd.isna(p["row"])
+    if not fatal and _wrong_separator(tf.data.columns, schema):
+        log.add(table, path.name, 1, "", "",
+                "wrong separator: fields must be separated by , ; or tab", "error")
+        fatal = True
+    if fatal:
+        return None
+    mapping = check_header(list(tf.data.columns), schema, file=path.name, log=log,
+                           read_as=_read_as(tf))
+    typed, failed = parse_table(tf.data, schema, mapping, file=path.name,
+                                decimal_comma=tf.decimal_comma, log=log,
+                                strip=tf.needs_strip)
+    check_values(typed, schema, file=path.name, log=log, failed=failed,
+                 present_columns=set(mapping.values()), reference_date=file_date(path))
+    return typed
 
 
 def _read_as(tf) -> str:
