@@ -124,15 +124,28 @@ def _is_categorical(s: pd.Series) -> bool:
             or pd.api.types.is_string_dtype(s) or pd.api.types.is_bool_dtype(s))
 
 
+def _categorical_references(categorical: Mapping | Sequence[str] | None) -> dict:
+    """Covariate -> reference level (``_DEFAULT_REFERENCE``: the first observed level)."""
+    if categorical is None:
+        return {}
+    if not isinstance(categorical, Mapping):  # a list of names: default reference levels
+        return dict.fromkeys(categorical, _DEFAULT_REFERENCE)
+    return dict(categorical)
+
+
+def _observed_levels(s: pd.Series) -> list:
+    """Levels of a categorical covariate present in the data, in category / sorted order."""
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        return [lv for lv in s.cat.categories if (s == lv).any()]
+    if pd.api.types.is_bool_dtype(s):
+        return [lv for lv in (False, True) if (s == lv).any()]
+    return sorted(s.dropna().unique().tolist(), key=str)
+
+
 def _design(df: pd.DataFrame, covariates: Sequence[str], categorical: Mapping | None,
             function: str):
     """Model matrix with treatment (dummy) coding; returns X, term map and level info."""
-    if categorical is None:
-        categorical = {}
-    elif not isinstance(categorical, Mapping):  # a list of names: default reference levels
-        categorical = dict.fromkeys(categorical, _DEFAULT_REFERENCE)
-    else:
-        categorical = dict(categorical)
+    categorical = _categorical_references(categorical)
     missing = [c for c in covariates if c not in df.columns]
     if missing:
         raise SirtDataError(f"{function}: missing covariate column(s) {missing}.",
@@ -143,12 +156,7 @@ def _design(df: pd.DataFrame, covariates: Sequence[str], categorical: Mapping | 
     for var in covariates:
         s = df[var]
         if var in categorical or _is_categorical(s):
-            if isinstance(s.dtype, pd.CategoricalDtype):
-                levels = [lv for lv in s.cat.categories if (s == lv).any()]
-            elif pd.api.types.is_bool_dtype(s):
-                levels = [lv for lv in (False, True) if (s == lv).any()]
-            else:
-                levels = sorted(s.dropna().unique().tolist(), key=str)
+            levels = _observed_levels(s)
             ref = categorical.get(var, _DEFAULT_REFERENCE)
             if ref is _DEFAULT_REFERENCE:
                 ref = levels[0] if levels else None
@@ -561,45 +569,17 @@ def _fit_cox(
     drop_columns: Sequence[str] = (),
 ) -> CoxResult:
     """:func:`fit_cox` with the model columns ``drop_columns`` left out (not estimable)."""
-    _check_choice(ties, ("efron", "breslow"), "ties", "fit_cox")
-    if ph_transform is not None:
-        _check_choice(ph_transform, PH_TRANSFORMS, "ph_transform", "fit_cox")
-    covariates = list(covariates)
-    if not covariates:
-        raise ValueError("The 'covariates' argument of fit_cox must name at least one column.")
+    covariates = _checked_fit_args(covariates, ties, ph_transform)
     strata_cols = _as_list(strata)
     check_guarantee_time(df, covariates + strata_cols, function="fit_cox", check_type=check_type)
     t, e = _survival_columns(df, time_col, event_col, "fit_cox")
     X, terms, info = _design(df, covariates, categorical, "fit_cox")
     if drop_columns:
         X = X.drop(columns=list(drop_columns))
-        terms = {v: [c for c in cols if c not in drop_columns] for v, cols in terms.items()}
-        terms = {v: cols for v, cols in terms.items() if cols}
-    ok = t.notna() & e.notna() & X.notna().all(axis=1)
-    for c in strata_cols:
-        ok &= df[c].notna()
+        terms = _without_columns(terms, drop_columns)
+    ok = _analysed_rows(df, t, e, X, strata_cols)
     n_excluded = int((~ok).sum())
-    if n_excluded:
-        warnings.warn(f"fit_cox: {n_excluded} rows with missing time, event, covariate or "
-                      "stratum were excluded.", SirtStatsWarning, stacklevel=2)
-    X = X.loc[ok]
-    single = [v for v, cols in terms.items() if not cols]
-    if single:
-        warnings.warn(f"fit_cox: covariate(s) {single} have a single level and were dropped.",
-                      SirtStatsWarning, stacklevel=2)
-        terms = {v: cols for v, cols in terms.items() if cols}
-    constant = [c for c in X.columns if X[c].nunique() <= 1]
-    if constant or X.shape[1] == 0:
-        if len(constant) == X.shape[1]:
-            raise SirtDataError(f"fit_cox: every model column is constant in the analysed rows "
-                                f"({constant or single}).", rule="covariate varies",
-                                column=(constant or single)[0])
-        warnings.warn(f"fit_cox: model column(s) {constant} are constant in the analysed rows "
-                      "and were dropped.", SirtStatsWarning, stacklevel=2)
-        X = X.drop(columns=constant)
-        info = info.loc[~info["term"].isin(constant)].reset_index(drop=True)
-        terms = {v: [c for c in cols if c not in constant] for v, cols in terms.items()}
-        terms = {v: cols for v, cols in terms.items() if cols}
+    X, info, terms = _drop_constant_columns(X.loc[ok], info, terms)
     tt = t[ok].to_numpy(dtype=float)
     ee = e[ok].to_numpy(dtype=float)
     if timefix:
@@ -608,31 +588,10 @@ def _fit_cox(
     if n_events == 0:
         raise SirtDataError("fit_cox: no events in the analysed rows; a Cox model cannot be "
                             "fitted.", rule="events > 0")
-    strata_codes = None
-    if strata_cols:
-        strata_codes = df.loc[ok, strata_cols].astype(str).agg("|".join, axis=1)
-        strata_codes = pd.factorize(strata_codes, sort=True)[0]
-    left_out = list(drop_columns)
-    # infinite coefficients: from the data first (exact), then R's toler.inf check on the fit
-    infinite = [X.columns[j] for j in _monotone_columns(X.to_numpy(dtype=float), tt, ee,
-                                                         strata_codes)]
-    while True:
-        if infinite:
-            _warn_not_estimable(X, infinite)
-            X = X.drop(columns=infinite)
-            left_out += infinite
-            terms = {v: [c for c in cols if c not in infinite] for v, cols in terms.items()}
-            terms = {v: cols for v, cols in terms.items() if cols}
-            if X.shape[1] == 0:
-                raise SirtDataError(f"fit_cox: the Cox model cannot be fitted: every model "
-                                    f"column has an infinite coefficient ({left_out}). Merge "
-                                    "sparse categories.", rule="Cox fit converges")
-        Xv = X.to_numpy(dtype=float)
-        fitter, coef, cov = _fit_engine(X, tt, ee, strata_codes, ties, conf_level)
-        infinite = [X.columns[j] for j in _infinite_by_score(Xv, coef, tt, ee, strata_codes,
-                                                              ties)]
-        if not infinite:
-            break
+    strata_codes = _strata_codes(df.loc[ok], strata_cols)
+    X, terms, left_out, fitter, coef, cov = _fit_without_infinite(
+        X, terms, list(drop_columns), tt, ee, strata_codes, ties, conf_level)
+    Xv = X.to_numpy(dtype=float)
     p = Xv.shape[1]
     conc = compute_concordance(tt, ee, Xv @ coef, strata=strata_codes, timefix=False)
     if n_events < 10 * p:
@@ -646,19 +605,10 @@ def _fit_cox(
     score = _score_test(Xv, tt, ee, strata_codes, ties=ties)
     ph = None
     if ph_transform is not None:
-        ph = _cox_zph(Xv, coef, tt, ee, strata_codes, terms, list(X.columns), ties,
+        ph = _ph_test(Xv, coef, tt, ee, strata_codes, terms, list(X.columns), ties,
                       ph_transform)
-        glob = ph.loc[ph["term"] == "GLOBAL", "p"].iloc[0]
-        if glob < 0.05:
-            warnings.warn(f"fit_cox: proportional-hazards test GLOBAL p = {glob:.3g} "
-                          f"(transform {ph_transform!r}).", SirtStatsWarning, stacklevel=2)
-    hr_table = _hr_table(info.loc[info["term"].isin(X.columns)], coef, se, conf_level)
-    if left_out:  # kept in the table without an estimate
-        hr_table = pd.concat([hr_table, info.loc[info["term"].isin(left_out)]])
-        hr_table = hr_table.set_index("term").loc[info["term"]].reset_index()[
-            list(hr_table.columns)]
     return CoxResult(
-        hr_table=hr_table,
+        hr_table=_hr_table_with_left_out(info, X.columns, left_out, coef, se, conf_level),
         tests=_tests_frame(wald, lr, score, p),
         ph_test=ph,
         concordance=conc.concordance,
@@ -670,6 +620,112 @@ def _fit_cox(
         conf_level=conf_level,
         fitter=fitter,
     )
+
+
+def _checked_fit_args(covariates, ties, ph_transform) -> list[str]:
+    """Check the options of :func:`fit_cox`; the covariates as a non-empty list."""
+    _check_choice(ties, ("efron", "breslow"), "ties", "fit_cox")
+    if ph_transform is not None:
+        _check_choice(ph_transform, PH_TRANSFORMS, "ph_transform", "fit_cox")
+    covariates = list(covariates)
+    if not covariates:
+        raise ValueError("The 'covariates' argument of fit_cox must name at least one column.")
+    return covariates
+
+
+def _without_columns(terms: dict[str, list[str]], columns) -> dict[str, list[str]]:
+    """The term map without the model ``columns``; variables left with none are dropped."""
+    terms = {v: [c for c in cols if c not in columns] for v, cols in terms.items()}
+    return {v: cols for v, cols in terms.items() if cols}
+
+
+def _analysed_rows(df: pd.DataFrame, t, e, X: pd.DataFrame, strata_cols) -> pd.Series:
+    """Rows with time, event, every model column and stratum (warns on the others)."""
+    ok = t.notna() & e.notna() & X.notna().all(axis=1)
+    for c in strata_cols:
+        ok &= df[c].notna()
+    n_excluded = int((~ok).sum())
+    if n_excluded:
+        warnings.warn(f"fit_cox: {n_excluded} rows with missing time, event, covariate or "
+                      "stratum were excluded.", SirtStatsWarning, stacklevel=3)
+    return ok
+
+
+def _drop_constant_columns(X: pd.DataFrame, info: pd.DataFrame, terms):
+    """Drop single-level covariates and model columns constant in the analysed rows (warns)."""
+    single = [v for v, cols in terms.items() if not cols]
+    if single:
+        warnings.warn(f"fit_cox: covariate(s) {single} have a single level and were dropped.",
+                      SirtStatsWarning, stacklevel=3)
+        terms = {v: cols for v, cols in terms.items() if cols}
+    constant = [c for c in X.columns if X[c].nunique() <= 1]
+    if constant or X.shape[1] == 0:
+        if len(constant) == X.shape[1]:
+            raise SirtDataError(f"fit_cox: every model column is constant in the analysed rows "
+                                f"({constant or single}).", rule="covariate varies",
+                                column=(constant or single)[0])
+        warnings.warn(f"fit_cox: model column(s) {constant} are constant in the analysed rows "
+                      "and were dropped.", SirtStatsWarning, stacklevel=3)
+        X = X.drop(columns=constant)
+        info = info.loc[~info["term"].isin(constant)].reset_index(drop=True)
+        terms = _without_columns(terms, constant)
+    return X, info, terms
+
+
+def _strata_codes(df: pd.DataFrame, strata_cols):
+    """Integer code of each row's stratum (sorted combinations), None without strata."""
+    if not strata_cols:
+        return None
+    codes = df[strata_cols].astype(str).agg("|".join, axis=1)
+    return pd.factorize(codes, sort=True)[0]
+
+
+def _fit_without_infinite(X: pd.DataFrame, terms, left_out: list, tt, ee, strata_codes,
+                          ties: str, conf_level: float):
+    """Fit, leaving out the columns with an infinite coefficient until none is left.
+
+    Infinite coefficients are found from the data first (exact), then by R's ``toler.inf``
+    check on the fit. Returns X, terms, the left-out columns, fitter, coefficients, covariance.
+    """
+    left_out = list(left_out)
+    infinite = [X.columns[j] for j in _monotone_columns(X.to_numpy(dtype=float), tt, ee,
+                                                         strata_codes)]
+    while True:
+        if infinite:
+            _warn_not_estimable(X, infinite)
+            X = X.drop(columns=infinite)
+            left_out += infinite
+            terms = _without_columns(terms, infinite)
+            if X.shape[1] == 0:
+                raise SirtDataError(f"fit_cox: the Cox model cannot be fitted: every model "
+                                    f"column has an infinite coefficient ({left_out}). Merge "
+                                    "sparse categories.", rule="Cox fit converges")
+        Xv = X.to_numpy(dtype=float)
+        fitter, coef, cov = _fit_engine(X, tt, ee, strata_codes, ties, conf_level)
+        infinite = [X.columns[j] for j in _infinite_by_score(Xv, coef, tt, ee, strata_codes,
+                                                              ties)]
+        if not infinite:
+            return X, terms, left_out, fitter, coef, cov
+
+
+def _ph_test(Xv, coef, tt, ee, strata_codes, terms, columns, ties, ph_transform):
+    """The PH test table (``cox.zph``); warns when its GLOBAL p is below 0.05."""
+    ph = _cox_zph(Xv, coef, tt, ee, strata_codes, terms, columns, ties, ph_transform)
+    glob = ph.loc[ph["term"] == "GLOBAL", "p"].iloc[0]
+    if glob < 0.05:
+        warnings.warn(f"fit_cox: proportional-hazards test GLOBAL p = {glob:.3g} "
+                      f"(transform {ph_transform!r}).", SirtStatsWarning, stacklevel=3)
+    return ph
+
+
+def _hr_table_with_left_out(info, columns, left_out, coef, se, conf_level) -> pd.DataFrame:
+    """Hazard-ratio table; left-out columns keep their row, without an estimate."""
+    hr_table = _hr_table(info.loc[info["term"].isin(columns)], coef, se, conf_level)
+    if left_out:  # kept in the table without an estimate
+        hr_table = pd.concat([hr_table, info.loc[info["term"].isin(left_out)]])
+        hr_table = hr_table.set_index("term").loc[info["term"]].reset_index()[
+            list(hr_table.columns)]
+    return hr_table
 
 
 def _warn_not_estimable(X: pd.DataFrame, columns: Sequence[str]) -> None:
@@ -686,7 +742,7 @@ def _warn_not_estimable(X: pd.DataFrame, columns: Sequence[str]) -> None:
         f"fit_cox: the coefficient(s) of {list(columns)} are infinite (monotone likelihood; R "
         f"coxph warns 'coefficient may be infinite'); {' and '.join(parts)} and were left out (not "
         "estimable: those patients count with the reference category). Merge sparse "
-        "categories.", SirtStatsWarning, stacklevel=4)
+        "categories.", SirtStatsWarning, stacklevel=5)
 
 
 def _fit_engine(X: pd.DataFrame, tt, ee, strata_codes, ties: str, conf_level: float):

@@ -196,6 +196,17 @@ def _curve_frame(key, by, t, n_risk, n_event, n_censor, surv, var_log, conf_type
     return out
 
 
+def _fixed_times(tt: np.ndarray, entry: pd.Series | None, timefix: bool):
+    """Times and entry times (None without delayed entry), with R's ``timefix`` if asked."""
+    en = None if entry is None else entry.to_numpy()
+    if not timefix:
+        return tt, en
+    if en is None:
+        (tt,) = _timefix(tt)
+        return tt, None
+    return _timefix(tt, en)
+
+
 def _prepare(df, time_col, event_col, entry_col, by, timefix, function):
     t, e = _survival_columns(df, time_col, event_col, function, entry_col)
     entry = None
@@ -207,15 +218,8 @@ def _prepare(df, time_col, event_col, entry_col, by, timefix, function):
         warnings.warn(
             f"{function}: {n_missing} rows with missing {time_col}/{event_col} were excluded.",
             SirtStatsWarning, stacklevel=3)
-    tt, ee = t.to_numpy(), e.to_numpy()
-    if entry is not None:
-        en = entry.to_numpy()
-        if timefix:
-            tt, en = _timefix(tt, en)
-    else:
-        en = None
-        if timefix:
-            (tt,) = _timefix(tt)
+    tt, en = _fixed_times(t.to_numpy(), entry, timefix)
+    ee = e.to_numpy()
     work = pd.DataFrame({"_t": tt, "_e": ee}, index=df.index)
     if en is not None:
         work["_entry"] = en

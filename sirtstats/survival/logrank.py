@@ -183,13 +183,7 @@ def test_logrank(
         raise SirtDataError(f"test_logrank: missing column {group_col!r}.", column=group_col,
                             rule="required column")
     t, e = _survival_columns(df, time_col, event_col, "test_logrank")
-    ok = t.notna() & e.notna() & df[group_col].notna()
-    for c in strata_cols:
-        ok &= df[c].notna()
-    n_excluded = int((~ok).sum())
-    if n_excluded:
-        warnings.warn(f"test_logrank: {n_excluded} rows with missing values were excluded.",
-                      SirtStatsWarning, stacklevel=2)
+    ok = _analysed_rows(df, t, e, group_col, strata_cols)
     tt = t[ok].to_numpy(dtype=float)
     ee = e[ok].to_numpy(dtype=float)
     if timefix:
@@ -197,16 +191,7 @@ def test_logrank(
     groups = df.loc[ok, group_col]
     levels = sorted(groups.unique().tolist(), key=lambda v: (str(type(v)), v))
     if len(levels) < 2:
-        message = f"test_logrank: {group_col!r} has fewer than two groups."
-        if check_type == "error":
-            raise SirtDataError(message, column=group_col, rule="two or more groups")
-        warnings.warn(message + " No test.", SirtStatsWarning, stacklevel=2)
-        table = pd.DataFrame({"comparison": ["overall"], "chisq": [np.nan], "df": [0],
-                              "p": [np.nan], "p_holm": [np.nan],
-                              "stratified_by": [", ".join(strata_cols)], "method": ["log-rank"]})
-        return LogrankResult(table=table, groups=pd.DataFrame(
-            {"group": levels, "n": [len(tt)] * len(levels),
-             "observed": [float(ee.sum())] * len(levels), "expected": [np.nan] * len(levels)}))
+        return _no_test(group_col, levels, tt, ee, strata_cols, check_type)
     gcodes = pd.Categorical(groups, categories=levels).codes.astype(int)
     if strata_cols:
         scodes = pd.factorize(df.loc[ok, strata_cols].astype(str).agg("|".join, axis=1),
@@ -216,21 +201,8 @@ def test_logrank(
     label = ", ".join(strata_cols)
 
     o_e, var, obs, exp = _logrank_components(tt, ee, gcodes, len(levels), scodes)
-    if strata_cols:
-        stat, dof = _chisq(o_e, var)
-        method = "stratified log-rank"
-    else:
-        from lifelines.statistics import multivariate_logrank_test
-
-        # df = rank of the variance matrix (groups with expected events − 1, R survdiff), not
-        # lifelines' k − 1, which counts a group never at risk at an event time
-        _stat, dof = _chisq(o_e, var)
-        if ee.sum() > 0:
-            lr = multivariate_logrank_test(tt, gcodes, ee)
-            stat = float(lr.test_statistic)
-        else:
-            stat, dof = 0.0, len(levels) - 1
-        method = "log-rank"
+    stat, dof, method = _overall_statistic(tt, ee, gcodes, len(levels), o_e, var,
+                                           stratified=bool(strata_cols))
     p = chi2.sf(stat, dof) if ee.sum() > 0 and dof > 0 else np.nan
     if ee.sum() == 0:
         warnings.warn("test_logrank: no events; the test is undefined (p = NaN).",
@@ -238,30 +210,79 @@ def test_logrank(
     rows = [{"comparison": "overall", "chisq": stat, "df": dof, "p": p, "p_holm": np.nan,
              "stratified_by": label, "method": method}]
     if pairwise and len(levels) > 2:
-        pair_rows = []
-        for a, b in itertools.combinations(range(len(levels)), 2):
-            sel = (gcodes == a) | (gcodes == b)
-            gc = np.where(gcodes[sel] == a, 0, 1)
-            o2, v2, _o, _e = _logrank_components(tt[sel], ee[sel], gc, 2, scodes[sel])
-            s2, d2 = _chisq(o2, v2)
-            pair_rows.append({"comparison": f"{levels[a]} vs {levels[b]}", "chisq": s2,
-                              "df": d2, "p": chi2.sf(s2, d2) if d2 else np.nan,
-                              "stratified_by": label, "method": method})
-        pvals = np.array([r["p"] for r in pair_rows])
-        order = np.argsort(pvals)
-        m = len(pvals)
-        adj = np.empty(m)
-        running = 0.0
-        for rank, idx in enumerate(order):
-            running = max(running, min(1.0, (m - rank) * pvals[idx]))
-            adj[idx] = running
-        for r, a in zip(pair_rows, adj, strict=True):
-            r["p_holm"] = a
-        rows.extend(pair_rows)
+        rows.extend(_pairwise_rows(tt, ee, gcodes, levels, scodes, label, method))
     table = pd.DataFrame(rows)
     grp = pd.DataFrame({"group": levels, "n": np.bincount(gcodes, minlength=len(levels)),
                         "observed": obs, "expected": exp})
     return LogrankResult(table=table, groups=grp)
+
+
+def _analysed_rows(df: pd.DataFrame, t, e, group_col: str, strata_cols) -> pd.Series:
+    """Rows with time, event, group and strata (warns on the others)."""
+    ok = t.notna() & e.notna() & df[group_col].notna()
+    for c in strata_cols:
+        ok &= df[c].notna()
+    n_excluded = int((~ok).sum())
+    if n_excluded:
+        warnings.warn(f"test_logrank: {n_excluded} rows with missing values were excluded.",
+                      SirtStatsWarning, stacklevel=3)
+    return ok
+
+
+def _no_test(group_col: str, levels: list, tt, ee, strata_cols, check_type) -> LogrankResult:
+    """Fewer than two groups: an error, or (``check_type="warning"``) a result without a test."""
+    message = f"test_logrank: {group_col!r} has fewer than two groups."
+    if check_type == "error":
+        raise SirtDataError(message, column=group_col, rule="two or more groups")
+    warnings.warn(message + " No test.", SirtStatsWarning, stacklevel=3)
+    table = pd.DataFrame({"comparison": ["overall"], "chisq": [np.nan], "df": [0],
+                          "p": [np.nan], "p_holm": [np.nan],
+                          "stratified_by": [", ".join(strata_cols)], "method": ["log-rank"]})
+    return LogrankResult(table=table, groups=pd.DataFrame(
+        {"group": levels, "n": [len(tt)] * len(levels),
+         "observed": [float(ee.sum())] * len(levels), "expected": [np.nan] * len(levels)}))
+
+
+def _overall_statistic(tt, ee, gcodes, n_levels: int, o_e, var, *, stratified: bool):
+    """Chi-square statistic, degrees of freedom and method name of the overall test."""
+    if stratified:
+        stat, dof = _chisq(o_e, var)
+        return stat, dof, "stratified log-rank"
+    from lifelines.statistics import multivariate_logrank_test
+
+    # df = rank of the variance matrix (groups with expected events − 1, R survdiff), not
+    # lifelines' k − 1, which counts a group never at risk at an event time
+    _stat, dof = _chisq(o_e, var)
+    if ee.sum() > 0:
+        lr = multivariate_logrank_test(tt, gcodes, ee)
+        stat = float(lr.test_statistic)
+    else:
+        stat, dof = 0.0, n_levels - 1
+    return stat, dof, "log-rank"
+
+
+def _pairwise_rows(tt, ee, gcodes, levels, scodes, label: str, method: str) -> list[dict]:
+    """One row per pair of groups, with Holm-adjusted p-values (``p_holm``)."""
+    pair_rows = []
+    for a, b in itertools.combinations(range(len(levels)), 2):
+        sel = (gcodes == a) | (gcodes == b)
+        gc = np.where(gcodes[sel] == a, 0, 1)
+        o2, v2, _o, _e = _logrank_components(tt[sel], ee[sel], gc, 2, scodes[sel])
+        s2, d2 = _chisq(o2, v2)
+        pair_rows.append({"comparison": f"{levels[a]} vs {levels[b]}", "chisq": s2,
+                          "df": d2, "p": chi2.sf(s2, d2) if d2 else np.nan,
+                          "stratified_by": label, "method": method})
+    pvals = np.array([r["p"] for r in pair_rows])
+    order = np.argsort(pvals)
+    m = len(pvals)
+    adj = np.empty(m)
+    running = 0.0
+    for rank, idx in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * pvals[idx]))
+        adj[idx] = running
+    for r, a in zip(pair_rows, adj, strict=True):
+        r["p_holm"] = a
+    return pair_rows
 
 
 # pytest would collect a module-level function named test_*; mark it as not a test.
