@@ -26,7 +26,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("registry", ("readers", "validation", "crosschecks", "registry", "problems", "datadict",
                   "territory")),
     # Per-patient / per-lesion derived tables.
-    ("derivations", ("cohort", "scores", "ctcae", "response/", "endpoints", "toxicity/",
+    ("derivations", ("cohort", "scores", "ctcae", "response/", "endpoints/", "toxicity/",
                      "dosimetry/", "metabolic/")),
     # Statistics on derived tables, and the exchange formats (REDCap, SDTM, ADaM) built from them.
     ("analyses", ("survival/", "tables", "dose_response/", "comparative/", "local_control",
