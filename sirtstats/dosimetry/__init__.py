@@ -18,11 +18,15 @@ Impossible physical inputs (negative or zero mass, LSF outside 0-100 %, negative
 dose) raise :class:`~sirtstats.exceptions.SirtDataError` (a ``ValueError``) naming the argument.
 
 Every constant is defined once (in ``_physics``) with its source; where sources disagree the
-alternatives are named options (M7.1, docs/rules/dosimetry.md).
+alternatives are named options (M7.1, docs/rules/dosimetry.md). The code lives in ``_physics``
+(constants, decay, MIRD, lung dose), ``_partition`` (partition model), ``_bsa`` (resin BSA
+method) and ``_registry`` (the per-session tables of a registry).
 """
 
 from __future__ import annotations
 
+from sirtstats.dosimetry._bsa import compute_bsa_activity, compute_resin_lsf_factor
+from sirtstats.dosimetry._partition import compute_partition_activity, compute_partition_doses
 from sirtstats.dosimetry._physics import (
     BSA_METHOD_OFFSET_GBQ,
     DEVICE_ISOTOPE,
@@ -36,7 +40,6 @@ from sirtstats.dosimetry._physics import (
     TISSUE_DENSITY_G_ML,
     Y90_DOSE_FACTORS,
     Y90_GY_KG_PER_GBQ,
-    compute_bsa_activity,
     compute_decay_factor,
     compute_decayed_activity,
     compute_dose_factor,
@@ -44,9 +47,6 @@ from sirtstats.dosimetry._physics import (
     compute_max_activity_for_lung_limit,
     compute_mird_activity,
     compute_mird_dose,
-    compute_partition_activity,
-    compute_partition_doses,
-    compute_resin_lsf_factor,
     compute_tissue_mass,
     load_dose_thresholds,
 )

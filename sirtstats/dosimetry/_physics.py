@@ -1,4 +1,8 @@
-"""Dosimetry physics: constants, MIRD, partition model, BSA method, lung dose, decay."""
+"""Dosimetry physics: constants, dose factors, tissue mass, decay, MIRD and lung dose.
+
+The partition model is in :mod:`sirtstats.dosimetry._partition`, the resin BSA method in
+:mod:`sirtstats.dosimetry._bsa`; import all of them from :mod:`sirtstats.dosimetry`.
+"""
 
 from __future__ import annotations
 
@@ -23,7 +27,6 @@ __all__ = [
     "TISSUE_DENSITY_G_ML",
     "Y90_DOSE_FACTORS",
     "Y90_GY_KG_PER_GBQ",
-    "compute_bsa_activity",
     "compute_decay_factor",
     "compute_decayed_activity",
     "compute_dose_factor",
@@ -31,9 +34,6 @@ __all__ = [
     "compute_max_activity_for_lung_limit",
     "compute_mird_activity",
     "compute_mird_dose",
-    "compute_partition_activity",
-    "compute_partition_doses",
-    "compute_resin_lsf_factor",
     "compute_tissue_mass",
     "load_dose_thresholds",
 ]
@@ -585,292 +585,6 @@ def compute_max_activity_for_lung_limit(
     return _wrap(out, lsf_pct, lung_mass_kg)
 
 
-# --------------------------------------------------------------------------------------------
-# partition model
-# --------------------------------------------------------------------------------------------
-def _partition_inputs(tumour_mass_kg, normal_liver_mass_kg, tnr, lsf_pct, fn, *, allow_100):
-    m_t = _check_range(tumour_mass_kg, "tumour_mass_kg", fn, low=0, unit=" kg")
-    m_n = _check_range(normal_liver_mass_kg, "normal_liver_mass_kg", fn, low=0, unit=" kg")
-    r = _check_range(tnr, "tnr", fn, low=0, unit=" (ratio)")
-    lsf = _lsf_fraction(lsf_pct, fn, allow_100=allow_100)
-    denom = r * m_t + m_n
-    if np.any(denom == 0):
-        raise SirtDataError(
-            f"{fn}: TNR x tumour_mass_kg + normal_liver_mass_kg is 0; the perfused liver has "
-            f"no mass that can take up activity.",
-            rule="tnr * tumour_mass_kg + normal_liver_mass_kg > 0",
-        )
-    return m_t, m_n, r, lsf, denom
-
-
-def compute_partition_doses(
-    activity_gbq,
-    tumour_mass_kg,
-    normal_liver_mass_kg,
-    tnr,
-    lsf_pct,
-    *,
-    lung_mass_kg=LUNG_MASS_KG,
-    isotope: Literal["Y90", "Ho166"] = "Y90",
-    dose_factor=None,
-) -> pd.DataFrame:
-    """Partition-model (three-compartment) doses for an administered activity.
-
-    Parameters
-    ----------
-    activity_gbq : float, array-like or Series
-        Total activity administered, GBq (>= 0).
-    tumour_mass_kg : float, array-like or Series
-        Perfused tumour mass m_T, kg (>= 0).
-    normal_liver_mass_kg : float, array-like or Series
-        Non-tumoural perfused liver mass m_N, kg (>= 0).
-    tnr : float, array-like or Series
-        Tumour-to-normal-liver uptake (concentration) ratio (>= 0).
-    lsf_pct : float, array-like or Series
-        Lung shunt fraction, % (0-100).
-    lung_mass_kg : float, array-like or Series, default 1.0
-        Lung mass, kg (> 0).
-    isotope : {"Y90", "Ho166"}, default "Y90"
-        Radionuclide.
-    dose_factor : float or str, optional
-        Dose constant override (see :func:`compute_dose_factor`).
-
-    Returns
-    -------
-    DataFrame
-        One row per input element (index of the first Series input, else a RangeIndex):
-        ``tumour_dose_gy``, ``normal_liver_dose_gy``, ``lung_dose_gy`` (float, Gy).
-
-    Raises
-    ------
-    SirtDataError
-        For negative masses, activity or TNR, an LSF outside 0-100 %, or ``TNR m_T + m_N = 0``.
-
-    Notes
-    -----
-    ``A_liver = A (1 - LSF)``; ``D_N = K A_liver / (TNR m_T + m_N)``; ``D_T = TNR D_N``;
-    ``D_L = K A LSF / m_L``. TNR must be the ratio of count *concentrations*, not of total counts.
-
-    References
-    ----------
-    Ho S et al. Partition model for estimating radiation doses from yttrium-90 microspheres in
-    treating hepatic tumours. Eur J Nucl Med 1996;23:947-952; M2.5 (docs/rules/dosimetry.md).
-
-    Examples
-    --------
-    >>> compute_partition_doses(1.40054, 0.2, 1.0, 3, 8).round(2)
-       tumour_dose_gy  normal_liver_dose_gy  lung_dose_gy
-    0           120.0                  40.0          5.57
-    """
-    fn = "compute_partition_doses"
-    k = compute_dose_factor(isotope, dose_factor)
-    a = _check_range(activity_gbq, "activity_gbq", fn, low=0, unit=" GBq")
-    m_t, m_n, r, lsf, denom = _partition_inputs(
-        tumour_mass_kg, normal_liver_mass_kg, tnr, lsf_pct, fn, allow_100=True
-    )
-    m_l = _check_range(lung_mass_kg, "lung_mass_kg", fn, low=0, low_open=True, unit=" kg")
-    d_n = k * a * (1.0 - lsf) / denom
-    a_b, d_n_b, r_b, lsf_b, m_l_b = np.broadcast_arrays(a, d_n, r, lsf, m_l)
-    index = _index_of(activity_gbq, tumour_mass_kg, normal_liver_mass_kg, tnr, lsf_pct)
-    out = pd.DataFrame(
-        {
-            "tumour_dose_gy": np.atleast_1d(r_b * d_n_b),
-            "normal_liver_dose_gy": np.atleast_1d(d_n_b),
-            "lung_dose_gy": np.atleast_1d(k * a_b * lsf_b / m_l_b),
-        }
-    )
-    if index is not None and len(index) == len(out):
-        out.index = index
-    return out
-
-
-def compute_partition_activity(
-    dose_gy,
-    tumour_mass_kg,
-    normal_liver_mass_kg,
-    tnr,
-    lsf_pct,
-    *,
-    compartment: Literal["normal_liver", "tumour"] = "normal_liver",
-    isotope: Literal["Y90", "Ho166"] = "Y90",
-    dose_factor=None,
-):
-    """Partition-model activity for a target dose in the normal liver or the tumour.
-
-    Parameters
-    ----------
-    dose_gy : float, array-like or Series
-        Target (or limit) dose in the chosen compartment, Gy (>= 0).
-    tumour_mass_kg : float, array-like or Series
-        Perfused tumour mass m_T, kg (>= 0).
-    normal_liver_mass_kg : float, array-like or Series
-        Non-tumoural perfused liver mass m_N, kg (>= 0).
-    tnr : float, array-like or Series
-        Tumour-to-normal-liver concentration ratio (> 0 when ``compartment="tumour"``).
-    lsf_pct : float, array-like or Series
-        Lung shunt fraction, % (0 to < 100).
-    compartment : {"normal_liver", "tumour"}, default "normal_liver"
-        Compartment the dose refers to (normal-liver safety limit, or tumour target).
-    isotope : {"Y90", "Ho166"}, default "Y90"
-        Radionuclide.
-    dose_factor : float or str, optional
-        Dose constant override (see :func:`compute_dose_factor`).
-
-    Returns
-    -------
-    float, ndarray or Series
-        Activity in GBq: ``D_N (TNR m_T + m_N) / (K (1 - LSF))``, or for a tumour target
-        ``D_T (TNR m_T + m_N) / (K TNR (1 - LSF))``.
-
-    Raises
-    ------
-    ValueError
-        For an unknown ``compartment``.
-    SirtDataError
-        For negative inputs, an LSF outside 0 to < 100 %, or a tumour target with TNR = 0.
-
-    References
-    ----------
-    Ho S et al. Eur J Nucl Med 1996;23:947-952; M2.5 (docs/rules/dosimetry.md).
-
-    Examples
-    --------
-    >>> round(compute_partition_activity(40, 0.2, 1.0, 3, 8), 3)
-    1.401
-    >>> round(compute_partition_activity(120, 0.2, 1.0, 3, 8, compartment="tumour"), 3)
-    1.401
-    """
-    fn = "compute_partition_activity"
-    _check_choice(compartment, ("normal_liver", "tumour"), "compartment", fn)
-    k = compute_dose_factor(isotope, dose_factor)
-    d = _check_range(dose_gy, "dose_gy", fn, low=0, unit=" Gy")
-    _m_t, _m_n, r, lsf, denom = _partition_inputs(
-        tumour_mass_kg, normal_liver_mass_kg, tnr, lsf_pct, fn, allow_100=False
-    )
-    if compartment == "tumour":
-        if np.any(r == 0):
-            raise SirtDataError(
-                f"{fn}: a tumour dose target needs tnr > 0 (TNR 0 means no tumour uptake).",
-                column="tnr",
-                rule="tnr > 0",
-            )
-        out = d * denom / (k * r * (1.0 - lsf))
-    else:
-        out = d * denom / (k * (1.0 - lsf))
-    return _wrap(out, dose_gy, tumour_mass_kg, normal_liver_mass_kg, tnr, lsf_pct)
-
-
-# --------------------------------------------------------------------------------------------
-# resin BSA method
-# --------------------------------------------------------------------------------------------
-def compute_resin_lsf_factor(lsf_pct):
-    """Resin (SIR-Spheres) activity reduction factor for a lung shunt fraction.
-
-    Parameters
-    ----------
-    lsf_pct : float, array-like or Series
-        Lung shunt fraction, % (0-100).
-
-    Returns
-    -------
-    float, ndarray or Series
-        1.0 below 10 %; 0.8 for [10, 15) %; 0.6 for [15, 20] %; 0.0 above 20 % (do not treat
-        with resin); NaN for a missing LSF. Rules in :data:`RESIN_LSF_REDUCTION`.
-
-    Raises
-    ------
-    SirtDataError
-        For an LSF outside 0-100 %.
-
-    References
-    ----------
-    SIR-Spheres IFU, via Grosser OS et al. JVIR 2015;26:1615-1621; M2.3 (docs/rules/dosimetry.md).
-
-    Examples
-    --------
-    >>> [compute_resin_lsf_factor(x) for x in (9.99, 10, 15, 20, 20.01)]
-    [1.0, 0.8, 0.6, 0.6, 0.0]
-    """
-    lsf = _check_range(lsf_pct, "lsf_pct", "compute_resin_lsf_factor", low=0, high=100,
-                       unit=" %")
-    out = np.full(lsf.shape, np.nan)
-    for low, low_inclusive, high, high_inclusive, factor in RESIN_LSF_REDUCTION:
-        above = (lsf >= low) if low_inclusive else (lsf > low)
-        below = (lsf <= high) if high_inclusive else (lsf < high)
-        out = np.where(above & below, factor, out)
-    return _wrap(out, lsf_pct)
-
-
-def compute_bsa_activity(
-    bsa_m2,
-    tumour_involvement_pct,
-    *,
-    lsf_pct=None,
-    target_liver_fraction=1.0,
-    lobar_method: Literal["proportional", "base_only"] = "proportional",
-):
-    """Resin activity by the BSA method, with the lung-shunt reduction.
-
-    Parameters
-    ----------
-    bsa_m2 : float, array-like or Series
-        Body surface area, m^2 (> 0), DuBois formula (see
-        :func:`sirtstats.scores.compute_bsa_dubois`; do not substitute Mosteller silently).
-    tumour_involvement_pct : float, array-like or Series
-        Tumour volume as % of the total liver volume, ``V_T / (V_T + V_N) * 100`` (0-100).
-    lsf_pct : float, array-like or Series, optional
-        Lung shunt fraction, %; when given, the activity is multiplied by
-        :func:`compute_resin_lsf_factor` (0 above 20 %). None applies no reduction.
-    target_liver_fraction : float, array-like or Series, default 1.0
-        Treated fraction of the total liver volume (0-1] for lobar/partial treatment.
-    lobar_method : {"proportional", "base_only"}, default "proportional"
-        Lobar scaling: "proportional" scales the whole-liver activity,
-        ``A * V_target / V_liver``; "base_only" scales only the BSA term,
-        ``(BSA - 0.2) * V_target / V_liver + f_tumour`` (variant of one public calculator;
-        then pass the tumour involvement of the target as a % of the whole liver).
-
-    Returns
-    -------
-    float, ndarray or Series
-        Activity in GBq: ``((BSA - 0.2) + f_tumour) * factor(LSF)`` for the whole liver.
-
-    Raises
-    ------
-    ValueError
-        For an unknown ``lobar_method``.
-    SirtDataError
-        For BSA <= 0, tumour involvement or LSF outside 0-100 %, or a target fraction outside
-        (0, 1].
-
-    Notes
-    -----
-    BSA correlates only moderately with liver volume: large livers are under-dosed and small
-    livers over-dosed (Lam et al. JVIR 2014). The exact IFU wording of the lobar scaling was not
-    verified (M7.1, docs/rules/dosimetry.md), hence the option.
-
-    References
-    ----------
-    SIR-Spheres IFU; Kao YH et al. Ann Nucl Med 2011;25:455-461; M2.4 (docs/rules/dosimetry.md).
-
-    Examples
-    --------
-    >>> round(compute_bsa_activity(1.9031, 20, lsf_pct=12), 3)
-    1.522
-    """
-    fn = "compute_bsa_activity"
-    _check_choice(lobar_method, ("proportional", "base_only"), "lobar_method", fn)
-    bsa = _check_range(bsa_m2, "bsa_m2", fn, low=0, low_open=True, unit=" m^2")
-    f_t = _check_range(tumour_involvement_pct, "tumour_involvement_pct", fn, low=0, high=100,
-                       unit=" %") / 100.0
-    frac = _check_range(target_liver_fraction, "target_liver_fraction", fn, low=0, high=1,
-                        low_open=True)
-    if lobar_method == "proportional":
-        activity = ((bsa - BSA_METHOD_OFFSET_GBQ) + f_t) * frac
-    else:
-        activity = (bsa - BSA_METHOD_OFFSET_GBQ) * frac + f_t
-    if lsf_pct is not None:
-        activity = activity * _arr(compute_resin_lsf_factor(lsf_pct))
-    return _wrap(activity, bsa_m2, tumour_involvement_pct, lsf_pct, target_liver_fraction)
 
 
 def load_dose_thresholds() -> pd.DataFrame:
@@ -892,5 +606,3 @@ def load_dose_thresholds() -> pd.DataFrame:
     205.0
     """
     return pd.DataFrame(list(LITERATURE_DOSE_THRESHOLDS))
-
-
