@@ -34,26 +34,30 @@ from sirtstats.dose_response._assembly import (
 )
 from sirtstats.dose_response._by_device import (
     DEVICE_DOSE_RESPONSE_COLUMNS,
-    DEVICE_LOGRANK_COLUMNS,
     DEVICE_THRESHOLD_COLUMNS,
     MIN_EVENTS_PER_DEVICE,
     MIN_LESIONS_PER_DEVICE,
-    DeviceDoseGroupSurvival,
-    compute_dose_response_curves_by_device,
-    compute_roc_curves_by_device,
     derive_lesion_dose_response_by_device,
-    derive_patient_dose_by_device,
     derive_toxicity_dose_outcomes,
     select_device_thresholds,
-    summarise_device_metrics,
     summarise_dose_response_by_device,
-    summarise_survival_by_device_dose_group,
 )
 from sirtstats.dose_response._common import (
     DEFAULT_SEED,
     MIN_CLUSTERS,
     MIN_EVENTS,
     RESPONDER_CODES,
+)
+from sirtstats.dose_response._device_curves import (
+    compute_dose_response_curves_by_device,
+    compute_roc_curves_by_device,
+    summarise_device_metrics,
+)
+from sirtstats.dose_response._device_survival import (
+    DEVICE_LOGRANK_COLUMNS,
+    DeviceDoseGroupSurvival,
+    derive_patient_dose_by_device,
+    summarise_survival_by_device_dose_group,
 )
 from sirtstats.dose_response._logistic import (
     DoseResponseFit,
