@@ -3,7 +3,8 @@
 - The schema YAMLs and the report notebooks ship inside the wheel (``sirtstats/data_schema/``,
   ``sirtstats/notebooks/``) and are found there; in a checkout they are the top-level folders.
 - ``pyproject.toml`` lists every package under ``sirtstats/`` (the list is explicit).
-- ``sirtstats kernel install`` writes a kernel spec running the current interpreter.
+- ``sirtstats kernel install`` writes a kernel spec running the current interpreter: by default
+  into the environment for pip (venv) and conda users alike, else into the user's folder.
 - End to end: build the wheel, install it into a fresh venv outside the checkout (dependencies
   from the running environment, no network), run ``demo``, ``validate``, ``kernel install`` and
   a one-notebook ``report`` there with the working directory outside the checkout.
@@ -119,3 +120,59 @@ def test_wheel_installs_and_runs_outside_the_checkout(tmp_path):
                  p.parts]
     assert len(published) == 1, published
     assert (published[0] / "notebooks" / "01_cohort.html").is_file()
+
+
+# -- where `sirtstats kernel install` puts the kernel by default (pip venv, conda, neither) ----
+
+def _fake_prefix(monkeypatch, tmp_path, *, venv: bool, conda: bool, conda_env_var: bool = False):
+    import sirtstats.cli_kernel as ck
+
+    prefix = tmp_path / "env"
+    prefix.mkdir()
+    if conda:
+        (prefix / "conda-meta").mkdir()
+    monkeypatch.setattr(ck.sys, "prefix", str(prefix))
+    monkeypatch.setattr(ck.sys, "base_prefix", str(tmp_path / "base") if venv else str(prefix))
+    if conda_env_var:
+        monkeypatch.setenv("CONDA_PREFIX", str(prefix))
+    else:
+        monkeypatch.delenv("CONDA_PREFIX", raising=False)
+    monkeypatch.setenv("JUPYTER_DATA_DIR", str(tmp_path / "user-data"))
+    return prefix
+
+
+@pytest.mark.parametrize(("venv", "conda", "conda_env_var"), [
+    (True, False, False),   # pip user in a venv
+    (False, True, False),   # conda env (base or named: sys.prefix == sys.base_prefix)
+    (False, False, True),   # conda env seen only through CONDA_PREFIX
+])
+def test_kernel_install_defaults_to_the_environment(monkeypatch, tmp_path, venv, conda,
+                                                    conda_env_var):
+    from sirtstats.cli_kernel import install_kernel
+
+    prefix = _fake_prefix(monkeypatch, tmp_path, venv=venv, conda=conda,
+                          conda_env_var=conda_env_var)
+    path = install_kernel()
+    assert path == prefix / "share" / "jupyter" / "kernels" / "sirtstats"
+    spec = json.loads((path / "kernel.json").read_text())
+    assert spec["argv"][0] == sys.executable
+    assert not (tmp_path / "user-data").exists()
+
+
+def test_kernel_install_defaults_to_the_user_outside_any_environment(monkeypatch, tmp_path):
+    from sirtstats.cli_kernel import install_kernel
+
+    _fake_prefix(monkeypatch, tmp_path, venv=False, conda=False)
+    path = install_kernel()
+    assert path == tmp_path / "user-data" / "kernels" / "sirtstats"
+    assert (path / "kernel.json").is_file()
+
+
+def test_kernel_install_user_flag_overrides_the_environment(monkeypatch, tmp_path, capsys):
+    prefix = _fake_prefix(monkeypatch, tmp_path, venv=False, conda=True)
+    assert main(["kernel", "install", "--user"]) == 0
+    assert (tmp_path / "user-data" / "kernels" / "sirtstats" / "kernel.json").is_file()
+    assert not (prefix / "share").exists()
+    assert main(["kernel", "install", "--sys-prefix"]) == 0
+    assert (prefix / "share" / "jupyter" / "kernels" / "sirtstats" / "kernel.json").is_file()
+    capsys.readouterr()
