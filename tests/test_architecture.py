@@ -7,7 +7,10 @@ one node per module (a package is its ``__init__``), one arrow per ``import`` /
 runs the ``__init__`` of the packages ``a.b`` and ``a``, so the arrow also goes to those
 packages (unless the importer lies inside them): a circle through a package's ``__init__`` is
 a circle. The layer table is :data:`sirtstats._layers.LAYERS`; function-level imports listed
-in :data:`sirtstats._layers.ALLOWED_LAZY_IMPORTS` (with a reason) are left out.
+in :data:`sirtstats._layers.ALLOWED_LAZY_IMPORTS` (with a reason) are left out. Not an arrow:
+an ``importlib.import_module`` of a computed name, i.e. the PEP 562 attribute access of
+``sirtstats/__init__.py`` (``sirtstats.survival`` imports that submodule on first use; the
+package itself imports only ``sirtstats.exceptions``).
 """
 
 from __future__ import annotations
