@@ -27,6 +27,8 @@ VALUE_LABELS: dict[str, str] = {
     "recist11": "RECIST 1.1",
     "mRECIST": "mRECIST",
     "mrecist": "mRECIST",
+    "PERCIST_1_0": "PERCIST 1.0",
+    "EORTC_1999": "EORTC 1999",
     # diagnoses
     "HCC": "HCC",
     "ICC": "iCCA",

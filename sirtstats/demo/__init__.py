@@ -45,6 +45,7 @@ from sirtstats.demo._imaging import (
     make_measurements,
     make_visits,
 )
+from sirtstats.demo._pet import make_pet_tables
 from sirtstats.demo._territory import add_territory_segments
 from sirtstats.demo._truth import DEMO_TRUTH
 from sirtstats.schema import PET_TABLES, TABLE_ORDER, apply_dtypes, empty_table, load_schema
@@ -158,14 +159,16 @@ def _generate(n: int, seed: int, snap: str) -> dict[str, pd.DataFrame]:
     P = add_death_causes(P, rngs[13])
     LB = make_labs(P, rngs[14])
     OT = make_other_therapies(P, TR, rngs[15])
-    return _assemble(P, W, TR, S, D, L, M, A, AE, LB, OT)
+    # issue 15: FDG-PET of a share of mCRC/ICC patients, own stream (rest unchanged)
+    PET = make_pet_tables(P, L, V, A, np.random.default_rng([seed, 17]))
+    return _assemble(P, W, TR, S, D, L, M, A, AE, LB, OT, PET)
 
 
 def _date(days):
     return days_to_datetime(np.asarray(days, dtype=float))
 
 
-def _assemble(P, W, TR, S, D, L, M, A, AE, LB, OT) -> dict[str, pd.DataFrame]:
+def _assemble(P, W, TR, S, D, L, M, A, AE, LB, OT, PET=None) -> dict[str, pd.DataFrame]:
     pid = P["patient_id"].to_numpy()
     last = P["last_day"].to_numpy()
     out: dict[str, pd.DataFrame] = {}
@@ -236,7 +239,8 @@ def _assemble(P, W, TR, S, D, L, M, A, AE, LB, OT) -> dict[str, pd.DataFrame]:
         "start_date": _date(OT["start_day"]), "end_date": _date(OT["end_day"]),
         "systemic_line": OT["systemic_line"], "agent": OT["agent"],
         "is_planned_with_sirt": OT["is_planned_with_sirt"].astype(bool)})
-    for table in PET_TABLES:  # not generated yet (issue 15): empty typed tables
+    out.update(PET or {})
+    for table in PET_TABLES:  # no PET patient: empty typed tables
         out.setdefault(table, empty_table(table))
     result = {}
     for table in TABLE_ORDER:

@@ -257,6 +257,7 @@ def derive_best_metabolic_response(
     confirm : bool, default False
         When True a CMR or PMR counts only if the next scan is also CMR or PMR (the worse of
         the two is kept); an unconfirmed response counts as SMD.
+        Scans after the first PMD are not read (D22), with or without confirmation.
     criterion : str, default "PERCIST_1_0"
         Label written to the ``criterion`` column.
 
@@ -287,6 +288,9 @@ def derive_best_metabolic_response(
     d = df_response.sort_values(["patient_id", "scan_date"], kind="mergesort")
     for pid, g in d.groupby("patient_id", sort=False):
         codes, dates = g["response"].tolist(), g["scan_date"].tolist()
+        if "PMD" in codes:  # P1.9 / D22: nothing after the first PMD counts
+            stop = codes.index("PMD") + 1
+            codes, dates = codes[:stop], dates[:stop]
         if confirm:
             eff = []
             for i, c in enumerate(codes):
