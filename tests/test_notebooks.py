@@ -295,3 +295,26 @@ def test_05_dosimetry_numbers_match_package(demo_report, demo_selection):
     assert by_device["Y90_glass"]["mRECIST"]["threshold_gy"] == 205.0
     assert by_device["Y90_resin"]["mRECIST"]["threshold_gy"] == 120.0
     assert by_device["Ho166_PLLA"]["mRECIST"]["threshold_gy"] is None
+
+
+@pytest.mark.notebooks
+def test_06_pet_response_rates_match_package(demo_report, demo_selection):
+    from sirtstats import metabolic as pet
+
+    m = demo_report.metrics["06_pet_response"]
+    t = demo_selection.registry.tables
+    base = pet.derive_percist_baseline(t["pet_assessments"], t["pet_lesions"],
+                                       df_lesions=t["lesions"])
+    resp = pet.derive_percist_response(t["pet_assessments"], t["pet_lesions"],
+                                       df_lesions=t["lesions"])
+    bmr = pet.derive_best_metabolic_response(resp)
+    n, n_resp = int(base["is_measurable"].sum()), int(bmr["bmr"].isin(["CMR", "PMR"]).sum())
+    assert m["n_pet_patients"] == len(base) > 0
+    rates = m["PERCIST_1_0"]
+    assert (rates["n"], rates["n_responders"]) == (n, n_resp)
+    assert rates["mrr_pct"] == pytest.approx(100 * n_resp / n)
+    assert rates["mrr_ci_lower_pct"] < rates["mrr_pct"] < rates["mrr_ci_upper_pct"]
+    assert m["settings"]["reference"] == "auto"
+    index = (demo_report.path / "index.html").read_text(encoding="utf-8")
+    assert "Metabolic response rate (CMR + PMR), PERCIST 1.0" in index
+    assert (demo_report.path / "figures" / "06_waterfall.png").exists()

@@ -15,7 +15,9 @@ from sirtstats.metabolic.summaries import (
     derive_best_sul_change,
     derive_percist_baseline,
     summarise_metabolic_agreement,
+    summarise_metabolic_distribution,
     summarise_metabolic_response_rates,
+    summarise_pet_quality,
 )
 
 __all__ = [
@@ -29,5 +31,7 @@ __all__ = [
     "derive_percist_response",
     "is_measurable",
     "summarise_metabolic_agreement",
+    "summarise_metabolic_distribution",
     "summarise_metabolic_response_rates",
+    "summarise_pet_quality",
 ]

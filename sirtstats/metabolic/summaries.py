@@ -26,7 +26,9 @@ __all__ = [
     "derive_best_sul_change",
     "derive_percist_baseline",
     "summarise_metabolic_agreement",
+    "summarise_metabolic_distribution",
     "summarise_metabolic_response_rates",
+    "summarise_pet_quality",
 ]
 
 #: RECIST-coded BOR -> metabolic code (inverse of the P1.9 coding), for display.
@@ -314,3 +316,76 @@ def summarise_metabolic_agreement(
     from dataclasses import replace
 
     return replace(res, crosstab=ct, responder_table=resp)
+
+
+def summarise_metabolic_distribution(df_bmr: pd.DataFrame) -> pd.DataFrame:
+    """Counts and percentages of each best metabolic response (CMR, PMR, SMD, PMD, NE).
+
+    Parameters
+    ----------
+    df_bmr : DataFrame
+        Output of :func:`sirtstats.metabolic.derive_best_metabolic_response` (``bmr`` and
+        optionally ``criterion``, ``confirmed``).
+
+    Returns
+    -------
+    DataFrame
+        One row per group and code: the grouping columns, ``bmr``, ``n`` and ``pct`` (% of the
+        group, 0-100), codes in the order CMR, PMR, SMD, PMD, NE.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> b = pd.DataFrame({"patient_id": ["P1", "P2"], "bmr": ["PMR", "PMD"]})
+    >>> summarise_metabolic_distribution(b)["n"].tolist()
+    [0, 1, 0, 1, 0]
+    """
+    require_columns(df_bmr, ["bmr"], "bmr", "summarise_metabolic_distribution")
+    keys = [c for c in ("criterion", "confirmed") if c in df_bmr.columns]
+    d = df_bmr.assign(_code=pd.Categorical(df_bmr["bmr"], categories=list(METABOLIC_CODES)))
+    g = d.groupby([*keys, "_code"], observed=False).size().rename("n").reset_index()
+    g = g.rename(columns={"_code": "bmr"})
+    tot = g.groupby(keys)["n"].transform("sum") if keys else g["n"].sum()
+    g["pct"] = np.where(tot > 0, 100.0 * g["n"] / tot, np.nan)
+    g["bmr"] = g["bmr"].astype(str)
+    return g
+
+
+def summarise_pet_quality(df_quality: pd.DataFrame, df_pet: pd.DataFrame) -> pd.DataFrame:
+    """Scan-quality problems (P1.10) counted by check, without patient identifiers.
+
+    Parameters
+    ----------
+    df_quality : DataFrame
+        Output of :func:`sirtstats.metabolic.check_pet_quality`.
+    df_pet : DataFrame
+        ``pet_assessments`` the checks ran on (``patient_id``, ``scan_date``), for the
+        denominators.
+
+    Returns
+    -------
+    DataFrame
+        One row per check (all five, in the order of P1.10): ``check``, ``n_scans``,
+        ``pct_scans`` (% of all scans) and ``n_patients``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> pet = pd.DataFrame({"patient_id": ["P1", "P1"], "scan_date": pd.to_datetime(
+    ...     ["2024-01-01", "2024-04-01"])})
+    >>> q = pd.DataFrame({"patient_id": ["P1"], "scan_date": pd.to_datetime(["2024-04-01"]),
+    ...     "check": ["glucose_above_11_1"], "value": [12.0], "limit": [""]})
+    >>> summarise_pet_quality(q, pet)["pct_scans"].tolist()
+    [0.0, 0.0, 0.0, 0.0, 50.0]
+    """
+    checks = ["uptake_time_outside_50_70", "uptake_time_differs_from_baseline",
+              "liver_reference_changed", "blood_pool_reference_changed", "glucose_above_11_1"]
+    n_scans = len(df_pet)
+    rows = []
+    for c in checks:
+        q = df_quality.loc[df_quality["check"] == c]
+        k = len(q.drop_duplicates(["patient_id", "scan_date"]))
+        rows.append({"check": c, "n_scans": k,
+                     "pct_scans": 100.0 * k / n_scans if n_scans else np.nan,
+                     "n_patients": int(q["patient_id"].nunique())})
+    return pd.DataFrame(rows)

@@ -389,6 +389,22 @@ def _response_rows(metrics: dict) -> list[dict]:
     return rows
 
 
+def _metabolic_rows(metrics: dict) -> list[dict]:
+    """PERCIST 1.0 metabolic response rate (notebook 06, when the registry has PET data)."""
+    m = _section(metrics, "06_pet_response").get("PERCIST_1_0")
+    if not isinstance(m, dict) or _num(m.get("mrr_pct")) is None:
+        return []
+    n, n_resp = _num(m.get("n")), _num(m.get("n_responders"))
+    detail = (f"{int(n_resp)} of {int(n)} with a measurable baseline PET"
+              if n is not None and n_resp is not None else "")
+    return [_row("Metabolic response (FDG-PET, best metabolic response)",
+                 "Metabolic response rate (CMR + PMR), PERCIST 1.0",
+                 format_pct_ci(m.get("mrr_pct"), m.get("mrr_ci_lower_pct"),
+                               m.get("mrr_ci_upper_pct")), detail,
+                 path="06_pet_response.PERCIST_1_0.mrr_pct", kind="pct",
+                 number=m.get("mrr_pct"))]
+
+
 def _survival_rows(metrics: dict) -> list[dict]:
     surv = _section(metrics, "03_survival")
     km = surv.get("km") if isinstance(surv.get("km"), dict) else {}
@@ -498,6 +514,7 @@ def headline_rows(metrics: dict) -> list[dict]:
                          format_count_pct(n, None), "", path="01_cohort.n_included",
                          kind="count", number=n))
     rows += _response_rows(metrics)
+    rows += _metabolic_rows(metrics)
     rows += _survival_rows(metrics)
     rows += _safety_rows(metrics)
     return rows
@@ -555,6 +572,8 @@ class IndexContent:
     previous_metrics: dict | None = None
     #: package -> version
     packages: dict = field(default_factory=dict)
+    #: notebooks left out for want of optional data: (stem, title, note)
+    skipped: list = field(default_factory=list)
 
 
 def _population(c: IndexContent) -> dict:

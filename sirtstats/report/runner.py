@@ -679,6 +679,11 @@ def run_report(
     t_reg = time.perf_counter()
     registry = load_checked_registry(params)
     t_reg = time.perf_counter() - t_reg
+    from sirtstats.report.optional import split_skipped  # issue 15: 06 needs PET data
+
+    nb_paths, skipped = split_skipped(registry.tables, nb_paths,
+                                      _cohort_patient_ids(registry, params))
+    declared = {p.stem: declared[p.stem] for p in nb_paths}
     injected = {stem: {**params.for_notebook(names, output_dir=target), **user_set[stem]}
                 for stem, names in declared.items()}
     check_cohorts_not_empty(registry, params, _effective_filters(declared, injected))
@@ -700,7 +705,7 @@ def run_report(
                                                 kernel_name, timeout, jobs, say)
             t_asm = time.perf_counter()
             metrics, manifest = _assemble(attempt, root, params, registry, nb_paths, nb_params,
-                                          timings, now)
+                                          timings, now, skipped=skipped)
             manifest["report"]["notebooks"] = [p.stem for p in nb_paths]
             manifest["report"]["partial"] = partial
             manifest["injected_parameters"] = {
@@ -899,7 +904,7 @@ def normalise_executed_notebook(executed: Path, *, attempt: Path | None = None,
     executed.write_text(text, encoding="utf-8")
 
 
-def _assemble(attempt, root, params, registry, nb_paths, nb_params, timings, now):
+def _assemble(attempt, root, params, registry, nb_paths, nb_params, timings, now, skipped=None):
     import sirtstats
     from sirtstats.report import manifest as mf
     from sirtstats.report.activity import summarise_activity
@@ -946,6 +951,7 @@ def _assemble(attempt, root, params, registry, nb_paths, nb_params, timings, now
         tables=table_stems, figures=figure_stems, has_workbook=workbook is not None,
         has_docx=(attempt / "tables.docx").exists(),
         previous=changes, sirtstats_version=sirtstats.__version__, git_commit=git["commit"],
+        skipped=list(skipped or []),
     )
     write_index(attempt, content)  # back links on the notebook pages, then index.html
 
@@ -953,7 +959,8 @@ def _assemble(attempt, root, params, registry, nb_paths, nb_params, timings, now
                for p in sorted(attempt.rglob("*")) if p.is_file()}
     manifest = {
         "report": {"period": params.period.label, "generated_at": now().isoformat(
-            timespec="seconds"), "kernel": KERNEL_NAME},
+            timespec="seconds"), "kernel": KERNEL_NAME,
+            "skipped_notebooks": {stem: note for stem, _title, note in skipped or []}},
         "parameters": params.to_dict(),
         "notebook_parameters": nb_params,
         "sirtstats_version": sirtstats.__version__,
