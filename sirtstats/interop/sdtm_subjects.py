@@ -4,7 +4,9 @@
 domain) into the registry: ``patients`` from DM (+ DS, and the other domains' dates for the last
 date known alive), ``treatments`` from EX, ``adverse_events`` from AE, and the tumour tables
 (``lesions``, ``lesion_measurements``, ``imaging_assessments``) from TU/TR/RS through
-:func:`sirtstats.interop.sdtm.convert_sdtm_tumour`. Follows SDTMIG v3.3 variable names.
+:func:`sirtstats.interop.sdtm.convert_sdtm_tumour`, and the PET tables (``pet_assessments``,
+``pet_lesions``) from TR's FDG-PET records (TRTESTCD SULPEAK, SUVMAX, MTV, TLG) through
+:func:`sirtstats.interop.sdtm_pet.convert_sdtm_pet`. Follows SDTMIG v3.3 variable names.
 
 SDTM has no place for several registry facts that a SIRT registry requires (primary tumour,
 microsphere device, treated territory, activity in GBq when EX doses are in mg). They are read
@@ -211,6 +213,12 @@ def import_sdtm(
                                    criterion=criterion, date_imputation=date_imputation)
         tables.update(conv.tables)
         _log_tumour(conv, log)
+        from sirtstats.interop.sdtm_pet import import_sdtm_pet  # issue 15: PET in TR
+
+        pet_tables, p = import_sdtm_pet(domains, date_imputation=date_imputation)
+        tables.update(pet_tables)
+        log.problem(p["patient_id"], p["domain"], p["variable"], p["value"], p["problem"],
+                    "warning")
     known = set(pts.index)
     for d, df in domains.items():
         orphan = ~df["USUBJID"].isin(known)
@@ -219,7 +227,7 @@ def import_sdtm(
             log.problem(ids, d, "USUBJID", ids, "subject not in DM")
     problems, imputed = log.frames()
     order = ["patients", "treatments", "adverse_events", "lesions", "lesion_measurements",
-             "imaging_assessments"]
+             "imaging_assessments", "pet_assessments", "pet_lesions"]
     return SdtmImport(tables={t: tables[t] for t in order if t in tables}, problems=problems,
                       imputed=imputed, files=paths)
 
