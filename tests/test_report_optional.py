@@ -97,4 +97,8 @@ def test_headline_gains_the_metabolic_response_rate_with_exact_ci():
     assert [(r["label"], r["value"], r["detail"]) for r in rows] == [
         ("Metabolic response rate (CMR + PMR), PERCIST 1.0", "47.6 % (25.7–70.2)",
          "10 of 21 with a measurable baseline PET")]
+    assert rows[0]["section"] == "Metabolic response (FDG-PET, best metabolic response)"
+    confirmed = headline_rows({"06_pet_response": {"PERCIST_1_0": {"mrr_pct": 40.0},
+                                                   "settings": {"confirm": True}}})
+    assert confirmed[0]["section"].endswith("best metabolic response, confirmed)")
     assert headline_rows({"06_pet_response": {}}) == []

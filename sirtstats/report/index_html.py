@@ -391,13 +391,16 @@ def _response_rows(metrics: dict) -> list[dict]:
 
 def _metabolic_rows(metrics: dict) -> list[dict]:
     """PERCIST 1.0 metabolic response rate (notebook 06, when the registry has PET data)."""
-    m = _section(metrics, "06_pet_response").get("PERCIST_1_0")
+    section = _section(metrics, "06_pet_response")
+    m = section.get("PERCIST_1_0")
     if not isinstance(m, dict) or _num(m.get("mrr_pct")) is None:
         return []
+    settings = section.get("settings") if isinstance(section.get("settings"), dict) else {}
+    confirm = {True: ", confirmed", False: ", unconfirmed"}.get(settings.get("confirm"), "")
     n, n_resp = _num(m.get("n")), _num(m.get("n_responders"))
     detail = (f"{int(n_resp)} of {int(n)} with a measurable baseline PET"
               if n is not None and n_resp is not None else "")
-    return [_row("Metabolic response (FDG-PET, best metabolic response)",
+    return [_row(f"Metabolic response (FDG-PET, best metabolic response{confirm})",
                  "Metabolic response rate (CMR + PMR), PERCIST 1.0",
                  format_pct_ci(m.get("mrr_pct"), m.get("mrr_ci_lower_pct"),
                                m.get("mrr_ci_upper_pct")), detail,
