@@ -1,8 +1,8 @@
 """FDG-PET/CT of the demo registry (issue 15): ``pet_assessments`` and ``pet_lesions``.
 
 About 20 % of the treated mCRC and ICC patients have a baseline FDG-PET/CT before their first
-SIRT and a PET/CT at their first two (half of them three) follow-up CT visits, up to and
-including the progression visit. The uptake comes from the same truth as the CT response
+SIRT and a PET/CT at their first two follow-up CT visits (half of them at every follow-up CT), up
+to and including the progression visit. The uptake comes from the same truth as the CT response
 (``_imaging.make_measurements``): each lesion's SULpeak is its baseline SULpeak times the
 lesion's relative size under RECIST 1.1 at that visit raised to the power 1.6 (glycolysis falls
 faster than size), times U(0.70, 0.95) in the treated territory (radiation lowers glycolysis
@@ -28,7 +28,7 @@ __all__ = ["PET_TRUTH", "make_pet_tables"]
 PET_TRUTH: dict = {
     "tumours": ("mCRC", "ICC"),
     "patient_fraction": 0.20,
-    "third_followup_fraction": 0.5,
+    "every_followup_fraction": 0.5,
     "baseline_sul_peak_median": {"mCRC": 6.5, "ICC": 7.5},
     "baseline_sul_peak_sigma": 0.40,
     "size_exponent": 1.6,
@@ -58,8 +58,8 @@ def _select_patients(P: pd.DataFrame, V: pd.DataFrame, rng) -> np.ndarray:
 
 def _scans(P, V, chosen, rng) -> pd.DataFrame:
     """One row per PET scan (``pi``, ``k``, ``day``, ``is_pd``, ``equivocal``)."""
-    third = rng.random(len(P)) < PET_TRUTH["third_followup_fraction"]
-    max_k = np.where(third, 3, 2)
+    every = rng.random(len(P)) < PET_TRUTH["every_followup_fraction"]
+    max_k = np.where(every, np.iinfo(np.int64).max, 2)
     S = V.loc[V["pi"].isin(chosen)].copy()
     S = S.loc[S["k"].to_numpy() <= max_k[S["pi"].to_numpy()]]
     base = S["k"].to_numpy() == 0
