@@ -9,9 +9,13 @@ agreement with an anatomical criterion is the cross-table and Cohen's kappa of
 
 from __future__ import annotations
 
+import warnings
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
+from sirtstats.exceptions import SirtStatsWarning
 from sirtstats.metabolic._common import choose_reference, prepare
 from sirtstats.metabolic._rules import METABOLIC_CODES, TO_RECIST_CODE, exact
 from sirtstats.metabolic.percist import _hottest, _threshold
@@ -212,10 +216,6 @@ def summarise_metabolic_response_rates(
     >>> r[["n", "n_responders", "mrr_pct", "n_missing"]].to_dict("records")
     [{'n': 2, 'n_responders': 1, 'mrr_pct': 50.0, 'n_missing': 1}]
     """
-    import warnings
-
-    from sirtstats.exceptions import SirtStatsWarning
-
     require_columns(df_bmr, ["patient_id", "bor"], "bmr", "summarise_metabolic_response_rates")
     d = _analysis_set_bor(df_bmr, df_baseline)
     with warnings.catch_warnings():
@@ -313,8 +313,6 @@ def summarise_metabolic_agreement(
     ct = ct.rename(index=FROM_RECIST_CODE)
     resp = res.responder_table.rename(index={"responder": "CMR/PMR",
                                              "non-responder": "SMD/PMD/NE"})
-    from dataclasses import replace
-
     return replace(res, crosstab=ct, responder_table=resp)
 
 
