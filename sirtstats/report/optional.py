@@ -62,6 +62,19 @@ def skipped_notebooks(tables, nb_paths: Iterable[Path], patient_ids=None) -> dic
     return out
 
 
+def _title(nb_path: Path) -> str:
+    """First markdown heading of a notebook (as the runner titles its pages)."""
+    import nbformat
+
+    nb = nbformat.read(str(nb_path), as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("#"):
+                    return line.lstrip("#").strip()
+    return Path(nb_path).stem
+
+
 def split_skipped(tables, nb_paths, patient_ids=None):
     """Split the notebooks to run into those kept and those skipped (with title and note).
 
@@ -77,21 +90,10 @@ def split_skipped(tables, nb_paths, patient_ids=None):
     Returns
     -------
     kept : list of Path
-        The notebooks to run, in the given order.
+        The notebooks to run, in the given order (empty when every one is skipped).
     skipped : list of tuple
         ``(stem, title, note)`` of each notebook left out.
-
-    Raises
-    ------
-    ReportError
-        When every notebook would be skipped.
     """
-    from sirtstats.report.runner import ReportError, _notebook_title
-
     notes = skipped_notebooks(tables, nb_paths, patient_ids)
     kept = [p for p in nb_paths if p.stem not in notes]
-    if not kept:
-        raise ReportError("No notebook to run: " + "; ".join(
-            f"{stem} skipped, {note}" for stem, note in notes.items()) + ".")
-    return kept, [(p.stem, _notebook_title(p), notes[p.stem]) for p in nb_paths
-                  if p.stem in notes]
+    return kept, [(p.stem, _title(p), notes[p.stem]) for p in nb_paths if p.stem in notes]

@@ -683,6 +683,9 @@ def run_report(
 
     nb_paths, skipped = split_skipped(registry.tables, nb_paths,
                                       _cohort_patient_ids(registry, params))
+    if not nb_paths:
+        raise ReportError("No notebook to run: " + "; ".join(
+            f"{stem} skipped, {note}" for stem, _title, note in skipped) + ".")
     declared = {p.stem: declared[p.stem] for p in nb_paths}
     injected = {stem: {**params.for_notebook(names, output_dir=target), **user_set[stem]}
                 for stem, names in declared.items()}
