@@ -118,3 +118,18 @@ def test_agreement_excludes_ne_from_weighted_kappa_and_requires_one_row_per_pati
     assert np.isnan(a.weighted_kappa)
     with pytest.raises(SirtDataError, match="several rows per patient"):
         summarise_criteria_agreement(pd.concat([rec, rec]), mre)
+
+
+def test_kappa_ci_is_truncated_to_the_range_of_kappa():
+    # 5 pairs: 2 responders under both, 1 only under B, 2 under neither.
+    # By hand: po = 4/5, pe = (2*3 + 3*2)/25 = 12/25, kappa = (0.8 - 0.48)/0.52 = 0.6154;
+    # the Wald upper limit 1.24 exceeds 1 and is truncated.
+    ids = [f"P{i}" for i in range(5)]
+    a_bor = pd.DataFrame({"patient_id": ids, "criterion": "RECIST_1_1",
+                          "bor": ["PR", "PR", "SD", "SD", "SD"]})
+    b_bor = pd.DataFrame({"patient_id": ids, "criterion": "mRECIST",
+                          "bor": ["PR", "PR", "PR", "SD", "SD"]})
+    a = summarise_criteria_agreement(a_bor, b_bor)
+    assert round(a.kappa, 4) == 0.6154
+    assert a.kappa_ci_upper == 1.0
+    assert -1.0 <= a.kappa_ci_lower < a.kappa

@@ -300,7 +300,8 @@ class CriteriaAgreement:
     n_unpaired : int
         Patients present under only one criterion (left out).
     kappa, kappa_ci_lower, kappa_ci_upper : float
-        Cohen's kappa for responder vs non-responder with its asymptotic CI.
+        Cohen's kappa for responder vs non-responder with its asymptotic (Wald) CI,
+        truncated to [-1, 1].
     weighted_kappa, weighted_kappa_ci_lower, weighted_kappa_ci_upper : float
         Weighted kappa on the ordered BOR CR > PR > SD (incl. NON_CR_NON_PD) > PD.
     n_weighted : int
@@ -369,7 +370,9 @@ def _kappa(table: np.ndarray, wt, z: float):
     with np.errstate(divide="ignore", invalid="ignore"):
         res = cohens_kappa(table, wt=wt)
     k, se = float(res.kappa), float(res.std_kappa)
-    return k, k - z * se, k + z * se
+    # Kappa lies in [-1, 1]; the Wald limits are truncated to that range, as a CI reported past
+    # perfect agreement (e.g. 0.62 [0.00 to 1.24] on 5 pairs) is not one a reader can use.
+    return k, max(-1.0, k - z * se), min(1.0, k + z * se)
 
 
 def summarise_criteria_agreement(
