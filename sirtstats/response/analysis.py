@@ -220,34 +220,15 @@ def derive_response_analysis(
 
     tps, bors, bests, lrs, elig, disc, sets = [], [], [], [], [], [], []
     for crit in criteria:
-        role = "recist_role" if crit == "RECIST_1_1" else "mrecist_role"
-        if source == "derived":
-            tp = derive_timepoint_response(les, meas, ass, criterion=crit, scope=scope,
-                                           include_baseline=True, **tp_opts)
-            in_scope = les.loc[_in_scope(les, scope)]
-            measurable = set(in_scope.loc[in_scope[role] == "target", "patient_id"])
-            lrs.append(derive_lesion_response(in_scope, meas, criterion=crit))
-            el = derive_target_eligibility(les, meas, criterion=crit)
-            elig.append(el.loc[el["finding"].notna()])
-            has_rep = ass.loc[ass["criterion"] == crit, "reported_overall_response"].notna()
-            if "reported_overall_response" in ass and has_rep.any() and scope == "overall":
-                rep = derive_reported_timepoints(ass, criterion=crit)
-                disc.append(summarise_discordance(tp, rep))
-        else:
-            tp = derive_reported_timepoints(ass, criterion=crit,
-                                            scope="treated" if scope == "treated" else scope)
-            measurable = set(tp["patient_id"])
-        origin = df_origin.loc[df_origin["patient_id"].isin(measurable),
-                               ["patient_id", "origin_date"]]
-        tp_set = tp.loc[tp["patient_id"].isin(measurable)]
-        if tp_set.empty:
-            tp_set = tp_set.assign(criterion=pd.Series(dtype=object))
-        bor = derive_best_overall_response(tp_set.assign(criterion=crit, scope=scope), origin,
-                                           confirm=confirm, df_therapies=therapies, **bor_opts)
-        tps.append(tp)
-        bors.append(bor)
-        if source == "derived":
-            bests.append(derive_best_percent_change(tp_set, bor))
+        r = _derive_criterion(crit, les, meas, ass, df_origin, scope=scope, confirm=confirm,
+                              source=source, therapies=therapies, tp_opts=tp_opts,
+                              bor_opts=bor_opts)
+        tps.append(r["tp"])
+        bors.append(r["bor"])
+        for parts, key in ((bests, "best"), (lrs, "lesion"), (elig, "elig"), (disc, "disc")):
+            if key in r:
+                parts.append(r[key])
+        measurable = r["measurable"]
         sets.append({"criterion": crit, "n_cohort": len(cohort),
                      "n_measurable": len(measurable & cohort),
                      "n_not_evaluable": len(cohort - measurable)})
@@ -274,3 +255,37 @@ def derive_response_analysis(
         eligibility_findings=cat(elig, ELIGIBILITY_COLUMNS),
         discordance=cat(disc, DISCORDANCE_COLUMNS), agreement=agreement,
         analysis_set=pd.DataFrame(sets), settings=settings)
+
+
+def _derive_criterion(crit, les, meas, ass, df_origin, *, scope, confirm, source, therapies,
+                      tp_opts, bor_opts) -> dict:
+    """Timepoints, BOR and the derived-source extras of one criterion (R1.10 analysis set)."""
+    role = "recist_role" if crit == "RECIST_1_1" else "mrecist_role"
+    out: dict = {}
+    if source == "derived":
+        tp = derive_timepoint_response(les, meas, ass, criterion=crit, scope=scope,
+                                       include_baseline=True, **tp_opts)
+        in_scope = les.loc[_in_scope(les, scope)]
+        measurable = set(in_scope.loc[in_scope[role] == "target", "patient_id"])
+        out["lesion"] = derive_lesion_response(in_scope, meas, criterion=crit)
+        el = derive_target_eligibility(les, meas, criterion=crit)
+        out["elig"] = el.loc[el["finding"].notna()]
+        has_rep = ass.loc[ass["criterion"] == crit, "reported_overall_response"].notna()
+        if "reported_overall_response" in ass and has_rep.any() and scope == "overall":
+            rep = derive_reported_timepoints(ass, criterion=crit)
+            out["disc"] = summarise_discordance(tp, rep)
+    else:
+        tp = derive_reported_timepoints(ass, criterion=crit,
+                                        scope="treated" if scope == "treated" else scope)
+        measurable = set(tp["patient_id"])
+    origin = df_origin.loc[df_origin["patient_id"].isin(measurable),
+                           ["patient_id", "origin_date"]]
+    tp_set = tp.loc[tp["patient_id"].isin(measurable)]
+    if tp_set.empty:
+        tp_set = tp_set.assign(criterion=pd.Series(dtype=object))
+    bor = derive_best_overall_response(tp_set.assign(criterion=crit, scope=scope), origin,
+                                       confirm=confirm, df_therapies=therapies, **bor_opts)
+    if source == "derived":
+        out["best"] = derive_best_percent_change(tp_set, bor)
+    out.update(tp=tp, bor=bor, measurable=measurable)
+    return out
