@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from sirtstats.exceptions import SirtDataError
+from sirtstats.response import _tpcore as core
 from sirtstats.response._common import (
     CONFIRM_MIN_DAYS,
     CRITERIA,
@@ -33,9 +34,6 @@ from sirtstats.response._common import (
     exact_scale,
     exact_to_float,
     first_keys,
-    fmt_dmm,
-    fmt_mm,
-    fmt_pct,
     group_cummin_exclusive,
     isin,
     pd_condition,
@@ -44,7 +42,7 @@ from sirtstats.response._common import (
     to_dates,
     to_exact,
 )
-from sirtstats.response.classify import compute_overall_response
+from sirtstats.response._tprules import rule_texts
 
 __all__ = ["TIMEPOINT_COLUMNS", "derive_timepoint_response"]
 
@@ -90,6 +88,14 @@ def _prepare(df_lesions, df_measurements, df_assessments, criterion):
     Adds integer keys: lesions ``code`` (row position) and ``pcode`` (patient), measurements
     ``code`` and ``day``, assessments ``pcode`` and ``day``; returns the patient index too.
     """
+    les = _prepare_lesions(df_lesions, df_measurements, df_assessments, criterion)
+    meas = _prepare_measurements(df_measurements, les, criterion)
+    ass, puniq = _prepare_assessments(df_assessments, les, criterion)
+    return les, meas, ass, puniq
+
+
+def _prepare_lesions(df_lesions, df_measurements, df_assessments, criterion):
+    """Required columns of the three tables; the criterion's lesions with ``code``/``bday``."""
     role_col = _role_column(criterion)
     require_columns(df_lesions, [*_LESION_COLS, role_col], "lesions", _FN)
     require_columns(df_measurements, _MEAS_COLS, "lesion_measurements", _FN)
@@ -114,7 +120,11 @@ def _prepare(df_lesions, df_measurements, df_assessments, criterion):
             table="lesions", column="baseline_date", rule="required", rows=rows)
     les["code"] = np.arange(len(les))
     les["bday"] = _days(les["baseline_date"])
+    return les
 
+
+def _prepare_measurements(df_measurements, les, criterion):
+    """The criterion's measurement rows, validated, with ``code``, ``day`` and codes."""
     crit = df_measurements["criterion"].to_numpy(dtype=object)
     cols = _MEAS_COLS + (["is_enhancing"] if "is_enhancing" in df_measurements.columns else [])
     code = pd.Index(les["lesion_id"]).get_indexer(df_measurements["lesion_id"])
@@ -127,7 +137,11 @@ def _prepare(df_lesions, df_measurements, df_assessments, criterion):
     meas["state_code"] = code_of(meas["state"], list(STATES))
     meas["nt_code"] = code_of(meas["nontarget_status"], list(_NT_ORDER))
     _validate_measurements(meas)
+    return meas
 
+
+def _prepare_assessments(df_assessments, les, criterion):
+    """The criterion's assessments, validated; patient codes of lesions and assessments."""
     acrit = df_assessments["criterion"].to_numpy(dtype=object)
     extra = [c for c in ("new_lesion_site", "new_lesion_in_treated_territory",
                          "new_lesion_size_mm", "new_lesion_typical_hcc")
@@ -157,7 +171,7 @@ def _prepare(df_lesions, df_measurements, df_assessments, criterion):
             f"criterion); first keys: {first_keys(rows, ['patient_id', 'assessment_date'])}.",
             table="imaging_assessments", column="assessment_date", rule="unique key",
             rows=rows)
-    return les, meas, ass, puniq
+    return ass, puniq
 
 
 def _validate_measurements(m: pd.DataFrame) -> None:
@@ -250,114 +264,6 @@ def _lookup(table: pd.DataFrame, codes: np.ndarray, days: np.ndarray) -> np.ndar
     return np.where(hit, pos_c, -1)
 
 
-def _build_timepoints(les, meas, ass, puniq) -> pd.DataFrame:
-    """Patients x dates (baseline + post-baseline), sorted by patient and date."""
-    n_p = len(puniq)
-    base = np.full(n_p, -1, dtype=np.int64)
-    np.maximum.at(base, les["pcode"].to_numpy(), les["bday"].to_numpy())
-    no_les = base < 0
-    if no_les.any() and len(ass):  # patients with assessments only: first assessment
-        first = np.full(n_p, np.iinfo(np.int64).max)
-        np.minimum.at(first, ass["pcode"].to_numpy(), ass["day"].to_numpy())
-        base = np.where(no_les, first, base)
-    pc_of_lesion = les["pcode"].to_numpy()
-    keys = np.concatenate([
-        pc_of_lesion[meas["code"].to_numpy()] * _DAY_KEY + meas["day"].to_numpy(),
-        ass["pcode"].to_numpy(np.int64) * _DAY_KEY + ass["day"].to_numpy(),
-        np.flatnonzero(base >= 0) * _DAY_KEY + base[base >= 0]])
-    keys = np.unique(keys)
-    pcode = keys // _DAY_KEY
-    day = keys % _DAY_KEY
-    keep = day >= base[pcode]
-    pcode, day = pcode[keep], day[keep]
-    return pd.DataFrame({
-        "patient_id": puniq.to_numpy(dtype=object)[pcode], "pcode": pcode, "day": day,
-        "assessment_date": (day + _DAY0).astype("datetime64[D]").astype("datetime64[ns]"),
-        "is_baseline": day == base[pcode]})
-
-
-def _cross(items_pcode: np.ndarray, tp_pcode: np.ndarray):
-    """All (item, timepoint) pairs of the same patient; timepoints sorted by patient."""
-    n_p = int(max(items_pcode.max(initial=-1), tp_pcode.max(initial=-1))) + 1
-    start = np.searchsorted(tp_pcode, np.arange(n_p))
-    count = np.bincount(tp_pcode, minlength=n_p)
-    reps = count[items_pcode]
-    item = np.repeat(np.arange(len(items_pcode)), reps)
-    offs = np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps)
-    tp = np.repeat(start[items_pcode], reps) + offs
-    return item, tp
-
-
-def _target_block(tp, tgt, ld, scale, criterion):
-    """Per timepoint: n targets, n assessed, exact sum, all-CR flag; per patient baseline."""
-    n_tp = len(tp)
-    pcode_tp = tp["pcode"].to_numpy()
-    vint = ld["vint"].to_numpy()
-    if len(tgt) == 0:
-        z = np.zeros(n_tp, dtype=np.int64)
-        return {"n_t": z, "n_a": z, "c": z.copy(), "all_cr": np.zeros(n_tp, bool),
-                "b": z.copy(), "base_ok": np.zeros(n_tp, bool), "has_t": np.zeros(n_tp, bool)}
-    item, gtp = _cross(tgt["pcode"].to_numpy(), pcode_tp)
-    pos = _lookup(ld, tgt["code"].to_numpy()[item], tp["day"].to_numpy()[gtp])
-    found = pos >= 0
-    assessed = np.zeros(len(item), dtype=bool)
-    assessed[found] = ~ld["na"].to_numpy(dtype=bool)[pos[found]]
-    ints = np.zeros(len(item), dtype=vint.dtype)
-    ints[assessed] = vint[pos[assessed]]
-    enh = np.zeros(len(item), dtype=bool)
-    enh[found] = ld["enh"].to_numpy(dtype=bool)[pos[found]]
-    nodal = tgt["is_nodal"].to_numpy(dtype=bool)[item]
-    # R1.4.2 lesion-by-lesion CR; mRECIST R2.2 also needs no enhancement
-    cr_lesion = np.where(nodal, ints < NODE_NORMAL_BELOW_MM * scale, ints == 0)
-    if criterion == "mRECIST":
-        cr_lesion = cr_lesion & (nodal | ~enh)
-    cr_lesion = np.asarray(cr_lesion, dtype=bool) & assessed
-    n_t = np.bincount(gtp, minlength=n_tp)
-    n_a = np.bincount(gtp, weights=assessed, minlength=n_tp).astype(np.int64)
-    n_cr = np.bincount(gtp, weights=cr_lesion, minlength=n_tp).astype(np.int64)
-    if ints.dtype == object:
-        c = pd.Series(ints).groupby(gtp).sum().reindex(range(n_tp), fill_value=0).to_numpy()
-    else:  # sums of int64 below 2**53 are exact in float64
-        c = np.round(np.bincount(gtp, weights=ints, minlength=n_tp)).astype(np.int64)
-    # baseline: each target's value on its own baseline date
-    bpos = _lookup(ld, tgt["code"].to_numpy(), tgt["bday"].to_numpy())
-    bok = np.zeros(len(tgt), dtype=bool)
-    bok[bpos >= 0] = ~ld["na"].to_numpy(dtype=bool)[bpos[bpos >= 0]]
-    bints = np.zeros(len(tgt), dtype=vint.dtype)
-    bints[bok] = vint[bpos[bok]]
-    n_pat = int(max(pcode_tp.max(), tgt["pcode"].max())) + 1
-    tp_pc = tgt["pcode"].to_numpy()
-    if bints.dtype == object:
-        b_pat = pd.Series(bints).groupby(tp_pc).sum().reindex(range(n_pat),
-                                                               fill_value=0).to_numpy()
-    else:
-        b_pat = np.round(np.bincount(tp_pc, weights=bints, minlength=n_pat)).astype(np.int64)
-    ok_pat = np.bincount(tp_pc, weights=~bok, minlength=n_pat) == 0
-    has_t = n_t > 0
-    b = np.where(has_t, b_pat[pcode_tp], 0)
-    base_ok = has_t & ok_pat[pcode_tp] & np.asarray(b > 0, dtype=bool)
-    return {"n_t": n_t, "n_a": n_a, "c": c, "all_cr": (n_cr == n_t) & has_t, "b": b,
-            "base_ok": base_ok, "has_t": has_t}
-
-
-def _nontarget_block(tp, nt, ld):
-    """Per timepoint non-target response (R1.6) or None when there is no non-target disease."""
-    n_tp = len(tp)
-    out = np.full(n_tp, None, dtype=object)
-    if len(nt) == 0:
-        return out
-    item, gtp = _cross(nt["pcode"].to_numpy(), tp["pcode"].to_numpy())
-    pos = _lookup(ld, nt["code"].to_numpy()[item], tp["day"].to_numpy()[gtp])
-    sev = np.full(len(item), NONTARGET_SEVERITY["NE"], dtype=np.int64)  # no row: not assessed
-    sev[pos >= 0] = ld["nt_sev"].to_numpy()[pos[pos >= 0]]
-    worst = np.full(n_tp, -1, dtype=np.int64)
-    np.maximum.at(worst, gtp, sev)
-    names = np.array(sorted(NONTARGET_SEVERITY, key=NONTARGET_SEVERITY.get), dtype=object)
-    has = worst >= 0
-    out[has] = names[worst[has]]
-    return out
-
-
 def _new_lesions(tp, ass, *, criterion, scope, apply_hcc, hcc_min_mm, hcc_growth_mm, backdate):
     """New-lesion status per timepoint after scope filtering, HCC rules (R2.4.4), back-dating."""
     n_tp = len(tp)
@@ -429,136 +335,30 @@ def _new_lesions(tp, ass, *, criterion, scope, apply_hcc, hcc_min_mm, hcc_growth
     backdated = np.zeros(n_tp, dtype=bool)
     confirm_date = np.full(n_tp, None, dtype=object)
     if backdate and (status == "EQUIVOCAL").any():
-        # reversed order: an EQUIVOCAL run directly before a YES becomes YES (R1.7.2)
-        rev = np.arange(n_tp)[::-1]
-        st = np.where(pd.isna(status[rev]), "NA", status[rev]).astype(object)
-        seg = pd.Series(st != "EQUIVOCAL").groupby(pcode[rev]).cumsum()
-        grp = [pcode[rev], seg.to_numpy()]
-        head = pd.Series(st).groupby(grp).transform("first").to_numpy()
-        head_date = pd.Series(tp["assessment_date"].to_numpy()[rev]).groupby(grp).transform(
-            "first").to_numpy()
-        bd = (st == "EQUIVOCAL") & (head == "YES")
-        backdated[rev[bd]] = True
-        confirm_date[rev[bd]] = head_date[bd]
+        # an EQUIVOCAL run directly before a YES becomes YES (R1.7.2)
+        backdated, confirm_date = core.backdate_equivocal(
+            status, pcode, tp["assessment_date"].to_numpy())
         status[backdated] = "YES"
     status[tp["is_baseline"].to_numpy()] = None
     reported[tp["is_baseline"].to_numpy()] = None
     return status, reported, note, backdated, confirm_date
 
 
-def _continuing(tr, pcode, day, confirm_min_days):
-    """R1.4.6 display column: strict SD after a confirmed target PR is shown as PR."""
-    resp = isin(tr, ["PR", "CR"])
-    brk = ~(resp | (tr == "NE"))
-    run = pd.Series(brk).groupby(pcode).cumsum().to_numpy()
-    big = np.iinfo(np.int64).max // 2
-    start = pd.Series(np.where(resp, day, big)).groupby([pcode, run]).cummin().to_numpy()
-    conf = resp & (day - start >= confirm_min_days)
-    conf_so_far = pd.Series(conf).groupby(pcode).cummax().to_numpy(dtype=bool)
-    pd_seen = pd.Series(tr == "PD").groupby(pcode).cummax().to_numpy(dtype=bool)
-    return np.where((tr == "SD") & conf_so_far & ~pd_seen, "PR", tr).astype(object)
+def _engine_inputs(df_lesions, df_measurements, df_assessments, criterion):
+    """Lesions, lesion-date arrays (with the exact scale), assessments and patients.
 
-
-def _fmt_many(values: np.ndarray, fmt, decimals: int) -> np.ndarray:
-    """Format floats through their unique rounded values (display only; fast for many rows)."""
-    v = np.asarray(values, dtype=float)
-    out = np.full(len(v), "?", dtype=object)
-    ok = np.isfinite(v)
-    if ok.any():
-        u, inv = np.unique(np.round(v[ok], decimals), return_inverse=True)
-        out[ok] = np.array([fmt(float(x)) for x in u], dtype=object)[inv]
-    return out
-
-
-def _ints(values: np.ndarray) -> np.ndarray:
-    v = np.asarray(values, dtype=np.int64)
-    table = np.array([str(i) for i in range(int(v.max(initial=0)) + 1)], dtype=object)
-    return table[np.maximum(v, 0)]
-
-
-def _rules(d: dict, criterion: str, requires_abs: bool) -> np.ndarray:
-    """One explanation per row (which rule decided, with the numbers).
-
-    Rows are assigned to the first matching rule (same order as the classification); each
-    template is filled for its rows only, with numbers formatted once per distinct value.
+    The measurement rows go through the array path of :mod:`._tpcore`; inputs it does not
+    take (see :func:`._tpcore.measurement_arrays`) go through the validating
+    :func:`_prepare_measurements`, which raises on invalid data.
     """
-    w = "viable sum" if criterion == "mRECIST" else "sum"
-    n_rows = len(d["overall"])
-    tr, ntr, new, ov = d["tr"], d["ntr"], d["new"], d["overall"]
-    is_base, has_t, base_ok = d["is_baseline"], d["has_t"], d["base_ok"]
-    n_t, n_a = d["n_t"], d["n_a"]
-    c, b, n = d["c_mm"], d["b_mm"], d["n_mm"]
-    cs, bs, ns = (_fmt_many(x, fmt_mm, 6) for x in (c, b, n))
-    pbs = _fmt_many(d["pct_b"], fmt_pct, 1)
-    pns = _fmt_many(d["pct_n"], fmt_pct, 1)
-    dns = _fmt_many(c - n, fmt_dmm, 6)
-    nts, nas = _ints(n_t), _ints(n_a)
-    partial = n_a < n_t
-    ntr_s = np.where(pd.isna(ntr), "none", ntr).astype(object)
-    out = np.full(n_rows, "", dtype=object)
-    done = np.zeros(n_rows, dtype=bool)
-
-    def put(mask, text, *cols):
-        nonlocal done
-        m = mask & ~done
-        if m.any():
-            if cols:
-                out[m] = [text.format(*x) for x in zip(*(col[m] for col in cols),
-                                                        strict=True)]
-            else:
-                out[m] = text
-        done |= m
-
-    put(is_base & has_t, "baseline: " + w + " {} mm over {} target(s)", cs, nts)
-    put(is_base, "baseline: no target lesion in scope")
-    bd = np.array([x is not None for x in d["confirm_date"]], dtype=bool)
-    if bd.any():
-        dates = np.full(n_rows, "", dtype=object)
-        dates[bd] = [pd.Timestamp(x).date().isoformat() for x in d["confirm_date"][bd]]
-        put((new == "YES") & bd, "PD: new lesion first seen equivocal here, confirmed on {} "
-            "(back-dated, R1.7.2)", dates)
-    put(new == "YES", "PD: new lesion (R1.7.4)")
-    pd_t = tr == "PD"
-    part = np.where(partial, "partial ", "").astype(object)
-    extra = np.full(n_rows, "", dtype=object)
-    if partial.any():
-        extra[partial] = [f" ({x}/{y} targets measured, R1.5.2)"
-                          for x, y in zip(nas[partial], nts[partial], strict=True)]
-    put(pd_t & (n == 0), "PD: {}" + w + " {} mm after nadir 0 mm (R1.4.5){}", part, cs, extra)
-    rule = "R1.4.1" if criterion == "RECIST_1_1" else (
-        "R2.2, 5 mm rule on" if requires_abs else "R2.2, 5 mm rule off")
-    put(pd_t, "PD: {}" + w + " {} mm is {} and {} over nadir {} mm (" + rule + "){}",
-        part, cs, pns, dns, ns, extra)
-    put(ntr == "PD", "PD: unequivocal non-target progression (R1.6)")
-    no_t = ~has_t
-    put(no_t & pd.isna(ntr), "NE: no baseline disease in this scope")
-    put(no_t & (ntr == "CR"), "CR: non-target disease only, all disappeared (R1.8.2)")
-    put(no_t & (ntr == "NON_CR_NON_PD"),
-        "NON_CR_NON_PD: non-target disease only, persisting (R1.8.2)")
-    put(no_t, "NE: non-target lesion(s) not assessed (R1.8.2)")
-    put(~base_ok, "NE: no valid baseline sum (a target lacks a baseline measurement)")
-    put(tr == "NE", "NE: {} of {} targets not assessed; partial " + w
-        + " {} mm does not meet PD (R1.5.2)", _ints(n_t - n_a), nts, cs)
-    crit = ("all targets non-enhancing (R2.2)" if criterion == "mRECIST"
-            else "non-nodal targets 0 mm, nodal targets < 10 mm (R1.4.2)")
-    put((tr == "CR") & (ov == "CR"), "CR: " + crit + "; non-targets {}; no new lesion (R1.8.1)",
-        ntr_s)
-    put(tr == "CR", "PR: targets CR (" + crit + ") but non-targets {} (R1.8.1)", ntr_s)
-    # the two commonest rules use f-strings (several times faster than str.format)
-    m = (tr == "PR") & ~done
-    out[m] = [f"PR: {w} {x} mm is {y} from baseline {z} mm (>= 30 % decrease, R1.4.3)"
-              for x, y, z in zip(cs[m], pbs[m], bs[m], strict=True)]
-    done |= m
-    m = ~done
-    out[m] = [f"SD: {w} {x} mm is {y} from baseline {z} mm and {u} ({v}) over nadir {t} mm "
-              f"(R1.4.4)" for x, y, z, u, v, t in zip(cs[m], pbs[m], bs[m], pns[m], dns[m], ns[m],
-                                                      strict=True)]
-    eq = (new == "EQUIVOCAL") & ~is_base
-    out[eq] = out[eq] + "; equivocal new lesion (PD only once confirmed, R1.7.2)"
-    note = d["note"]
-    has_note = note != ""
-    out[has_note] = out[has_note] + "; " + note[has_note]
-    return out
+    les = _prepare_lesions(df_lesions, df_measurements, df_assessments, criterion)
+    m = core.measurement_arrays(df_measurements, pd.Index(les["lesion_id"]), criterion)
+    if m is None:
+        m = core.measurement_arrays_from_frame(
+            _prepare_measurements(df_measurements, les, criterion))
+    ld, scale = core.lesion_date_arrays(m)
+    ass, puniq = _prepare_assessments(df_assessments, les, criterion)
+    return les, ld, scale, ass, puniq
 
 
 def derive_timepoint_response(
@@ -709,38 +509,51 @@ def derive_timepoint_response(
             raise ValueError(f"The {name!r} argument of {_FN} must be a number >= 0. "
                              f"Got {val!r} instead.")
 
-    les, meas, ass, puniq = _prepare(df_lesions, df_measurements, df_assessments, criterion)
-    tp = _build_timepoints(les, meas, ass, puniq)
-    ld, scale = _lesion_dates(meas, pd.Index(les["lesion_id"]))
-    scoped = les.loc[_in_scope(les, scope)].copy()
-    scoped["is_nodal"] = as_bool(scoped["is_nodal"])
-    tgt = scoped.loc[scoped["role"].to_numpy() == "target"]
-    nt = scoped.loc[scoped["role"].to_numpy() == "non_target"]
+    les, ld, scale, ass, puniq = _engine_inputs(df_lesions, df_measurements, df_assessments,
+                                                criterion)
+    les_pcode = les["pcode"].to_numpy(np.int64)
+    tpd = core.build_timepoints(les_pcode, les["bday"].to_numpy(np.int64), ld,
+                                ass["pcode"].to_numpy(np.int64), ass["day"].to_numpy(np.int64),
+                                len(puniq))
+    tp = core.frame({
+        "patient_id": puniq.to_numpy(dtype=object)[tpd["pcode"]], "pcode": tpd["pcode"],
+        "day": tpd["day"], "assessment_date": (tpd["day"] + _DAY0).astype(
+            "datetime64[D]").astype("datetime64[ns]"), "is_baseline": tpd["is_baseline"]})
+    in_scope = _in_scope(les, scope)
+    role = les["role"].to_numpy(dtype=object)
+    t_rows = np.flatnonzero(in_scope & (role == "target"))
+    nt_rows = np.flatnonzero(in_scope & (role == "non_target"))
+    tgt = {"code": t_rows, "pcode": les_pcode[t_rows],
+           "bday": les["bday"].to_numpy(np.int64)[t_rows],
+           "is_nodal": as_bool(les["is_nodal"])[t_rows]}
 
-    tb = _target_block(tp, tgt, ld, scale, criterion)
-    is_base = tp["is_baseline"].to_numpy(dtype=bool)
+    tb = core.target_block(tpd, tgt, ld, scale, criterion, les_pcode, len(les), len(puniq))
+    is_base = tpd["is_baseline"]
     complete = tb["has_t"] & (tb["n_a"] == tb["n_t"])
     c = np.where(is_base, tb["b"], tb["c"])
     valid_nadir = tb["base_ok"] & (complete | is_base)
-    nadir, has_nadir = group_cummin_exclusive(c, valid_nadir, tp["pcode"].to_numpy())
+    nadir, has_nadir = group_cummin_exclusive(c, valid_nadir, tpd["pcode"])
     b = tb["b"]
     n = np.where(has_nadir & ~is_base, nadir, b)  # the baseline row is the first valid row
 
     ok = tb["has_t"] & tb["base_ok"] & ~is_base
     pdc = ok & (tb["n_a"] > 0) & pd_condition(c, n, scale=scale, requires_abs=requires_abs)
     prc = ok & pr_condition(c, b)
-    tr = np.select(
+    tr_code = np.select(
         [~tb["has_t"] | is_base, ~tb["base_ok"], pdc, ~complete, tb["all_cr"], prc],
-        [None, "NE", "PD", "NE", "CR", "PR"], default="SD").astype(object)
-    ntr = _nontarget_block(tp, nt, ld)
-    ntr[is_base] = None
+        [0, 5, 4, 5, 1, 2], default=3)
+    tr = core.TR_NAMES[tr_code]
+    nt_sev = core.nontarget_severity(tpd, nt_rows, les_pcode[nt_rows], ld, les_pcode,
+                                     len(les), len(puniq))
+    nt_sev[is_base] = -1
+    ntr = core.NT_NAMES[nt_sev]
     new, reported, note, backdated, confirm_date = _new_lesions(
         tp, ass, criterion=criterion, scope=scope, apply_hcc=apply_hcc,
         hcc_min_mm=hcc_new_lesion_min_mm, hcc_growth_mm=hcc_atypical_growth_mm,
         backdate=backdate)
-    overall = compute_overall_response(tr, ntr, new)
+    overall = core.overall_response(tr_code, nt_sev, new)
     overall[is_base] = None
-    cont = _continuing(tr, tp["pcode"].to_numpy(), tp["day"].to_numpy(), confirm_days)
+    cont = core.continuing(tr_code, tpd["pcode"], tpd["day"], confirm_days)
 
     has_sum = tb["has_t"] & tb["base_ok"]
     c_mm = np.where(tb["has_t"], exact_to_float(c, scale), np.nan)
@@ -754,8 +567,8 @@ def derive_timepoint_response(
     parts = {"overall": overall, "tr": tr, "ntr": ntr, "new": new, "is_baseline": is_base,
              "has_t": tb["has_t"], "base_ok": tb["base_ok"], "n_t": tb["n_t"], "n_a": tb["n_a"],
              "c_mm": c_mm, "b_mm": b_mm, "n_mm": n_mm, "pct_b": pct_b, "pct_n": pct_n,
-             "note": note, "confirm_date": confirm_date}
-    rules = _rules({k: v[keep] for k, v in parts.items()}, criterion, requires_abs)
+             "note": note, "confirm_date": confirm_date, "backdated": backdated}
+    rules = rule_texts({k: v[keep] for k, v in parts.items()}, criterion, requires_abs)
     cols = {
         "patient_id": tp["patient_id"].to_numpy(dtype=object),
         "criterion": criterion,
@@ -778,9 +591,10 @@ def derive_timepoint_response(
         "new_lesion_reported": reported,
         "overall_response": overall,
     }
-    out = pd.DataFrame({**{k: (v[keep] if isinstance(v, np.ndarray | pd.api.extensions.
+    out = core.frame({**{k: (v[keep] if isinstance(v, np.ndarray | pd.api.extensions.
                                                       ExtensionArray) else v)
-                           for k, v in cols.items()}, "rule": rules}, columns=TIMEPOINT_COLUMNS)
+                           for k, v in cols.items()}, "rule": rules})
+    assert list(out.columns) == TIMEPOINT_COLUMNS
     out.attrs["settings"] = {
         "criterion": criterion, "scope": scope,
         "mrecist_pd_requires_5mm": bool(mrecist_pd_requires_5mm),
