@@ -17,6 +17,7 @@ import pandas as pd
 from sirtstats.response._common import (
     NODE_NORMAL_BELOW_MM,
     NONTARGET_SEVERITY,
+    RESPONSE_CODES,
     STATES,
     TOO_SMALL_MM,
     as_bool,
@@ -280,11 +281,11 @@ def overall_response(tr_code: np.ndarray, nt_sev: np.ndarray, new: np.ndarray) -
     """R1.8 overall response: the table of ``compute_overall_response`` on each distinct
     (target, non-target, new lesion YES) combination, mapped back to the rows."""
     combo = (tr_code.astype(np.int64) * 5 + (nt_sev + 1)) * 2 + (new == "YES")
-    uniq, inv = np.unique(combo, return_inverse=True)  # few distinct values
-    t = TR_NAMES[uniq // 10]
-    n = NT_NAMES[(uniq // 2) % 5 - 1]
-    y = np.where(uniq % 2 == 1, "YES", "NO").astype(object)
-    return compute_overall_response(t, n, y)[inv].astype(object)
+    every = np.arange(len(TR_NAMES) * 5 * 2)  # all 60 combinations, decoded
+    table = compute_overall_response(TR_NAMES[every // 10], NT_NAMES[(every // 2) % 5 - 1],
+                                     np.where(every % 2 == 1, "YES", "NO").astype(object))
+    assert set(table) <= set(RESPONSE_CODES)
+    return np.asarray(table, dtype=object)[combo]
 
 
 def group_first(groups: np.ndarray) -> np.ndarray:

@@ -32,85 +32,120 @@ def _ints(values: np.ndarray) -> np.ndarray:
     return table[np.maximum(v, 0)]
 
 
+_CR, _PR, _PD, _NE = 1, 2, 4, 5  # target codes (positions in _tpcore.TR_NAMES)
+_NT_NONE, _NT_CR, _NT_NCNP, _NT_PD = -1, 0, 1, 3  # non-target severities (-1: none)
+
+
+def _partial_parts(m, partial, nas, nts):
+    """The "partial " prefix and the "(x/y targets measured)" suffix of PD texts."""
+    p = partial[m]
+    part = np.where(p, "partial ", "").astype(object)
+    extra = np.full(len(p), "", dtype=object)
+    if p.any():
+        extra[p] = [f" ({x}/{y} targets measured, R1.5.2)"
+                    for x, y in zip(nas[m][p], nts[m][p], strict=True)]
+    return part, extra
+
+
+def _pd_texts(d, f, w, rule, nadir_zero):
+    """Target PD texts (R1.4.1 / R1.4.5 / R2.2) for the rows of a mask."""
+    cs, pns, dns, ns = f["cs"], f["pns"], f["dns"], f["ns"]
+
+    def fill(m):
+        part, extra = _partial_parts(m, d["n_a"] < d["n_t"], f["nas"], f["nts"])
+        if nadir_zero:
+            return [f"PD: {p}{w} {x} mm after nadir 0 mm (R1.4.5){e}"
+                    for p, x, e in zip(part, cs[m], extra, strict=True)]
+        return [f"PD: {p}{w} {x} mm is {y} and {z} over nadir {t} mm ({rule}){e}"
+                for p, x, y, z, t, e in zip(part, cs[m], pns[m], dns[m], ns[m], extra,
+                                            strict=True)]
+    return fill
+
+
+def _fields(d) -> dict:
+    """Formatted numbers of every row (each distinct value formatted once)."""
+    c, b, n = d["c_mm"], d["b_mm"], d["n_mm"]
+    cs, bs, ns = np.split(fmt_many(np.concatenate([c, b, n]), fmt_mm, 6), 3)
+    pbs, pns = np.split(fmt_many(np.concatenate([d["pct_b"], d["pct_n"]]), fmt_pct, 1), 2)
+    return {"cs": cs, "bs": bs, "ns": ns, "pbs": pbs, "pns": pns,
+            "dns": fmt_many(c - n, fmt_dmm, 6), "nts": _ints(d["n_t"]), "nas": _ints(d["n_a"])}
+
+
+def _non_target_names(sev_rows: np.ndarray) -> np.ndarray:
+    names = np.array(["CR", "NON_CR_NON_PD", "NE", "PD", "none"], dtype=object)
+    return names[np.where(sev_rows < 0, 4, sev_rows)]
+
+
+def _rule_list(d, f, criterion, requires_abs):
+    """(mask, text or filler) in the order of the classification: the first match wins."""
+    w = "viable sum" if criterion == "mRECIST" else "sum"
+    tr, sev, new = d["tr_code"], d["nt_sev"], d["new"]
+    is_base, has_t = d["is_baseline"], d["has_t"]
+    cs, nts = f["cs"], f["nts"]
+    yes = new == "YES"
+    pd_t = tr == _PD
+    rule = "R1.4.1" if criterion == "RECIST_1_1" else (
+        "R2.2, 5 mm rule on" if requires_abs else "R2.2, 5 mm rule off")
+    crit = ("all targets non-enhancing (R2.2)" if criterion == "mRECIST"
+            else "non-nodal targets 0 mm, nodal targets < 10 mm (R1.4.2)")
+    no_t = ~has_t
+    lack = _ints(d["n_t"] - d["n_a"])
+    bd = d["backdated"]
+    dates = d["confirm_date"]
+    return [
+        (is_base & has_t, lambda m: [f"baseline: {w} {x} mm over {y} target(s)"
+                                     for x, y in zip(cs[m], nts[m], strict=True)]),
+        (is_base, "baseline: no target lesion in scope"),
+        (yes & bd, lambda m: [f"PD: new lesion first seen equivocal here, confirmed on "
+                              f"{pd.Timestamp(x).date().isoformat()} (back-dated, R1.7.2)"
+                              for x in dates[m]]),
+        (yes, "PD: new lesion (R1.7.4)"),
+        (pd_t & (d["n_mm"] == 0), _pd_texts(d, f, w, rule, nadir_zero=True)),
+        (pd_t, _pd_texts(d, f, w, rule, nadir_zero=False)),
+        (sev == _NT_PD, "PD: unequivocal non-target progression (R1.6)"),
+        (no_t & (sev == _NT_NONE), "NE: no baseline disease in this scope"),
+        (no_t & (sev == _NT_CR), "CR: non-target disease only, all disappeared (R1.8.2)"),
+        (no_t & (sev == _NT_NCNP),
+         "NON_CR_NON_PD: non-target disease only, persisting (R1.8.2)"),
+        (no_t, "NE: non-target lesion(s) not assessed (R1.8.2)"),
+        (~d["base_ok"], "NE: no valid baseline sum (a target lacks a baseline measurement)"),
+        (tr == _NE, lambda m: [f"NE: {x} of {y} targets not assessed; partial {w} {z} mm "
+                               f"does not meet PD (R1.5.2)"
+                               for x, y, z in zip(lack[m], nts[m], cs[m], strict=True)]),
+        ((tr == _CR) & (d["overall"] == "CR"),
+         lambda m: [f"CR: {crit}; non-targets {x}; no new lesion (R1.8.1)"
+                    for x in _non_target_names(sev[m])]),
+        (tr == _CR, lambda m: [f"PR: targets CR ({crit}) but non-targets {x} (R1.8.1)"
+                               for x in _non_target_names(sev[m])]),
+        (tr == _PR, lambda m: [f"PR: {w} {x} mm is {y} from baseline {z} mm (>= 30 % decrease, "
+                               f"R1.4.3)" for x, y, z in zip(cs[m], f["pbs"][m], f["bs"][m],
+                                                            strict=True)]),
+        (np.ones(len(tr), dtype=bool),
+         lambda m: [f"SD: {w} {x} mm is {y} from baseline {z} mm and {u} ({v}) over nadir {t} "
+                    f"mm (R1.4.4)" for x, y, z, u, v, t in zip(
+                        cs[m], f["pbs"][m], f["bs"][m], f["pns"][m], f["dns"][m], f["ns"][m],
+                        strict=True)]),
+    ]
+
+
 def rule_texts(d: dict, criterion: str, requires_abs: bool) -> np.ndarray:
     """One explanation per row (which rule decided, with the numbers).
 
     Rows are assigned to the first matching rule (same order as the classification); each
     template is filled for its rows only, with numbers formatted once per distinct value.
+    ``d`` holds per-row arrays: ``tr_code`` (target response code), ``nt_sev`` (non-target
+    severity, -1 none), ``new``, ``overall``, flags and the sums in mm.
     """
-    w = "viable sum" if criterion == "mRECIST" else "sum"
-    n_rows = len(d["overall"])
-    tr, ntr, new, ov = d["tr"], d["ntr"], d["new"], d["overall"]
-    is_base, has_t, base_ok = d["is_baseline"], d["has_t"], d["base_ok"]
-    n_t, n_a = d["n_t"], d["n_a"]
-    c, b, n = d["c_mm"], d["b_mm"], d["n_mm"]
-    cs, bs, ns = (fmt_many(x, fmt_mm, 6) for x in (c, b, n))
-    pbs = fmt_many(d["pct_b"], fmt_pct, 1)
-    pns = fmt_many(d["pct_n"], fmt_pct, 1)
-    dns = fmt_many(c - n, fmt_dmm, 6)
-    nts, nas = _ints(n_t), _ints(n_a)
-    partial = n_a < n_t
-    no_ntr = np.equal(ntr, None)
-    ntr_s = np.where(no_ntr, "none", ntr).astype(object)
+    n_rows = len(d["tr_code"])
+    f = _fields(d)
     out = np.full(n_rows, "", dtype=object)
     done = np.zeros(n_rows, dtype=bool)
-
-    def put(mask, text, *cols):
-        nonlocal done
+    for mask, fill in _rule_list(d, f, criterion, requires_abs):
         m = mask & ~done
         if m.any():
-            if cols:
-                out[m] = [text.format(*x) for x in zip(*(col[m] for col in cols),
-                                                        strict=True)]
-            else:
-                out[m] = text
+            out[m] = fill if isinstance(fill, str) else fill(m)
         done |= m
-
-    put(is_base & has_t, "baseline: " + w + " {} mm over {} target(s)", cs, nts)
-    put(is_base, "baseline: no target lesion in scope")
-    bd = d["backdated"]
-    if bd.any():
-        dates = np.full(n_rows, "", dtype=object)
-        dates[bd] = [pd.Timestamp(x).date().isoformat() for x in d["confirm_date"][bd]]
-        put((new == "YES") & bd, "PD: new lesion first seen equivocal here, confirmed on {} "
-            "(back-dated, R1.7.2)", dates)
-    put(new == "YES", "PD: new lesion (R1.7.4)")
-    pd_t = tr == "PD"
-    part = np.where(partial, "partial ", "").astype(object)
-    extra = np.full(n_rows, "", dtype=object)
-    if partial.any():
-        extra[partial] = [f" ({x}/{y} targets measured, R1.5.2)"
-                          for x, y in zip(nas[partial], nts[partial], strict=True)]
-    put(pd_t & (n == 0), "PD: {}" + w + " {} mm after nadir 0 mm (R1.4.5){}", part, cs, extra)
-    rule = "R1.4.1" if criterion == "RECIST_1_1" else (
-        "R2.2, 5 mm rule on" if requires_abs else "R2.2, 5 mm rule off")
-    put(pd_t, "PD: {}" + w + " {} mm is {} and {} over nadir {} mm (" + rule + "){}",
-        part, cs, pns, dns, ns, extra)
-    put(ntr == "PD", "PD: unequivocal non-target progression (R1.6)")
-    no_t = ~has_t
-    put(no_t & no_ntr, "NE: no baseline disease in this scope")
-    put(no_t & (ntr == "CR"), "CR: non-target disease only, all disappeared (R1.8.2)")
-    put(no_t & (ntr == "NON_CR_NON_PD"),
-        "NON_CR_NON_PD: non-target disease only, persisting (R1.8.2)")
-    put(no_t, "NE: non-target lesion(s) not assessed (R1.8.2)")
-    put(~base_ok, "NE: no valid baseline sum (a target lacks a baseline measurement)")
-    put(tr == "NE", "NE: {} of {} targets not assessed; partial " + w
-        + " {} mm does not meet PD (R1.5.2)", _ints(n_t - n_a), nts, cs)
-    crit = ("all targets non-enhancing (R2.2)" if criterion == "mRECIST"
-            else "non-nodal targets 0 mm, nodal targets < 10 mm (R1.4.2)")
-    put((tr == "CR") & (ov == "CR"), "CR: " + crit + "; non-targets {}; no new lesion (R1.8.1)",
-        ntr_s)
-    put(tr == "CR", "PR: targets CR (" + crit + ") but non-targets {} (R1.8.1)", ntr_s)
-    # the two commonest rules use f-strings (several times faster than str.format)
-    m = (tr == "PR") & ~done
-    out[m] = [f"PR: {w} {x} mm is {y} from baseline {z} mm (>= 30 % decrease, R1.4.3)"
-              for x, y, z in zip(cs[m], pbs[m], bs[m], strict=True)]
-    done |= m
-    m = ~done
-    out[m] = [f"SD: {w} {x} mm is {y} from baseline {z} mm and {u} ({v}) over nadir {t} mm "
-              f"(R1.4.4)" for x, y, z, u, v, t in zip(cs[m], pbs[m], bs[m], pns[m], dns[m], ns[m],
-                                                      strict=True)]
-    eq = (new == "EQUIVOCAL") & ~is_base
+    eq = (d["new"] == "EQUIVOCAL") & ~d["is_baseline"]
     out[eq] = out[eq] + "; equivocal new lesion (PD only once confirmed, R1.7.2)"
     note = d["note"]
     has_note = note != ""

@@ -22,7 +22,6 @@ from sirtstats.response._common import (
     NEW_LESION_CODES,
     NODE_NORMAL_BELOW_MM,
     NONTARGET_SEVERITY,
-    RESPONSE_CODES,
     SCOPES,
     STATES,
     TOO_SMALL_MM,
@@ -146,7 +145,11 @@ def _prepare_assessments(df_assessments, les, criterion):
     extra = [c for c in ("new_lesion_site", "new_lesion_in_treated_territory",
                          "new_lesion_size_mm", "new_lesion_typical_hcc")
              if c in df_assessments.columns]
-    ass = df_assessments.loc[acrit == criterion, _ASSESS_COLS + extra].copy()
+    sel = acrit == criterion
+    rows = None if sel.all() else np.flatnonzero(sel)
+    # column by column, index labels kept (no block consolidation: faster than .loc)
+    ass = core.frame({c: df_assessments[c] if rows is None else df_assessments[c].take(rows)
+                      for c in _ASSESS_COLS + extra})
     ass["assessment_date"] = to_dates(ass["assessment_date"], "imaging_assessments",
                                       "assessment_date")
     bad = ass["new_lesion"].notna() & ~ass["new_lesion"].isin(NEW_LESION_CODES)
@@ -269,7 +272,9 @@ def _new_lesions(tp, ass, *, criterion, scope, apply_hcc, hcc_min_mm, hcc_growth
     n_tp = len(tp)
     akey = ass["pcode"].to_numpy(np.int64) * _DAY_KEY + ass["day"].to_numpy()
     tkey = tp["pcode"].to_numpy(np.int64) * _DAY_KEY + tp["day"].to_numpy()
-    idx = pd.Index(akey).get_indexer(tkey)
+    pos = core.lookup(tkey, akey)  # timepoints are sorted, assessment keys unique
+    idx = np.full(n_tp, -1, dtype=np.int64)
+    idx[pos[pos >= 0]] = np.flatnonzero(pos >= 0)
     has_row = idx >= 0
     safe = np.maximum(idx, 0)
 
@@ -280,9 +285,12 @@ def _new_lesions(tp, ass, *, criterion, scope, apply_hcc, hcc_min_mm, hcc_growth
             return np.full(n_tp, np.nan if dtype is float else None, dtype=dtype)
         return ass[name].to_numpy(dtype=dtype)[safe]
 
-    reported = np.where(has_row, col("new_lesion"), None).astype(object)
-    reported = np.where(pd.isna(reported), None, reported).astype(object)
-    site = col("new_lesion_site")
+    nl = ass["new_lesion"].to_numpy(dtype=object)
+    rep_na = ~has_row | (pd.isna(nl)[safe] if len(ass) else True)
+    reported = np.where(rep_na, None, nl[safe] if len(ass) else None).astype(object)
+    size_col = col("new_lesion_size_mm", float)
+    hcc_rules = criterion == "mRECIST" and apply_hcc and size_col is not None
+    site = col("new_lesion_site") if scope != "overall" or hcc_rules else None
     site = (np.where(has_row & ~pd.isna(site), site, None).astype(object) if site is not None
             else np.full(n_tp, None, dtype=object))
     if "new_lesion_in_treated_territory" in ass.columns and len(ass):
@@ -305,13 +313,12 @@ def _new_lesions(tp, ass, *, criterion, scope, apply_hcc, hcc_min_mm, hcc_growth
         unknown = present & counts & (pd.isna(site) | (~tr_known if scope == "treated"
                                                        else False))
         note[unknown] = "new lesion with unknown site counted in this scope"
-    status = np.where(counts, reported, np.where(pd.isna(reported), None, "NO")).astype(object)
+    status = np.where(counts, reported, np.where(rep_na, None, "NO")).astype(object)
     status[~has_row] = "NO"
     note[~has_row & ~tp["is_baseline"].to_numpy()] = (
         "no imaging_assessments row: new lesions assumed absent")
     pcode = tp["pcode"].to_numpy()
-    size_col = col("new_lesion_size_mm", float)
-    if criterion == "mRECIST" and apply_hcc and size_col is not None:
+    if hcc_rules:
         size = np.where(has_row, size_col, np.nan)
         hcc = isin(status, ["YES", "EQUIVOCAL"]) & (site == "intrahepatic") & ~np.isnan(size)
         if hcc.any():
@@ -564,7 +571,8 @@ def derive_timepoint_response(
         pct_b = np.where(b_mm > 0, 100.0 * (c_mm - b_mm) / b_mm, np.nan)
         pct_n = np.where(n_mm > 0, 100.0 * (c_mm - n_mm) / n_mm, np.nan)
     keep = np.ones(len(tp), bool) if include_baseline else ~is_base
-    parts = {"overall": overall, "tr": tr, "ntr": ntr, "new": new, "is_baseline": is_base,
+    parts = {"overall": overall, "tr_code": tr_code, "nt_sev": nt_sev, "new": new,
+             "is_baseline": is_base,
              "has_t": tb["has_t"], "base_ok": tb["base_ok"], "n_t": tb["n_t"], "n_a": tb["n_a"],
              "c_mm": c_mm, "b_mm": b_mm, "n_mm": n_mm, "pct_b": pct_b, "pct_n": pct_n,
              "note": note, "confirm_date": confirm_date, "backdated": backdated}
@@ -605,5 +613,4 @@ def derive_timepoint_response(
         "continuing_pr_confirm_min_days": confirm_days,
         "exact_scale_per_mm": int(scale),
     }
-    assert set(out["overall_response"].dropna()) <= set(RESPONSE_CODES)
     return out
