@@ -259,21 +259,53 @@ def derive_best_overall_response(
     0         P1       PR 2024-03-06          True
     1         P2  MISSING        NaT         False
     """
-    confirm = check_bool(confirm, "confirm", _FN)
-    confirm_min_days = check_nonneg_int(confirm_min_days, "confirm_min_days", _FN)
-    sd_min_days = check_nonneg_int(sd_min_days, "sd_min_days", _FN)
-    max_ne_between = check_nonneg_int(max_ne_between, "max_ne_between", _FN)
-    accept_sd = check_bool(accept_sd_between, "accept_sd_between", _FN)
-    max_sd_between = check_nonneg_int(max_sd_between, "max_sd_between", _FN)
-    max_sd = max_sd_between if accept_sd else 0
-    mode = check_choice(pr_after_cr_mode, PR_AFTER_CR_MODES, "pr_after_cr_mode", _FN)
-    pd_counts = check_bool(is_source_pd_an_assessment, "is_source_pd_an_assessment", _FN)
-    include_nd = check_bool(include_nd, "include_nd", _FN)
-    missing_as_ne = check_bool(missing_as_ne, "missing_as_ne", _FN)
+    opt = _options(confirm=confirm, confirm_min_days=confirm_min_days,
+                   sd_min_days=sd_min_days, max_ne_between=max_ne_between,
+                   accept_sd_between=accept_sd_between, max_sd_between=max_sd_between,
+                   pr_after_cr_mode=pr_after_cr_mode,
+                   is_source_pd_an_assessment=is_source_pd_an_assessment,
+                   include_nd=include_nd, missing_as_ne=missing_as_ne)
     require_columns(df_timepoints, ["patient_id", "assessment_date", "overall_response"],
                     "timepoints", _FN)
     require_columns(df_origin, ["patient_id", "origin_date"], "origin", _FN)
+    org = _origin_table(df_origin)
+    rows = _timepoint_rows(df_timepoints, org, include_nd=opt["include_nd"])
+    _cut_rows(rows, org, df_therapies, df_pd, pd_counts=opt["is_source_pd_an_assessment"])
+    v, groups, last_date = _visits(rows, org)
+    n_g = len(groups)
+    w, flag = _used_assessments(v, opt["pr_after_cr_mode"], n_g)
+    pos = _bor_positions(w, opt, n_g)
+    out = _bor_frame(groups, w, pos, flag, last_date, opt)
+    out.attrs["settings"] = {
+        "confirm": opt["confirm"], "confirm_min_days": opt["confirm_min_days"],
+        "sd_min_days": opt["sd_min_days"], "max_ne_between": opt["max_ne_between"],
+        "accept_sd_between": opt["accept_sd_between"], "max_sd_between": opt["max_sd"],
+        "pr_after_cr_mode": opt["pr_after_cr_mode"],
+        "new_therapy_cut": df_therapies is not None,
+        "source_pd": df_pd is not None,
+        "is_source_pd_an_assessment": opt["is_source_pd_an_assessment"],
+        "include_nd": opt["include_nd"], "missing_as_ne": opt["missing_as_ne"],
+    }
+    return out
 
+
+def _options(**kw) -> dict:
+    """Validated arguments of :func:`derive_best_overall_response`."""
+    def mode(value, name, fn):
+        return check_choice(value, PR_AFTER_CR_MODES, name, fn)
+
+    checks = (("confirm", check_bool), ("confirm_min_days", check_nonneg_int),
+              ("sd_min_days", check_nonneg_int), ("max_ne_between", check_nonneg_int),
+              ("accept_sd_between", check_bool), ("max_sd_between", check_nonneg_int),
+              ("pr_after_cr_mode", mode), ("is_source_pd_an_assessment", check_bool),
+              ("include_nd", check_bool), ("missing_as_ne", check_bool))
+    opt = {name: check(kw[name], name, _FN) for name, check in checks}  # in argument order
+    opt["max_sd"] = opt["max_sd_between"] if opt["accept_sd_between"] else 0
+    return opt
+
+
+def _origin_table(df_origin: pd.DataFrame) -> dict:
+    """One validated origin per patient: frame, Series by patient, index and day numbers."""
     origin = df_origin[["patient_id", "origin_date"]].copy()
     origin["origin_date"] = to_dates(origin["origin_date"], "origin", "origin_date")
     bad = origin["patient_id"].duplicated(keep=False) | origin["origin_date"].isna()
@@ -283,39 +315,38 @@ def derive_best_overall_response(
             f"origin: {int(bad.sum())} rows have a duplicated patient_id or no origin_date; "
             f"first keys (patient_id): {first_keys(rows, ['patient_id'])}.",
             table="origin", column="origin_date", rule="one origin per patient", rows=rows)
-    origin_s = origin.set_index("patient_id")["origin_date"]
-    o_index = pd.Index(origin["patient_id"])
-    o_day = origin["origin_date"].to_numpy("datetime64[D]").astype(np.int64)
+    return {"origin": origin, "origin_s": origin.set_index("patient_id")["origin_date"],
+            "o_index": pd.Index(origin["patient_id"]),
+            "o_day": origin["origin_date"].to_numpy("datetime64[D]").astype(np.int64)}
 
-    tp = df_timepoints
-    settings = tp.attrs.get("settings", {}) if isinstance(tp.attrs, dict) else {}
+
+def _combinations(tp: pd.DataFrame, settings: dict, keep: np.ndarray):
+    """(criterion, scope) combinations in order of appearance, and each row's combination."""
     n_tp = len(tp)
     crit = (tp["criterion"].to_numpy(dtype=object) if "criterion" in tp.columns
             else np.full(n_tp, settings.get("criterion", "RECIST_1_1"), dtype=object))
     scope = (tp["scope"].to_numpy(dtype=object) if "scope" in tp.columns
              else np.full(n_tp, settings.get("scope", "overall"), dtype=object))
-    keep = np.ones(n_tp, dtype=bool)
-    if "is_baseline" in tp.columns:
-        keep = ~tp["is_baseline"].astype("boolean").fillna(False).to_numpy(bool)
-    # combinations of criterion and scope, in order of appearance
     c_code, c_uniq = pd.factorize(crit)
     s_code, s_uniq = pd.factorize(scope)
-    cs = c_code.astype(np.int64) * max(len(s_uniq), 1) + s_code
+    n_s = max(len(s_uniq), 1)
+    cs = c_code.astype(np.int64) * n_s + s_code
     cs_used, cs_first = np.unique(cs[keep], return_index=True)
     cs_used = cs_used[np.argsort(cs_first, kind="stable")]
     if len(cs_used):
-        combos = pd.DataFrame({"criterion": c_uniq[cs_used // max(len(s_uniq), 1)],
-                               "scope": s_uniq[cs_used % max(len(s_uniq), 1)]})
+        combos = pd.DataFrame({"criterion": c_uniq[cs_used // n_s],
+                               "scope": s_uniq[cs_used % n_s]})
     else:
         combos = pd.DataFrame({"criterion": [settings.get("criterion", "RECIST_1_1")],
                                "scope": [settings.get("scope", "overall")]})
     combo_of = np.full(int(cs.max(initial=-1)) + 1, -1, dtype=np.int64)
     combo_of[cs_used] = np.arange(len(cs_used))
-    resp_all = tp["overall_response"].to_numpy(dtype=object)
-    keep &= ~pd.isna(resp_all)
-    if not include_nd:
-        keep &= resp_all != "ND"
-    rank_all = np.full(n_tp, -1, dtype=np.int64)
+    return combos, combo_of[cs]
+
+
+def _response_ranks(tp: pd.DataFrame, resp_all: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """Same-day rank of each response code; unknown codes of used rows raise."""
+    rank_all = np.full(len(resp_all), -1, dtype=np.int64)
     for code, r in _SAME_DAY_RANK.items():
         rank_all[resp_all == code] = r
     bad = keep & (rank_all < 0)
@@ -326,42 +357,74 @@ def derive_best_overall_response(
             f'{RESPONSE_CODES}"; first keys (patient_id, assessment_date): '
             f"{first_keys(rows, ['patient_id', 'assessment_date'])}.",
             table="timepoints", column="overall_response", rule="response code", rows=rows)
-    p = o_index.get_indexer(tp["patient_id"])
+    return rank_all
+
+
+def _timepoint_rows(tp: pd.DataFrame, org: dict, *, include_nd: bool) -> dict:
+    """Rows of the timepoints that can be used: group (patient x combination), day, code."""
+    settings = tp.attrs.get("settings", {}) if isinstance(tp.attrs, dict) else {}
+    keep = np.ones(len(tp), dtype=bool)
+    if "is_baseline" in tp.columns:
+        keep = ~tp["is_baseline"].astype("boolean").fillna(False).to_numpy(bool)
+    combos, combo = _combinations(tp, settings, keep)
+    resp_all = tp["overall_response"].to_numpy(dtype=object)
+    keep &= ~pd.isna(resp_all)
+    if not include_nd:
+        keep &= resp_all != "ND"
+    rank_all = _response_ranks(tp, resp_all, keep)
+    p = org["o_index"].get_indexer(tp["patient_id"])
     keep &= p >= 0
     day_all = to_dates(tp["assessment_date"], "timepoints", "assessment_date").to_numpy(
         "datetime64[D]").astype(np.int64)
-    keep &= day_all >= o_day[np.maximum(p, 0)]
+    keep &= day_all >= org["o_day"][np.maximum(p, 0)]
+    return {"combos": combos, "n_c": len(combos), "p": p, "keep": keep, "resp": resp_all,
+            "rank": rank_all, "day": day_all,
+            "gid": p.astype(np.int64) * len(combos) + combo}
+
+
+def _cut_rows(rows: dict, org: dict, df_therapies, df_pd, *, pd_counts: bool) -> None:
+    """New-therapy and source-PD cuts (R1.9, R5.4); the source PD as an assessment (in place)."""
+    pp = np.maximum(rows["p"], 0)
+    n_c, o_day = rows["n_c"], org["o_day"]
+    s_ok = s_day = None
     if df_therapies is not None:
-        start = _therapy_start(df_therapies, origin_s).reindex(o_index)
+        start = _therapy_start(df_therapies, org["origin_s"]).reindex(org["o_index"])
         s_day = start.to_numpy("datetime64[D]").astype(np.int64)
         s_ok = ~start.isna().to_numpy()
-        pp = np.maximum(p, 0)
-        keep &= ~s_ok[pp] | (day_all <= s_day[pp])
-    n_c = len(combos)
-    gid_all = p.astype(np.int64) * n_c + combo_of[cs]
-    if df_pd is not None:
-        pd_day = _source_pd_days(df_pd, o_index)
-        keep &= day_all <= pd_day[np.maximum(p, 0)]
-        if pd_counts:
-            ok = (pd_day < _BIG) & (pd_day >= o_day)
-            if df_therapies is not None:
-                ok &= ~s_ok | (pd_day <= s_day)
-            pats = np.flatnonzero(ok)
-            n_add = len(pats) * n_c
-            gid_all = np.concatenate([gid_all, (pats[:, None] * n_c + np.arange(n_c)).ravel()])
-            day_all = np.concatenate([day_all, np.repeat(pd_day[pats], n_c)])
-            resp_all = np.concatenate([resp_all, np.full(n_add, "PD", dtype=object)])
-            rank_all = np.concatenate([rank_all, np.full(n_add, _SAME_DAY_RANK["PD"])])
-            keep = np.concatenate([keep, np.ones(n_add, dtype=bool)])
-    idx = np.flatnonzero(keep)
+        rows["keep"] &= ~s_ok[pp] | (rows["day"] <= s_day[pp])
+    if df_pd is None:
+        return
+    pd_day = _source_pd_days(df_pd, org["o_index"])
+    rows["keep"] &= rows["day"] <= pd_day[pp]
+    if not pd_counts:
+        return
+    ok = (pd_day < _BIG) & (pd_day >= o_day)
+    if s_ok is not None:
+        ok &= ~s_ok | (pd_day <= s_day)
+    pats = np.flatnonzero(ok)
+    n_add = len(pats) * n_c
+    rows["gid"] = np.concatenate([rows["gid"], (pats[:, None] * n_c + np.arange(n_c)).ravel()])
+    rows["day"] = np.concatenate([rows["day"], np.repeat(pd_day[pats], n_c)])
+    rows["resp"] = np.concatenate([rows["resp"], np.full(n_add, "PD", dtype=object)])
+    rows["rank"] = np.concatenate([rows["rank"], np.full(n_add, _SAME_DAY_RANK["PD"])])
+    rows["keep"] = np.concatenate([rows["keep"], np.ones(n_add, dtype=bool)])
+
+
+def _visits(rows: dict, org: dict):
+    """Used visits sorted by group and day (the worst of same-day duplicates), the groups
+    (patient x combination) and each group's last assessment date."""
+    idx = np.flatnonzero(rows["keep"])
+    gid_all, day_all = rows["gid"], rows["day"]
     # sort by group, day, same-day rank; keep the worst response per group and day
-    key = (gid_all[idx] * 200_000 + (day_all[idx] - _DAY0)) * 8 + rank_all[idx]
+    key = (gid_all[idx] * 200_000 + (day_all[idx] - _DAY0)) * 8 + rows["rank"][idx]
     order = np.argsort(key, kind="stable")
     idx, key = idx[order], key[order]
     gd = key // 8
     last = np.ones(len(idx), dtype=bool)
     last[:-1] = gd[1:] != gd[:-1]
     idx = idx[last]
+    combos, n_c = rows["combos"], rows["n_c"]
+    o_index, origin = org["o_index"], org["origin"]
     n_g = len(o_index) * n_c
     groups = pd.DataFrame({
         "patient_id": np.repeat(o_index.to_numpy(dtype=object), n_c),
@@ -373,46 +436,54 @@ def derive_best_overall_response(
                       "assessment_date": (day_all[idx]).astype("datetime64[D]").astype(
                           "datetime64[ns]"),
                       "origin_date": np.repeat(origin["origin_date"].to_numpy(), n_c)[gid_v],
-                      "resp": resp_all[idx]})
+                      "resp": rows["resp"][idx]})
     last_date = np.full(n_g, np.datetime64("NaT"), dtype="datetime64[ns]")
     va = v.loc[v["resp"].to_numpy(dtype=object) != "ND"]
     if len(va):
         g_a = va["gid"].to_numpy()
         ends = np.flatnonzero(np.append(g_a[1:] != g_a[:-1], True))
         last_date[g_a[ends]] = va["assessment_date"].to_numpy()[ends]
-    last_date = pd.Series(last_date)
+    return v, groups, last_date
 
-    # up to and including the first PD (R1.9)
-    def truncate(w):
-        is_pd = (w["resp"] == "PD").to_numpy()
-        before = pd.Series(is_pd).groupby(w["gid"].to_numpy()).cumsum().to_numpy() - is_pd
-        return w.loc[before == 0].reset_index(drop=True)
 
-    w = truncate(v)
+def _truncate(w: pd.DataFrame) -> pd.DataFrame:
+    """Visits up to and including the first PD of each group (R1.9)."""
+    is_pd = (w["resp"] == "PD").to_numpy()
+    before = pd.Series(is_pd).groupby(w["gid"].to_numpy()).cumsum().to_numpy() - is_pd
+    return w.loc[before == 0].reset_index(drop=True)
+
+
+def _used_assessments(v: pd.DataFrame, mode: str, n_g: int):
+    """Visits used for the BOR (up to the first PD, PR after CR handled, R1.9.5 / D4), with
+    the day from the origin; and the per-group PR-after-CR flag."""
+    w = _truncate(v)
     gid = w["gid"].to_numpy()
     resp = w["resp"].to_numpy(dtype=object).copy()
-    seen_cr_before = _earlier(resp == "CR", gid)
-    pr_after_cr = (resp == "PR") & seen_cr_before
+    pr_after_cr = (resp == "PR") & _earlier(resp == "CR", gid)
     flag = np.zeros(n_g, dtype=bool)
     flag[np.unique(gid[pr_after_cr])] = True
     if mode == "treat_as_pd" and pr_after_cr.any():
         resp[pr_after_cr] = "PD"
-        w = truncate(w.assign(resp=resp))
+        w = _truncate(w.assign(resp=resp))
     elif mode == "recode_cr_as_pr" and pr_after_cr.any():
         later_pr = _later(resp == "PR", gid)
         resp[(resp == "CR") & later_pr] = "PR"
         w = w.assign(resp=resp)
+    w["day"] = (w["assessment_date"] - w["origin_date"]).dt.days.to_numpy(np.int64)
+    return w, flag
+
+
+def _bor_positions(w: pd.DataFrame, opt: dict, n_g: int) -> dict:
+    """Per group: position (row of ``w``) of the first visit qualifying for each BOR code."""
     gid = w["gid"].to_numpy()
     resp = w["resp"].to_numpy(dtype=object)
-    w["day"] = (w["assessment_date"] - w["origin_date"]).dt.days.to_numpy(np.int64)
     day = w["day"].to_numpy()
     pos = np.arange(len(w))
-
-    if confirm:
-        conf_cr = _confirm(w, "CR", min_days=confirm_min_days, max_ne=max_ne_between,
-                           max_sd=0)
-        conf_pr = _confirm(w, "PR", min_days=confirm_min_days, max_ne=max_ne_between,
-                           max_sd=max_sd)
+    if opt["confirm"]:
+        conf_cr = _confirm(w, "CR", min_days=opt["confirm_min_days"],
+                           max_ne=opt["max_ne_between"], max_sd=0)
+        conf_pr = _confirm(w, "PR", min_days=opt["confirm_min_days"],
+                           max_ne=opt["max_ne_between"], max_sd=opt["max_sd"])
         f_cr = _first_pos(conf_cr >= 0, pos, gid, n_g)
         f_pr = _first_pos(conf_pr >= 0, pos, gid, n_g)
         conf_j = np.maximum(conf_cr, conf_pr)
@@ -420,22 +491,28 @@ def derive_best_overall_response(
         f_cr = _first_pos(resp == "CR", pos, gid, n_g)
         f_pr = _first_pos(resp == "PR", pos, gid, n_g)
         conf_j = np.full(len(w), -1)
-    late = day >= sd_min_days
-    f_sd = _first_pos(isin(resp, ["CR", "PR", "SD"]) & late, pos, gid, n_g)
-    f_nc = _first_pos((resp == "NON_CR_NON_PD") & late, pos, gid, n_g)
-    f_pd = _first_pos(resp == "PD", pos, gid, n_g)
+    late = day >= opt["sd_min_days"]
     is_nd = resp == "ND"
-    f_any = _first_pos(~is_nd, pos, gid, n_g)
-    f_nd = _first_pos(is_nd, pos, gid, n_g)
-    f_rsp_any = _first_pos(isin(resp, ["CR", "PR"]), pos, gid, n_g)
-    conds = [f_cr < _BIG, f_pr < _BIG, f_sd < _BIG, f_nc < _BIG, f_pd < _BIG, f_any < _BIG,
-             f_nd < _BIG]
-    bor = np.select(conds, ["CR", "PR", "SD", "NON_CR_NON_PD", "PD", "NE", "ND"],
-                    default="MISSING").astype(object)
-    bor_pos = np.select(conds, [f_cr, f_pr, f_sd, f_nc, f_pd, f_any, f_nd], default=_BIG)
-    f_resp = np.minimum(f_cr, f_pr)
-    f_dc = np.minimum.reduce([f_resp, f_sd, f_nc])
+    return {"CR": f_cr, "PR": f_pr,
+            "SD": _first_pos(isin(resp, ["CR", "PR", "SD"]) & late, pos, gid, n_g),
+            "NON_CR_NON_PD": _first_pos((resp == "NON_CR_NON_PD") & late, pos, gid, n_g),
+            "PD": _first_pos(resp == "PD", pos, gid, n_g),
+            "NE": _first_pos(~is_nd, pos, gid, n_g), "ND": _first_pos(is_nd, pos, gid, n_g),
+            "any_response": _first_pos(isin(resp, ["CR", "PR"]), pos, gid, n_g),
+            "conf_j": conf_j,
+            "n_ass": (np.bincount(gid[~is_nd], minlength=n_g) if len(w)
+                      else np.zeros(n_g, np.int64))}
 
+
+def _bor_frame(groups, w, pos, flag, last_date, opt) -> pd.DataFrame:
+    """The BOR table (R1.9.2 order: first rule that has a qualifying visit wins)."""
+    n_g = len(groups)
+    codes = ["CR", "PR", "SD", "NON_CR_NON_PD", "PD", "NE", "ND"]
+    conds = [pos[c] < _BIG for c in codes]
+    bor = np.select(conds, codes, default="MISSING").astype(object)
+    bor_pos = np.select(conds, [pos[c] for c in codes], default=_BIG)
+    f_resp = np.minimum(pos["CR"], pos["PR"])
+    f_dc = np.minimum.reduce([f_resp, pos["SD"], pos["NON_CR_NON_PD"]])
     dates = w["assessment_date"].to_numpy()
 
     def at(p):
@@ -444,43 +521,32 @@ def derive_best_overall_response(
         out[ok] = dates[p[ok]]
         return out
 
-    n_ass = (np.bincount(gid[~is_nd], minlength=n_g) if len(w)
-             else np.zeros(n_g, np.int64))
     out = pd.DataFrame({
         "patient_id": groups["patient_id"].to_numpy(dtype=object),
         "criterion": groups["criterion"].to_numpy(dtype=object),
         "scope": groups["scope"].to_numpy(dtype=object),
-        "confirmed": confirm,
+        "confirmed": opt["confirm"],
         "origin_date": groups["origin_date"].to_numpy(),
         "bor": bor,
         "bor_date": at(bor_pos),
         "is_responder": isin(bor, ["CR", "PR"]),
         "is_disease_control": isin(bor, ["CR", "PR", "SD", "NON_CR_NON_PD"]),
         "first_response_date": at(f_resp),
-        "first_pd_date": at(f_pd),
+        "first_pd_date": at(pos["PD"]),
         "disease_control_date": at(f_dc),
-        "last_assessment_date": last_date.to_numpy(),
-        "n_assessments": pd.array(n_ass, dtype="Int64"),
+        "last_assessment_date": last_date,
+        "n_assessments": pd.array(pos["n_ass"], dtype="Int64"),
         "pr_after_cr_flag": flag,
     })
-    out["rule"] = _rules(out, bor_pos, conf_j, f_rsp_any, w, confirm=confirm,
-                         sd_min_days=sd_min_days, mode=mode)
-    if missing_as_ne:
+    out["rule"] = _rules(out, bor_pos, pos["conf_j"], pos["any_response"], w,
+                         confirm=opt["confirm"], sd_min_days=opt["sd_min_days"],
+                         mode=opt["pr_after_cr_mode"])
+    if opt["missing_as_ne"]:
         miss = out["bor"].to_numpy(dtype=object) == "MISSING"
         out.loc[miss, "bor"] = "NE"
         out.loc[miss, "rule"] = ("NE: no post-baseline assessment on or after the origin, "
                                  "reported as NE (missing_as_ne=True; R1.9.2)")
-    out = out[BOR_COLUMNS]
-    out.attrs["settings"] = {
-        "confirm": confirm, "confirm_min_days": confirm_min_days, "sd_min_days": sd_min_days,
-        "max_ne_between": max_ne_between, "accept_sd_between": accept_sd,
-        "max_sd_between": max_sd,
-        "pr_after_cr_mode": mode, "new_therapy_cut": df_therapies is not None,
-        "source_pd": df_pd is not None, "is_source_pd_an_assessment": pd_counts,
-        "include_nd": include_nd, "missing_as_ne": missing_as_ne,
-    }
-    return out
-
+    return out[BOR_COLUMNS]
 
 def _earlier(mask: np.ndarray, gid: np.ndarray) -> np.ndarray:
     """True where an earlier row of the same group has ``mask`` True (rows sorted by group)."""
