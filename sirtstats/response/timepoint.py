@@ -64,6 +64,8 @@ _ASSESS_COLS = ["patient_id", "assessment_date", "criterion", "new_lesion"]
 _FN = "derive_timepoint_response"
 #: Non-target statuses by severity (index = severity, R1.6).
 _NT_ORDER = tuple(sorted(NONTARGET_SEVERITY, key=NONTARGET_SEVERITY.get))
+#: New-lesion statuses by code + 1 (code -1 = missing value).
+_NEW_CODES = np.array([None, *NEW_LESION_CODES], dtype=object)
 _DAY_KEY = 100_000  # lesion-date lookup key = lesion code * _DAY_KEY + day number
 _DAY0 = int(np.datetime64("1900-01-01", "D").astype(np.int64))  # day number 0
 
@@ -287,9 +289,11 @@ def _new_lesions(tp, ass, *, criterion, scope, apply_hcc, hcc_min_mm, hcc_growth
             return np.full(n_tp, np.nan if dtype is float else None, dtype=dtype)
         return ass[name].to_numpy(dtype=dtype)[safe]
 
-    nl = ass["new_lesion"].to_numpy(dtype=object)
-    rep_na = ~has_row | (pd.isna(nl)[safe] if len(ass) else True)
-    reported = np.where(rep_na, None, nl[safe] if len(ass) else None).astype(object)
+    # codes: -1 missing, 0 NO, 1 YES, 2 EQUIVOCAL (other values were rejected by _prepare)
+    nl = code_of(ass["new_lesion"].to_numpy(dtype=object), list(_NEW_CODES[1:]))
+    rep_code = np.where(has_row, nl[safe], -1) if len(ass) else np.full(n_tp, -1)
+    rep_na = rep_code < 0
+    reported = _NEW_CODES[rep_code + 1]
     size_col = col("new_lesion_size_mm", float)
     hcc_rules = criterion == "mRECIST" and apply_hcc and size_col is not None
     site = col("new_lesion_site") if scope != "overall" or hcc_rules else None
@@ -302,7 +306,7 @@ def _new_lesions(tp, ass, *, criterion, scope, apply_hcc, hcc_min_mm, hcc_growth
     else:
         tr_known = np.zeros(n_tp, bool)
         tr_val = np.zeros(n_tp, bool)
-    present = isin(reported, ["YES", "EQUIVOCAL"])
+    present = rep_code >= 1
     note = np.full(n_tp, "", dtype=object)
     if scope == "overall":
         counts = present
@@ -315,8 +319,7 @@ def _new_lesions(tp, ass, *, criterion, scope, apply_hcc, hcc_min_mm, hcc_growth
         unknown = present & counts & (pd.isna(site) | (~tr_known if scope == "treated"
                                                        else False))
         note[unknown] = "new lesion with unknown site counted in this scope"
-    status = np.where(counts, reported, np.where(rep_na, None, "NO")).astype(object)
-    status[~has_row] = "NO"
+    status = _NEW_CODES[np.where(counts, rep_code, np.where(rep_na & has_row, -1, 0)) + 1]
     note[~has_row & ~tp["is_baseline"].to_numpy()] = (
         "no imaging_assessments row: new lesions assumed absent")
     pcode = tp["pcode"].to_numpy()
