@@ -68,6 +68,54 @@ def _fast_bool(values: np.ndarray) -> np.ndarray:
     return as_bool(pd.Series(values))
 
 
+def _codes(values: np.ndarray, options: list) -> np.ndarray:
+    """``code_of`` with a fast first pass for the value of the first row (usually the
+    commonest: ``measured``, or None in a column that only non-targets fill)."""
+    if len(values) < 1000 or not (values[0] is None or isinstance(values[0], str)):
+        return code_of(values, options)
+    v0 = values[0]
+    if v0 is not None and v0 not in options:
+        return code_of(values, options)
+    hit = np.equal(values, None) if v0 is None else np.asarray(values == v0, dtype=bool)
+    out = np.full(len(values), -1 if v0 is None else options.index(v0), dtype=np.int64)
+    rest = np.flatnonzero(~hit)
+    if len(rest):
+        out[rest] = code_of(values[rest], options)
+    return out
+
+
+def _lesion_codes(lesion_ids: pd.Index, ids: pd.Series) -> np.ndarray:
+    """Position of each row's lesion in ``lesion_ids`` (-1 absent), looking up each run of
+    equal consecutive ids once (measurement rows usually come grouped by lesion)."""
+    arr = ids.to_numpy(dtype=object)
+    if len(arr) < 1000:
+        return lesion_ids.get_indexer(arr)
+    start = np.empty(len(arr), dtype=bool)
+    start[0] = True
+    start[1:] = arr[1:] != arr[:-1]
+    first = np.flatnonzero(start)
+    if len(first) * 2 > len(arr):  # not grouped: one lookup per row
+        return lesion_ids.get_indexer(arr)
+    return np.repeat(lesion_ids.get_indexer(arr[first]), np.diff(np.append(first, len(arr))))
+
+
+def patient_codes(les_pid: np.ndarray, ass_pid: np.ndarray):
+    """Patient codes in order of first appearance (lesions, then assessments), as
+    ``pd.factorize`` of both; each run of equal consecutive assessment ids is hashed once."""
+    first = np.arange(len(ass_pid))
+    if len(ass_pid) >= 1000:
+        start = np.empty(len(ass_pid), dtype=bool)
+        start[0] = True
+        start[1:] = ass_pid[1:] != ass_pid[:-1]
+        if start.sum() * 2 <= len(ass_pid):
+            first = np.flatnonzero(start)
+    codes, uniq = pd.factorize(pd.Series(np.concatenate([les_pid, ass_pid[first]]),
+                                         dtype=object))
+    n = len(les_pid)
+    ass_codes = np.repeat(codes[n:], np.diff(np.append(first, len(ass_pid))))
+    return codes[:n], ass_codes, uniq
+
+
 def _selected(df: pd.DataFrame, sel: np.ndarray, every: bool):
     def col(name, dtype=None):
         a = df[name].to_numpy(dtype=dtype)
@@ -92,7 +140,7 @@ def measurement_arrays(df_m: pd.DataFrame, lesion_ids: pd.Index, criterion: str)
     None means "use the validating path" (``timepoint._prepare``): dates that are not
     datetime64[ns] midnights, unknown codes, negative diameters or duplicated keys.
     """
-    code = lesion_ids.get_indexer(df_m["lesion_id"])
+    code = _lesion_codes(lesion_ids, df_m["lesion_id"])
     sel = (df_m["criterion"].to_numpy(dtype=object) == criterion) & (code >= 0)
     every = bool(sel.all())
     col = _selected(df_m, sel, every)
@@ -102,8 +150,8 @@ def measurement_arrays(df_m: pd.DataFrame, lesion_ids: pd.Index, criterion: str)
     if day is None:
         return None
     code = code if every else code[sel]
-    state = code_of(col("state", object), list(STATES))
-    nt = code_of(col("nontarget_status", object), list(NT_ORDER))
+    state = _codes(col("state", object), list(STATES))
+    nt = _codes(col("nontarget_status", object), list(NT_ORDER))
     diam = col("diameter_mm", float)
     if (state == -2).any() or (nt == -2).any() or (~np.isnan(diam) & ~(diam >= 0)).any():
         return None

@@ -156,7 +156,8 @@ def _prepare_assessments(df_assessments, les, criterion):
                       for c in _ASSESS_COLS + extra})
     ass["assessment_date"] = to_dates(ass["assessment_date"], "imaging_assessments",
                                       "assessment_date")
-    bad = ass["new_lesion"].notna() & ~ass["new_lesion"].isin(NEW_LESION_CODES)
+    ass["nl_code"] = code_of(ass["new_lesion"].to_numpy(dtype=object), list(NEW_LESION_CODES))
+    bad = ass["nl_code"].to_numpy() == -2  # not missing and not a code
     if bad.any():
         rows = ass.loc[bad]
         raise SirtDataError(
@@ -164,10 +165,8 @@ def _prepare_assessments(df_assessments, les, criterion):
             f'{NEW_LESION_CODES}"; first keys (patient_id, assessment_date): '
             f"{first_keys(rows, ['patient_id', 'assessment_date'])}.",
             table="imaging_assessments", column="new_lesion", rule="enum", rows=rows)
-    pcode_all, puniq = pd.factorize(pd.concat([les["patient_id"], ass["patient_id"]],
-                                              ignore_index=True))
-    les["pcode"] = pcode_all[:len(les)]
-    ass["pcode"] = pcode_all[len(les):]
+    les["pcode"], ass["pcode"], puniq = core.patient_codes(
+        les["patient_id"].to_numpy(dtype=object), ass["patient_id"].to_numpy(dtype=object))
     ass["day"] = _days(ass["assessment_date"])
     akey = ass["pcode"].to_numpy(np.int64) * _DAY_KEY + ass["day"].to_numpy()
     dup = pd.Series(akey).duplicated(keep=False).to_numpy()
@@ -290,7 +289,7 @@ def _new_lesions(tp, ass, *, criterion, scope, apply_hcc, hcc_min_mm, hcc_growth
         return ass[name].to_numpy(dtype=dtype)[safe]
 
     # codes: -1 missing, 0 NO, 1 YES, 2 EQUIVOCAL (other values were rejected by _prepare)
-    nl = code_of(ass["new_lesion"].to_numpy(dtype=object), list(_NEW_CODES[1:]))
+    nl = ass["nl_code"].to_numpy()
     rep_code = np.where(has_row, nl[safe], -1) if len(ass) else np.full(n_tp, -1)
     rep_na = rep_code < 0
     reported = _NEW_CODES[rep_code + 1]
