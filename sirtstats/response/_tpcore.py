@@ -46,17 +46,6 @@ def frame(columns: dict) -> pd.DataFrame:
     return pd.DataFrame(columns, copy=False)
 
 
-def sorted_unique(keys: np.ndarray) -> np.ndarray:
-    """Sorted distinct values of an int64 array (sort + neighbour test; faster than unique)."""
-    s = np.sort(keys)
-    if len(s) < 2:
-        return s
-    keep = np.empty(len(s), dtype=bool)
-    keep[0] = True
-    np.not_equal(s[1:], s[:-1], out=keep[1:])
-    return s[keep]
-
-
 def _fast_bool(values: np.ndarray) -> np.ndarray:
     """``as_bool`` for an object column of True/False/None/NaN (else the pandas path)."""
     if values.dtype == bool:
@@ -228,15 +217,26 @@ def build_timepoints(les_pcode, les_bday, ld, ass_pcode, ass_day, n_p: int) -> d
         np.minimum.at(first, ass_pcode, ass_day)
         base = np.where(no_les, first, base)
     has = base >= 0
-    keys = sorted_unique(np.concatenate([
-        les_pcode[ld["code"]] * DAY_KEY + ld["day"],
-        ass_pcode.astype(np.int64) * DAY_KEY + ass_day,
-        np.flatnonzero(has) * DAY_KEY + base[has]]))
+    n_ld, n_ass = len(ld["code"]), len(ass_pcode)
+    every = np.concatenate([les_pcode[ld["code"]] * DAY_KEY + ld["day"],
+                            ass_pcode.astype(np.int64) * DAY_KEY + ass_day,
+                            np.flatnonzero(has) * DAY_KEY + base[has]])
+    # stable argsort (runs of sorted days: fast) gives the keys and each entry's timepoint
+    order = np.argsort(every, kind="stable")
+    s = every[order]
+    first = np.ones(len(s), dtype=bool)
+    if len(s) > 1:
+        np.not_equal(s[1:], s[:-1], out=first[1:])
+    keys = s[first]
     pcode = keys // DAY_KEY
     day = keys % DAY_KEY
     keep = day >= base[pcode]
+    new_pos = np.where(keep, np.cumsum(keep) - 1, -1)
+    of_entry = np.empty(len(s), dtype=np.int64)
+    of_entry[order] = new_pos[np.cumsum(first) - 1]
     pcode, day, keys = pcode[keep], day[keep], keys[keep]
-    return {"pcode": pcode, "day": day, "key": keys, "is_baseline": day == base[pcode]}
+    return {"pcode": pcode, "day": day, "key": keys, "is_baseline": day == base[pcode],
+            "ld_tp": of_entry[:n_ld], "ass_tp": of_entry[n_ld:n_ld + n_ass]}
 
 
 def lookup(keys: np.ndarray, query: np.ndarray) -> np.ndarray:
@@ -248,10 +248,10 @@ def lookup(keys: np.ndarray, query: np.ndarray) -> np.ndarray:
     return np.where((pos < len(keys)) & (keys[pos_c] == query), pos_c, -1)
 
 
-def _rows_at_timepoints(tp, ld, les_pcode, lesion_mask):
+def _rows_at_timepoints(tp, ld, lesion_mask):
     """ld rows of the lesions in ``lesion_mask`` that fall on a timepoint: (rows, timepoint)."""
     rows = np.flatnonzero(lesion_mask[ld["code"]])
-    tpi = lookup(tp["key"], les_pcode[ld["code"][rows]] * DAY_KEY + ld["day"][rows])
+    tpi = tp["ld_tp"][rows]
     hit = tpi >= 0
     return rows[hit], tpi[hit]
 
@@ -278,7 +278,7 @@ def target_block(tp, tgt, ld, scale, criterion, les_pcode, n_les, n_p):
     is_t[tgt["code"]] = True
     nodal_of = np.zeros(n_les, dtype=bool)
     nodal_of[tgt["code"]] = tgt["is_nodal"]
-    rows, tpi = _rows_at_timepoints(tp, ld, les_pcode, is_t)
+    rows, tpi = _rows_at_timepoints(tp, ld, is_t)
     assessed = ~ld["na"][rows]
     ints = np.where(assessed, vint[rows], 0) if vint.dtype != object else np.where(
         assessed, vint[rows], 0).astype(object)
@@ -315,7 +315,7 @@ def nontarget_severity(tp, nt_code, nt_pcode, ld, les_pcode, n_les, n_p) -> np.n
         return np.full(n_tp, -1, dtype=np.int64)
     is_nt = np.zeros(n_les, dtype=bool)
     is_nt[nt_code] = True
-    rows, tpi = _rows_at_timepoints(tp, ld, les_pcode, is_nt)
+    rows, tpi = _rows_at_timepoints(tp, ld, is_nt)
     worst = np.full(n_tp, -1, dtype=np.int64)
     np.maximum.at(worst, tpi, ld["nt_sev"][rows])
     n_nt = np.bincount(nt_pcode, minlength=n_p)[tp["pcode"]]

@@ -275,7 +275,8 @@ def _new_lesions(tp, ass, *, criterion, scope, apply_hcc, hcc_min_mm, hcc_growth
     n_tp = len(tp)
     akey = ass["pcode"].to_numpy(np.int64) * _DAY_KEY + ass["day"].to_numpy()
     tkey = tp["pcode"].to_numpy(np.int64) * _DAY_KEY + tp["day"].to_numpy()
-    pos = core.lookup(tkey, akey)  # timepoints are sorted, assessment keys unique
+    pos = (ass["tp"].to_numpy() if "tp" in ass.columns  # from core.build_timepoints
+           else core.lookup(tkey, akey))  # timepoints are sorted, assessment keys unique
     idx = np.full(n_tp, -1, dtype=np.int64)
     idx[pos[pos >= 0]] = np.flatnonzero(pos >= 0)
     has_row = idx >= 0
@@ -526,6 +527,7 @@ def derive_timepoint_response(
     tpd = core.build_timepoints(les_pcode, les["bday"].to_numpy(np.int64), ld,
                                 ass["pcode"].to_numpy(np.int64), ass["day"].to_numpy(np.int64),
                                 len(puniq))
+    ass["tp"] = tpd["ass_tp"]
     tp = core.frame({
         "patient_id": puniq.to_numpy(dtype=object)[tpd["pcode"]], "pcode": tpd["pcode"],
         "day": tpd["day"], "assessment_date": (tpd["day"] + _DAY0).astype(
