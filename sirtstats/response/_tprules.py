@@ -36,39 +36,48 @@ _CR, _PR, _PD, _NE = 1, 2, 4, 5  # target codes (positions in _tpcore.TR_NAMES)
 _NT_NONE, _NT_CR, _NT_NCNP, _NT_PD = -1, 0, 1, 3  # non-target severities (-1: none)
 
 
-def _partial_parts(m, partial, nas, nts):
+def _partial_parts(p, nas, nts):
     """The "partial " prefix and the "(x/y targets measured)" suffix of PD texts."""
-    p = partial[m]
     part = np.where(p, "partial ", "").astype(object)
     extra = np.full(len(p), "", dtype=object)
     if p.any():
         extra[p] = [f" ({x}/{y} targets measured, R1.5.2)"
-                    for x, y in zip(nas[m][p], nts[m][p], strict=True)]
+                    for x, y in zip(nas[p], nts[p], strict=True)]
     return part, extra
 
 
 def _pd_texts(d, f, w, rule, nadir_zero):
     """Target PD texts (R1.4.1 / R1.4.5 / R2.2) for the rows of a mask."""
-    cs, pns, dns, ns = f["cs"], f["pns"], f["dns"], f["ns"]
-
     def fill(m):
-        part, extra = _partial_parts(m, d["n_a"] < d["n_t"], f["nas"], f["nts"])
+        part, extra = _partial_parts((d["n_a"] < d["n_t"])[m], f["nas", m], f["nts", m])
         if nadir_zero:
             return [f"PD: {p}{w} {x} mm after nadir 0 mm (R1.4.5){e}"
-                    for p, x, e in zip(part, cs[m], extra, strict=True)]
+                    for p, x, e in zip(part, f["cs", m], extra, strict=True)]
         return [f"PD: {p}{w} {x} mm is {y} and {z} over nadir {t} mm ({rule}){e}"
-                for p, x, y, z, t, e in zip(part, cs[m], pns[m], dns[m], ns[m], extra,
-                                            strict=True)]
+                for p, x, y, z, t, e in zip(part, f["cs", m], f["pns", m], f["dns", m],
+                                            f["ns", m], extra, strict=True)]
     return fill
 
 
-def _fields(d) -> dict:
-    """Formatted numbers of every row (each distinct value formatted once)."""
-    c, b, n = d["c_mm"], d["b_mm"], d["n_mm"]
-    cs, bs, ns = np.split(fmt_many(np.concatenate([c, b, n]), fmt_mm, 6), 3)
-    pbs, pns = np.split(fmt_many(np.concatenate([d["pct_b"], d["pct_n"]]), fmt_pct, 1), 2)
-    return {"cs": cs, "bs": bs, "ns": ns, "pbs": pbs, "pns": pns,
-            "dns": fmt_many(c - n, fmt_dmm, 6), "nts": _ints(d["n_t"]), "nas": _ints(d["n_a"])}
+class _Fields:
+    """Formatted numbers of the rows of a mask: ``f[name, mask]`` (each distinct value
+    formatted once per call; only the rows a rule needs are formatted)."""
+
+    def __init__(self, d: dict):
+        self.d = d
+
+    def __getitem__(self, key):
+        name, m = key
+        d = self.d
+        if name in ("nts", "nas", "lack"):
+            v = {"nts": d["n_t"], "nas": d["n_a"]}.get(name)
+            return _ints(v[m] if v is not None else d["n_t"][m] - d["n_a"][m])
+        if name == "dns":
+            return fmt_many(d["c_mm"][m] - d["n_mm"][m], fmt_dmm, 6)
+        col, fmt, decimals = {"cs": ("c_mm", fmt_mm, 6), "bs": ("b_mm", fmt_mm, 6),
+                              "ns": ("n_mm", fmt_mm, 6), "pbs": ("pct_b", fmt_pct, 1),
+                              "pns": ("pct_n", fmt_pct, 1)}[name]
+        return fmt_many(d[col][m], fmt, decimals)
 
 
 def _non_target_names(sev_rows: np.ndarray) -> np.ndarray:
@@ -81,7 +90,6 @@ def _rule_list(d, f, criterion, requires_abs):
     w = "viable sum" if criterion == "mRECIST" else "sum"
     tr, sev, new = d["tr_code"], d["nt_sev"], d["new"]
     is_base, has_t = d["is_baseline"], d["has_t"]
-    cs, nts = f["cs"], f["nts"]
     yes = new == "YES"
     pd_t = tr == _PD
     rule = "R1.4.1" if criterion == "RECIST_1_1" else (
@@ -89,12 +97,12 @@ def _rule_list(d, f, criterion, requires_abs):
     crit = ("all targets non-enhancing (R2.2)" if criterion == "mRECIST"
             else "non-nodal targets 0 mm, nodal targets < 10 mm (R1.4.2)")
     no_t = ~has_t
-    lack = _ints(d["n_t"] - d["n_a"])
     bd = d["backdated"]
     dates = d["confirm_date"]
     return [
         (is_base & has_t, lambda m: [f"baseline: {w} {x} mm over {y} target(s)"
-                                     for x, y in zip(cs[m], nts[m], strict=True)]),
+                                     for x, y in zip(f["cs", m], f["nts", m],
+                                                     strict=True)]),
         (is_base, "baseline: no target lesion in scope"),
         (yes & bd, lambda m: [f"PD: new lesion first seen equivocal here, confirmed on "
                               f"{pd.Timestamp(x).date().isoformat()} (back-dated, R1.7.2)"
@@ -111,19 +119,21 @@ def _rule_list(d, f, criterion, requires_abs):
         (~d["base_ok"], "NE: no valid baseline sum (a target lacks a baseline measurement)"),
         (tr == _NE, lambda m: [f"NE: {x} of {y} targets not assessed; partial {w} {z} mm "
                                f"does not meet PD (R1.5.2)"
-                               for x, y, z in zip(lack[m], nts[m], cs[m], strict=True)]),
+                               for x, y, z in zip(f["lack", m], f["nts", m], f["cs", m],
+                                                  strict=True)]),
         ((tr == _CR) & (d["overall"] == "CR"),
          lambda m: [f"CR: {crit}; non-targets {x}; no new lesion (R1.8.1)"
                     for x in _non_target_names(sev[m])]),
         (tr == _CR, lambda m: [f"PR: targets CR ({crit}) but non-targets {x} (R1.8.1)"
                                for x in _non_target_names(sev[m])]),
         (tr == _PR, lambda m: [f"PR: {w} {x} mm is {y} from baseline {z} mm (>= 30 % decrease, "
-                               f"R1.4.3)" for x, y, z in zip(cs[m], f["pbs"][m], f["bs"][m],
+                               f"R1.4.3)" for x, y, z in zip(f["cs", m], f["pbs", m], f["bs", m],
                                                             strict=True)]),
         (np.ones(len(tr), dtype=bool),
          lambda m: [f"SD: {w} {x} mm is {y} from baseline {z} mm and {u} ({v}) over nadir {t} "
                     f"mm (R1.4.4)" for x, y, z, u, v, t in zip(
-                        cs[m], f["pbs"][m], f["bs"][m], f["pns"][m], f["dns"][m], f["ns"][m],
+                        f["cs", m], f["pbs", m], f["bs", m], f["pns", m], f["dns", m],
+                        f["ns", m],
                         strict=True)]),
     ]
 
@@ -137,7 +147,7 @@ def rule_texts(d: dict, criterion: str, requires_abs: bool) -> np.ndarray:
     severity, -1 none), ``new``, ``overall``, flags and the sums in mm.
     """
     n_rows = len(d["tr_code"])
-    f = _fields(d)
+    f = _Fields(d)
     out = np.full(n_rows, "", dtype=object)
     done = np.zeros(n_rows, dtype=bool)
     for mask, fill in _rule_list(d, f, criterion, requires_abs):
