@@ -239,6 +239,12 @@ def build_timepoints(les_pcode, les_bday, ld, ass_pcode, ass_day, n_p: int) -> d
             "ld_tp": of_entry[:n_ld], "ass_tp": of_entry[n_ld:n_ld + n_ass]}
 
 
+def take(column: pd.Series, rows: np.ndarray):
+    """Rows of a column with its dtype (numpy-backed columns as plain arrays)."""
+    arr = column.array.take(rows)
+    return arr.to_numpy() if isinstance(arr, pd.arrays.NumpyExtensionArray) else arr
+
+
 def lookup(keys: np.ndarray, query: np.ndarray) -> np.ndarray:
     """Position of each query in the sorted ``keys``, -1 when absent."""
     if not len(keys):

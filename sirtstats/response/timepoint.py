@@ -106,7 +106,7 @@ def _prepare_lesions(df_lesions, df_measurements, df_assessments, criterion):
                                         if "is_arterially_enhancing" in df_lesions else [])
     rows = np.flatnonzero(df_lesions[role_col].isin(["target", "non_target"]).to_numpy())
     # column by column (dtypes kept, no block consolidation): faster than .loc(...).copy()
-    les = core.frame({("role" if c == role_col else c): df_lesions[c].array.take(rows)
+    les = core.frame({("role" if c == role_col else c): core.take(df_lesions[c], rows)
                       for c in keep})
     if les["lesion_id"].duplicated().any():
         rows = les.loc[les["lesion_id"].duplicated(keep=False)]
