@@ -89,14 +89,15 @@ def _prepare(df_lesions, df_measurements, df_assessments, criterion):
     Adds integer keys: lesions ``code`` (row position) and ``pcode`` (patient), measurements
     ``code`` and ``day``, assessments ``pcode`` and ``day``; returns the patient index too.
     """
-    les = _prepare_lesions(df_lesions, df_measurements, df_assessments, criterion)
+    les, _ = _prepare_lesions(df_lesions, df_measurements, df_assessments, criterion)
     meas = _prepare_measurements(df_measurements, les, criterion)
     ass, puniq = _prepare_assessments(df_assessments, les, criterion)
     return les, meas, ass, puniq
 
 
 def _prepare_lesions(df_lesions, df_measurements, df_assessments, criterion):
-    """Required columns of the three tables; the criterion's lesions with ``code``/``bday``."""
+    """Required columns of the three tables; the criterion's lesions with ``code``/``bday``
+    and the Index of their ids."""
     role_col = _role_column(criterion)
     require_columns(df_lesions, [*_LESION_COLS, role_col], "lesions", _FN)
     require_columns(df_measurements, _MEAS_COLS, "lesion_measurements", _FN)
@@ -108,7 +109,8 @@ def _prepare_lesions(df_lesions, df_measurements, df_assessments, criterion):
     # column by column (dtypes kept, no block consolidation): faster than .loc(...).copy()
     les = core.frame({("role" if c == role_col else c): core.take(df_lesions[c], rows)
                       for c in keep})
-    if les["lesion_id"].duplicated().any():
+    ids = pd.Index(les["lesion_id"])  # its hash table serves the measurement lookup too
+    if not ids.is_unique:
         rows = les.loc[les["lesion_id"].duplicated(keep=False)]
         raise SirtDataError(
             f"lesions.lesion_id: {len(rows)} rows share a lesion_id; first keys: "
@@ -123,7 +125,7 @@ def _prepare_lesions(df_lesions, df_measurements, df_assessments, criterion):
             table="lesions", column="baseline_date", rule="required", rows=rows)
     les["code"] = np.arange(len(les))
     les["bday"] = _days(les["baseline_date"])
-    return les
+    return les, ids
 
 
 def _prepare_measurements(df_measurements, les, criterion):
@@ -169,7 +171,8 @@ def _prepare_assessments(df_assessments, les, criterion):
         les["patient_id"].to_numpy(dtype=object), ass["patient_id"].to_numpy(dtype=object))
     ass["day"] = _days(ass["assessment_date"])
     akey = ass["pcode"].to_numpy(np.int64) * _DAY_KEY + ass["day"].to_numpy()
-    dup = pd.Series(akey).duplicated(keep=False).to_numpy()
+    dup = (np.zeros(len(akey), dtype=bool) if len(akey) < 2 or (akey[1:] > akey[:-1]).all()
+           else pd.Series(akey).duplicated(keep=False).to_numpy())
     if dup.any():
         rows = ass.loc[dup]
         raise SirtDataError(
@@ -363,8 +366,8 @@ def _engine_inputs(df_lesions, df_measurements, df_assessments, criterion):
     take (see :func:`._tpcore.measurement_arrays`) go through the validating
     :func:`_prepare_measurements`, which raises on invalid data.
     """
-    les = _prepare_lesions(df_lesions, df_measurements, df_assessments, criterion)
-    m = core.measurement_arrays(df_measurements, pd.Index(les["lesion_id"]), criterion)
+    les, ids = _prepare_lesions(df_lesions, df_measurements, df_assessments, criterion)
+    m = core.measurement_arrays(df_measurements, ids, criterion)
     if m is None:
         m = core.measurement_arrays_from_frame(
             _prepare_measurements(df_measurements, les, criterion))
