@@ -17,12 +17,16 @@ from sirtstats.response._common import fmt_dmm, fmt_mm, fmt_pct
 def fmt_many(values: np.ndarray, fmt, decimals: int) -> np.ndarray:
     """Format floats through their unique rounded values (display only; fast for many rows)."""
     v = np.asarray(values, dtype=float)
-    out = np.full(len(v), "?", dtype=object)
     ok = np.isfinite(v)
-    if ok.any():
+    every = bool(ok.all())
+    out = None if every else np.full(len(v), "?", dtype=object)
+    if every or ok.any():
         # hash factorisation (no sort); + 0.0 folds -0.0 into 0.0 (one text per value)
-        inv, u = pd.factorize(np.round(v[ok], decimals) + 0.0)
-        out[ok] = np.array([fmt(float(x)) for x in u], dtype=object)[inv]
+        inv, u = pd.factorize(np.round(v if every else v[ok], decimals) + 0.0)
+        texts = np.array([fmt(float(x)) for x in u], dtype=object)[inv]
+        if every:
+            return texts
+        out[ok] = texts
     return out
 
 
