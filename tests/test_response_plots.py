@@ -87,3 +87,34 @@ def test_plots_draw_and_return_axes(cohort):
         plot_waterfall(best.drop(columns="bor"))
     with pytest.raises(ValueError, match="'time_unit' argument of plot_swimmer"):
         plot_swimmer(sw, time_unit="years")
+
+
+def _two_criteria(frame):
+    return pd.concat([frame.assign(criterion="RECIST_1_1"), frame.assign(criterion="mRECIST")],
+                     ignore_index=True)
+
+
+def test_reference_labels_use_a_true_minus_and_sit_once_right_of_the_last_panel(cohort):
+    tp, bor = cohort
+    axes = plot_waterfall(_two_criteria(derive_best_percent_change(tp, bor)))
+    labels = [[t.get_text() for t in a.texts if t.get_gid() == "reference_line_label"]
+              for a in axes]
+    assert labels == [[], ["+20 % (PD)", "\u221230 % (PR)"]]  # U+2212, not a hyphen
+    fig = axes[0].figure
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    right_panel = axes[1].get_window_extent(renderer)
+    for t in axes[1].texts:
+        assert t.get_window_extent(renderer).x0 >= right_panel.x1  # outside every data area
+    plt.close(fig)
+
+
+def test_waterfall_footnote_is_as_large_as_the_tick_labels(cohort):
+    tp, bor = cohort
+    ax = plot_waterfall(derive_best_percent_change(tp, bor), footnote="RECIST 1.1, confirmed")
+    note = next(t for t in ax.texts if t.get_gid() == "footnote")
+    tick = ax.get_yticklabels()[0].get_fontsize()
+    assert note.get_text().startswith("RECIST 1.1, confirmed")
+    assert note.get_fontsize() >= tick
+    plt.close(ax.figure)
+

@@ -52,6 +52,12 @@ def _ax(ax, figsize):
     return ax
 
 
+#: Size of one criterion panel when several are drawn side by side (inches): two panels, their
+#: legend and reference-line labels then print at two-column width (183 mm) with no text under
+#: :data:`sirtstats.plotting.theme.MIN_PRINT_PT`.
+_FACET_PANEL_IN = (3.3, 3.4)
+
+
 def _facets(df, ax, figsize):
     """Criteria to draw in separate panels (None when there is at most one) and their axes."""
     if "criterion" not in df.columns or df["criterion"].nunique() <= 1:
@@ -59,9 +65,9 @@ def _facets(df, ax, figsize):
     crits = [c for c in ("RECIST_1_1", "mRECIST") if c in set(df["criterion"])] + sorted(
         set(df["criterion"].dropna()) - {"RECIST_1_1", "mRECIST"})
     if ax is None:
-        _, axes = plt.subplots(1, len(crits), figsize=(figsize[0] * len(crits), figsize[1]),
-                               squeeze=False, sharey=True)
-        axes[0, 0].figure.subplots_adjust(wspace=0.35)
+        _, axes = plt.subplots(1, len(crits), squeeze=False, sharey=True, figsize=(
+            _FACET_PANEL_IN[0] * len(crits), _FACET_PANEL_IN[1]))
+        axes[0, 0].figure.subplots_adjust(wspace=0.12)
         axes = axes[0]
     else:
         axes = np.atleast_1d(ax)
@@ -76,11 +82,15 @@ _CRIT_LABEL = {"RECIST_1_1": "RECIST 1.1", "mRECIST": "mRECIST"}
 def _one_legend(axes):
     """Keep the legend of the last panel only (the others would cover the next panel).
 
-    The panels share the y axis: its title is written once, on the first panel.
+    The panels share the y axis: its title is written once, on the first panel, and the
+    reference-line labels once, right of the last panel (between panels they would run into
+    the next panel's data area).
     """
     for a in axes[:-1]:
         if a.get_legend() is not None:
             a.get_legend().remove()
+        for t in [t for t in a.texts if t.get_gid() == "reference_line_label"]:
+            t.remove()
     for a in axes[1:]:
         a.set_ylabel("")
 
@@ -93,8 +103,14 @@ def _label(code) -> str:
     return _LABELS.get(code, value_label(code))
 
 
+def _signed_pct(value: float) -> str:
+    """Return "+20 %" or "−30 %": explicit sign, typographic minus (U+2212), a space before %."""
+    return f"{'+' if value > 0 else '−' if value < 0 else ''}{abs(value):g} %"
+
+
 def _reference_lines(ax, *, horizontal=True):
-    for y, text in ((_PD_PCT, f"+{_PD_PCT:g} % (PD)"), (_PR_PCT, f"{_PR_PCT:g} % (PR)")):
+    for y, text in ((_PD_PCT, f"{_signed_pct(_PD_PCT)} (PD)"),
+                    (_PR_PCT, f"{_signed_pct(_PR_PCT)} (PR)")):
         ax.axhline(y, color="0.35", lw=0.9, ls="--", zorder=1)
         ax.annotate(text, xy=(1.0, y), xycoords=("axes fraction", "data"), xytext=(2, 0),
                     textcoords="offset points", va="center", color="0.35",
@@ -164,7 +180,8 @@ def plot_waterfall(
                                    f"assessment not shown" if n_missing else None) if t]
     if notes:
         ax.annotate("; ".join(notes), xy=(0, 0), xycoords="axes fraction", xytext=(0, -28),
-                    textcoords="offset points", fontsize=7, color="0.3", va="top")
+                    textcoords="offset points", fontsize=plt.rcParams["xtick.labelsize"],
+                    color="0.3", va="top", gid="footnote")
     if title:
         ax.set_title(title)
     ax.spines[["top", "right", "bottom"]].set_visible(False)
