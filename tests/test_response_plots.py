@@ -118,3 +118,18 @@ def test_waterfall_footnote_is_as_large_as_the_tick_labels(cohort):
     assert note.get_fontsize() >= tick
     plt.close(ax.figure)
 
+
+def test_spider_draws_progression_last_and_thins_a_crowd(cohort):
+    tp, _ = cohort
+    # A is PD and comes first in the data: its line must be drawn last (on top)
+    bor = pd.DataFrame({"patient_id": ["A", "B", "C"], "bor": ["PD", "SD", "PR"]})
+    ax = plot_spider(tp, df_origin=origin_frame("ABC"), df_bor=bor)
+    lines = next(c for c in ax.collections if c.get_gid() == "spider_lines")
+    colours = [matplotlib.colors.to_hex(c) for c in lines.get_colors()]
+    from sirtstats.plotting.response import RESPONSE_COLORS, _spider_line_style
+    assert colours[-1] == RESPONSE_COLORS["PD"].lower()
+    assert colours[0] == RESPONSE_COLORS["SD"].lower()
+    assert _spider_line_style(300)[1] < _spider_line_style(10)[1]
+    legend_widths = {h.get_linewidth() for h in ax.get_legend().legend_handles}
+    assert min(legend_widths) >= 2
+    plt.close(ax.figure)

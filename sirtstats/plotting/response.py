@@ -267,11 +267,17 @@ def plot_spider(
     point_colors = np.array([colors.get(c, "0.4") if pd.notna(c) else "0.4" for c in bor],
                             dtype=object)
     y = d["pct_change_from_baseline"].to_numpy(float)
+    # draw in _DRAW_ORDER (stable): progression and responses on top of the stable-disease mass
+    order = np.argsort(bor.map(_DRAW_RANK).fillna(0).to_numpy(float), kind="stable")
+    x, y, complete, point_colors = x[order], y[order], complete[order], point_colors[order]
     # One LineCollection and two scatter calls for the whole cohort: a call per patient took
     # seconds for a few hundred patients.
-    segments, seg_colors = _spider_segments(d["patient_id"].to_numpy(), x, y, point_colors)
-    ax.add_collection(LineCollection(segments, colors=seg_colors, linewidths=0.8, alpha=0.8,
-                                     zorder=2, rasterized=raster))
+    segments, seg_colors = _spider_segments(d["patient_id"].to_numpy()[order], x, y,
+                                            point_colors)
+    width, alpha = _spider_line_style(len(segments))
+    ax.add_collection(LineCollection(segments, colors=seg_colors, linewidths=width,
+                                     alpha=alpha, zorder=2, rasterized=raster,
+                                     gid="spider_lines"))
     ax.scatter(x[complete], y[complete], c=list(point_colors[complete]), s=8, zorder=3,
                rasterized=raster, linewidths=0)
     ax.scatter(x[~complete], y[~complete], facecolors="white",
@@ -284,7 +290,8 @@ def plot_spider(
     if df_bor is not None:
         present = [c for c in RESPONSE_COLORS if c in set(bor.dropna())]
         theme.legend_outside(
-            ax, handles=[Line2D([], [], color=colors[c], label=_label(c)) for c in present],
+            ax, handles=[Line2D([], [], color=colors[c], linewidth=2.5, label=_label(c))
+                         for c in present],
             title="Best overall response", pad_pt=_LEGEND_PAD_PT, alignment="left")
     if title:
         ax.set_title(title)
@@ -320,10 +327,31 @@ def _spider_x(ax, d, df_origin, time_unit, unit_days, fn) -> np.ndarray:
     return x_all.to_numpy(float)
 
 
+#: Drawing order of the spider lines by best overall response: the common stable disease
+#: underneath, then responses, progression on top (the lines a reader looks for first).
+_DRAW_ORDER = ("MISSING", "NE", "SD", "NON_CR_NON_PD", "PR", "CR", "PD")
+_DRAW_RANK = {c: i for i, c in enumerate(_DRAW_ORDER)}
+
+
+def _spider_line_style(n_lines: int) -> tuple[float, float]:
+    """``(line width in pt, alpha)``: thinner and more transparent as lines add up (a crowd
+    of a few hundred lines stays a density, not a solid block)."""
+    if n_lines <= 30:
+        return 1.0, 0.9
+    if n_lines <= 100:
+        return 0.8, 0.7
+    return 0.6, 0.5
+
+
 def _spider_segments(patient_ids, x, y, point_colors):
-    """One polyline per patient with two or more points, in time order, and its colour."""
+    """One polyline per patient with two or more points, in time order, and its colour.
+
+    Patients keep the order of their first point (the caller's drawing order).
+    """
     pts = pd.DataFrame({"patient_id": patient_ids, "x": x})
-    order = pts.sort_values(["patient_id", "x"], kind="mergesort").index.to_numpy()
+    first = pd.Series(np.arange(len(pts))).groupby(pts["patient_id"].to_numpy()).transform("min")
+    pts["first"] = first.to_numpy()
+    order = pts.sort_values(["first", "x"], kind="mergesort").index.to_numpy()
     starts = np.flatnonzero(np.r_[True, pts["patient_id"].to_numpy()[order][1:]
                                   != pts["patient_id"].to_numpy()[order][:-1]])
     segments, seg_colors = [], []
