@@ -133,3 +133,18 @@ def test_spider_draws_progression_last_and_thins_a_crowd(cohort):
     legend_widths = {h.get_linewidth() for h in ax.get_legend().legend_handles}
     assert min(legend_widths) >= 2
     plt.close(ax.figure)
+
+
+def test_swimmer_says_which_lanes_are_shown_and_keeps_markers_off_the_axis_line(cohort):
+    tp, _ = cohort
+    sw = derive_swimmer_data(tp, origin_frame("ABC"))
+    ax = plot_swimmer(sw, max_patients=2)
+    note = [t.get_text() for t in ax.texts if t.get_gid() == "lane_note"]
+    assert note == ["The 2 patients with the longest\nfollow-up of 3 shown"]
+    assert ax.get_xlim()[0] < 0  # the SIRT markers at day 0 sit right of the y-axis line
+    sizes = {t.get_fontsize() for t in ax.get_yticklabels()}
+    assert min(sizes) >= 8  # lane labels were 6 pt (4.7 pt once printed at 183 mm)
+    plt.close(ax.figure)
+    ax = plot_swimmer(sw)
+    assert not [t for t in ax.texts if t.get_gid() == "lane_note"]  # all lanes shown
+    plt.close(ax.figure)

@@ -361,6 +361,22 @@ def _spider_segments(patient_ids, x, y, point_colors):
             seg_colors.append(point_colors[pos[0]])
     return segments, seg_colors
 
+#: Swimmer figure width and height per lane (inches): 60 lanes print at two-column width
+#: within a page height, with lane labels at 8 pt.
+_SWIMMER_WIDTH_IN = 5.6
+_SWIMMER_LANE_IN = 0.15
+
+
+def _lane_labels(ax, patient_ids) -> None:
+    """Write the lane labels (one per lane, bottom to top) on the y axis.
+
+    The one place where swimmer lanes are named: a de-identified report changes only this.
+    """
+    ax.set_yticks(np.arange(len(patient_ids)))
+    ax.set_yticklabels([str(p) for p in patient_ids],
+                       fontsize=0.8 * plt.rcParams["ytick.labelsize"])
+
+
 @theme.themed
 def plot_swimmer(
     df_swimmer: pd.DataFrame,
@@ -403,10 +419,11 @@ def plot_swimmer(
     colors = {**RESPONSE_COLORS, **(colors or {})}
     fu = df_swimmer.loc[df_swimmer["event"] == "follow_up"].sort_values("day", ascending=True,
                                                                          kind="mergesort")
+    n_all = len(fu)
     if max_patients is not None:
         fu = fu.tail(max_patients)
     lane = {pid: i for i, pid in enumerate(fu["patient_id"])}
-    ax = _ax(ax, (8, max(3, 0.18 * len(lane) + 1)))
+    ax = _ax(ax, (_SWIMMER_WIDTH_IN, max(3.0, _SWIMMER_LANE_IN * len(lane) + 1.4)))
     u = div[time_unit]
     ends = fu["day"].astype(float).to_numpy() / u
     ax.barh(np.arange(len(lane)), ends, color="0.85", height=0.6, zorder=1)
@@ -428,15 +445,23 @@ def plot_swimmer(
                               label=_label(event) if event != "SIRT" else "SIRT session"))
     handles.append(Line2D([], [], ls="", marker=">", color="0.3",
                           label="Alive without progression"))
-    ax.set_yticks(np.arange(len(lane)))
-    ax.set_yticklabels(list(lane), fontsize=6)
+    _lane_labels(ax, list(lane))
     ax.set_xlabel(f"Time since first SIRT ({time_unit})")
     ax.set_ylabel("Patient")
-    ax.set_xlim(left=min(0.0, float(ev["day"].min() / u) if len(ev) else 0.0))
+    left = min(0.0, float(ev["day"].min() / u) if len(ev) else 0.0)
+    right = max(float(ends.max()) if len(ends) else 1.0, 1e-9)
+    # a margin left of 0 so that the session markers at day 0 are not cut by the axis line
+    ax.set_xlim(left - 0.015 * (right - left), right * 1.03)
     if time_unit == "months":
         ax.xaxis.set_major_locator(MultipleLocator(12))
     ax.set_ylim(-0.8, len(lane) - 0.2)
-    theme.legend_outside(ax, handles=handles, title="Events", alignment="left")
+    legend = theme.legend_outside(ax, handles=handles, title="Events", alignment="left")
+    if len(lane) < n_all:
+        # which patients are shown, under the legend (outside the data area)
+        ax.annotate(f"The {len(lane)} patients with the longest\nfollow-up of {n_all} shown",
+                    xy=(0, 0), xycoords=legend, xytext=(0, -8), textcoords="offset points",
+                    ha="left", va="top", color="0.3", gid="lane_note",
+                    fontsize=plt.rcParams["legend.fontsize"], annotation_clip=False)
     if title:
         ax.set_title(title)
     ax.spines[["top", "right"]].set_visible(False)
