@@ -143,3 +143,23 @@ def test_forest_labels_degenerate_interval_as_not_estimable():
     ax = plot_forest(tab)
     values = [t.get_text() for t in ax.texts if t.get_gid() == "forest_value"]
     assert values == ["2.00 (1.00–4.00)", "not estimable"]
+
+
+def test_km_draws_the_median_lines_by_default_when_the_summary_is_given():
+    curve = sv.compute_km_curve(DF, by="arm")
+    summ = sv.summarise_km(DF, by="arm", landmarks=())
+
+    def medians(ax):
+        return sorted(ln.get_xdata()[1] for ln in ax.get_lines() if ln.get_gid() == "median_line")
+
+    assert medians(plot_km(curve, summary=summ)) == [8, 14]
+    assert medians(plot_km(curve, summary=summ, show_median=False)) == []
+    assert medians(plot_km(curve)) == []  # no summary, no medians to draw
+
+
+def test_km_leaves_the_median_lines_out_by_default_past_four_groups():
+    df = pd.DataFrame({"time_months": np.tile([2.0, 4.0, 6.0, 8.0], 5),
+                       "event": np.tile([1, 1, 0, 1], 5), "arm": np.repeat(list("ABCDE"), 4)})
+    ax = plot_km(sv.compute_km_curve(df, by="arm"), summary=sv.summarise_km(df, by="arm",
+                                                                           landmarks=()))
+    assert not [ln for ln in ax.get_lines() if ln.get_gid() == "median_line"]

@@ -123,7 +123,7 @@ def plot_km(
     endpoint: str | None = None,
     show_ci: bool | None = None,
     show_censors: bool = True,
-    show_median: bool = False,
+    show_median: bool | None = None,
     annotation: str | None = None,
     colors: Mapping | None = None,
     xlabel: str = "Months since first SIRT",
@@ -158,8 +158,10 @@ def plot_km(
         of more groups hide each other).
     show_censors : bool, default True
         Mark censoring times with "|".
-    show_median : bool, default False
-        Dashed lines at S = 0.5 to each reached median (needs ``summary``).
+    show_median : bool, optional
+        Dashed lines at S = 0.5 to each reached median (needs ``summary``); default: drawn
+        when ``summary`` is given and there are at most four groups (a reader reads the
+        median off the curve; eight sets of drop lines would hide the curves).
     annotation : str, optional
         Text under the legend, e.g. from :func:`format_hr_annotation`.
     colors : mapping, optional
@@ -201,6 +203,8 @@ def plot_km(
         _fig, ax = _new_km_figure(n_rows)
     if show_ci is None:
         show_ci = n_groups <= 2
+    if show_median is None:
+        show_median = summary is not None and n_groups <= 4
     colors = dict(colors or {})
     n_by_group = _n_by_group(summary, gcols)
     labels = []
