@@ -8,6 +8,8 @@ registry (the calls of notebooks 01-03), the tests check what a journal reviewer
 * no visible text (tick labels, axis labels, titles, legend entries and title, annotations)
   is a raw code: an underscore-joined identifier (``albi_grade``, ``Y90_glass``) or a key of
   :data:`sirtstats.labels.VALUE_LABELS` whose label differs (``ICC``, ``M``, ``OS``);
+* no text is smaller than :data:`sirtstats.plotting.theme.MIN_PRINT_PT` once the figure is
+  printed two columns (183 mm) wide;
 * survival y-axis titles name the endpoint, the time axes are in months with ticks every
   6 months, and the KM axes keep most of the figure height with 8 strata.
 
@@ -232,6 +234,17 @@ def test_raw_code_detector_catches_the_issue_examples():
         assert hit, text
     assert not _raw_codes("Y-90 glass (N = 12)")
     assert not _raw_codes("ALBI grade 2 vs 1")
+
+
+def test_no_text_is_under_the_minimum_size_once_printed_at_two_columns(figure):
+    """A figure wider than 183 mm is shrunk to it: its smallest text must stay >= 6 pt
+    (the swimmer's 6 pt lane labels printed at 4.7 pt, the waterfall footnote at 4.5 pt)."""
+    from sirtstats.plotting import theme
+
+    name, fig = figure
+    small = [(round(size, 1), text) for size, text in theme.printed_text_sizes(fig)
+             if size < theme.MIN_PRINT_PT]
+    assert not small, f"{name}: text under {theme.MIN_PRINT_PT} pt in print: {small[:5]}"
 
 
 def test_theme_context_keeps_interactive_mode_switched_on_inside_it():

@@ -26,9 +26,9 @@ import numpy as np
 import seaborn as sns
 from matplotlib.transforms import offset_copy
 
-__all__ = ["DPI", "FIGSIZE", "GREY", "PALETTE", "RESPONSE_COLOURS", "apply", "colour",
-           "context", "label_line_ends", "legend_outside", "linestyle", "on_white", "rc",
-           "themed"]
+__all__ = ["DPI", "FIGSIZE", "GREY", "MIN_PRINT_PT", "PALETTE", "PRINT_WIDTH_IN",
+           "RESPONSE_COLOURS", "apply", "colour", "context", "label_line_ends", "legend_outside",
+           "linestyle", "on_white", "printed_text_sizes", "rc", "themed"]
 
 #: Okabe–Ito colours, in the order groups receive them (blue, orange, bluish green, reddish
 #: purple, sky blue, vermillion, black, yellow): the first six are distinguishable under the
@@ -50,6 +50,14 @@ FIGSIZE: dict[str, tuple[float, float]] = {"single": (3.5, 2.8), "double": (7.2,
 
 #: Resolution of saved raster figures (dots per inch; journals ask for ≥ 300).
 DPI = 300
+
+#: Widest a figure is printed (inches): two journal columns, 183 mm (Elsevier's JVIR and
+#: J Hepatol, Springer's EJNMMI). A wider figure is shrunk to it, and its text with it.
+PRINT_WIDTH_IN = FIGSIZE["double"][0]
+
+#: Smallest text size (points) a figure may have once shrunk to :data:`PRINT_WIDTH_IN`
+#: (publishers ask for 6-8 pt lettering at final size; below 6 pt a reviewer cannot read it).
+MIN_PRINT_PT = 6.0
 
 _LINESTYLES = ("-", "--", ":", "-.")
 
@@ -343,3 +351,60 @@ def label_line_ends(ax, lines: Sequence | None = None, *, min_gap_pt: float = 9.
             fontsize=fontsize or plt.rcParams["legend.fontsize"], annotation_clip=False,
             gid="line_end_label"))
     return out
+
+
+def _drawn_texts(fig) -> list:
+    """The visible, non-empty texts of ``fig`` (axes texts, ticks, labels, titles, legends)."""
+    found = list(fig.texts)
+    legends = list(fig.legends)
+    for ax in fig.axes:
+        if not ax.get_visible():
+            continue
+        found += list(ax.texts) + [ax.title]
+        if ax.axison:
+            found += list(ax.get_xticklabels()) + list(ax.get_yticklabels())
+            found += [ax.xaxis.label, ax.yaxis.label]
+        if ax.get_legend() is not None:
+            legends.append(ax.get_legend())
+    for leg in legends:
+        found += list(leg.get_texts()) + [leg.get_title()]
+    return [t for t in found if t.get_visible() and t.get_text().strip()]
+
+
+def printed_text_sizes(fig, *, width_in: float = PRINT_WIDTH_IN) -> list[tuple[float, str]]:
+    """Size of each text of ``fig`` once the saved figure is printed at most ``width_in`` wide.
+
+    The saved figure is the tight bounding box (``savefig.bbox = "tight"``); one wider than
+    ``width_in`` is shrunk to it, and every font with it.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        A drawn figure.
+    width_in : float, default :data:`PRINT_WIDTH_IN`
+        Printed width (inches).
+
+    Returns
+    -------
+    list of (float, str)
+        ``(printed size in points, text)``, smallest first.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> from sirtstats.plotting import theme
+    >>> fig, ax = plt.subplots(figsize=(20, 3))
+    >>> _ = ax.set_xlabel("Months", fontsize=10)
+    >>> size = [s for s, text in theme.printed_text_sizes(fig) if text == "Months"][0]
+    >>> bool(size < theme.MIN_PRINT_PT)  # 10 pt on a 20 in wide figure: under 5 pt in print
+    True
+    >>> plt.close(fig)
+    """
+    renderer = fig.canvas.get_renderer()
+    fig.draw_without_rendering()
+    width = fig.get_tightbbox(renderer).width
+    scale = min(1.0, width_in / width) if width > 0 else 1.0
+    sizes = [(float(t.get_fontsize()) * scale, t.get_text()) for t in _drawn_texts(fig)]
+    return sorted(sizes, key=lambda st: st[0])
