@@ -135,6 +135,46 @@ def _swimmer():
     return plot_swimmer(_inputs()["swimmer"])
 
 
+@lru_cache(maxsize=1)
+def _toxicity_inputs():
+    """The frames notebook 04 draws (all diagnoses, as the report runs it)."""
+    from sirtstats import toxicity as tox
+    from sirtstats.ctcae import derive_lab_grades
+
+    selection = _inputs()["selection"]
+    tables = selection.registry.tables
+    ae = tox.derive_treatment_emergent(tables["adverse_events"], tables["treatments"],
+                                      window_days=90)
+    counts = tox.summarise_ae_grade_counts(tox.filter_treatment_emergent(ae), selection.patients)
+    grades = derive_lab_grades(tables["labs"], df_treatments=tables["treatments"])
+    liver = tox.derive_liver_function_timepoints(tables["labs"], tables["treatments"],
+                                                 df_baseline=selection.patients,
+                                                 df_ae=tables["adverse_events"])
+    summary = tox.summarise_liver_function_change(tox.derive_liver_function_change(liver))
+    return {"counts": counts, "trajectories": tox.summarise_lab_trajectories(grades),
+            "liver": liver, "liver_summary": summary}
+
+
+def _ae_grades(kind):
+    from sirtstats.plotting.toxicity import plot_ae_grades
+
+    return plot_ae_grades(_toxicity_inputs()["counts"], kind=kind,
+                          title="Treatment-emergent AEs: worst grade per patient")
+
+
+def _lab_trajectories():
+    from sirtstats.plotting.toxicity import plot_lab_trajectories
+
+    return plot_lab_trajectories(_toxicity_inputs()["trajectories"])
+
+
+def _albi_change():
+    from sirtstats.plotting.toxicity import plot_albi_change
+
+    d = _toxicity_inputs()
+    return plot_albi_change(d["liver_summary"], df_timepoints=d["liver"], title="ALBI after SIRT")
+
+
 #: name -> callable drawing the figure (names as the notebooks save them).
 FIGURES = {
     "01_flow": _flow,
@@ -147,6 +187,10 @@ FIGURES = {
     "03_forest_os": _forest,
     "03_cif": lambda: _cif("albi_grade"),
     "03_cif_primary_tumour": lambda: _cif("primary_tumour"),
+    "04_ae_grades": lambda: _ae_grades("bar"),
+    "04_ae_grades_heatmap": lambda: _ae_grades("heatmap"),
+    "04_lab_trajectories": _lab_trajectories,
+    "04_albi_change": _albi_change,
 }
 
 

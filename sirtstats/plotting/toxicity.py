@@ -52,6 +52,8 @@ _ANALYTE_LABELS = {
     "sodium": "Sodium",
 }
 _DAYS_PER_MONTH = 365.25 / 12
+#: Size of one lab-trajectory panel (inches): three panels a row print at two-column width.
+_LAB_PANEL_IN = (3.0, 2.5)
 
 
 @theme.themed
@@ -231,11 +233,15 @@ def plot_lab_trajectories(
         ncols = min(3, max(len(names), 1))
         nrows = int(np.ceil(max(len(names), 1) / ncols))
         fig, grid = plt.subplots(
-            nrows, ncols, figsize=(4.2 * ncols, 3.2 * nrows), squeeze=False, constrained_layout=True
+            nrows,
+            ncols,
+            figsize=(_LAB_PANEL_IN[0] * ncols, _LAB_PANEL_IN[1] * nrows),
+            squeeze=False,
+            constrained_layout=True,
         )
         axes = grid.ravel()
         for extra in axes[len(names) :]:
-            extra.set_visible(False)
+            extra.set_axis_off()  # an empty grid cell: it holds the legend (below)
     axes = np.atleast_1d(np.asarray(axes, dtype=object)).ravel()
     if len(axes) < len(names):
         raise ValueError(
@@ -265,13 +271,21 @@ def plot_lab_trajectories(
         if x_unit == "months":
             ax.xaxis.set_major_locator(MultipleLocator(3))  # 0, 3, 6, 9, 12 months
     if len(names):
-        # one legend for the grid, right of the last drawn panel of the first row (outside the
-        # data area of every panel)
-        first_row = [a for a in axes[: len(names)]
-                     if a.get_subplotspec() is None
-                     or a.get_subplotspec().rowspan.start == 0]
-        theme.legend_outside(first_row[-1])
+        _lab_legend(axes, len(names))
     return axes[: len(names)]
+
+
+def _lab_legend(axes, n_drawn: int) -> None:
+    """One legend for the grid, outside the data area of every panel: in the first empty grid
+    cell when there is one (the figure keeps its width), else right of the first row."""
+    spare = [a for a in axes[n_drawn:] if not a.axison]
+    if spare:
+        handles, labels = axes[0].get_legend_handles_labels()
+        spare[0].legend(handles, labels, loc="center left", frameon=False)
+        return
+    first_row = [a for a in axes[:n_drawn]
+                 if a.get_subplotspec() is None or a.get_subplotspec().rowspan.start == 0]
+    theme.legend_outside(first_row[-1])
 
 
 @theme.themed
