@@ -291,6 +291,24 @@ def test_no_text_is_under_the_minimum_size_once_printed_at_two_columns(figure):
     assert not small, f"{name}: text under {theme.MIN_PRINT_PT} pt in print: {small[:5]}"
 
 
+def test_albi_counts_sit_under_the_axes_and_cutoffs_carry_a_true_minus():
+    """The n / grade-worse labels were written inside the data area over the patient lines."""
+    fig = _figure("04_albi_change")
+    ax = fig.axes[0]
+    renderer = fig.canvas.get_renderer()
+    area = ax.get_window_extent(renderer)
+    counts = [t for t in ax.texts if t.get_gid() == "albi_count"]
+    n_points = len(ax.get_xticks())
+    assert len(counts) == 2 * n_points
+    assert all(t.get_window_extent(renderer).y1 < ax.xaxis.label.get_window_extent(
+        renderer).y0 for t in counts)
+    assert counts[1].get_text() == "\u2014"  # nothing to compare at baseline itself
+    cutoffs = [t for t in ax.texts if t.get_gid() == "albi_cutoff_label"]
+    assert [t.get_text().split("\n")[0] for t in cutoffs] == ["\u22122.60", "\u22121.39"]
+    assert all(t.get_window_extent(renderer).x0 >= area.x1 for t in cutoffs)
+    plt.close("all")
+
+
 def test_theme_context_keeps_interactive_mode_switched_on_inside_it():
     """IPython's inline backend turns interactive mode on when first used (inside a plot):
     restoring it on exit stopped notebooks 02/03 from showing every figure after the first."""

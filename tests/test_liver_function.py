@@ -419,7 +419,7 @@ def test_plot_albi_change(plt_agg, labs, tx):
         round(line.get_ydata()[0], 2) for line in ax.get_lines() if len(set(line.get_ydata())) == 1
     }
     assert {-2.6, -1.39} <= hlines
-    assert [t.get_text() for t in ax.get_xticklabels()] == ["baseline", "month 1", "month 3"]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["Baseline", "Month 1", "Month 3"]
     with pytest.raises(ValueError, match=r"lacks column\(s\) \['target_day'\]"):
         plot_albi_change(summary.drop(columns=["target_day"]))
 

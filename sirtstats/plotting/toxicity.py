@@ -360,27 +360,12 @@ def plot_albi_change(
         label="Median (IQR)"
     )
     low, high = ALBI_GRADE_CUTOFFS
-    for cut in (low, high):
-        ax.axhline(cut, color="0.4", linestyle="--", linewidth=0.8, zorder=2)
-    ax.text(1.01, low, f"{low:.2f}", transform=ax.get_yaxis_transform(), va="center", fontsize=7)
-    ax.text(1.01, high, f"{high:.2f}", transform=ax.get_yaxis_transform(), va="center", fontsize=7)
-    for xi, row in zip(x, s.itertuples(index=False), strict=True):
-        label = f"n={int(row.n_albi)}"
-        if row.n_albi_paired:
-            label += f"\nworse {int(row.n_albi_grade_worse)}/{int(row.n_albi_paired)}"
-        ax.annotate(
-            label,
-            (xi, row.albi_q3),
-            textcoords="offset points",
-            xytext=(0, 6),
-            ha="center",
-            fontsize=7,
-            color="0.3",
-        )
+    _albi_cutoffs(ax, low, high)
     y0, y1 = ax.get_ylim()
     ax.set_ylim(min(y0, low - 0.4), max(y1, high + 0.4))
-    ax.set_xticks(x, [str(t).replace("_", " ") for t in s["timepoint"]])
-    ax.set_xlabel("Time from first SIRT")
+    ax.set_xticks(x, [_sentence(str(t).replace("_", " ")) for t in s["timepoint"]])
+    _albi_count_rows(ax, x, s)
+    ax.set_xlabel("Time from first SIRT", labelpad=2)
     ax.set_ylabel("ALBI score (higher = worse)")
     if df_timepoints is not None:
         from matplotlib.lines import Line2D
@@ -388,9 +373,50 @@ def plot_albi_change(
         handles, labels = ax.get_legend_handles_labels()
         handles.append(Line2D([], [], color="0.8", linewidth=0.6))
         labels.append("Individual patients")
-        theme.legend_outside(ax, handles=handles, labels=labels)
+        theme.legend_outside(ax, handles=handles, labels=labels, pad_pt=_ALBI_LEGEND_PAD_PT)
     else:
-        theme.legend_outside(ax)
+        theme.legend_outside(ax, pad_pt=_ALBI_LEGEND_PAD_PT)
     if title:
         ax.set_title(title)
     return ax
+
+
+#: Gap between the ALBI axes and their legend (points), clear of the cut-off labels.
+_ALBI_LEGEND_PAD_PT = 60
+#: Vertical layout of the count rows under the ALBI axes (points below the axes bottom).
+_ALBI_ROWS_PT = (44, 57)
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _albi_cutoffs(ax, low: float, high: float) -> None:
+    """Dashed grade cut-offs, labelled right of the axes with a true minus sign (gid
+    ``albi_cutoff_label``), e.g. "−2.60" and the grades it separates ("grade 1 | 2")."""
+    for cut, grades in ((low, "1 | 2"), (high, "2 | 3")):
+        ax.axhline(cut, color="0.4", linestyle="--", linewidth=0.8, zorder=2)
+        ax.annotate(f"{cut:.2f}".replace("-", "\u2212") + f"\ngrade {grades}",
+                    xy=(1.0, cut), xycoords=("axes fraction", "data"), xytext=(3, 0),
+                    textcoords="offset points", va="center", ha="left", color="0.3",
+                    fontsize=0.9 * plt.rcParams["xtick.labelsize"], annotation_clip=False,
+                    gid="albi_cutoff_label")
+
+
+def _albi_count_rows(ax, x, s) -> None:
+    """Two rows under the x axis, one count per timepoint (outside the data area, where the
+    individual lines cannot cross them): patients with an ALBI score, and those whose ALBI
+    grade is worse than at baseline (of those with both; "—" at baseline itself)."""
+    size = 0.9 * plt.rcParams["xtick.labelsize"]
+    common = {"textcoords": "offset points", "va": "center", "fontsize": size,
+              "color": "0.2", "annotation_clip": False, "gid": "albi_count"}
+    titles = ("Patients with ALBI", "Grade worse than baseline")
+    for dy, text in zip(_ALBI_ROWS_PT, titles, strict=True):
+        ax.annotate(text, xy=(0, 0), xycoords="axes fraction", xytext=(-10, -dy), ha="right",
+                    **{**common, "gid": "albi_count_title"})
+    for xi, row in zip(x, s.itertuples(index=False), strict=True):
+        worse = (f"{int(row.n_albi_grade_worse)}/{int(row.n_albi_paired)}"
+                 if row.n_albi_paired and str(row.timepoint) != "baseline" else "—")
+        for dy, text in zip(_ALBI_ROWS_PT, (f"{int(row.n_albi)}", worse), strict=True):
+            ax.annotate(text, xy=(xi, 0), xycoords=("data", "axes fraction"), xytext=(0, -dy),
+                        ha="center", **common)
