@@ -243,3 +243,44 @@ def test_grade_colours_are_ordinal_light_to_dark():
 
     lum = [np.dot(to_rgb(GRADE_COLOURS[g]), [0.2126, 0.7152, 0.0722]) for g in range(1, 6)]
     assert lum == sorted(lum, reverse=True)
+
+
+def _assert_readable_in_print(fig):
+    from sirtstats.plotting import theme
+
+    small = [(round(size, 1), text) for size, text in theme.printed_text_sizes(fig)
+             if size < theme.MIN_PRINT_PT]
+    assert not small, small[:5]
+
+
+def test_per_device_grids_stay_readable_printed_at_two_columns(plt):
+    """The dose-response grid was 12.5 in wide with 8 pt titles: 4.6 pt once printed 183 mm."""
+    from sirtstats.plotting.dosimetry import plot_dose_response_by_device, plot_roc_by_device
+
+    both = pd.concat([_points(), _points().assign(criterion="RECIST_1_1")], ignore_index=True)
+    summary = pd.concat([_summary(), _summary().assign(criterion="RECIST_1_1")],
+                        ignore_index=True)
+    curves = pd.concat([_curves(), _curves().assign(criterion="RECIST_1_1")], ignore_index=True)
+    grid = plot_dose_response_by_device(both, curves, summary,
+                                        criterion=["mRECIST", "RECIST_1_1"])
+    _assert_readable_in_print(grid[0, 0].figure)
+    roc = pd.DataFrame({"device": "Y90_glass", "criterion": "mRECIST", "fpr": [0.0, 0.5, 1.0],
+                        "tpr": [0.0, 0.8, 1.0], "threshold": [np.inf, 200.0, 50.0]})
+    axes = plot_roc_by_device(roc, _summary(), criterion="mRECIST")
+    _assert_readable_in_print(axes[0, 0].figure)
+
+
+def test_log_dose_ticks_thin_out_on_a_wide_range(plt):
+    """20-3,000 Gy in a 2.7 in panel: 1-2-5 steps wrote '5001000 2000' in one run."""
+    from sirtstats.plotting.dosimetry import _MAX_LOG_TICKS, _fit_log_ticks, _log_dose_axis
+
+    fig, ax = plt.subplots()
+    _log_dose_axis(ax)
+    for lo, hi, expected in ((20.0, 3000.0, [30, 100, 300, 1000, 3000]),
+                             (8.0, 400.0, [10, 20, 50, 100, 200]),
+                             (5.0, 1e5, [10, 100, 1000, 10000, 100000])):
+        ax.set_xlim(lo, hi)
+        _fit_log_ticks(ax)
+        ticks = [round(t) for t in ax.get_xticks() if lo <= t <= hi]
+        assert ticks == expected
+        assert len(ticks) <= _MAX_LOG_TICKS

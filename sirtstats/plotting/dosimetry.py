@@ -16,6 +16,7 @@ from :mod:`sirtstats.labels` (no raw codes such as ``Y90_glass``).
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
@@ -60,6 +61,16 @@ _GROUP_COLOURS = (OKABE_ITO["vermillion"], OKABE_ITO["blue"])
 #: Smallest dose drawn on a log axis (Gy); lower doses are drawn at it.
 _DOSE_FLOOR_GY = 1.0
 _LEGEND_BELOW = {"where": "bottom", "ncols": 1, "bbox_to_anchor": (0.5, -0.24)}
+#: Panel sizes (inches) of the per-device grids: a column per device (three devices and the
+#: legend print at two-column width, 183 mm, with no text under theme.MIN_PRINT_PT): a
+#: dose-response column is the scatter and probability pair of one criterion.
+_DR_PANEL_IN = (2.7, 5.0)
+_ROC_PANEL_IN = (2.9, 4.0)
+
+
+def _panel_title_pt() -> float:
+    """Font size of the per-device panel titles (points): the theme's tick-label size."""
+    return 0.9 * plt.rcParams["xtick.labelsize"]
 
 
 def _legend(ax, handles):
@@ -75,6 +86,25 @@ def _log_dose_axis(ax, axis: str = "x") -> None:
     target.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
     target.set_minor_locator(ticker.NullLocator())
     target.set_minor_formatter(ticker.NullFormatter())
+
+
+#: Tick steps tried on a log dose axis, densest first, and the most labels a panel shows.
+_LOG_SUBS = ((1.0, 2.0, 5.0), (1.0, 3.0), (1.0,))
+_MAX_LOG_TICKS = 5
+
+
+def _fit_log_ticks(ax, axis: str = "x") -> None:
+    """Keep at most :data:`_MAX_LOG_TICKS` labelled ticks in the current limits: 1-2-5 steps,
+    else 1-3 (30, 100, 300, 1000), else decades; on a narrow panel spanning two decades
+    the 1-2-5 labels ran into each other ("5001000")."""
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    lo, hi = sorted(ax.get_xlim() if axis == "x" else ax.get_ylim())
+    for subs in _LOG_SUBS:
+        locator = ticker.LogLocator(base=10, subs=subs)
+        ticks = [t for t in locator.tick_values(lo, hi) if lo <= t <= hi]
+        if len(ticks) <= _MAX_LOG_TICKS:
+            break
+    target.set_major_locator(locator)
 
 
 def _dose(values) -> np.ndarray:
@@ -186,9 +216,12 @@ def plot_dose_response(
     if len(doses):
         extent = [*doses, threshold_gy] if has_threshold else doses
         bottom.set_xlim(float(np.min(extent)) / 1.25, float(np.max(extent)) * 1.25)
+        for ax in (top, bottom):
+            _fit_log_ticks(ax)
     bottom.set_ylim(0, 1)
     bottom.yaxis.set_major_locator(ticker.MultipleLocator(0.25))
-    top.set_ylabel(column_label(pct_change_col))
+    # two lines: one line ran into the probability panel's y-axis title below it
+    top.set_ylabel(textwrap.fill(column_label(pct_change_col), 20))
     bottom.set_ylabel("Probability of response")
     bottom.set_xlabel(column_label(dose_col))
     top.tick_params(labelbottom=False)
@@ -326,7 +359,8 @@ def plot_dose_response_by_device(
                           "threshold_gy", "note"], "df_summary", fn)
     criteria, devices = _criteria_rows(df_summary, criterion, fn)
     fig, grid = plt.subplots(2 * len(criteria), len(devices), sharey="row", squeeze=False,
-                             figsize=(3.4 * len(devices) + 2.2, 5.8 * len(criteria)),
+                             figsize=(_DR_PANEL_IN[0] * len(devices) + 2.2,
+                                      _DR_PANEL_IN[1] * len(criteria)),
                              layout="constrained",
                              gridspec_kw={"height_ratios": (3, 2) * len(criteria)})
     any_unknown = False
@@ -353,7 +387,7 @@ def plot_dose_response_by_device(
                      else "No published threshold")
             pair[0].set_title(f"{value_label(device)} · {value_label(crit)}\n"
                               f"{int(row['n_lesions'])} lesions, {int(row['n_patients'])} "
-                              f"patients\n{label}", fontsize=8)
+                              f"patients\n{label}", fontsize=_panel_title_pt())
             if response_col in pts.columns:
                 any_unknown |= bool((pts[response_col].isna()
                                      & pts[pct_change_col].notna()).any())
@@ -522,7 +556,8 @@ def plot_roc_by_device(
                           "youden_threshold_gy", "threshold_gy", "n_lesions"], "df_summary", fn)
     criteria, devices = _criteria_rows(df_summary, criterion, fn)
     fig, axes = plt.subplots(len(criteria), len(devices), squeeze=False,
-                             figsize=(3.4 * len(devices), 4.6 * len(criteria)),
+                             figsize=(_ROC_PANEL_IN[0] * len(devices),
+                                      _ROC_PANEL_IN[1] * len(criteria)),
                              layout="constrained")
     for r, crit in enumerate(criteria):
         for j, device in enumerate(devices):
