@@ -458,6 +458,10 @@ class ReportTable:
             "title": self.title,
             "columns": self.column_labels,
             "spanners": [[label, [self.label(c) for c in cols]] for label, cols in self.spanners],
+            # by position: labels repeat ("HR (95 % CI)" under Univariable and Multivariable)
+            "spanner_columns": [[label, [list(self.data.columns).index(c) for c in cols
+                                         if c in self.data.columns]]
+                                for label, cols in self.spanners],
             "footnotes": list(self.footnotes),
             "indent": [self.is_indented(i) for i in range(len(self.data))],
             "stub": None if self.stub is None else self.label(self.stub),

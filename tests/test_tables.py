@@ -379,3 +379,23 @@ def test_summarise_cif_table_in_percent_with_readable_causes():
     assert frame["Event"].tolist() == ["Death without progression", "Progression"]
     assert frame["12 months, % (95 % CI)"].tolist() == ["15.0 (4.1–33.0)", "46.4 (25.0–66.0)"]
     assert "log-log" in table.footnotes[0]
+
+
+def test_cox_table_spanners_sit_over_their_own_columns_in_word(tmp_path):
+    """Both spanners named "HR (95 % CI)" and "p": looked up by label, the Word table put
+    "Multivariable" over the univariable columns and nothing over the multivariable ones."""
+    import docx
+
+    from sirtstats.report.export import write_tables_docx
+
+    t = summarise_cox_table(_cox_frame("uni"), _cox_frame("multi"))
+    assert t.metadata()["spanner_columns"] == [
+        ["Univariable (n = 295, events = 246)", [1, 2]], ["Multivariable", [3, 4]]]
+    t.save("03_cox", output_dir=tmp_path)
+    doc = docx.Document(str(write_tables_docx(tmp_path / "tables", tmp_path / "t.docx")))
+    spanner_row = [c.text for c in doc.tables[0].rows[0].cells]
+    assert spanner_row == ["", "Univariable (n = 295, events = 246)",
+                           "Univariable (n = 295, events = 246)", "Multivariable",
+                           "Multivariable"]  # a merged cell repeats its text per grid cell
+    assert [c.text for c in doc.tables[0].rows[1].cells] == [
+        "Characteristic", "HR (95 % CI)", "p", "HR (95 % CI)", "p"]

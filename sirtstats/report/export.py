@@ -395,7 +395,7 @@ def _add_docx_table(doc, path: Path, rows: list[list[str]], meta: dict) -> None:
     title = doc.add_paragraph()
     title.add_run(meta.get("title", path.stem)).bold = True
     header, body = rows[0], rows[1:]
-    spanners = meta.get("spanners", [])
+    spanners = _spanner_positions(meta, header)
     n_head = 2 if spanners else 1
     table = doc.add_table(rows=n_head + len(body), cols=len(header))
     table.style = "Table Grid"
@@ -413,10 +413,26 @@ def _add_docx_table(doc, path: Path, rows: list[list[str]], meta: dict) -> None:
         run.font.size = Pt(8)
 
 
+def _spanner_positions(meta: dict, header: list[str]) -> list[tuple[str, list[int]]]:
+    """``(label, column positions)`` of each spanner of a table sidecar.
+
+    The positions written by :meth:`sirtstats.formatting.ReportTable.metadata` when present:
+    header labels repeat (the Cox table's "HR (95 % CI)" under both Univariable and
+    Multivariable), and looking them up put both spanners over the first pair. Older
+    sidecars without positions fall back to the labels.
+    """
+    if "spanner_columns" in meta:
+        return [(label, [int(i) for i in idx]) for label, idx in meta["spanner_columns"]]
+    return [(label, [header.index(c) for c in cols if c in header])
+            for label, cols in meta.get("spanners", [])]
+
+
 def _fill_docx_header(table, header: list[str], spanners: list, n_head: int) -> None:
-    """Spanner row (when any) and column header row of a Word table, in bold."""
-    for label, cols in spanners:
-        idx = [header.index(c) for c in cols if c in header]
+    """Spanner row (when any) and column header row of a Word table, in bold.
+
+    ``spanners`` holds ``(label, column positions)`` (:func:`_spanner_positions`).
+    """
+    for label, idx in spanners:
         if idx:
             cell = table.cell(0, min(idx)).merge(table.cell(0, max(idx)))
             cell.text = label
