@@ -194,6 +194,8 @@ COLUMN_LABELS: dict[str, str] = {
     "n_evaluable": "Evaluable",
     "n_deaths": "Deaths",
     "horizon_days": "Within (days of first SIRT)",
+    "n_no_origin": "No first-SIRT date (n)",
+    "n_incomplete_followup": "Alive, followed < window (n)",
     "mortality_pct": "Mortality (%)",
     "median_followup": "Median follow-up (months)",
     "estimate": "Estimate",

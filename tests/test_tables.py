@@ -399,3 +399,14 @@ def test_cox_table_spanners_sit_over_their_own_columns_in_word(tmp_path):
                            "Multivariable"]  # a merged cell repeats its text per grid cell
     assert [c.text for c in doc.tables[0].rows[1].cells] == [
         "Characteristic", "HR (95 % CI)", "p", "HR (95 % CI)", "p"]
+
+
+def test_early_mortality_headers_are_words_not_column_names():
+    """The table printed 'N no origin' and 'N incomplete followup'."""
+    from sirtstats.tables import report_table
+
+    frame = pd.DataFrame({"horizon_days": [30], "n_patients": [10], "n_no_origin": [0],
+                          "n_incomplete_followup": [1], "n_evaluable": [9], "n_deaths": [1]})
+    labels = report_table(frame, "Early mortality").column_labels
+    assert labels == ["Within (days of first SIRT)", "Patients", "No first-SIRT date (n)",
+                      "Alive, followed < window (n)", "Evaluable", "Deaths"]
