@@ -601,8 +601,8 @@ def test_plot_flow_draws_one_box_per_step_and_one_per_exclusion(registry):
         assert len(texts) == 1 + 2 * (len(sel.flow) - 1)
         assert texts[0] == "Patients in registry\nn = 6"
         assert "Included: n = 3" in texts[-2]
-        assert "Excluded: n = 1\nno SIRT session recorded" in texts
-        assert "Excluded: n = 1\nprimary tumour not selected" in texts
+        assert "Excluded: n = 1\nNo SIRT session recorded" in texts  # sentence case
+        assert "Excluded: n = 1\nPrimary tumour not selected" in texts
         assert ax.get_title() == "Flow"
     finally:
         plt.close(fig)

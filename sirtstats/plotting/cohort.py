@@ -106,7 +106,7 @@ def plot_flow(flow: pd.DataFrame, ax=None, *, title: str | None = None):
         ax.annotate("", xy=(0.5, 1.0), xycoords=main, xytext=(0.5, 0.0), textcoords=prev,
                     arrowprops={"arrowstyle": "-|>", "color": "0.3"})
         side_y = i - 0.5
-        reason = textwrap.fill(str(row["reason"]), _WRAP)
+        reason = textwrap.fill(_sentence(row["reason"]), _WRAP)
         side = _box(ax, _SIDE_X, side_y, f"Excluded: n = {int(row['n_excluded'])}\n{reason}",
                     face=_FACE_EXCLUDED)
         ax.annotate("", xy=(0.0, 0.5), xycoords=side, xytext=(_MAIN_X, side_y),
