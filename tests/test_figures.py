@@ -309,6 +309,15 @@ def test_albi_counts_sit_under_the_axes_and_cutoffs_carry_a_true_minus():
     plt.close("all")
 
 
+def test_heatmap_counts_are_as_large_as_the_tick_labels():
+    """The counts were 8 pt on a 9.7 in figure: 6.0 pt in print, the smallest text of 04."""
+    fig = _figure("04_ae_grades_heatmap")
+    ax = fig.axes[0]
+    tick = ax.get_yticklabels()[0].get_fontsize()
+    assert {t.get_fontsize() for t in ax.texts} == {tick}
+    plt.close("all")
+
+
 def test_theme_context_keeps_interactive_mode_switched_on_inside_it():
     """IPython's inline backend turns interactive mode on when first used (inside a plot):
     restoring it on exit stopped notebooks 02/03 from showing every figure after the first."""

@@ -171,7 +171,7 @@ def _draw_grade_heatmap(ax, df_counts, by, terms, grades, n_total):
         spine.set_visible(False)
     for (i, j), v in np.ndenumerate(counts):
         dark = v > 0 and grades[j] in _DARK_GRADES
-        ax.text(j, i, str(v), ha="center", va="center", fontsize=8,
+        ax.text(j, i, str(v), ha="center", va="center", fontsize=plt.rcParams["xtick.labelsize"],
                 color="white" if dark else ("black" if v > 0 else "0.6"),
                 fontweight="bold" if v > 0 and grades[j] >= 4 else "normal")
     handles = [Patch(facecolor=GRADE_COLOURS.get(g, "0.5"), label=f"Grade {g}") for g in grades]
