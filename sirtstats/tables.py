@@ -33,6 +33,7 @@ from sirtstats.labels import column_label, value_label
 
 __all__ = [
     "COMPETING_CAUSE_LABELS",
+    "ENDPOINT_ORDER",
     "TABLE1_CATEGORICAL",
     "TABLE1_COLUMNS",
     "TABLE1_LABELS",
@@ -739,6 +740,12 @@ def summarise_cox_table(
                        name=name)
 
 
+#: Row order of the endpoint table: overall survival first, then the progression endpoints
+#: and duration of response, as SIRT papers report them (unknown endpoints after, in input
+#: order).
+ENDPOINT_ORDER = ("OS", "PFS", "hepatic_PFS", "treated_PFS", "TTP", "TTLP", "DoR")
+
+
 def summarise_km_table(
     df_km: pd.DataFrame,
     *,
@@ -767,8 +774,9 @@ def summarise_km_table(
     Returns
     -------
     ReportTable
-        Rows per endpoint: patients, events, median in months with 95 % CI ("NR" not
-        reached) and survival at each landmark in % with 95 % CI.
+        Rows per endpoint (in :data:`ENDPOINT_ORDER` when ``by`` is "endpoint"): patients,
+        events, median in months with 95 % CI ("NR" not reached) and the Kaplan–Meier
+        estimate at each landmark in % with 95 % CI.
 
     Examples
     --------
@@ -785,6 +793,10 @@ def summarise_km_table(
               "events": "Events", "median": "Median, months (95 % CI)"}
     rows = []
     times = [t for t in landmarks_months if f"surv_{_fmt_t(t)}" in df_km.columns]
+    if by == "endpoint" and by in df_km.columns:  # OS first, as papers report them
+        rank = df_km[by].map({e: i for i, e in enumerate(ENDPOINT_ORDER)})
+        df_km = df_km.iloc[np.argsort(rank.fillna(len(ENDPOINT_ORDER)).to_numpy(),
+                                      kind="stable")]
     for r in df_km.to_dict("records"):
         row = {"label": value_label(r[by]), "n": str(int(r["n"])),
                "events": str(int(r["n_events"])),
@@ -796,7 +808,8 @@ def summarise_km_table(
         rows.append(row)
     for t in times:
         cols.append(f"surv_{_fmt_t(t)}")
-        labels[f"surv_{_fmt_t(t)}"] = f"{_fmt_t(t)}-month survival, % (95 % CI)"
+        # the probability of the row's endpoint (event-free, still in response), not only OS
+        labels[f"surv_{_fmt_t(t)}"] = f"At {_fmt_t(t)} months, % (95 % CI)"
     conf = str(df_km["conf_type"].iloc[0]) if "conf_type" in df_km.columns and len(df_km) \
         else "log-log"
     notes = (f"Kaplan–Meier estimates; 95 % CI with the {conf} transform. NR, not reached.",)

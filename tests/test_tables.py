@@ -410,3 +410,20 @@ def test_early_mortality_headers_are_words_not_column_names():
     labels = report_table(frame, "Early mortality").column_labels
     assert labels == ["Within (days of first SIRT)", "Patients", "No first-SIRT date (n)",
                       "Alive, followed < window (n)", "Evaluable", "Deaths"]
+
+
+def test_km_table_lists_overall_survival_first_and_names_landmarks_for_any_endpoint():
+    """Rows came alphabetically (Duration of response first) and every landmark column said
+    'survival', also for PFS and duration of response."""
+    def row(endpoint):
+        return {"endpoint": endpoint, "n": 10, "n_events": 5, "median": 6.0,
+                "median_lower": 4.0, "median_upper": 8.0, "surv_12": 0.4,
+                "surv_12_lower": 0.2, "surv_12_upper": 0.6}
+
+    km = pd.DataFrame([row(e) for e in ("DoR", "OS", "PFS", "TTP", "hepatic_PFS", "XYZ")])
+    t = summarise_km_table(km, landmarks_months=(12,))
+    assert t.data["label"].tolist()[:5] == [
+        "Overall survival", "Progression-free survival", "Hepatic progression-free survival",
+        "Time to progression", "Duration of response"]
+    assert t.data["label"].tolist()[5] not in ("Overall survival",)  # unknown ones last
+    assert t.column_labels[-1] == "At 12 months, % (95 % CI)"
