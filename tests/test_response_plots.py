@@ -148,3 +148,30 @@ def test_swimmer_says_which_lanes_are_shown_and_keeps_markers_off_the_axis_line(
     ax = plot_swimmer(sw)
     assert not [t for t in ax.texts if t.get_gid() == "lane_note"]  # all lanes shown
     plt.close(ax.figure)
+
+
+def test_waterfall_explains_pd_bars_below_the_pd_line():
+    best = pd.DataFrame({"patient_id": ["A", "B", "C"], "best_pct_change": [-40.0, -10.0, 25.0],
+                         "bor": ["PR", "PD", "PD"]})
+    ax = plot_waterfall(best, footnote="RECIST 1.1")
+    note = next(t for t in ax.texts if t.get_gid() == "footnote").get_text()
+    first, *rest = note.splitlines()  # one note a line, each wrapped to the panel width
+    assert first == "RECIST 1.1"
+    assert " ".join(rest) == "PD below +20 % (1): new lesion or non-target progression"
+    plt.close(ax.figure)
+    ax = plot_waterfall(best.iloc[[0, 2]])
+    assert not [t for t in ax.texts if t.get_gid() == "footnote"]
+    plt.close(ax.figure)
+
+
+def test_faceted_waterfall_footnotes_do_not_run_into_each_other():
+    best = pd.DataFrame({"patient_id": list("ABCD"), "best_pct_change": [-40.0, -10.0, -5.0, 25.0],
+                         "bor": ["PR", "PD", "PD", "PD"]})
+    axes = plot_waterfall(_two_criteria(best), footnote="Overall response; BOR confirmed")
+    fig = axes[0].figure
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    left, right = (next(t for t in a.texts if t.get_gid() == "footnote")
+                   .get_window_extent(renderer) for a in axes)
+    assert left.x1 < right.x0
+    plt.close(fig)

@@ -9,6 +9,7 @@ Eisenhauer et al., Eur J Cancer 2009; Lencioni & Llovet, Semin Liver Dis 2010).
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping
 
 import matplotlib.dates as mdates
@@ -176,16 +177,30 @@ def plot_waterfall(
     theme.legend_outside(ax, handles=[Patch(color=colors[c], label=_label(c)) for c in present],
                          title="Best overall response", pad_pt=_LEGEND_PAD_PT,
                          alignment="left")
-    notes = [t for t in (footnote, f"{n_missing} patient(s) without a complete follow-up "
-                                   f"assessment not shown" if n_missing else None) if t]
+    notes = [t for t in (footnote, _pd_below_threshold_note(d), f"{n_missing} patient(s) "
+                         "without a complete follow-up assessment not shown" if n_missing
+                         else None) if t]
     if notes:
-        ax.annotate("; ".join(notes), xy=(0, 0), xycoords="axes fraction", xytext=(0, -28),
+        # one note a line, wrapped to the panel: on one line they ran under the next panel
+        width_pt = ax.get_position().width * ax.figure.get_figwidth() * 72
+        wrap = max(20, int(width_pt / (0.6 * plt.rcParams["xtick.labelsize"])))
+        ax.annotate("\n".join(textwrap.fill(t, wrap) for t in notes), xy=(0, 0),
+                    xycoords="axes fraction", xytext=(0, -28),
                     textcoords="offset points", fontsize=plt.rcParams["xtick.labelsize"],
                     color="0.3", va="top", gid="footnote")
     if title:
         ax.set_title(title)
     ax.spines[["top", "right", "bottom"]].set_visible(False)
     return ax
+
+
+def _pd_below_threshold_note(d: pd.DataFrame) -> str | None:
+    """Why PD bars can point down: progression by a new lesion or non-target disease while
+    the target sum shrank (RECIST 1.1 §4.3; mRECIST), a reviewer's first question."""
+    n = int(((d["bor"] == "PD") & (d["best_pct_change"] < _PD_PCT)).sum())
+    if not n:
+        return None
+    return (f"PD below {_signed_pct(_PD_PCT)} ({n}): new lesion or non-target progression")
 
 
 @theme.themed
