@@ -427,3 +427,18 @@ def test_km_table_lists_overall_survival_first_and_names_landmarks_for_any_endpo
         "Time to progression", "Duration of response"]
     assert t.data["label"].tolist()[5] not in ("Overall survival",)  # unknown ones last
     assert t.column_labels[-1] == "At 12 months, % (95 % CI)"
+
+
+def test_cox_table_sheet_names_which_model_each_repeated_column_belongs_to(tmp_path):
+    """The workbook has one header row: 'HR (95 % CI)' twice said nothing of the model."""
+    import openpyxl
+
+    from sirtstats.report.export import write_tables_workbook
+
+    summarise_cox_table(_cox_frame("uni"), _cox_frame("multi")).save("03_cox",
+                                                                      output_dir=tmp_path)
+    wb = openpyxl.load_workbook(write_tables_workbook(tmp_path / "tables", tmp_path / "t.xlsx"))
+    assert [c.value for c in wb["03_cox"][1]] == [
+        "Characteristic", "Univariable (n = 295, events = 246): HR (95 % CI)",
+        "Univariable (n = 295, events = 246): p", "Multivariable: HR (95 % CI)",
+        "Multivariable: p"]

@@ -230,6 +230,8 @@ def _fill_sheet(ws, rows: list[list[str]], meta: dict) -> None:
     from openpyxl.utils import get_column_letter
 
     paste_ready = meta.get("kind") == "table"
+    if rows:
+        rows = [_qualified_header(rows[0], meta), *rows[1:]]
     widths = _write_sheet_cells(ws, rows, meta.get("indent", []), paste_ready)
     if rows:
         ws.freeze_panes = "B2" if paste_ready else "A2"
@@ -241,6 +243,21 @@ def _fill_sheet(ws, rows: list[list[str]], meta: dict) -> None:
         row_n += 1
     for j, w in widths.items():
         ws.column_dimensions[get_column_letter(j)].width = max(8, w + 2)
+
+
+def _qualified_header(header: list[str], meta: dict) -> list[str]:
+    """Header of a sheet, where a label that repeats is prefixed by its spanner.
+
+    A sheet has one header row: the Cox table's "HR (95 % CI)" and "p" under Univariable and
+    under Multivariable would read the same; they become "Univariable (…): HR (95 % CI)".
+    """
+    out = list(header)
+    repeated = {h for h in header if header.count(h) > 1}
+    for label, idx in _spanner_positions(meta, header):
+        for j in idx:
+            if 0 <= j < len(out) and header[j] in repeated:
+                out[j] = f"{label}: {header[j]}"
+    return out
 
 
 def _write_sheet_cells(ws, rows: list[list[str]], indent: list, paste_ready: bool) -> dict:
