@@ -183,7 +183,7 @@ def plot_waterfall(
     if notes:
         # one note a line, wrapped to the panel: on one line they ran under the next panel
         width_pt = ax.get_position().width * ax.figure.get_figwidth() * 72
-        wrap = max(20, int(width_pt / (0.6 * plt.rcParams["xtick.labelsize"])))
+        wrap = max(20, int(width_pt / (0.5 * plt.rcParams["xtick.labelsize"])))
         ax.annotate("\n".join(textwrap.fill(t, wrap) for t in notes), xy=(0, 0),
                     xycoords="axes fraction", xytext=(0, -28),
                     textcoords="offset points", fontsize=plt.rcParams["xtick.labelsize"],
