@@ -340,7 +340,7 @@ def plot_albi_change(
         func,
     )
     if ax is None:
-        _, ax = plt.subplots(figsize=(7, 4.2))
+        _, ax = plt.subplots(figsize=(5.8, 3.8))  # with its count rows and legend: 2 columns
     if df_timepoints is not None:
         _require(df_timepoints, ["patient_id", "target_day", "albi_score"], "df_timepoints", func)
         for _, d in df_timepoints.dropna(subset=["albi_score"]).groupby("patient_id"):
