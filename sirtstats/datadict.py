@@ -78,6 +78,8 @@ def _allowed(f: FieldSpec) -> str:
         parts.append(", ".join(f"`{v}`" for v in f.enum))
     if f.pattern is not None:
         parts.append(f"pattern `{f.pattern}`")
+    if f.vocabulary is not None:
+        parts.append(f"coded against `{f.vocabulary}` (sirtstats/data/ctcae_v5_terms.csv)")
     if f.unique:
         parts.append("unique")
     return "; ".join(parts)

@@ -84,6 +84,7 @@ class FieldSpec:
     pattern: str | None = None
     warn_minimum: float | None = None
     warn_maximum: float | None = None
+    vocabulary: str | None = None
 
     @property
     def dtype(self) -> str:
@@ -134,6 +135,7 @@ def _parse_field(raw: dict) -> FieldSpec:
         pattern=cons.get("pattern"),
         warn_minimum=warn.get("minimum"),
         warn_maximum=warn.get("maximum"),
+        vocabulary=cons.get("vocabulary"),
     )
 
 

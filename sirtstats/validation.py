@@ -40,6 +40,7 @@ __all__ = [
     "IDENTIFIER_NAMES",
     "MISSING_TOKENS",
     "ID_IDENTIFIER_PATTERN",
+    "MASK_PATTERNS",
     "PLACEHOLDER_ID",
     "TEXT_IDENTIFIER_PATTERNS",
     "PROBLEM_COLUMNS",
@@ -50,6 +51,7 @@ __all__ = [
     "check_header",
     "check_keys",
     "check_values",
+    "mask_identifiers",
     "parse_table",
 ]
 
@@ -86,6 +88,22 @@ TEXT_IDENTIFIER_PATTERNS: dict[str, str] = {
         r"(?:\b(?i:mme|mlle|mr|mrs|ms|dr|pr|madame|monsieur|n[ée]e)\.?|\bM\.)\s+[A-ZÀ-Ý0-9]",
 }
 
+#: Spans blanked in the masked excerpt of a refused free-text cell: every match of
+#: :data:`TEXT_IDENTIFIER_PATTERNS`, a title with up to three following capitalised words
+#: (the name), and any run of 4 or more digits (decision D38).
+MASK_PATTERNS: tuple[str, ...] = (
+    r"(?:\b(?i:mme|mlle|mr|mrs|ms|dr|pr|madame|monsieur|n[ée]e)\.?|\bM\.)"
+    r"(?:\s+[A-ZÀ-Ý0-9][\w'’.-]*){1,3}",
+    *TEXT_IDENTIFIER_PATTERNS.values(),
+    r"\d{4,}",
+)
+
+#: Mask written in place of an identifier in the excerpt.
+MASK: str = "▒▒▒"
+
+#: Longest masked excerpt shown in the problems table (characters).
+MASKED_EXCERPT_CHARS: int = 60
+
 #: Identifier columns (``*_id``) must be pseudonyms: no hospital-number prefix, no embedded
 #: date, no long digit run.
 ID_IDENTIFIER_PATTERN: str = (
@@ -93,8 +111,6 @@ ID_IDENTIFIER_PATTERN: str = (
     r"(?:0[1-9]|[12]\d|3[01])|(?:0[1-9]|[12]\d|3[01])[-_./](?:0[1-9]|1[0-2])[-_./](?:19|20)\d{2}"
     r"|\d{7,}")
 
-#: Text columns that hold codes or numbers, not free text (not scanned for identifiers).
-NOT_FREE_TEXT: frozenset[str] = frozenset({"value", "unit", "couinaud_segments"})
 
 #: Per-cell and per-key rules beyond the schema's constraints (id -> (severity, meaning)),
 #: listed in the data dictionary.
@@ -105,6 +121,8 @@ VALUE_RULES: dict[str, tuple[str, str]] = {
     "identifier_in_id": ("error", "identifier is not a pseudonym (hospital-number prefix, "
                                   "embedded date or long digit run)"),
     "id_case_duplicate": ("error", "identifier differs from another only by case or spaces"),
+    "uncoded_term": ("warning", "not a CTCAE v5.0 term: tables show it as 'Other (uncoded)'; "
+                                "code it, or see the listing of uncoded terms"),
     "integer_too_large": ("error", "value too large for an integer (beyond ±9.2 × 10^18)"),
     "thousands_separator": ("warning", "a point in a file with decimal commas: read as a "
                                        "decimal point; if it is a thousands separator, remove "
@@ -538,8 +556,11 @@ def _check_string_values(df, col, ok, f, t, file, log) -> pd.Series:
         ok = ok & ~bad
         bad = ok & col.astype(str).str.contains(ID_IDENTIFIER_PATTERN, regex=True)
         log.add_rows(t, file, df.index[bad], f.name, None, VALUE_RULES["identifier_in_id"][1])
-    elif f.enum is None and f.name not in NOT_FREE_TEXT:
-        _check_free_text(col[ok].astype(str), t, file, f.name, log)
+    elif f.enum is None and f.pattern is None:  # free text (a pattern or enum makes a code)
+        text = col[ok].astype(str)
+        refused = _check_free_text(text, t, file, f.name, log)
+        if f.vocabulary is not None:  # a refused cell is not shown again
+            _check_vocabulary(text[~refused], f.vocabulary, t, file, f.name, log)
     return ok
 
 
@@ -556,8 +577,8 @@ def _check_date_values(df, col, ok, f, t, file, log, reference_date) -> None:
                      f"({pd.Timestamp(reference_date):%Y-%m-%d})")
 
 def _check_free_text(text: pd.Series, table: str, file: str, column: str,
-                     log: ProblemLog) -> None:
-    """Refuse free-text cells that hold a direct identifier (value never shown)."""
+                     log: ProblemLog) -> pd.Series:
+    """Refuse free-text cells that hold a direct identifier (value masked); return them."""
     found = pd.Series("", index=text.index)
     for what, pattern in TEXT_IDENTIFIER_PATTERNS.items():
         hit = (found == "") & text.str.contains(pattern, regex=True)
@@ -565,7 +586,50 @@ def _check_free_text(text: pd.Series, table: str, file: str, column: str,
     bad = found != ""
     if bad.any():
         rules = [f"{VALUE_RULES['identifier_in_text'][1]} (looks like {w})" for w in found[bad]]
-        log.add_rows(table, file, text.index[bad], column, None, rules)
+        log.add_rows(table, file, text.index[bad], column, text[bad].map(mask_identifiers),
+                     rules)
+    return bad
+
+
+def mask_identifiers(text: str) -> str:
+    """A refused free-text cell with every identifier-like span blanked (decision D38).
+
+    Parameters
+    ----------
+    text : str
+        Cell text.
+
+    Returns
+    -------
+    str
+        The text with each match of :data:`MASK_PATTERNS` replaced by :data:`MASK`, cut to
+        :data:`MASKED_EXCERPT_CHARS` characters, so that the problems table locates the
+        identifier without showing it.
+
+    Examples
+    --------
+    >>> mask_identifiers("Nausea - Mme DUPONTZZ Jeanne IPP 80012345 nee le 12/03/1952")
+    'Nausea - ▒▒▒ ▒▒▒ nee le ▒▒▒'
+    """
+    for pattern in MASK_PATTERNS:
+        text = re.sub(pattern, MASK, text)
+    if len(text) > MASKED_EXCERPT_CHARS:
+        text = text[: MASKED_EXCERPT_CHARS - 1] + "…"
+    return text
+
+
+def _check_vocabulary(text: pd.Series, vocabulary: str, table: str, file: str, column: str,
+                      log: ProblemLog) -> None:
+    """Warn about values outside a coded vocabulary (``ctcae_v5_terms``/``ctcae_v5_soc``)."""
+    from sirtstats.ctcae_terms import UNCODED_LABEL, code_terms
+
+    kind = {"ctcae_v5_terms": "term", "ctcae_v5_soc": "soc"}[vocabulary]
+    bad = code_terms(text, kind=kind) == UNCODED_LABEL
+    if bad.any():
+        rule = VALUE_RULES["uncoded_term"][1]
+        if kind == "soc":
+            rule = rule.replace("term", "system organ class", 1)
+        log.add_rows(table, file, text.index[bad], column, text[bad], rule, "warning")
 
 
 def _enum_rule(value, enum, allowed) -> str:

@@ -81,7 +81,7 @@ P01,2023-04-06,alt,45.5,U/L,,40
 """,
     "adverse_events": """
 ae_id,patient_id,session_id,ae_term,soc,onset_date,resolution_date,grade,attribution,serious,is_reild
-AE01,P01,S01,Fatigue,General disorders,2023-03-08,2023-03-20,1,probable,false,false
+AE01,P01,S01,Fatigue,"General disorders and administration site conditions",2023-03-08,2023-03-20,1,probable,false,false
 AE02,P02,S02,Abdominal pain,Gastrointestinal disorders,2023-01-21,,2,possible,no,non
 """,
     "other_therapies": """
