@@ -4,7 +4,7 @@ The list is package data, ``sirtstats/data/ctcae_v5_terms.csv`` (one row per ter
 ``soc``), transcribed from NCI, *Common Terminology Criteria for Adverse Events (CTCAE) v5.0*
 (27 November 2017); ``sirtstats/data/README.md`` says which part of the 837 terms it holds.
 A reported term is *coded* when it equals a listed term after case folding and whitespace
-normalisation (rule T6.1, ``docs/rules/toxicity.md``); anything else is shown as
+normalisation (rule T4.5, ``docs/rules/toxicity.md``); anything else is shown as
 :data:`UNCODED_LABEL` in tables and figures and listed for data review, so free text never
 reaches a table.
 """
@@ -19,7 +19,9 @@ import pandas as pd
 __all__ = [
     "CTCAE_TERMS_FILE",
     "UNCODED_LABEL",
+    "code_adverse_events",
     "code_terms",
+    "list_uncoded_terms",
     "load_ctcae_terms",
 ]
 
@@ -77,7 +79,7 @@ def code_terms(values: pd.Series, *, kind: str = "term") -> pd.Series:
     Returns
     -------
     Series
-        Same index; missing values stay missing (rule T6.1).
+        Same index; missing values stay missing (rule T4.5).
 
     Examples
     --------
@@ -92,3 +94,57 @@ def code_terms(values: pd.Series, *, kind: str = "term") -> pd.Series:
                              else None)
     return pd.Series(coded.astype(object).where(values.notna(), None), index=values.index,
                      name=values.name)
+
+
+def code_adverse_events(df_ae: pd.DataFrame, *, term_col: str = "ae_term",
+                        soc_col: str = "soc") -> pd.DataFrame:
+    """Adverse events with the term and SOC coded (:func:`code_terms`; rule T4.5).
+
+    Parameters
+    ----------
+    df_ae : DataFrame
+        Adverse events (``term_col``; ``soc_col`` when present).
+    term_col, soc_col : str
+        Term and system organ class columns.
+
+    Returns
+    -------
+    DataFrame
+        A copy in which a term (or SOC) outside the CTCAE v5.0 list reads
+        :data:`UNCODED_LABEL`, so that AE tables and figures never show free text.
+    """
+    out = df_ae.copy()
+    out[term_col] = code_terms(out[term_col], kind="term")
+    if soc_col in out.columns:
+        out[soc_col] = code_terms(out[soc_col], kind="soc")
+    return out
+
+
+def list_uncoded_terms(df_ae: pd.DataFrame, *, term_col: str = "ae_term",
+                       soc_col: str = "soc") -> pd.DataFrame:
+    """The reported terms (and SOCs) that are not in the CTCAE v5.0 list, for data review.
+
+    Parameters
+    ----------
+    df_ae : DataFrame
+        Adverse events.
+    term_col, soc_col : str
+        Term and system organ class columns.
+
+    Returns
+    -------
+    DataFrame
+        ``column``, ``reported`` (the text as reported) and ``n_events``, sorted.
+    """
+    parts = []
+    for col, kind in ((term_col, "term"), (soc_col, "soc")):
+        if col not in df_ae.columns:
+            continue
+        values = df_ae[col]
+        bad = values[code_terms(values, kind=kind) == UNCODED_LABEL]
+        counts = bad.value_counts().rename_axis("reported").reset_index(name="n_events")
+        parts.append(counts.assign(column=col)[["column", "reported", "n_events"]])
+    if not parts:
+        return pd.DataFrame(columns=["column", "reported", "n_events"])
+    return pd.concat(parts, ignore_index=True).sort_values(
+        ["column", "reported"], kind="mergesort").reset_index(drop=True)

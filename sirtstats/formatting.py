@@ -375,10 +375,26 @@ class ReportTable:
         data = self.data.reset_index(drop=True).astype(object)
         data = data.where(data.notna(), DASH).map(str)
         object.__setattr__(self, "data", data)
+        self._protect()
         if self.indent and len(self.indent) != len(data):
             raise ValueError(
                 f"The 'indent' argument of ReportTable must have one flag per row "
                 f"({len(data)}). Got {len(self.indent)} instead.")
+
+    def _protect(self) -> None:
+        """Shareable report: no ids, small cells suppressed (:mod:`sirtstats.disclosure`)."""
+        from sirtstats.disclosure import SUPPRESSED, get_disclosure, protect_display
+
+        policy = get_disclosure()
+        if not policy.shareable:
+            return
+        data, labels, n = protect_display(self.data, self.labels, policy)
+        object.__setattr__(self, "data", data)
+        object.__setattr__(self, "labels", labels)
+        if n:
+            note = (f"{SUPPRESSED}: suppressed, a count between 1 and {policy.threshold - 1} "
+                    "or a cell that would give one back from a total (shareable report).")
+            object.__setattr__(self, "footnotes", (*self.footnotes, note))
 
     def label(self, column: str) -> str:
         """Header label of ``column``."""
@@ -516,8 +532,12 @@ class ListingNote:
     title: str
     n_rows: int
     file: str
+    withheld: bool = False
 
     def __str__(self) -> str:
+        if self.withheld:
+            return (f"{self.title}: a patient-level listing, left out of a shareable report "
+                    "(the internal report has it).")
         return (f"{self.title}: {self.n_rows:,} rows, in tables.xlsx and tables/{self.file} "
                 f"(a listing, not shown on this page).")
 
@@ -557,6 +577,10 @@ def save_listing(df: pd.DataFrame, name: str, *, title: str,
     booleans. The sidecar ``<name>.table.json`` marks the file as a listing, so it stays out
     of tables.docx.
     """
+    from sirtstats.disclosure import get_disclosure
+
+    if get_disclosure().shareable:  # no patient-level listing leaves a shareable report (D40)
+        return ListingNote(title=title, n_rows=len(df), file=f"{name}.csv", withheld=True)
     folder = _tables_folder(output_dir)
     out = df.reset_index() if any(n is not None for n in df.index.names) else df
     if folder is not None:

@@ -29,7 +29,11 @@ def _folder(output_dir: str | Path | None, sub: str) -> Path | None:
 
 
 def save_table(df: pd.DataFrame, name: str, *, output_dir: str | Path | None) -> pd.DataFrame:
-    """Write ``df`` to ``<output_dir>/tables/<name>.csv`` and return it unchanged.
+    """Write ``df`` to ``<output_dir>/tables/<name>.csv`` and return it.
+
+    In a shareable report (:func:`sirtstats.disclosure.set_disclosure`) the table written and
+    returned has no ``*_id`` column and its small counts suppressed
+    (:func:`sirtstats.disclosure.protect_frame`); otherwise ``df`` is returned unchanged.
 
     Parameters
     ----------
@@ -45,6 +49,10 @@ def save_table(df: pd.DataFrame, name: str, *, output_dir: str | Path | None) ->
     DataFrame
         ``df`` itself, so a notebook cell can end with the call and display the table.
     """
+    from sirtstats.disclosure import get_disclosure, protect_frame
+
+    if get_disclosure().shareable:  # no ids, small counts suppressed (D40, D41)
+        df = protect_frame(df.reset_index() if not isinstance(df.index, pd.RangeIndex) else df)
     folder = _folder(output_dir, "tables")
     if folder is not None:
         out = df.reset_index() if not isinstance(df.index, pd.RangeIndex) else df
@@ -89,6 +97,9 @@ def save_figure(fig, name: str, *, output_dir: str | Path | None):
     if isinstance(fig, np.ndarray):
         fig = fig.flat[0]
     fig = getattr(fig, "figure", fig)
+    from sirtstats.disclosure import protect_figure
+
+    protect_figure(fig)  # shareable report: small counts in annotations suppressed (D41)
     folder = _folder(output_dir, "figures")
     if folder is not None:
         import matplotlib as mpl
@@ -138,7 +149,9 @@ def save_metrics(metrics: dict, *, notebook: str, output_dir: str | Path | None)
     dict
         The JSON-ready metrics.
     """
-    clean = _jsonable(metrics)
+    from sirtstats.disclosure import protect_metrics
+
+    clean = protect_metrics(_jsonable(metrics))  # shareable report: small counts -> null
     folder = _folder(output_dir, "metrics")
     if folder is not None:
         path = folder / f"{notebook}.json"

@@ -226,7 +226,7 @@ class ProblemLog:
             parts.append(pd.DataFrame(self._rows))
         if not parts:
             return empty_problems()
-        df = pd.concat(parts, ignore_index=True)[PROBLEM_COLUMNS]
+        df = _mask_refused_cells(pd.concat(parts, ignore_index=True)[PROBLEM_COLUMNS])
         df["row"] = pd.array(pd.to_numeric(df["row"], errors="coerce"), dtype="Int64")
         order = {t: i for i, t in enumerate(TABLE_ORDER)}
         key = pd.DataFrame({
@@ -234,6 +234,18 @@ class ProblemLog:
             "r": df["row"].fillna(0).astype("int64"), "c": df["column"], "u": df["rule"]})
         idx = key.sort_values(["t", "tn", "f", "r", "c", "u"], kind="stable").index
         return df.loc[idx].drop_duplicates().reset_index(drop=True)
+
+
+def _mask_refused_cells(df: pd.DataFrame) -> pd.DataFrame:
+    """Every problem about a cell refused as identifier shows its masked excerpt (D38)."""
+    refused = df["rule"].astype(str).str.startswith(VALUE_RULES["identifier_in_text"][1])
+    if not refused.any():
+        return df
+    keys = df[["table", "file", "row", "column"]].astype(str).agg("\x1f".join, axis=1)
+    masked = dict(zip(keys[refused], df.loc[refused, "value"], strict=True))
+    other = ~refused & keys.isin(set(masked))
+    df.loc[other, "value"] = keys[other].map(masked)
+    return df
 
 
 def empty_problems() -> pd.DataFrame:

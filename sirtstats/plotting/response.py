@@ -23,6 +23,7 @@ from matplotlib.ticker import MultipleLocator
 
 from sirtstats._checks import _braced
 from sirtstats._checks import check_frame_argument as _require
+from sirtstats.disclosure import get_disclosure
 from sirtstats.labels import value_label
 from sirtstats.plotting import theme
 from sirtstats.response._common import PD_REL_DEN, PD_REL_NUM, PR_REL_DEN, PR_REL_NUM
@@ -401,6 +402,7 @@ def plot_swimmer(
     colors: Mapping[str, str] | None = None,
     max_patients: int | None = 60,
     title: str | None = None,
+    show_ids: bool | None = None,
 ):
     """Swimmer plot: follow-up per patient with SIRT sessions, responses, PD and death.
 
@@ -420,6 +422,10 @@ def plot_swimmer(
         Draw at most this many lanes (the longest follow-up first); None draws all.
     title : str, optional
         Axes title.
+    show_ids : bool, optional
+        Label the lanes with the pseudonymous ``patient_id`` (True) or number them from the
+        longest follow-up (False). Default: ids, except in a shareable report
+        (:func:`sirtstats.disclosure.get_disclosure`, decision D40).
 
     Returns
     -------
@@ -460,9 +466,12 @@ def plot_swimmer(
                               label=_label(event) if event != "SIRT" else "SIRT session"))
     handles.append(Line2D([], [], ls="", marker=">", color="0.3",
                           label="Alive without progression"))
-    _lane_labels(ax, list(lane))
+    if show_ids is None:
+        show_ids = not get_disclosure().shareable
+    # without ids (shareable report, D40) lanes are numbered from the longest follow-up down
+    _lane_labels(ax, list(lane) if show_ids else [str(len(lane) - i) for i in range(len(lane))])
     ax.set_xlabel(f"Time since first SIRT ({time_unit})")
-    ax.set_ylabel("Patient")
+    ax.set_ylabel("Patient" if show_ids else "Patient (rank by follow-up)")
     left = min(0.0, float(ev["day"].min() / u) if len(ev) else 0.0)
     right = max(float(ends.max()) if len(ends) else 1.0, 1e-9)
     # a margin left of 0 so that the session markers at day 0 are not cut by the axis line

@@ -96,6 +96,11 @@ def _add_report_parser(subparsers) -> argparse.ArgumentParser:
                    + ", ".join(allowed_values("devices")))
     p.add_argument("--criterion", default=None, choices=None, metavar="|".join(
         allowed_values("criterion")), help=_spec_help("criterion"))
+    p.add_argument("--disclosure", default=None, choices=("internal", "shareable"),
+                   help=_spec_help("disclosure") + " (default: internal)")
+    p.add_argument("--small-cell-threshold", dest="small_cell_threshold", type=int,
+                   default=None, metavar="N", help=_spec_help("small_cell_threshold") +
+                   " (default: 5)")
     p.add_argument("-p", "--parameter", dest="parameters", action="append", default=[],
                    metavar="[NOTEBOOK:]NAME=VALUE",
                    help="set a notebook parameter, in every notebook that declares NAME or in "
@@ -249,7 +254,8 @@ def _settings(args):
         report[name] = next((v for v in candidates if v is not None), None)
     settings = {
         "raw": {"period": pick("period", "auto"), "data_path": pick("data", "demo"),
-                "cutoff_date": pick("cutoff"), **report},
+                "cutoff_date": pick("cutoff"), **report, "disclosure": pick("disclosure"),
+                "small_cell_threshold": pick("small_cell_threshold")},
         "output_root": pick("output_root", "reports"),
         "notebooks_dir": pick("notebooks_dir"),
         "notebooks": _as_selection(pick("notebooks")),

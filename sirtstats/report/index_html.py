@@ -577,6 +577,10 @@ class IndexContent:
     packages: dict = field(default_factory=dict)
     #: notebooks left out for want of optional data: (stem, title, note)
     skipped: list = field(default_factory=list)
+    #: disclosure mode of the report ("internal" or "shareable", decision D40)
+    disclosure: str = "internal"
+    #: shareable report: counts 0 < n < this are suppressed (D41)
+    small_cell_threshold: int = 5
 
 
 def _population(c: IndexContent) -> dict:
@@ -707,7 +711,16 @@ def _context(c: IndexContent) -> dict:
         "settings": _settings(c),
         "figure_rows": [{"stem": s, "label": KEY_FIGURES.get(s, metric_label(s))}
                         for s in c.figures],
+        "disclosure": _disclosure_text(c),
     }
+
+
+def _disclosure_text(c: IndexContent) -> str:
+    """Which mode produced the report (D40)."""
+    if c.disclosure == "shareable":
+        return (f"shareable report: no patient-level listing, no patient id, counts below "
+                f"{c.small_cell_threshold} suppressed ([c])")
+    return "internal report (data review: listings and every count; do not share)"
 
 
 def render_index(c: IndexContent) -> str:

@@ -94,6 +94,11 @@ PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
                   ("treatments", "device")),
     ParameterSpec("criterion", "str", None, "response criterion; default = each notebook's own",
                   ("imaging_assessments", "criterion")),
+    ParameterSpec("disclosure", "str", "internal",
+                  "'internal' (listings, ids, every count) or 'shareable' (no listing, no id, "
+                  "counts below small_cell_threshold suppressed)"),
+    ParameterSpec("small_cell_threshold", "int", 5,
+                  "shareable report: counts 0 < n < this are suppressed"),
 )
 
 _SPECS = {spec.name: spec for spec in PARAMETER_SPECS}
@@ -106,7 +111,8 @@ COMMON_NOTEBOOK_PARAMETERS: tuple[str, ...] = ("data_path", "cutoff_date", "outp
 #: sets each; ``-p`` refuses them.
 RUNNER_PARAMETERS: dict[str, str] = {
     "period": "--period", "data_path": "--data", "cutoff_date": "--cutoff",
-    "output_dir": "--output-root",
+    "output_dir": "--output-root", "disclosure": "--disclosure",
+    "small_cell_threshold": "--small-cell-threshold",
 }
 
 #: Parameters whose values are codes of the data model: ``(table, column)`` in ``data_schema/``
@@ -159,6 +165,10 @@ class ReportParameters:
         notebook keeps the default of its own parameters cell (05: HCC).
     criterion : str or None
         Response criterion, or None for each notebook's own default.
+    disclosure : {"internal", "shareable"}
+        Report mode (decision D40, :mod:`sirtstats.disclosure`).
+    small_cell_threshold : int
+        Shareable report: counts ``0 < n <`` this are suppressed (D41).
     """
 
     period: Period
@@ -167,6 +177,8 @@ class ReportParameters:
     diagnoses: tuple[str, ...] | None = None
     devices: tuple[str, ...] | None = None
     criterion: str | None = None
+    disclosure: str = "internal"
+    small_cell_threshold: int = 5
 
     def for_notebook(self, declared, *, output_dir) -> dict:
         """JSON-able parameters to inject into a notebook that declares the names ``declared``.
@@ -191,6 +203,8 @@ class ReportParameters:
             "data_path": self.data_path,
             "cutoff_date": self.cutoff_date.isoformat(),
             "output_dir": str(output_dir),
+            "disclosure": self.disclosure,
+            "small_cell_threshold": self.small_cell_threshold,
         }
         if self.diagnoses is not None:
             values["diagnoses"] = list(self.diagnoses)
@@ -330,7 +344,15 @@ def validate_parameters(raw: Mapping | None = None, *, today: dt.date | None = N
         criterion = _as_choice("criterion", _as_str("criterion", criterion),
                                allowed_values("criterion"))
 
+    threshold = values["small_cell_threshold"]
+    if isinstance(threshold, str) and threshold.strip().isdigit():
+        threshold = int(threshold)
+    if isinstance(threshold, bool) or not isinstance(threshold, int) or threshold < 1:
+        _fail("small_cell_threshold", "an int >= 1", threshold)
     return ReportParameters(
+        disclosure=_as_choice("disclosure", _as_str("disclosure", values["disclosure"]),
+                              ("internal", "shareable")),
+        small_cell_threshold=threshold,
         period=period,
         data_path=data_path,
         cutoff_date=cutoff,

@@ -909,6 +909,7 @@ def normalise_executed_notebook(executed: Path, *, attempt: Path | None = None,
 
 def _assemble(attempt, root, params, registry, nb_paths, nb_params, timings, now, skipped=None):
     import sirtstats
+    from sirtstats.disclosure import DisclosurePolicy, protect_metrics
     from sirtstats.report import manifest as mf
     from sirtstats.report.activity import summarise_activity
     from sirtstats.report.export import (
@@ -922,6 +923,8 @@ def _assemble(attempt, root, params, registry, nb_paths, nb_params, timings, now
     tables = dict(registry.tables)
     cohort_ids = _cohort_patient_ids(registry, params)
     activity = summarise_activity(tables, end=params.cutoff_date, patient_ids=cohort_ids)
+    policy = DisclosurePolicy(params.disclosure, params.small_cell_threshold)
+    activity = protect_metrics(activity, policy, all_counts=True)
     metrics = merge_metrics(attempt / "metrics", extra={"registry": activity})
     shutil.rmtree(attempt / "metrics", ignore_errors=True)
     write_json(metrics, attempt / "metrics.json")
@@ -939,8 +942,10 @@ def _assemble(attempt, root, params, registry, nb_paths, nb_params, timings, now
         changes = {
             "period": previous["period"],
             "cutoff_date": previous["cutoff_date"],
-            "new": summarise_activity(tables, start=since, end=params.cutoff_date,
-                                      patient_ids=cohort_ids),
+            "new": protect_metrics(summarise_activity(tables, start=since,
+                                                      end=params.cutoff_date,
+                                                      patient_ids=cohort_ids),
+                                   policy, all_counts=True),
             "deltas": metric_deltas(metrics, previous["metrics"]),
         }
     git = mf.git_commit()
@@ -955,6 +960,7 @@ def _assemble(attempt, root, params, registry, nb_paths, nb_params, timings, now
         has_docx=(attempt / "tables.docx").exists(),
         previous=changes, sirtstats_version=sirtstats.__version__, git_commit=git["commit"],
         skipped=list(skipped or []),
+        disclosure=params.disclosure, small_cell_threshold=params.small_cell_threshold,
     )
     write_index(attempt, content)  # back links on the notebook pages, then index.html
 
@@ -963,7 +969,8 @@ def _assemble(attempt, root, params, registry, nb_paths, nb_params, timings, now
     manifest = {
         "report": {"period": params.period.label, "generated_at": now().isoformat(
             timespec="seconds"), "kernel": KERNEL_NAME,
-            "skipped_notebooks": {stem: note for stem, _title, note in skipped or []}},
+            "skipped_notebooks": {stem: note for stem, _title, note in skipped or []},
+            "disclosure": params.disclosure, "small_cell_threshold": params.small_cell_threshold},
         "parameters": params.to_dict(),
         "notebook_parameters": nb_params,
         "sirtstats_version": sirtstats.__version__,
