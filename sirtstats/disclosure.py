@@ -60,9 +60,12 @@ DEFAULT_THRESHOLD: int = 5
 SUPPRESSED: str = "[c]"
 
 #: Column names (raw or label) holding counts of patients, events or lesions.
-COUNT_NAME = re.compile(r"^(?:n|N|count|events?|deaths?|patients?)(?:[_ ].*)?$|_n$|^n[A-Z]"
+COUNT_NAME = re.compile(r"^(?:n|N|count|events|deaths|patients)(?:[_ ].*)?$|_n$|^n[A-Z]"
                         r"|^(?:Number|Patients|Events|Deaths|Censored|At risk|Excluded|"
-                        r"Remaining|Entering|Lesions)\b", re.IGNORECASE)
+                        r"Remaining|Entering|Lesions)\b|\((?:N|n) [=<] \d+\)", re.IGNORECASE)
+
+#: "(N = 3)" in a column header: the size of the column's group.
+GROUP_SIZE = re.compile(r"\((?:N|n) = (\d+)\)")
 
 #: A display cell "n (x %)" or "n (x)": the count and the percentage derived from it.
 N_PCT_CELL = re.compile(r"^\s*(\d+)\s*\(\s*\d+(?:[.,]\d+)?\s*%?\s*\)\s*$")
@@ -156,7 +159,24 @@ def _complement_rows(values: np.ndarray, cells: np.ndarray, sup: np.ndarray) -> 
     return changed
 
 
-def suppression_mask(counts: pd.DataFrame, threshold: int = DEFAULT_THRESHOLD) -> pd.DataFrame:
+def _complement_columns(values, cells, sup, groups) -> bool:
+    """:func:`_complement_rows` on the columns, within each group of rows of each labelling."""
+    changed = _complement_rows(values.T, cells.T, sup.T)
+    for labels in groups:
+        labels = np.asarray(labels)
+        for g in pd.unique(labels):
+            rows = np.flatnonzero(labels == g)
+            if len(rows) < 2:
+                continue
+            sub = sup[rows].T.copy()
+            if _complement_rows(values[rows].T, cells[rows].T, sub):
+                sup[rows] = sub.T
+                changed = True
+    return changed
+
+
+def suppression_mask(counts: pd.DataFrame, threshold: int = DEFAULT_THRESHOLD,
+                     groups=()) -> pd.DataFrame:
     """Primary and complementary suppression of a table of counts (D41).
 
     Parameters
@@ -165,6 +185,10 @@ def suppression_mask(counts: pd.DataFrame, threshold: int = DEFAULT_THRESHOLD) -
         Counts; NaN marks a cell that is not a count (left alone).
     threshold : int, default 5
         Counts ``0 < n < threshold`` are primary suppressed.
+    groups : sequence of array-like, optional
+        Labellings of the rows (one label per row each): within every group of every
+        labelling, each column is a line too, for tables that stack sub-tables (the levels of
+        one variable under its heading, one criterion's rows) whose own totals are known.
 
     Returns
     -------
@@ -182,7 +206,7 @@ def suppression_mask(counts: pd.DataFrame, threshold: int = DEFAULT_THRESHOLD) -
     sup = cells & (values > 0) & (values < threshold)
     for _ in range(values.size + 1):
         changed = _complement_rows(values, cells, sup)
-        changed |= _complement_rows(values.T, cells.T, sup.T)
+        changed |= _complement_columns(values, cells, sup, groups)
         if not changed:
             break
     return pd.DataFrame(sup, index=counts.index, columns=counts.columns)
@@ -261,8 +285,35 @@ def _display_counts(data: pd.DataFrame, labels) -> pd.DataFrame:
     return counts
 
 
-def protect_display(data: pd.DataFrame, labels=None, policy: DisclosurePolicy | None = None
-                    ) -> tuple[pd.DataFrame, dict, int]:
+def _row_groups(data: pd.DataFrame, counts: pd.DataFrame, indent) -> list:
+    """Labellings of the rows of a display table whose column sums are known (D41).
+
+    Blocks of indented rows under their heading row; rows sharing the values of the label
+    columns before the last one (one criterion's rows); rows sharing the last label column
+    (the same category across groups).
+    """
+    groups = []
+    if indent is not None and len(indent) == len(data) and any(indent):
+        groups.append(np.cumsum(~np.asarray(indent, dtype=bool)))
+    keys = [c for c in data.columns if counts[c].isna().all() and data[c].nunique() > 1]
+    if len(keys) >= 2:
+        groups.append(data[keys[:-1]].agg("\x1f".join, axis=1).to_numpy())
+        groups.append(data[keys[-1]].to_numpy())
+    return groups
+
+
+def _small_group_columns(data: pd.DataFrame, labels, policy) -> list:
+    """Columns whose header says ``(N = k)`` with ``0 < k < threshold``: every cell goes."""
+    out = []
+    for c in data.columns:
+        m = GROUP_SIZE.search(str(labels.get(c, c)))
+        if m and policy.is_small(m.group(1)):
+            out.append(c)
+    return out
+
+
+def protect_display(data: pd.DataFrame, labels=None, policy: DisclosurePolicy | None = None,
+                    indent=None) -> tuple[pd.DataFrame, dict, int]:
     """Display text of a table as a shareable report may show it (unchanged if internal).
 
     Parameters
@@ -273,11 +324,15 @@ def protect_display(data: pd.DataFrame, labels=None, policy: DisclosurePolicy | 
         Column -> header label (used to recognise count columns and rewritten for ``N = 3``).
     policy : DisclosurePolicy, optional
         Default :func:`get_disclosure`.
+    indent : sequence of bool, optional
+        Rows indented under a heading row (the levels of one variable): each block is also a
+        line of the complementary suppression.
 
     Returns
     -------
     data : DataFrame
-        ``*_id`` columns dropped; counts ``0 < n < threshold`` (bare counts in count columns,
+        ``*_id`` columns dropped; every cell of a column whose group has ``N < threshold``
+        suppressed (a median of 2 patients discloses them); counts ``0 < n < threshold`` (bare counts in count columns,
         ``n (x %)``, ``n/N``) and their complementary cells read :data:`SUPPRESSED`, and so
         does every percentage cell (a column whose name says ``pct`` or ``%``) of a row that
         lost a count; ``N = 3`` in a cell reads ``N < 5``.
@@ -291,7 +346,10 @@ def protect_display(data: pd.DataFrame, labels=None, policy: DisclosurePolicy | 
     if not policy.shareable:
         return data, labels, 0
     data = data.drop(columns=[c for c in data.columns if _is_id_column(c)])
-    mask = suppression_mask(_display_counts(data, labels), policy.threshold)
+    counts = _display_counts(data, labels)
+    mask = suppression_mask(counts, policy.threshold, _row_groups(data, counts, indent))
+    for c in _small_group_columns(data, labels, policy):
+        mask[c] |= ~data[c].str.strip().isin(["", "—", "-"])
     lost = mask.any(axis=1)
     pct_cols = [c for c in data.columns if "pct" in str(c) or "%" in str(labels.get(c, ""))]
     for c in pct_cols:

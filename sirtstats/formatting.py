@@ -388,7 +388,7 @@ class ReportTable:
         policy = get_disclosure()
         if not policy.shareable:
             return
-        data, labels, n = protect_display(self.data, self.labels, policy)
+        data, labels, n = protect_display(self.data, self.labels, policy, indent=self.indent)
         object.__setattr__(self, "data", data)
         object.__setattr__(self, "labels", labels)
         if n:

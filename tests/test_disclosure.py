@@ -93,7 +93,7 @@ def test_report_table_suppresses_small_cells_only_in_shareable_mode():
     internal = report_table(_ae_table(), "AE").to_frame()
     assert "3 (7.5 %)" in internal.to_numpy()
     dc.set_disclosure("shareable")
-    t = report_table(_ae_table(), "AE", labels={"any_grade": "HCC (N = 3)"})
+    t = report_table(_ae_table(), "AE")
     data = t.data
     assert data.loc[1, "any_grade"] == "[c]"
     assert data.loc[1, "grade_3plus"] == "[c]"
@@ -102,8 +102,32 @@ def test_report_table_suppresses_small_cells_only_in_shareable_mode():
     assert data.loc[3, "grade_3plus"] == "[c]"
     assert data.loc[2, "grade_3plus"] == "0 (0.0 %)"
     assert data.loc[0, "any_grade"] == "20 (50.0 %)"
-    assert t.label("any_grade") == "HCC (N < 5)"
     assert any("[c]" in note for note in t.footnotes)
+
+
+def test_a_column_of_a_small_group_is_suppressed_whole():
+    from sirtstats.tables import report_table
+
+    dc.set_disclosure("shareable")
+    frame = pd.DataFrame({"characteristic": ["Age (years)", "Male"],
+                          "overall": ["64.0 [56.5–71.0]", "218 (73.9)"],
+                          "pancreas": ["64.0 [64.0–64.0]", "0 (0.0)"]})
+    t = report_table(frame, "T1", labels={"overall": "Overall (N = 295)",
+                                          "pancreas": "Pancreas (N = 1)"})
+    assert t.data["pancreas"].tolist() == ["[c]", "[c]"]
+    assert t.data["overall"].tolist() == ["64.0 [56.5–71.0]", "218 (73.9)"]
+    assert t.label("pancreas") == "Pancreas (N < 5)"
+
+
+def test_stacked_blocks_are_lines_of_their_own():
+    # RECIST rows sum to their N: CR = 1 must get a complement inside the RECIST block even
+    # though the whole column already holds two suppressed cells (CR of both criteria)
+    counts = pd.DataFrame({"n": [1, 62, 23, 2, 60, 30]})
+    groups = [["RECIST"] * 3 + ["mRECIST"] * 3]
+    assert dc.suppression_mask(counts, groups=groups)["n"].tolist() == [
+        True, False, True, True, False, True]
+    assert dc.suppression_mask(counts)["n"].tolist() == [True, False, False, True, False,
+                                                         False]
 
 
 def test_shareable_table_drops_id_columns_and_derived_percentages():
