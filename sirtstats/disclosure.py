@@ -332,10 +332,10 @@ def protect_display(data: pd.DataFrame, labels=None, policy: DisclosurePolicy | 
     -------
     data : DataFrame
         ``*_id`` columns dropped; every cell of a column whose group has ``N < threshold``
-        suppressed (a median of 2 patients discloses them); counts ``0 < n < threshold`` (bare counts in count columns,
-        ``n (x %)``, ``n/N``) and their complementary cells read :data:`SUPPRESSED`, and so
-        does every percentage cell (a column whose name says ``pct`` or ``%``) of a row that
-        lost a count; ``N = 3`` in a cell reads ``N < 5``.
+        suppressed (a median of 2 patients discloses them); counts ``0 < n < threshold``
+        (bare counts in count columns, ``n (x %)``, ``n/N``) and their complementary cells
+        read :data:`SUPPRESSED`, and so does every percentage cell (a column whose name says
+        ``pct`` or ``%``) of a row that lost a count; ``N = 3`` in a cell reads ``N < 5``.
     labels : dict
         Labels with ``N = 3`` rewritten.
     n_suppressed : int
@@ -443,11 +443,32 @@ def protect_metrics(metrics, policy: DisclosurePolicy | None = None, *,
 
     def walk(value, counting):
         if isinstance(value, dict):
-            return {k: walk(v, counting or bool(re.search(r"(?:^|_)n(?:_|$)", str(k))))
-                    for k, v in value.items()}
+            out = {k: walk(v, counting or bool(COUNT_KEY.search(str(k))))
+                   for k, v in value.items()}
+            return _drop_derived_percentages(value, out)
         if counting and isinstance(value, int | np.integer) and not isinstance(value, bool) \
                 and policy.is_small(value):
             return None
         return value
 
     return walk(metrics, all_counts)
+
+
+#: A key number holding a count (``n_included``, ``mortality_30d_n_deaths``).
+COUNT_KEY = re.compile(r"(?:^|_)n(?:_|$)")
+
+
+def _drop_derived_percentages(before: dict, after: dict) -> dict:
+    """Null the percentages of a suppressed count (``n_x``: ``pct_x``; ``p_n_x``: ``p_*pct*``)."""
+    for key, value in before.items():
+        if value is None or after.get(key) is not None or isinstance(value, dict):
+            continue
+        m = re.match(r"^(.*?)(?:^|_)n_(.+)$", str(key))
+        if m is None:
+            continue
+        prefix, stem = m.group(1), m.group(2)
+        for other in after:
+            o = str(other)
+            if o == f"pct_{stem}" or (prefix and o.startswith(prefix) and "pct" in o):
+                after[other] = None
+    return after

@@ -169,9 +169,13 @@ def test_listing_is_written_internal_and_withheld_shareable(tmp_path):
 def test_metrics_small_counts_become_null():
     dc.set_disclosure("shareable")
     out = dc.protect_metrics({"n_included": 3, "n_by_diagnosis": {"HCC": 40, "ICC": 2},
-                              "orr_pct": 3, "mortality_30d_n_deaths": 1})
+                              "orr_pct": 3, "mortality_30d_n_deaths": 1,
+                              "mortality_30d_pct": 0.4, "mortality_30d_ci_low_pct": 0.1,
+                              "mortality_90d_pct": 9.0, "n_any_teae": 2, "pct_any_teae": 0.7})
     assert out == {"n_included": None, "n_by_diagnosis": {"HCC": 40, "ICC": None},
-                   "orr_pct": 3, "mortality_30d_n_deaths": None}
+                   "orr_pct": 3, "mortality_30d_n_deaths": None, "mortality_30d_pct": None,
+                   "mortality_30d_ci_low_pct": None, "mortality_90d_pct": 9.0,
+                   "n_any_teae": None, "pct_any_teae": None}
 
 
 def test_policy_values_are_checked():

@@ -937,7 +937,8 @@ def _assemble(attempt, root, params, registry, nb_paths, nb_params, timings, now
 
     previous = _previous_report(root, params)
     changes = None
-    if previous is not None:
+    if previous is not None:  # an internal previous report: its small counts go too (D41)
+        previous["metrics"] = protect_metrics(previous["metrics"], policy)
         since = dt.date.fromisoformat(previous["cutoff_date"])
         changes = {
             "period": previous["period"],
