@@ -285,7 +285,11 @@ def _display_counts(data: pd.DataFrame, labels) -> pd.DataFrame:
     return counts
 
 
-def _row_groups(data: pd.DataFrame, counts: pd.DataFrame, indent) -> list:
+def _is_pct(column, labels) -> bool:
+    return "pct" in str(column) or "%" in str(labels.get(column, column))
+
+
+def _row_groups(data: pd.DataFrame, counts: pd.DataFrame, indent, labels) -> list:
     """Labellings of the rows of a display table whose column sums are known (D41).
 
     Blocks of indented rows under their heading row; rows sharing the values of the label
@@ -295,7 +299,9 @@ def _row_groups(data: pd.DataFrame, counts: pd.DataFrame, indent) -> list:
     groups = []
     if indent is not None and len(indent) == len(data) and any(indent):
         groups.append(np.cumsum(~np.asarray(indent, dtype=bool)))
-    keys = [c for c in data.columns if counts[c].isna().all() and data[c].nunique() > 1]
+    numeric = data.apply(lambda col: col.str.match(r"\s*[-+<>]?\d").mean() > 0.5)
+    keys = [c for c in data.columns if counts[c].isna().all() and data[c].nunique() > 1
+            and not numeric[c] and not _is_pct(c, labels)]
     if len(keys) >= 2:
         groups.append(data[keys[:-1]].agg("\x1f".join, axis=1).to_numpy())
         groups.append(data[keys[-1]].to_numpy())
@@ -347,11 +353,11 @@ def protect_display(data: pd.DataFrame, labels=None, policy: DisclosurePolicy | 
         return data, labels, 0
     data = data.drop(columns=[c for c in data.columns if _is_id_column(c)])
     counts = _display_counts(data, labels)
-    mask = suppression_mask(counts, policy.threshold, _row_groups(data, counts, indent))
+    mask = suppression_mask(counts, policy.threshold, _row_groups(data, counts, indent, labels))
     for c in _small_group_columns(data, labels, policy):
         mask[c] |= ~data[c].str.strip().isin(["", "—", "-"])
     lost = mask.any(axis=1)
-    pct_cols = [c for c in data.columns if "pct" in str(c) or "%" in str(labels.get(c, ""))]
+    pct_cols = [c for c in data.columns if _is_pct(c, labels)]
     for c in pct_cols:
         mask[c] |= lost & (data[c].str.strip() != "")
     out = data.mask(mask, SUPPRESSED).map(lambda t: _small_n_text(t, policy))

@@ -335,3 +335,17 @@ def test_cli_option_reaches_the_report_parameters():
     args = report.parse_args(["--disclosure", "shareable", "--small-cell-threshold", "3"])
     raw = _settings(args)["raw"]
     assert (raw["disclosure"], raw["small_cell_threshold"]) == ("shareable", 3)
+
+
+def test_display_table_blocks_come_from_the_label_columns():
+    # each criterion's BOR counts sum to its N: its lone small CR needs a complement in its
+    # own block (Missing, the smallest positive), though the column holds two small cells
+    dc.set_disclosure("shareable")
+    n = ["2", "62", "0", "23", "3", "60", "0", "15"]
+    data = pd.DataFrame({"criterion": ["RECIST"] * 4 + ["mRECIST"] * 4,
+                         "bor": ["CR", "PR", "NE", "Missing"] * 2, "n": n,
+                         "pct": ["0.7", "21.0", "0.0", "7.8", "1.8", "36.4", "0.0", "9.1"]})
+    out, _, n_suppressed = dc.protect_display(data)
+    assert out["n"].tolist() == ["[c]", "62", "0", "[c]", "[c]", "60", "0", "[c]"]
+    assert out["pct"].tolist() == ["[c]", "21.0", "0.0", "[c]", "[c]", "36.4", "0.0", "[c]"]
+    assert n_suppressed == 8
