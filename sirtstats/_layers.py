@@ -20,8 +20,8 @@ __all__ = ["ALLOWED_LAZY_IMPORTS", "LAYERS", "SHIMS"]
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     # Helpers without registry knowledge: errors, argument checks, units, labels, table layout.
     ("foundation", ("__init__", "exceptions", "_checks", "_layers", "_resources", "units", "labels",
-                    "formatting")),
-    ("schema", ("schema",)),
+                    "formatting", "disclosure")),
+    ("schema", ("schema", "ctcae_terms")),
     # Reading, validating and cross-checking the registry tables; anatomy of the territories.
     ("registry", ("readers", "validation", "crosschecks", "registry", "problems", "datadict",
                   "territory")),
