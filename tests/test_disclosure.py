@@ -349,3 +349,16 @@ def test_display_table_blocks_come_from_the_label_columns():
     assert out["n"].tolist() == ["[c]", "62", "0", "[c]", "[c]", "60", "0", "[c]"]
     assert out["pct"].tolist() == ["[c]", "21.0", "0.0", "[c]", "[c]", "36.4", "0.0", "[c]"]
     assert n_suppressed == 8
+
+
+def test_config_file_sets_the_mode(tmp_path):
+    import argparse
+
+    from sirtstats.report.cli_report import _add_report_parser, _settings
+
+    config = tmp_path / "report.yaml"
+    config.write_text("disclosure: shareable\nsmall_cell_threshold: 10\n")
+    parser = argparse.ArgumentParser()
+    report = _add_report_parser(parser.add_subparsers())
+    raw = _settings(report.parse_args(["--config", str(config)]))["raw"]
+    assert (raw["disclosure"], raw["small_cell_threshold"]) == ("shareable", 10)

@@ -51,6 +51,7 @@ exit status: 0 published, 1 report failed (nothing published), 2 invalid paramet
 CONFIG_KEYS: tuple[str, ...] = (
     "period", "data", "cutoff", "output_root", "diagnoses", "devices", "criterion",
     "notebooks", "notebooks_dir", "jobs", "timeout", "replace", "quiet", "parameters",
+    "disclosure", "small_cell_threshold",
 )
 _CONFIG_PATHS = ("data", "output_root", "notebooks_dir")
 
