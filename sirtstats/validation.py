@@ -82,7 +82,8 @@ TEXT_IDENTIFIER_PATTERNS: dict[str, str] = {
     "a social-security number (NIR/SSN)":
         r"\b[12] ?\d{2} ?(?:0[1-9]|1[0-2]) ?\d{2} ?\d{3} ?\d{3}(?: ?\d{2})?\b"
         r"|\b\d{3}-\d{2}-\d{4}\b",
-    "a phone number": r"(?:\+\d{1,3}[ .-]?|\b0)\d(?:[ .-]?\d{2}){4}\b",
+    "a phone number": r"(?:\+\d{1,3}[ .-]?|\b0)\d(?:[ .-]?\d{2}){4}\b"
+                      r"|\+\d{1,3}(?:[ .()-]*\d){7,12}\b|\(\d{3}\) ?\d{3}[ .-]\d{4}\b",
     "a hospital number (IPP/MRN)": r"\d{7,}|(?i:\b(?:ipp|mrn|nip|nda|dossier)\b)",
     "a name after a title (Mme, M., Dr...)":
         r"(?:\b(?i:mme|mlle|mr|mrs|ms|dr|pr|madame|monsieur|n[ée]e)\.?|\bM\.)\s+[A-ZÀ-Ý0-9]",

@@ -362,3 +362,24 @@ def test_config_file_sets_the_mode(tmp_path):
     report = _add_report_parser(parser.add_subparsers())
     raw = _settings(report.parse_args(["--config", str(config)]))["raw"]
     assert (raw["disclosure"], raw["small_cell_threshold"]) == ("shareable", 10)
+
+
+@pytest.mark.parametrize("text", ["call 06 12 34 56 78", "tel. +33 6 12 34 56 78",
+                                  "+1 212 555 0123", "+44 20 7946 0958", "(212) 555-0123",
+                                  "0612345678"])
+def test_phone_numbers_french_and_international_are_found(text):
+    import re
+
+    from sirtstats.validation import TEXT_IDENTIFIER_PATTERNS
+
+    assert re.search(TEXT_IDENTIFIER_PATTERNS["a phone number"], text)
+
+
+@pytest.mark.parametrize("text", ["atezolizumab 1200 mg q3w", "Y-90 1.8 GBq", "FOLFIRI + 5-FU",
+                                  "Grade 3 (CTCAE v5.0)"])
+def test_doses_and_versions_are_not_phone_numbers(text):
+    import re
+
+    from sirtstats.validation import TEXT_IDENTIFIER_PATTERNS
+
+    assert not re.search(TEXT_IDENTIFIER_PATTERNS["a phone number"], text)
