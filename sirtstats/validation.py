@@ -91,7 +91,8 @@ TEXT_IDENTIFIER_PATTERNS: dict[str, str] = {
 
 #: Spans blanked in the masked excerpt of a refused free-text cell: every match of
 #: :data:`TEXT_IDENTIFIER_PATTERNS`, a title with up to three following capitalised words
-#: (the name), and any run of 4 or more digits (decision D38).
+#: (the name), and any run of 4 or more digits; then every word with a capital letter, a
+#: digit or ``@`` (a name without a title is not recognisable) (decision D38).
 MASK_PATTERNS: tuple[str, ...] = (
     r"(?:\b(?i:mme|mlle|mr|mrs|ms|dr|pr|madame|monsieur|n[ée]e)\.?|\bM\.)"
     r"(?:\s+[A-ZÀ-Ý0-9][\w'’.-]*){1,3}",
@@ -615,17 +616,20 @@ def mask_identifiers(text: str) -> str:
     Returns
     -------
     str
-        The text with each match of :data:`MASK_PATTERNS` replaced by :data:`MASK`, cut to
+        The text with each match of :data:`MASK_PATTERNS`, then every word holding a capital
+        letter, a digit or ``@``, replaced by :data:`MASK`, cut to
         :data:`MASKED_EXCERPT_CHARS` characters, so that the problems table locates the
         identifier without showing it.
 
     Examples
     --------
     >>> mask_identifiers("Nausea - Mme DUPONTZZ Jeanne IPP 80012345 nee le 12/03/1952")
-    'Nausea - ▒▒▒ ▒▒▒ nee le ▒▒▒'
+    '▒▒▒ - ▒▒▒ ▒▒▒ nee le ▒▒▒'
     """
     for pattern in MASK_PATTERNS:
         text = re.sub(pattern, MASK, text)
+    # a name without a title is not recognisable: every word with a capital, a digit or @ goes
+    text = re.sub(r"\S*[A-ZÀ-Ý0-9@]\S*", MASK, text)
     if len(text) > MASKED_EXCERPT_CHARS:
         text = text[: MASKED_EXCERPT_CHARS - 1] + "…"
     return text
