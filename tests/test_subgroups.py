@@ -90,7 +90,8 @@ def test_forest_table_columns_and_no_overlapping_text(estimate):
            subgroup_response(d, "resp", "arm", (0, 1), ["albi_grade", "ecog"]))
     fig = plot_subgroup_forest(tab, estimate=estimate, arm_labels=("Resin", "Glass"))
     texts = [t.get_text() for a in fig.axes for t in a.texts]
-    assert "ALBI grade" in texts and "All patients" in texts
+    assert "ALBI grade" in texts
+    assert "All patients" in texts
     assert f"{estimate.upper()} [95 % CI]" in texts
     assert any(t.startswith("← Favours") for t in texts)
     forest = fig.axes[3]

@@ -2,19 +2,22 @@
 
 Propensity scores (:mod:`.propensity`), IPTW / overlap weights and caliper matching
 (:mod:`.weights`, :mod:`.matching`), balance (:mod:`.balance`), weighted outcomes
-(:mod:`.adjusted`), the E-value (:mod:`.sensitivity`) and subgroup effects with interaction
-tests (:mod:`.subgroups`).
+(:mod:`.adjusted`), the E-value (:mod:`.sensitivity`) subgroup effects with interaction
+tests (:mod:`.subgroups`) and multi-centre rates, funnel limits and centre Cox
+(:mod:`.centres`).
 """
 
 from .adjusted import weighted_cox, weighted_km, weighted_km_median, weighted_rate_difference
 from .balance import balance_table, smd
+from .centres import centre_cox, centre_rates, centre_summary, funnel_limits
 from .matching import match_nearest
 from .propensity import PropensityResult, fit_propensity
 from .sensitivity import compare_estimates, estimates_table, evalue_hr
 from .subgroups import subgroup_response, subgroup_survival
 from .weights import compute_weights, kish_ess
 
-__all__ = ["PropensityResult", "balance_table", "compare_estimates", "compute_weights",
+__all__ = ["PropensityResult", "balance_table", "centre_cox", "centre_rates", "centre_summary",
+           "funnel_limits", "compare_estimates", "compute_weights",
            "estimates_table", "evalue_hr", "fit_propensity", "kish_ess", "match_nearest", "smd",
            "subgroup_response", "subgroup_survival", "weighted_cox",
            "weighted_km", "weighted_km_median", "weighted_rate_difference"]

@@ -141,9 +141,10 @@ def plot_subgroup_forest(table: pd.DataFrame, *, estimate: str = "hr",
              "left"),
             ("P int.", [_fmt_p(r.get("p_interaction", np.nan)) if r.get("header") else ""
                         for r in rows], "right")]
-    # column widths (inches) from the longest entry: about 0.085 in per character (text at "small" size)
-    widths = [0.35 + 0.085 * max(len(h), *(len(v) for v in vals)) if c else 2.2
-              for c in cols for h, vals, _ha in [c or ("", [""], "")]]
+    # column widths (inches) from the longest entry, about 0.085 in per character at the
+    # "small" text size; the forest panel (None) is 2.2 in wide
+    widths = [2.2 if c is None else 0.35 + 0.085 * max(len(c[0]), *(len(v) for v in c[1]))
+              for c in cols]
     fig, axes = plt.subplots(1, len(cols), figsize=(sum(widths), 1.3 + 0.26 * n),
                              sharey=True, gridspec_kw={"width_ratios": widths, "wspace": 0})
     a_for = axes[3]

@@ -51,6 +51,7 @@ exit status: 0 published, 1 report failed (nothing published), 2 invalid paramet
 CONFIG_KEYS: tuple[str, ...] = (
     "period", "data", "cutoff", "output_root", "diagnoses", "devices", "criterion",
     "notebooks", "notebooks_dir", "jobs", "timeout", "replace", "quiet", "parameters",
+    "centres",
 )
 _CONFIG_PATHS = ("data", "output_root", "notebooks_dir")
 
@@ -94,6 +95,8 @@ def _add_report_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--device", dest="devices", action="extend", nargs="+", default=None,
                    metavar="DEVICE", help=_spec_help("devices") + "; one of "
                    + ", ".join(allowed_values("devices")))
+    p.add_argument("--centre", dest="centres", action="extend", nargs="+", default=None,
+                   metavar="CENTRE", help=_spec_help("centres"))
     p.add_argument("--criterion", default=None, choices=None, metavar="|".join(
         allowed_values("criterion")), help=_spec_help("criterion"))
     p.add_argument("-p", "--parameter", dest="parameters", action="append", default=[],
@@ -237,7 +240,7 @@ def _settings(args):
         [parse_assignment(text) for text in args.parameters])
     report = {}
     for name, option in (("diagnoses", "--diagnosis"), ("devices", "--device"),
-                         ("criterion", "--criterion")):
+                         ("criterion", "--criterion"), ("centres", "--centre")):
         for given, other, where in ((getattr(args, name), cli_report, option),
                                     (config.get(name), cfg_report, origin)):
             if given is not None and name in other:

@@ -94,6 +94,8 @@ PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
                   ("treatments", "device")),
     ParameterSpec("criterion", "str", None, "response criterion; default = each notebook's own",
                   ("imaging_assessments", "criterion")),
+    ParameterSpec("centres", "list[str]", None,
+                  "cohort filter on centre (patients.centre_id); default = all centres"),
 )
 
 _SPECS = {spec.name: spec for spec in PARAMETER_SPECS}
@@ -159,6 +161,8 @@ class ReportParameters:
         notebook keeps the default of its own parameters cell (05: HCC).
     criterion : str or None
         Response criterion, or None for each notebook's own default.
+    centres : tuple of str or None
+        Cohort filter on ``patients.centre_id``; None or ``()`` = all centres.
     """
 
     period: Period
@@ -167,6 +171,7 @@ class ReportParameters:
     diagnoses: tuple[str, ...] | None = None
     devices: tuple[str, ...] | None = None
     criterion: str | None = None
+    centres: tuple[str, ...] | None = None
 
     def for_notebook(self, declared, *, output_dir) -> dict:
         """JSON-able parameters to inject into a notebook that declares the names ``declared``.
@@ -198,6 +203,8 @@ class ReportParameters:
             values["devices"] = list(self.devices)
         if self.criterion is not None:
             values["criterion"] = self.criterion
+        if self.centres is not None:
+            values["centres"] = list(self.centres)
         return {k: v for k, v in values.items() if k in set(declared)}
 
     def to_dict(self) -> dict:
@@ -207,6 +214,7 @@ class ReportParameters:
         out["cutoff_date"] = self.cutoff_date.isoformat()
         out["diagnoses"] = None if self.diagnoses is None else list(self.diagnoses)
         out["devices"] = None if self.devices is None else list(self.devices)
+        out["centres"] = None if self.centres is None else list(self.centres)
         return out
 
 
@@ -337,6 +345,7 @@ def validate_parameters(raw: Mapping | None = None, *, today: dt.date | None = N
         diagnoses=_as_list("diagnoses", values["diagnoses"], allowed_values("diagnoses")),
         devices=_as_list("devices", values["devices"], allowed_values("devices")),
         criterion=criterion,
+        centres=_as_list("centres", values["centres"], None),
     )
 
 
@@ -687,7 +696,7 @@ def report_level_overrides(overrides) -> tuple[dict, list[ParameterOverride]]:
     """
     report, rest = {}, []
     for o in overrides:
-        if o.notebook is None and o.name in ("diagnoses", "devices", "criterion"):
+        if o.notebook is None and o.name in ("diagnoses", "devices", "criterion", "centres"):
             value = o.value
             if o.is_text:
                 value = value.strip() if o.name == "criterion" else _text_list(o)
