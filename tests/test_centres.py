@@ -43,7 +43,8 @@ def test_funnel_limits_are_interpolated_binomial_quantiles():
     assert binom.cdf(r - 1, n, p0) < 0.999 <= binom.cdf(r, n, p0)
     # the limits narrow as n grows and bracket p0
     wide = funnel_limits([20, 80, 320], p0)
-    assert (np.diff(wide["upper_95"]) < 0).all() and (np.diff(wide["lower_95"]) > 0).all()
+    assert (np.diff(wide["upper_95"]) < 0).all()
+    assert (np.diff(wide["lower_95"]) > 0).all()
     assert ((wide["lower_99.8"] < p0) & (p0 < wide["upper_99.8"])).all()
 
 
@@ -89,6 +90,7 @@ def test_funnel_plot_draws_limits_and_labels():
     ax = fig.axes[0]
     assert [t.get_text() for t in ax.texts] == ["C1", "C2", "C3"]
     labels = ax.get_legend_handles_labels()[1]
-    assert "95 % control limits" in labels and "99.8 % control limits" in labels
+    assert "95 % control limits" in labels
+    assert "99.8 % control limits" in labels
     assert ax.get_legend() is not None
     plt.close(fig)

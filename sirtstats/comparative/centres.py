@@ -130,8 +130,8 @@ def centre_cox(df: pd.DataFrame, covariates: Sequence[str], time_col: str, event
     ``method="stratified"``: a baseline hazard per centre (lifelines ``strata=``; R
     ``coxph(... + strata(centre))``), model-based SE. ``method="clustered"``: one baseline
     hazard, robust SE clustered on the centre (R ``+ cluster(centre)``; the estimate is
-    lifelines', the sandwich is R's, see :func:`_clustered_se`), valid with many centres (with 4 centres the sandwich is unstable;
-    prefer strata). Efron ties, convergence 1e-12.
+    lifelines', the sandwich is R's, see :func:`_clustered_se`), valid with many centres
+    (with 4 centres the sandwich is unstable; prefer strata). Efron ties, convergence 1e-12.
 
     Returns
     -------

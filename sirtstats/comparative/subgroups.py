@@ -30,6 +30,9 @@ ALL = "All patients"
 
 
 def _levels(s: pd.Series) -> list:
+    """Levels in their categorical order when the column is categorical, else sorted."""
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        return [c for c in s.cat.categories if (s == c).any()]
     return sorted(s.dropna().unique(), key=str)
 
 

@@ -23,6 +23,11 @@ __all__ = ["plot_subgroup_forest"]
 
 _ESTIMATES = {"hr": "Hazard ratio", "or": "Odds ratio"}
 
+#: Readable names of the subgroup columns of :func:`sirtstats.comparative.comparative_frame`.
+SUBGROUP_LABELS = {"primary": "Primary tumour", "bclc_group": "BCLC stage (HCC)",
+                   "ecog_group": "ECOG PS", "albi_grade": "ALBI grade",
+                   "tumour_burden": "Tumour burden (% of liver)", "device": "Device"}
+
 
 def _fmt_p(p: float) -> str:
     if not np.isfinite(p):
@@ -30,7 +35,7 @@ def _fmt_p(p: float) -> str:
     return "< 0.001" if p < 0.001 else f"{p:.3f}"
 
 
-def _rows(table: pd.DataFrame, est: str, count_col: str) -> list[dict]:
+def _rows(table: pd.DataFrame, est: str, count_col: str, labels) -> list[dict]:
     """Display rows: "All patients", then per subgroup a header and its indented levels."""
     out = []
     for name, sub in table.groupby("subgroup", sort=False):
@@ -38,7 +43,8 @@ def _rows(table: pd.DataFrame, est: str, count_col: str) -> list[dict]:
         if name == "All patients":
             out.append({**levels[0], "label": "All patients", "bold": True})
             continue
-        out.append({"label": column_label(str(name)), "bold": True, "header": True,
+        out.append({"label": labels.get(name) or column_label(str(name)), "bold": True,
+                    "header": True,
                     "p_interaction": levels[0].get("p_interaction", np.nan)})
         out.extend({**r, "label": "   " + str(value_label(r["level"])), "bold": False}
                    for r in levels)
@@ -75,7 +81,9 @@ def _log_axis(ax, rows, est, ref_line) -> None:
     hi = max(vals.max() if vals.size else 2.0, ref_line) * 1.25
     ax.set_xscale("log")
     ax.set_xlim(lo, hi)
-    ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    # 1-2-5 ticks over up to ~1.5 decades; wider ranges get one tick per decade plus 0.5, 2
+    subs = (1.0, 2.0, 5.0) if np.log10(hi / lo) <= 1.6 else (1.0,)
+    ax.xaxis.set_major_locator(LogLocator(base=10, subs=subs))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.axvline(ref_line, color=theme.GREY, ls="--", lw=0.8)
@@ -100,7 +108,7 @@ def _blank(ax, n) -> None:
 def plot_subgroup_forest(table: pd.DataFrame, *, estimate: str = "hr",
                          arm_labels: Sequence[str] = ("Control", "Treated"),
                          count_col: str | None = None, ref_line: float = 1.0,
-                         title: str | None = None):
+                         labels=None, title: str | None = None):
     """Forest plot of a subgroup table with n, events, estimate [95 % CI] and p-interaction.
 
     Parameters
@@ -116,6 +124,9 @@ def plot_subgroup_forest(table: pd.DataFrame, *, estimate: str = "hr",
         The second count column (default ``events`` for HR, responders summed for OR).
     ref_line : float
         Position of the no-effect line (1).
+    labels : mapping, optional
+        Subgroup column -> readable name (default :data:`SUBGROUP_LABELS`, then
+        :func:`sirtstats.labels.column_label`).
     title : str, optional
 
     Returns
@@ -128,7 +139,7 @@ def plot_subgroup_forest(table: pd.DataFrame, *, estimate: str = "hr",
         count_col = "events" if estimate == "hr" else "responders"
         if estimate == "or":
             tab["responders"] = tab["responders_control"] + tab["responders_treated"]
-    rows = _rows(tab, estimate, count_col)
+    rows = _rows(tab, estimate, count_col, {**SUBGROUP_LABELS, **(labels or {})})
     n = len(rows)
     y = np.arange(n)[::-1].astype(float)
     count_head = "Events" if estimate == "hr" else "Responders"
@@ -168,6 +179,7 @@ def plot_subgroup_forest(table: pd.DataFrame, *, estimate: str = "hr",
                va="top", fontsize="small", linespacing=1.0)
     a_for.text(ref_line * 1.1, 0, f"Favours →\n{upper}", transform=trans, ha="left",
                va="top", fontsize="small", linespacing=1.0)
+    fig.subplots_adjust(top=1 - 0.35 / fig.get_figheight())
     if title:
-        fig.suptitle(title, x=0.02, ha="left", fontweight="bold")
+        fig.suptitle(title, x=0.02, y=1.0, ha="left", va="bottom", fontweight="bold")
     return fig
