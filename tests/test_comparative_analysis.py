@@ -113,3 +113,23 @@ def test_adjusted_km_and_love_plot_read_well(frame):
     assert "Primary tumour: iCCA" in ticks
     assert not any("_" in t for t in ticks)
     plt.close("all")
+
+
+def test_competing_progression_by_hand():
+    from sirtstats.comparative import competing_progression
+
+    origin = pd.Timestamp("2024-01-01")
+    pfs = pd.DataFrame({"patient_id": ["A", "B", "C", "D"], "time_days": [50.0, 80, 120, 200],
+                        "event": [1, 1, 0, 1],
+                        "event_type": ["progression", "death", "censored", "progression"],
+                        "origin_date": origin,
+                        "event_date": origin + pd.to_timedelta([50, 80, 120, 200], "D")})
+    ther = pd.DataFrame({"patient_id": ["C", "D", "A"],
+                         "therapy_type": ["transplant", "resection", "systemic"],
+                         "start_date": origin + pd.to_timedelta([150, 90, 10], "D")})
+    out = competing_progression(pfs, ther)
+    # C: censored at 120, transplant at 150 -> competing event at 150; D: resection at 90,
+    # before its progression at 200 -> competing event at 90; A: systemic therapy is no surgery
+    assert list(out["cause"]) == ["progression", "death", "transplant_resection",
+                                  "transplant_resection"]
+    assert list(out["time_days"]) == [50.0, 80.0, 150.0, 90.0]

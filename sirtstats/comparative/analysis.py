@@ -24,7 +24,8 @@ from .sensitivity import estimates_table
 from .weights import compute_weights, kish_ess
 
 __all__ = ["ESTIMATE_LABELS", "ComparativeResult", "balance_labels", "comparative_frame",
-           "comparison_metrics", "numbers_at_risk", "run_comparison"]
+           "comparison_metrics", "competing_progression", "finegray_by_exposure",
+           "numbers_at_risk", "run_comparison"]
 
 #: Primary tumours kept apart in ``primary`` (the others are pooled, as in the demo truth).
 PRIMARY_LEVELS = ("HCC", "mCRC", "ICC", "NET")
@@ -230,3 +231,62 @@ def balance_labels(balance: pd.DataFrame) -> dict:
         elif c.startswith("balanced_"):
             out[c] = f"Balanced (|SMD| < 0.1), {c.removeprefix('balanced_')}"
     return out
+
+
+#: Surgery that removes the tumour-bearing liver: a competing event for progression.
+SURGERY = ("transplant", "resection")
+
+
+def competing_progression(pfs_rows: pd.DataFrame,
+                          therapies: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Cause of the end of progression-free follow-up, for competing-risks analyses.
+
+    ``cause``: "progression", "death" (without progression), "transplant_resection" (first
+    transplant or resection after the origin and before any PFS event: it ends the at-risk
+    time of the liver; ``time_days`` is then the surgery date) or "censored".
+
+    Parameters
+    ----------
+    pfs_rows : DataFrame
+        ``derive_endpoints(..., endpoints=["PFS"])`` rows (``event_type`` progression / death /
+        censored).
+    therapies : DataFrame, optional
+        The registry's ``other_therapies`` (``therapy_type``, ``start_date``).
+
+    Returns
+    -------
+    DataFrame
+        Index ``patient_id``; ``time_days`` and ``cause``.
+    """
+    p = pfs_rows.set_index("patient_id")
+    out = pd.DataFrame({"time_days": p["time_days"].astype(float),
+                        "cause": p["event_type"].where(p["event"] == 1, "censored")})
+    if therapies is not None and len(therapies):
+        s = therapies[therapies["therapy_type"].isin(SURGERY)]
+        first = s.groupby("patient_id")["start_date"].min().reindex(p.index)
+        days = (first - p["origin_date"]).dt.days
+        hit = days.notna() & (days > 0) & ((p["event"] == 0) | (first < p["event_date"]))
+        out.loc[hit, "time_days"] = days[hit].astype(float)
+        out.loc[hit, "cause"] = "transplant_resection"
+    return out
+
+
+def finegray_by_exposure(df: pd.DataFrame, competing: pd.DataFrame, exposure: str,
+                         levels: Sequence, *, event: str = "progression") -> pd.DataFrame:
+    """Fine–Gray subdistribution HR of the treated level beside the cause-specific Cox HR.
+
+    ``df`` is the :func:`comparative_frame` (index ``patient_id``), ``competing`` the
+    :func:`competing_progression` output. Unadjusted (crude) comparison of the two levels.
+    """
+    from ..survival.finegray import compare_finegray_cause_specific
+
+    d = df[df[exposure].isin(list(levels))]
+    d = competing.reindex(d.index).assign(
+        treated=(d[exposure] == levels[1]).astype(int)).dropna(subset=["time_days"])
+    tab = compare_finegray_cause_specific(d, ["treated"], "time_days", "cause", event,
+                                          censored="censored")
+    counts = d["cause"].value_counts()
+    tab.attrs["causes"] = {str(k): int(v) for k, v in counts.items()}
+    tab.attrs["causes_text"] = ", ".join(f"{str(k).replace('_', '/')} {int(v)}"
+                                         for k, v in counts.items())
+    return tab.drop(columns="term")
