@@ -99,3 +99,15 @@ def test_forest_table_columns_and_no_overlapping_text(estimate):
     assert any(np.allclose(line.get_xdata(), 1.0) for line in forest.lines)
     assert not _overlaps(fig)
     plt.close(fig)
+
+
+def test_unfittable_subgroup_models_are_not_estimable_not_errors():
+    # level "b": every treated patient has the event at once and controls never do -> the
+    # within-level Cox and the interaction model diverge; the row is NaN, the table is built
+    d = pd.DataFrame({"arm": [0, 1] * 6 + [0, 1, 0, 1],
+                      "time": [5.0, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 30, 1, 30, 1],
+                      "event": [1, 0, 1, 1, 0, 1, 1, 0, 1, 1, 0, 1, 0, 1, 0, 1],
+                      "g": ["a"] * 12 + ["b"] * 4})
+    out = subgroup_survival(d, "time", "event", "arm", (0, 1), ["g"])
+    assert list(out["level"]) == ["", "a", "b"]
+    assert np.isnan(out.loc[2, "hr"])

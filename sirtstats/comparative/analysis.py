@@ -16,11 +16,13 @@ import numpy as np
 import pandas as pd
 
 from .._checks import check_choice, require_columns
+from ..exceptions import SirtDataError
 from .adjusted import weighted_km, weighted_km_median
 from .balance import balance_table
 from .matching import match_nearest
 from .propensity import PropensityResult, fit_propensity
 from .sensitivity import estimates_table
+from .subgroups import _fit_errors
 from .weights import compute_weights, kish_ess
 
 __all__ = ["ESTIMATE_LABELS", "ComparativeResult", "balance_labels", "comparative_frame",
@@ -283,8 +285,13 @@ def finegray_by_exposure(df: pd.DataFrame, competing: pd.DataFrame, exposure: st
     d = df[df[exposure].isin(list(levels))]
     d = competing.reindex(d.index).assign(
         treated=(d[exposure] == levels[1]).astype(int)).dropna(subset=["time_days"])
-    tab = compare_finegray_cause_specific(d, ["treated"], "time_days", "cause", event,
-                                          censored="censored")
+    try:
+        tab = compare_finegray_cause_specific(d, ["treated"], "time_days", "cause", event,
+                                              censored="censored")
+    except _fit_errors() + (SirtDataError,):  # too few events: not estimable
+        tab = pd.DataFrame({"term": "treated", "model": ["Cause-specific Cox", "Fine-Gray"],
+                            "hr": np.nan, "hr_lower": np.nan, "hr_upper": np.nan,
+                            "p": np.nan, "se": np.nan})
     counts = d["cause"].value_counts()
     tab.attrs["causes"] = {str(k): int(v) for k, v in counts.items()}
     tab.attrs["causes_text"] = ", ".join(f"{str(k).replace('_', '/')} {int(v)}"

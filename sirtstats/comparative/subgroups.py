@@ -29,6 +29,14 @@ __all__ = ["subgroup_response", "subgroup_survival"]
 ALL = "All patients"
 
 
+def _fit_errors() -> tuple[type[BaseException], ...]:
+    """Exceptions of a model that cannot be fitted (separation, collinearity, no events)."""
+    from lifelines.exceptions import ConvergenceError
+    from statsmodels.tools.sm_exceptions import PerfectSeparationError
+
+    return (ConvergenceError, PerfectSeparationError, np.linalg.LinAlgError, ValueError)
+
+
 def _levels(s: pd.Series) -> list:
     """Levels in their categorical order when the column is categorical, else sorted."""
     if isinstance(s.dtype, pd.CategoricalDtype):
@@ -60,7 +68,10 @@ def _odds_ratio(d: pd.DataFrame, y: str, z: float) -> dict:
                                                    fill_value=0)
     if (counts.to_numpy() == 0).any():
         return {"or": np.nan, "or_lower": np.nan, "or_upper": np.nan}
-    f = _logit_fit(d[y].astype(float), d[["__arm"]])
+    try:
+        f = _logit_fit(d[y].astype(float), d[["__arm"]])
+    except _fit_errors():
+        return {"or": np.nan, "or_lower": np.nan, "or_upper": np.nan}
     b, se = float(f.params["__arm"]), float(f.bse["__arm"])
     return {"or": np.exp(b), "or_lower": np.exp(b - z * se), "or_upper": np.exp(b + z * se)}
 
@@ -82,8 +93,11 @@ def _lrt_logit(d, y, col) -> float:
     s = _dummies(d[col], "s")
     X0 = pd.concat([d[["__arm"]], s], axis=1)
     X1 = pd.concat([X0, s.mul(d["__arm"], axis=0).add_prefix("arm:")], axis=1)
-    ll0 = _logit_fit(d[y].astype(float), X0).llf
-    ll1 = _logit_fit(d[y].astype(float), X1).llf
+    try:
+        ll0 = _logit_fit(d[y].astype(float), X0).llf
+        ll1 = _logit_fit(d[y].astype(float), X1).llf
+    except _fit_errors():  # not estimable (e.g. separation in a small level)
+        return np.nan
     return float(chi2.sf(2 * (ll1 - ll0), s.shape[1]))
 
 
@@ -109,8 +123,9 @@ def subgroup_response(df: pd.DataFrame, response_col: str, exposure: str, levels
     DataFrame
         Rows "All patients" then each subgroup level (sorted): ``subgroup``, ``level``, ``n``,
         ``n_control``, ``n_treated``, ``responders_*``, ``orr_*`` (proportions), ``or``,
-        ``or_lower``, ``or_upper`` (NaN when a 2×2 cell is empty: not estimable) and
-        ``p_interaction`` (LRT, on every row of the subgroup).
+        ``or_lower``, ``or_upper`` (NaN when a 2×2 cell is empty or the fit fails: not
+        estimable) and ``p_interaction`` (LRT, on every row of the subgroup; NaN when a
+        model cannot be fitted).
     """
     require_columns(df, [response_col, exposure, *subgroups], "df", "subgroup_response")
     z = norm.ppf(1 - (1 - conf_level) / 2)
@@ -146,7 +161,12 @@ def _hazard_ratio(d, time_col, event_col, z) -> dict:
     ev = d.groupby("__arm")[event_col].sum().reindex([0.0, 1.0], fill_value=0)
     if (ev == 0).any():  # a zero-event arm: the HR runs to 0 or infinity
         return {"hr": np.nan, "hr_lower": np.nan, "hr_upper": np.nan}
-    f = _cox(d, time_col, event_col, ["__arm"])
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            f = _cox(d, time_col, event_col, ["__arm"])
+    except _fit_errors():
+        return {"hr": np.nan, "hr_lower": np.nan, "hr_upper": np.nan}
     b, se = float(f.params_["__arm"]), float(f.standard_errors_["__arm"])
     return {"hr": np.exp(b), "hr_lower": np.exp(b - z * se), "hr_upper": np.exp(b + z * se)}
 
@@ -171,11 +191,14 @@ def _lrt_cox(d, time_col, event_col, col) -> float:
     s = _dummies(d[col], "s")
     inter = s.mul(d["__arm"], axis=0).add_prefix("arm_x_")
     base = pd.concat([d[[time_col, event_col, "__arm"]], s, inter], axis=1)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        ll0 = _cox(base, time_col, event_col, ["__arm", *s.columns]).log_likelihood_
-        ll1 = _cox(base, time_col, event_col,
-                   ["__arm", *s.columns, *inter.columns]).log_likelihood_
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ll0 = _cox(base, time_col, event_col, ["__arm", *s.columns]).log_likelihood_
+            ll1 = _cox(base, time_col, event_col,
+                       ["__arm", *s.columns, *inter.columns]).log_likelihood_
+    except _fit_errors():  # not estimable (e.g. no events in an arm of a level)
+        return np.nan
     return float(chi2.sf(2 * (ll1 - ll0), s.shape[1]))
 
 

@@ -34,8 +34,8 @@ def plot_ps_overlap(ps, treated, *, labels: Sequence[str] = ("Control", "Treated
     ax.bar(edges[:-1], -h0, width, align="edge", color=theme.PALETTE[0], label=labels[0])
     ax.axhline(0, color=theme.GREY, lw=0.8)
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{abs(v):g}"))
-    ax.set_xlabel("Propensity score")
-    ax.set_ylabel("Patients (treated up, control down)")
+    ax.set_xlabel(f"Propensity score, P({labels[1]})")
+    ax.set_ylabel(f"Patients ({labels[1]} up, {labels[0]} down)")
     theme.legend_outside(ax)
     return fig
 
