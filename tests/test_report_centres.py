@@ -46,7 +46,7 @@ def test_cli_centre_option_reaches_the_parameters():
 
 
 @pytest.mark.parametrize("stem", ["01_cohort", "02_response", "03_survival", "04_toxicity",
-                                  "05_dosimetry"])
+                                  "05_dosimetry", "06_pet_response", "07_comparative"])
 def test_notebooks_declare_centres_and_pass_it_to_the_cohort(stem):
     nb = json.loads((NOTEBOOKS / f"{stem}.ipynb").read_text(encoding="utf-8"))
     params = next(c for c in nb["cells"] if "parameters" in c["metadata"].get("tags", []))
