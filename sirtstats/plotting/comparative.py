@@ -114,10 +114,18 @@ def plot_adjusted_km(km: pd.DataFrame, *, labels: Sequence[str] = ("Control", "T
     curve = pd.DataFrame({"group": km["group"].map(names), "time": km["time"] / days_per_month,
                           "n_risk": km["n_risk"], "n_event": km["n_event"], "n_censor": 0,
                           "surv": km["surv"], "lower": np.nan, "upper": np.nan})
-    summary = None  # the legend's N: unweighted, from the numbers at risk at time 0
-    if risk_table is not None:
+    from sirtstats.comparative import weighted_km_median
+
+    # the legend's N: unweighted, from the numbers at risk at time 0; the median drop lines
+    # (D57): the weighted medians, R's rule (NaN = not reached)
+    med = weighted_km_median(km) / days_per_month
+    summary = pd.DataFrame({"group": [names[int(k)] for k in med.index],
+                            "median": med.to_numpy()})
+    if risk_table is None:
+        summary = None
+    else:
         first = risk_table.sort_values("time").groupby("group", sort=False)["n_risk"].first()
-        summary = pd.DataFrame({"group": first.index, "n": first.to_numpy()})
+        summary["n"] = summary["group"].map(first).astype(int)
     return plot_km(curve, risk_table=risk_table, summary=summary, show_ci=False,
                    show_censors=False,
                    ylabel=f"Overall survival probability ({weights_label})", title=title,
