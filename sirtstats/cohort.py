@@ -580,9 +580,14 @@ def _steps(
     min_followup_days,
     require_baseline_imaging,
     baseline_imaging_max_days,
+    centres=None,
+    centre=None,
 ) -> list[tuple[str, str, pd.Series]]:
     """Selection steps as (criterion, reason, keep-mask) in order; rules as data."""
     steps = _sirt_steps(base, has_sirt, cutoff=cutoff, pre_cut=pre_cut)
+    if centres is not None:
+        steps.append((f"centre in {{{', '.join(centres)}}}", "centre not selected",
+                      centre.isin(centres)))
     if diagnoses is not None:
         steps.append(
             (f"primary tumour in {{{', '.join(diagnoses)}}}",
@@ -697,6 +702,7 @@ def select_cohort(
     require_baseline_imaging: bool = False,
     baseline_imaging_max_days: int | None = BASELINE_IMAGING_MAX_DAYS,
     cutoff_date: str | pd.Timestamp | None = None,
+    centres: Sequence[str] | None = None,
 ) -> CohortSelection:
     """Select the analysis cohort and count the attrition at each step.
 
@@ -730,6 +736,9 @@ def select_cohort(
         sessions after it, so step 1 then reads "no SIRT session recorded by the data cut-off"
         (work-up only and treated-after-cut-off patients together). Load without a cut-off and
         pass ``cutoff_date`` here to count them apart.
+    centres : list of str, optional
+        Keep patients of these ``patients.centre_id`` values (exact match); None or [] keeps
+        all. The step comes right after the cut-off steps.
 
     Returns
     -------
@@ -812,6 +821,10 @@ def select_cohort(
         )
 
     base = derive_baseline(registry, cutoff_date=cutoff)
+    centres = [str(c) for c in centres] if centres else None
+    pts = registry.tables["patients"]
+    centre = base["patient_id"].map(pts.set_index("patient_id")["centre_id"]) if (
+        "centre_id" in pts.columns) else pd.Series(pd.NA, index=base.index)
     treatments = registry.tables.get("treatments")
     treated = set(treatments["patient_id"]) if treatments is not None else set()
     has_sirt = base["patient_id"].isin(treated)
@@ -829,6 +842,8 @@ def select_cohort(
         min_followup_days=min_followup_days,
         require_baseline_imaging=require_baseline_imaging,
         baseline_imaging_max_days=baseline_imaging_max_days,
+        centres=centres,
+        centre=centre,
     )
     remaining = pd.Series(True, index=base.index)
     flow_rows = [
@@ -870,6 +885,7 @@ def select_cohort(
         "baseline_imaging_max_days": baseline_imaging_max_days if require_baseline_imaging
         else None,
         "cutoff_date": None if cutoff is None else _fmt(cutoff),
+        "centres": centres,
     }
     return CohortSelection(
         patients=included,

@@ -124,7 +124,7 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.mark.parametrize(("args", "message"), [
     (["--timeout", "-5"], "The 'timeout' option of sirtstats report must be a number of "
                           "seconds > 0"),
-    (["--notebooks", "07"], "The 'notebooks' option of sirtstats report must name notebooks"),
+    (["--notebooks", "09"], "The 'notebooks' option of sirtstats report must name notebooks"),
     (["-p", "no_such_parameter=1"], "Unknown parameter 'no_such_parameter'"),
     (["-p", "04:window_days=thirty"], "The 'window_days' parameter of notebook 04_toxicity "
                                       "must be an int"),

@@ -738,3 +738,24 @@ def test_select_cohort_partition_holds_for_random_registries():
         _check_partition(sel, reg)
 
     check()
+
+
+def test_centres_filter_keeps_only_the_selected_centres():
+    """Issue #16 item 8: the ``centres`` filter is one flow step after the cut-off steps."""
+    import dataclasses
+
+    from sirtstats.demo import load_registry
+
+    reg = load_registry()
+    pts = reg.tables["patients"].copy()
+    pts["centre_id"] = np.where(np.arange(len(pts)) % 3 == 0, "C02", "C01")
+    reg = dataclasses.replace(reg, tables={**reg.tables, "patients": pts})
+    full = select_cohort(reg)
+    sel = select_cohort(reg, centres=["C02"])
+    kept = set(pts.loc[pts["centre_id"] == "C02", "patient_id"])
+    assert set(sel.patients["patient_id"]) == kept & set(full.patients["patient_id"])
+    step = sel.flow[sel.flow["criterion"] == "centre in {C02}"]
+    assert len(step) == 1
+    assert step["reason"].iloc[0] == "centre not selected"
+    assert sel.criteria["centres"] == ["C02"]
+    assert select_cohort(reg, centres=[]).criteria["centres"] is None

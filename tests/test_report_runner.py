@@ -119,7 +119,7 @@ def test_manifest_contents(built):
     m = json.loads((built["root"] / "2026Q3" / "manifest.json").read_text())
     assert m["parameters"] == {"period": "2026Q3", "data_path": "demo",
                                "cutoff_date": "2026-09-30", "diagnoses": ["HCC"], "devices": None,
-                               "criterion": None, "disclosure": "internal",
+                               "criterion": None, "centres": None, "disclosure": "internal",
                                "small_cell_threshold": 5}
     # devices was not set: not injected, the notebooks keep their own default
     assert m["injected_parameters"]["01_tiny"] == {

@@ -43,7 +43,8 @@ def test_report_on_a_small_french_locale_registry(tmp_path):
     assert metrics["03_survival"]["km"]["OS"]["n"] == metrics["01_cohort"]["n_included"]
     assert sorted(p.name for p in (result.path / "notebooks").glob("*.html")) == [
         "01_cohort.html", "02_response.html", "03_survival.html", "04_toxicity.html",
-        "05_dosimetry.html", "06_pet_response.html"]  # 9 PET patients: 06 runs
+        "05_dosimetry.html", "06_pet_response.html",  # 9 PET patients: 06 runs
+        "07_comparative.html"]
     assert {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in data.iterdir()} == before
 
 

@@ -41,17 +41,24 @@ def test_cox_recovers_demo_os_hazard_ratios():
         ecog_ge1=(treated["ecog"] >= 1).astype(int),
         primary=treated["primary_tumour"].where(~treated["primary_tumour"].isin(other),
                                                 "other"),
+        # issue #16: the first-session device acts on OS, so it is in the model
+        device_treated=(treated["device"] == demo.DEMO_TRUTH["device_effect"]["treated"]
+                        ).astype(int),
     )
-    covariates = ["albi_grade", "bclc_C", "bclc_D", "ecog_ge1", "primary"]
+    covariates = ["albi_grade", "bclc_C", "bclc_D", "ecog_ge1", "primary", "device_treated"]
     os_rows = derive_endpoints(patients, endpoints=["OS"], keep_columns=covariates)
     assert os_rows["event"].sum() > 3000
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SirtStatsWarning)
         res = sv.fit_cox(os_rows, covariates, time_col="time_days",
                          categorical={"albi_grade": 1, "primary": "HCC"},
-                         conf_level=1 - 0.05 / len(truth["hazard_ratios"]), ph_transform=None)
+                         conf_level=1 - 0.05 / (len(truth["hazard_ratios"]) + 1),
+                         ph_transform=None)
     table = res.hr_table.set_index("term")
-    terms = {"albi_grade_2": "albi_grade[2]", "albi_grade_3": "albi_grade[3]",
+    truth = {"hazard_ratios": {**truth["hazard_ratios"],
+                               "device_treated": demo.DEMO_TRUTH["device_effect"]["hr"]}}
+    terms = {"device_treated": "device_treated",
+             "albi_grade_2": "albi_grade[2]", "albi_grade_3": "albi_grade[3]",
              "bclc_C": "bclc_C", "bclc_D": "bclc_D", "ecog_ge1": "ecog_ge1",
              "primary_mCRC": "primary[mCRC]", "primary_ICC": "primary[ICC]",
              "primary_NET": "primary[NET]", "primary_other": "primary[other]"}

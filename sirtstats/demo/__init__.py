@@ -1,4 +1,4 @@
-"""Seeded generator of a realistic single-centre SIRT registry with a documented truth.
+"""Seeded generator of a realistic SIRT registry (four centres) with a documented truth.
 
 :func:`make_demo_registry` returns every table of :data:`sirtstats.schema.TABLE_ORDER`, typed
 with :func:`sirtstats.schema.apply_dtypes` and sorted by primary key; :func:`write_demo_registry`
@@ -25,6 +25,7 @@ import pandas as pd
 
 from sirtstats.demo._common import days_to_datetime, ids, randint, to_day
 from sirtstats.demo._core import (
+    add_device_effect,
     add_survival,
     make_patient_frame,
     make_post_dosimetry,
@@ -65,7 +66,6 @@ DEMO_SOURCE = "demo"
 DEFAULT_N_PATIENTS = 300
 DEFAULT_SEED = 20261127
 DEFAULT_SNAPSHOT = "2026-11-15"
-CENTRE_ID = "C01"
 
 
 def make_demo_registry(
@@ -145,6 +145,7 @@ def _generate(n: int, seed: int, snap: str) -> dict[str, pd.DataFrame]:
     P = add_survival(P, rngs[2], snapshot_day)
     P, L = make_lesion_frame(P, rngs[3])
     S = make_sessions(P, rngs[4])
+    P = add_device_effect(P, S, snapshot_day)  # issue #16: device HR, after the device draw
     P, W, TR, S, _ = make_workups_treatments(P, S, rngs[5])
     D, S = make_post_dosimetry(P, S, rngs[6])
     L = L.loc[P["treated"].to_numpy()[L["pi"].to_numpy()]].reset_index(drop=True)
@@ -161,6 +162,10 @@ def _generate(n: int, seed: int, snap: str) -> dict[str, pd.DataFrame]:
     OT = make_other_therapies(P, TR, rngs[15])
     # issue 15: FDG-PET of a share of mCRC/ICC patients, own stream (rest unchanged)
     PET = make_pet_tables(P, L, V, A, np.random.default_rng([seed, 17]))
+    # issue #16: centres C01-C04 from their own stream (part 30), labels only
+    cen = DEMO_TRUTH["centres"]
+    P["centre_id"] = np.random.default_rng([seed, 30]).choice(
+        list(cen), size=n, p=list(cen.values()))
     return _assemble(P, W, TR, S, D, L, M, A, AE, LB, OT, PET)
 
 
@@ -173,7 +178,7 @@ def _assemble(P, W, TR, S, D, L, M, A, AE, LB, OT, PET=None) -> dict[str, pd.Dat
     last = P["last_day"].to_numpy()
     out: dict[str, pd.DataFrame] = {}
     out["patients"] = pd.DataFrame({
-        "patient_id": pid, "centre_id": CENTRE_ID, "sex": P["sex"],
+        "patient_id": pid, "centre_id": P["centre_id"], "sex": P["sex"],
         "birth_year": P["birth_year"], "height_cm": P["height_cm"], "weight_kg": P["weight_kg"],
         "primary_tumour": P["tumour"], "hcc_aetiology": P["hcc_aetiology"],
         "cirrhosis": P["cirrhosis"].astype(bool), "diagnosis_date": _date(P["diagnosis_day"]),

@@ -258,16 +258,23 @@ def add_survival(P: pd.DataFrame, rng: np.random.Generator, snapshot_day: int) -
           + np.log(hr["primary_NET"]) * (tum == "NET")
           + np.log(hr["primary_other"]) * np.isin(tum, OTHER_TUMOURS))
     P["os_lp"] = lp
-    scale = os_weibull_scale_days()
     e = rng.exponential(1.0, n)
-    t_death = scale * (e * np.exp(-lp)) ** (1.0 / os_m["shape"])
     rate = _TRUTH["censoring"]["loss_to_follow_up_rate_per_year"] / 365.25
     t_ltfu = rng.exponential(1.0 / rate, n)
     t_admin = snapshot_day - P["origin_day"].to_numpy() - uniform(rng, 0, 30, n)
-    t_admin = np.maximum(t_admin, 0.0)
+    P["os_e"] = e
+    P["t_ltfu"] = np.floor(t_ltfu)
+    P["t_admin"] = np.floor(np.maximum(t_admin, 0.0))
+    return _resolve_survival(P, snapshot_day)
+
+
+def _resolve_survival(P: pd.DataFrame, snapshot_day: int) -> pd.DataFrame:
+    """Death time from the latent exponential and ``os_lp``; death, loss or admin censoring."""
+    scale = os_weibull_scale_days()
+    shape = _TRUTH["os_model"]["shape"]
+    t_death = scale * (P["os_e"].to_numpy() * np.exp(-P["os_lp"].to_numpy())) ** (1.0 / shape)
     t_death = np.maximum(np.floor(t_death), 1.0)
-    t_ltfu = np.floor(t_ltfu)
-    t_admin = np.floor(t_admin)
+    t_ltfu, t_admin = P["t_ltfu"].to_numpy(), P["t_admin"].to_numpy()
     died = (t_death <= t_ltfu) & (P["origin_day"].to_numpy() + t_death <= snapshot_day)
     lost = ~died & (t_ltfu < t_admin)
     last = np.where(died, t_death, np.where(lost, t_ltfu, t_admin))
@@ -277,6 +284,22 @@ def add_survival(P: pd.DataFrame, rng: np.random.Generator, snapshot_day: int) -
     P["death_day"] = np.where(died, P["origin_day"] + t_death, np.nan)
     P["last_day"] = (P["origin_day"] + last).astype(np.int64)
     return P
+
+
+def add_device_effect(P: pd.DataFrame, S: pd.DataFrame, snapshot_day: int) -> pd.DataFrame:
+    """Add the device's log hazard ratio to ``os_lp`` and redraw death from the same latent.
+
+    The first-session device is known only after :func:`make_sessions`; the same exponential
+    draw gives the death time, so the model is exactly PH with the device term
+    (``DEMO_TRUTH["device_effect"]``). Glass patients only live longer (HR < 1): their last
+    contact can only move later, so no session falls after it.
+    """
+    P = P.copy()
+    eff = _TRUTH["device_effect"]
+    first = S[S["session_no"] == 1].set_index("pi")["device"]
+    dev = first.reindex(P.index).to_numpy()
+    P["os_lp"] = P["os_lp"] + np.log(eff["hr"]) * (dev == eff["treated"])
+    return _resolve_survival(P, snapshot_day)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -297,8 +320,11 @@ def make_sessions(P: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     hcc = T["is_hcc"].to_numpy()
     intent = T["treatment_intent"].to_numpy()
     year = pd.to_datetime(T["origin_day"], unit="D").dt.year.to_numpy()
-    dev = np.where(hcc, choice(rng, ["Y90_glass", "Y90_resin", "Ho166_PLLA"], [0.68, 0.28, 0.04],
-                               n),
+    # HCC: the device choice depends on the ALBI grade (the documented confounder, issue #16):
+    # the same uniform draws as a fixed-probability choice, so only the probabilities moved
+    p_hcc = np.array([_TRUTH["device_choice"]["hcc_by_albi_grade"][g]
+                      for g in T["albi_grade"].to_numpy()])
+    dev = np.where(hcc, choice(rng, ["Y90_glass", "Y90_resin", "Ho166_PLLA"], p_hcc, n),
                    choice(rng, ["Y90_glass", "Y90_resin", "Ho166_PLLA"], [0.20, 0.75, 0.05], n))
     seg = intent == "curative_segmentectomy"
     dev[seg] = np.where(rng.random(int(seg.sum())) < 0.9, "Y90_glass", "Ho166_PLLA")

@@ -23,7 +23,7 @@ def deep_freeze(obj):
 
 
 _TRUTH: dict = {
-    "version": 1,
+    "version": 2,
     "defaults": {"n_patients": 300, "seed": 20261127, "snapshot_date": "2026-11-15"},
     # ------------------------------------------------------------------ case mix
     "case_mix": {
@@ -85,6 +85,26 @@ _TRUTH: dict = {
         },
         "primary_other_includes": ("breast", "uveal_melanoma", "pancreas", "other"),
     },
+    # ------------------------------------------------------------------ device (issue #16)
+    # The one treatment effect of the demo: OS hazard x hr for patients whose FIRST session used
+    # the treated device (Y-90 glass) against everyone else (Y-90 resin and Ho-166 alike), on
+    # top of os_model (proportional hazards, same Weibull baseline). Nothing else of the
+    # device acts on OS; its dose and response do not.
+    "device_effect": {"treated": "Y90_glass", "control": "Y90_resin", "hr": 0.70},
+    # Confounding: among HCC the first-session device depends on the ALBI grade (which also
+    # acts on OS: os_model), P(glass, resin, Ho-166 | grade); metastases glass 20 / resin 75 /
+    # Ho-166 5 %; segmentectomies glass 90 % (BCLC A); no Ho-166 before 2018 (resin instead).
+    # Primary tumour and BCLC therefore confound too. Adjusting for ALBI grade, BCLC, ECOG and
+    # primary tumour removes all confounding.
+    "device_choice": {
+        "hcc_by_albi_grade": {1: (0.85, 0.11, 0.04), 2: (0.50, 0.46, 0.04),
+                              3: (0.25, 0.71, 0.04)},
+        "metastases": (0.20, 0.75, 0.05),
+        "confounders": ("albi_grade", "bclc_stage", "primary_tumour", "ecog"),
+    },
+    # ------------------------------------------------------------------ centres (issue #16)
+    # centre_id drawn from its own stream; centres are labels (no effect on anything)
+    "centres": {"C01": 0.40, "C02": 0.25, "C03": 0.20, "C04": 0.15},
     # ------------------------------------------------------------------ censoring
     "censoring": {
         "administrative": "snapshot_date: alive patients' last_contact_date is the snapshot "

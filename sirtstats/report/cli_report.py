@@ -52,6 +52,7 @@ CONFIG_KEYS: tuple[str, ...] = (
     "period", "data", "cutoff", "output_root", "diagnoses", "devices", "criterion",
     "notebooks", "notebooks_dir", "jobs", "timeout", "replace", "quiet", "parameters",
     "disclosure", "small_cell_threshold",
+    "centres",
 )
 _CONFIG_PATHS = ("data", "output_root", "notebooks_dir")
 
@@ -95,6 +96,8 @@ def _add_report_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--device", dest="devices", action="extend", nargs="+", default=None,
                    metavar="DEVICE", help=_spec_help("devices") + "; one of "
                    + ", ".join(allowed_values("devices")))
+    p.add_argument("--centre", dest="centres", action="extend", nargs="+", default=None,
+                   metavar="CENTRE", help=_spec_help("centres"))
     p.add_argument("--criterion", default=None, choices=None, metavar="|".join(
         allowed_values("criterion")), help=_spec_help("criterion"))
     p.add_argument("--disclosure", default=None, choices=("internal", "shareable"),
@@ -243,7 +246,7 @@ def _settings(args):
         [parse_assignment(text) for text in args.parameters])
     report = {}
     for name, option in (("diagnoses", "--diagnosis"), ("devices", "--device"),
-                         ("criterion", "--criterion")):
+                         ("criterion", "--criterion"), ("centres", "--centre")):
         for given, other, where in ((getattr(args, name), cli_report, option),
                                     (config.get(name), cfg_report, origin)):
             if given is not None and name in other:

@@ -99,6 +99,8 @@ PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
                   "counts below small_cell_threshold suppressed)"),
     ParameterSpec("small_cell_threshold", "int", 5,
                   "shareable report: counts 0 < n < this are suppressed"),
+    ParameterSpec("centres", "list[str]", None,
+                  "cohort filter on centre (patients.centre_id); default = all centres"),
 )
 
 _SPECS = {spec.name: spec for spec in PARAMETER_SPECS}
@@ -169,6 +171,8 @@ class ReportParameters:
         Report mode (decision D40, :mod:`sirtstats.disclosure`).
     small_cell_threshold : int
         Shareable report: counts ``0 < n <`` this are suppressed (D41).
+    centres : tuple of str or None
+        Cohort filter on ``patients.centre_id``; None or ``()`` = all centres.
     """
 
     period: Period
@@ -179,6 +183,7 @@ class ReportParameters:
     criterion: str | None = None
     disclosure: str = "internal"
     small_cell_threshold: int = 5
+    centres: tuple[str, ...] | None = None
 
     def for_notebook(self, declared, *, output_dir) -> dict:
         """JSON-able parameters to inject into a notebook that declares the names ``declared``.
@@ -212,6 +217,8 @@ class ReportParameters:
             values["devices"] = list(self.devices)
         if self.criterion is not None:
             values["criterion"] = self.criterion
+        if self.centres is not None:
+            values["centres"] = list(self.centres)
         return {k: v for k, v in values.items() if k in set(declared)}
 
     def to_dict(self) -> dict:
@@ -221,6 +228,7 @@ class ReportParameters:
         out["cutoff_date"] = self.cutoff_date.isoformat()
         out["diagnoses"] = None if self.diagnoses is None else list(self.diagnoses)
         out["devices"] = None if self.devices is None else list(self.devices)
+        out["centres"] = None if self.centres is None else list(self.centres)
         return out
 
 
@@ -359,6 +367,7 @@ def validate_parameters(raw: Mapping | None = None, *, today: dt.date | None = N
         diagnoses=_as_list("diagnoses", values["diagnoses"], allowed_values("diagnoses")),
         devices=_as_list("devices", values["devices"], allowed_values("devices")),
         criterion=criterion,
+        centres=_as_list("centres", values["centres"], None),
     )
 
 
@@ -709,7 +718,7 @@ def report_level_overrides(overrides) -> tuple[dict, list[ParameterOverride]]:
     """
     report, rest = {}, []
     for o in overrides:
-        if o.notebook is None and o.name in ("diagnoses", "devices", "criterion"):
+        if o.notebook is None and o.name in ("diagnoses", "devices", "criterion", "centres"):
             value = o.value
             if o.is_text:
                 value = value.strip() if o.name == "criterion" else _text_list(o)

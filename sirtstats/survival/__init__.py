@@ -4,7 +4,8 @@ Everything is importable from here (``from sirtstats.survival import summarise_k
 lives in ``km`` (Kaplan–Meier, median, follow-up, numbers at risk),
 ``logrank`` (log-rank, stratified, pairwise), ``cox`` (Cox, PH test),
 ``concordance`` (Harrell's C with R's standard error and pair counts),
-``competing_risks`` (Aalen–Johansen, Gray's test), ``rmst`` (restricted mean survival time) and
+``competing_risks`` (Aalen–Johansen, Gray's test), ``finegray`` (Fine–Gray
+subdistribution hazards as R ``finegray`` + ``coxph``), ``rmst`` (restricted mean survival time) and
 ``landmark`` (guarantee-time bias: landmark, time-dependent Cox).
 
 Conventions (R6 in docs/rules/statistics.md, and docs/rules/decisions.md): KM CI transform
@@ -21,6 +22,11 @@ from __future__ import annotations
 from sirtstats.survival.competing_risks import compute_cif_curve, summarise_cif, test_gray
 from sirtstats.survival.concordance import ConcordanceResult, compute_concordance
 from sirtstats.survival.cox import CoxResult, fit_cox, fit_cox_univariable
+from sirtstats.survival.finegray import (
+    compare_finegray_cause_specific,
+    finegray_data,
+    fit_finegray,
+)
 from sirtstats.survival.km import (
     CONF_TYPES,
     compute_km_curve,
@@ -45,6 +51,7 @@ __all__ = [
     "CoxResult",
     "LogrankResult",
     "check_guarantee_time",
+    "compare_finegray_cause_specific",
     "compare_rmst",
     "compute_cif_curve",
     "compute_concordance",
@@ -55,8 +62,10 @@ __all__ = [
     "compute_rmst",
     "derive_counting_process",
     "derive_landmark",
+    "finegray_data",
     "fit_cox",
     "fit_cox_univariable",
+    "fit_finegray",
     "fit_time_dependent_cox",
     "summarise_cif",
     "summarise_km",
