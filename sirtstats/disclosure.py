@@ -40,6 +40,7 @@ __all__ = [
     "MODES",
     "SUPPRESSED",
     "DisclosurePolicy",
+    "display_labels",
     "get_disclosure",
     "is_count_column",
     "protect_display",
@@ -138,6 +139,45 @@ def set_disclosure(mode: str = "internal", small_cell_threshold: int = DEFAULT_T
 def get_disclosure() -> DisclosurePolicy:
     """The disclosure policy in force (:func:`set_disclosure`; default internal)."""
     return _POLICY[0]
+
+
+def display_labels(values: pd.Series, noun: str,
+                   policy: DisclosurePolicy | None = None) -> pd.Series:
+    """Labels of units (e.g. centres) for a table or figure: as recorded, or numbered.
+
+    In a shareable report the recorded codes of the units (``centre_id`` values, often a
+    hospital's name or code) are replaced by ``"<noun> 1"``, ``"<noun> 2"``, ... numbered in
+    the sorted order of the codes (decision D40), as funnel plots of institutions are
+    published; internal reports keep the codes.
+
+    Parameters
+    ----------
+    values : Series
+        Unit codes, one per row (NA stays NA).
+    noun : str
+        Word of the numbered label, e.g. ``"Centre"``.
+    policy : DisclosurePolicy, optional
+        Default: the policy in force (:func:`get_disclosure`).
+
+    Returns
+    -------
+    Series
+        Same index as ``values``; object dtype.
+
+    Examples
+    --------
+    >>> s = pd.Series(["LYON", "NICE", "LYON"])
+    >>> display_labels(s, "Centre", DisclosurePolicy("shareable")).tolist()
+    ['Centre 1', 'Centre 2', 'Centre 1']
+    >>> display_labels(s, "Centre", DisclosurePolicy("internal")).tolist()
+    ['LYON', 'NICE', 'LYON']
+    """
+    policy = get_disclosure() if policy is None else policy
+    if not policy.shareable:
+        return values.astype(object)
+    codes = sorted(values.dropna().astype(str).unique())
+    numbered = {code: f"{noun} {k}" for k, code in enumerate(codes, start=1)}
+    return values.astype(object).map(lambda v: numbered.get(str(v)) if pd.notna(v) else v)
 
 
 # ------------------------------------------------------------------------------ suppression

@@ -383,3 +383,16 @@ def test_doses_and_versions_are_not_phone_numbers(text):
     from sirtstats.validation import TEXT_IDENTIFIER_PATTERNS
 
     assert not re.search(TEXT_IDENTIFIER_PATTERNS["a phone number"], text)
+
+
+def test_display_labels_number_units_only_in_a_shareable_report():
+    from sirtstats.disclosure import DisclosurePolicy, display_labels
+
+    codes = pd.Series(["NICE", "LYON", None, "NICE", "BREST"])
+    shared = display_labels(codes, "Centre", DisclosurePolicy("shareable"))
+    # sorted codes BREST, LYON, NICE -> Centre 1, 2, 3; NA stays NA
+    assert shared.tolist()[:2] == ["Centre 3", "Centre 2"]
+    assert shared.tolist()[3:] == ["Centre 3", "Centre 1"]
+    assert pd.isna(shared.iloc[2])
+    internal = display_labels(codes, "Centre", DisclosurePolicy("internal"))
+    assert internal.tolist()[:2] == ["NICE", "LYON"]
