@@ -115,6 +115,7 @@ RUNNER_PARAMETERS: dict[str, str] = {
     "period": "--period", "data_path": "--data", "cutoff_date": "--cutoff",
     "output_dir": "--output-root", "disclosure": "--disclosure",
     "small_cell_threshold": "--small-cell-threshold",
+    "snapshot_path": "--data",  # the registry snapshot the runner writes (D46)
 }
 
 #: Parameters whose values are codes of the data model: ``(table, column)`` in ``data_schema/``

@@ -76,6 +76,9 @@ KERNEL_NAME = "sirtstats"
 NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
 #: Sub-folder of the output root holding reports of some notebooks only (``--notebooks``).
 PARTIAL_DIRNAME = "_partial"
+#: Sub-folder of the attempt holding the registry snapshot the notebooks read (D46); removed
+#: before publication (its SHA-256 stays in the manifest), kept with a failed attempt.
+SNAPSHOT_DIRNAME = "_snapshot"
 #: Cell id given to papermill's injected-parameters cell (papermill draws a random one).
 INJECTED_CELL_ID = "injected-parameters"
 KERNEL_INSTALL_HINT = (
@@ -700,17 +703,24 @@ def run_report(
         if partial:
             publish.clean_stale_attempts(root / PARTIAL_DIRNAME, label)
         attempt = publish.attempt_dir(root, label)
+        timings = {}
         try:
             say(f"sirtstats report {label}: cut-off {params.cutoff_date.isoformat()}, data "
                 f"{params.data_path}, {len(nb_paths)} notebook(s), {min(jobs, len(nb_paths))} "
                 f"at a time")
-            timings, nb_params = _run_notebooks(nb_paths, declared, injected, attempt, target,
-                                                kernel_name, timeout, jobs, say)
+            t_snap = time.perf_counter()
+            snapshot = _write_snapshot(registry, attempt, declared)
+            timings["snapshot_write"] = round(time.perf_counter() - t_snap, 3)
+            nb_timings, nb_params = _run_notebooks(nb_paths, declared, injected, attempt,
+                                                   target, kernel_name, timeout, jobs, say)
+            timings.update(nb_timings)
+            shutil.rmtree(attempt / SNAPSHOT_DIRNAME, ignore_errors=True)
             t_asm = time.perf_counter()
             metrics, manifest = _assemble(attempt, root, params, registry, nb_paths, nb_params,
                                           timings, now, skipped=skipped)
             manifest["report"]["notebooks"] = [p.stem for p in nb_paths]
             manifest["report"]["partial"] = partial
+            manifest["snapshot"] = snapshot
             manifest["injected_parameters"] = {
                 stem: {k: (str(target) if k == "output_dir" else v) for k, v in values.items()}
                 for stem, values in injected.items()}
@@ -748,6 +758,30 @@ def run_report(
         say(f"Report published: {target / 'index.html'} ({timings['total']:.1f} s)")
     return ReportResult(path=target, metrics=metrics, manifest=manifest, timings_s=timings,
                         partial=partial)
+
+
+def _write_snapshot(registry, attempt: Path, declared: dict) -> dict | None:
+    """Write the validated registry as the snapshot the notebooks read (D46).
+
+    Returns
+    -------
+    dict or None
+        For the manifest: ``sha256`` of the snapshot's ``snapshot.json`` (which holds the
+        SHA-256 of each table file), ``format`` and the table files' SHA-256; None (nothing
+        written) when no notebook declares ``snapshot_path``.
+    """
+    import json
+
+    from sirtstats.snapshot import SNAPSHOT_FORMAT, snapshot_sha256, write_snapshot
+
+    if not any("snapshot_path" in names for names in declared.values()):
+        return None
+    index_path = write_snapshot(registry, attempt / SNAPSHOT_DIRNAME)
+    index = json.loads(index_path.read_text(encoding="utf-8"))
+    files = {spec["file"]: spec["sha256"]
+             for spec in [*index["tables"].values(), index["problems"]]}
+    return {"format": SNAPSHOT_FORMAT, "sha256": snapshot_sha256(index_path.parent),
+            "files_sha256": dict(sorted(files.items()))}
 
 
 class _NotebookFailed(Exception):
@@ -818,6 +852,8 @@ def _run_notebooks(nb_paths, declared, injected_all, attempt, target, kernel_nam
             injected = dict(injected_all[nb_path.stem])
             if "output_dir" in injected:
                 injected["output_dir"] = str(attempt)
+            if "snapshot_path" in declared[nb_path.stem]:
+                injected["snapshot_path"] = str(attempt / SNAPSHOT_DIRNAME)
             # manifest: the values the notebook ran with (its declared defaults overridden
             # by what was injected), with the published folder as output_dir
             shown = {k: _shown_value(v) for k, v in declared[nb_path.stem].items()}
