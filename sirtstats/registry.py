@@ -483,10 +483,20 @@ def write_registry(tables, out_dir) -> list[Path]:
     for table in TABLE_ORDER:
         if table in tables:
             path = out / f"{table}.csv"
-            _table_as_text(tables[table], table).to_csv(
-                path, index=False, encoding="utf-8", lineterminator="\n")
+            _write_csv(_table_as_text(tables[table], table), path)
             paths.append(path)
     return paths
+
+
+def _write_csv(text: pd.DataFrame, path: Path) -> None:
+    """Write text cells as CSV: the bytes of ``to_csv(index=False, lineterminator="\\n")``
+    (the same :mod:`csv` writer, minimal quoting), without pandas' per-cell formatting."""
+    import csv
+
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(list(text.columns))
+        writer.writerows(zip(*(text[c].tolist() for c in text.columns), strict=True))
 
 
 def _table_as_text(df: pd.DataFrame, table: str) -> pd.DataFrame:
@@ -494,17 +504,30 @@ def _table_as_text(df: pd.DataFrame, table: str) -> pd.DataFrame:
     cols = {}
     for f in load_schema(table).fields:
         s = df[f.name]
-        if f.type == "date":
-            txt = s.dt.strftime("%Y-%m-%d")
-        elif f.type == "datetime":
-            txt = s.dt.strftime("%Y-%m-%dT%H:%M:%S")
-        elif f.type == "boolean":
-            txt = s.map({True: "true", False: "false"})
-        elif f.type == "integer":
-            txt = s.astype("Int64").astype(object).map(lambda v: "" if pd.isna(v) else str(v))
-        elif f.type == "number":
-            txt = s.map(lambda v: "" if pd.isna(v) else repr(float(v)))
-        else:
-            txt = s
-        cols[f.name] = txt.astype(object).where(s.notna(), "")
+        cols[f.name] = _column_as_text(s, f.type).where(s.notna(), "")
     return pd.DataFrame(cols)
+
+
+def _column_as_text(s: pd.Series, kind: str) -> pd.Series:
+    """CSV text of one typed column (missing cells are blanked by the caller).
+
+    Vectorised (numpy datetime and string casts, a list of ``repr`` for floats), with the same
+    text as ``strftime`` / ``str`` / ``repr(float(v))`` cell by cell: dates in the datetime64[ns]
+    range have four-digit years, so ``datetime64[D]`` text is ``yyyy-mm-dd``.
+    """
+    import numpy as np
+
+    if kind in ("date", "datetime"):
+        unit = "D" if kind == "date" else "s"
+        txt = s.to_numpy(dtype="datetime64[ns]").astype(f"datetime64[{unit}]").astype(str)
+        return pd.Series(txt, index=s.index, dtype=object)
+    if kind == "boolean":
+        return s.map({True: "true", False: "false"}).astype(object)
+    if kind == "integer":
+        values = s.astype("Int64")
+        return pd.Series([str(v) for v in values.fillna(0).to_numpy(dtype="int64").tolist()],
+                         index=s.index, dtype=object)
+    if kind == "number":
+        values = pd.to_numeric(s).astype("float64").to_numpy(dtype="float64", na_value=np.nan)
+        return pd.Series([repr(v) for v in values.tolist()], index=s.index, dtype=object)
+    return s.astype(object)

@@ -92,7 +92,7 @@ def make_demo_registry(
     dict of str to DataFrame
         One table per name in :data:`sirtstats.schema.TABLE_ORDER`, typed with
         :func:`sirtstats.schema.apply_dtypes`, sorted by primary key, index reset. The default
-        call is memoised; every call returns fresh copies.
+        call (and any of up to 2,000 patients) is memoised; every call returns fresh copies.
 
     Raises
     ------
@@ -128,8 +128,14 @@ def make_demo_registry(
             f"The 'seed' argument of make_demo_registry must be an int >= 0. Got {seed!r} "
             f"instead.")
     snap = pd.Timestamp(snapshot_date).strftime("%Y-%m-%d")
+    if n_patients > _CACHE_MAX_PATIENTS:  # a large registry: no memo, no copy (memory)
+        return _generate(int(n_patients), int(seed), snap)
     tables = _cached(int(n_patients), int(seed), snap)
     return {k: v.copy(deep=True) for k, v in tables.items()}
+
+
+#: Registries of more patients are generated afresh at each call (not kept in memory).
+_CACHE_MAX_PATIENTS = 2000
 
 
 @lru_cache(maxsize=4)

@@ -419,8 +419,9 @@ def _add_docx_table(doc, path: Path, rows: list[list[str]], meta: dict) -> None:
     _fill_docx_header(table, header, spanners, n_head)
     indent = meta.get("indent", [])
     for i, row in enumerate(body):
+        cells = table.rows[n_head + i].cells  # table.cell(r, c) walks the whole table
         for j, text in enumerate(row):
-            cell = table.cell(n_head + i, j)
+            cell = cells[j]
             cell.text = text
             if j == 0:
                 _style_docx_row_label(cell, row, indent, i, Cm(0.4))
