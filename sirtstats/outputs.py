@@ -7,6 +7,7 @@ float format, figures carry no creation date, metrics are JSON with sorted keys.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 from pathlib import Path
@@ -108,11 +109,38 @@ def save_figure(fig, name: str, *, output_dir: str | Path | None):
         metadata = {"png": {"Software": None}, "svg": {"Date": None},
                     "pdf": {"CreationDate": None, "ModDate": None, "Producer": None,
                             "Creator": None}}
-        with mpl.rc_context(rc):
+        with mpl.rc_context(rc), _laid_out_once(fig) as bbox:
             for ext in FIGURE_FORMATS:
-                fig.savefig(folder / f"{name}.{ext}", dpi=FIGURE_DPI, bbox_inches="tight",
+                fig.savefig(folder / f"{name}.{ext}", dpi=FIGURE_DPI, bbox_inches=bbox,
                             metadata=metadata[ext])
     return fig
+
+
+@contextlib.contextmanager
+def _laid_out_once(fig):
+    """Lay ``fig`` out once at :data:`FIGURE_DPI` and yield its padded tight bounding box.
+
+    ``savefig(bbox_inches="tight")`` draws the figure once more per file to find the box, and
+    runs the layout engine (constrained layout) each time; here the layout runs and the box is
+    measured once for the three formats, and the engine is held off while they are written
+    (as savefig itself does once it has laid out). Yields ``"tight"`` (the per-file way) when
+    the padding is the layout engine's (``savefig.pad_inches = "layout"``).
+    """
+    import matplotlib as mpl
+
+    pad = mpl.rcParams["savefig.pad_inches"]
+    if pad == "layout":
+        yield "tight"
+        return
+    dpi = fig.dpi
+    try:
+        fig.dpi = FIGURE_DPI
+        fig.draw_without_rendering()
+        bbox = fig.get_tightbbox().padded(pad)
+    finally:
+        fig.dpi = dpi
+    with fig._cm_set(layout_engine="none"):
+        yield bbox
 
 
 def _jsonable(value):

@@ -454,8 +454,9 @@ def _fill_docx_header(table, header: list[str], spanners: list, n_head: int) -> 
         if idx:
             cell = table.cell(0, min(idx)).merge(table.cell(0, max(idx)))
             cell.text = label
+    header_cells = table.rows[n_head - 1].cells
     for j, text in enumerate(header):
-        table.cell(n_head - 1, j).text = text
+        header_cells[j].text = text
     for i in range(n_head):
         for cell in table.rows[i].cells:
             for run in (r for p in cell.paragraphs for r in p.runs):
