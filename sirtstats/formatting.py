@@ -47,6 +47,7 @@ __all__ = [
     "DASH",
     "NOT_ESTIMABLE",
     "NOT_REACHED",
+    "XLSX_MAX_ROWS",
     "ReportTable",
     "format_estimate_ci",
     "format_median_ci",
@@ -525,6 +526,11 @@ def _write_sidecar(path: Path, meta: dict) -> None:
                     encoding="utf-8")
 
 
+#: Rows above which a table (a listing of a large registry) is written to CSV only, with no
+#: sheet in ``tables.xlsx`` (which would pass 5 MB and take minutes to open).
+XLSX_MAX_ROWS = 10_000
+
+
 @dataclass(frozen=True)
 class ListingNote:
     """What the page shows for a listing: its size and where the rows are."""
@@ -538,8 +544,10 @@ class ListingNote:
         if self.withheld:
             return (f"{self.title}: a patient-level listing, left out of a shareable report "
                     "(the internal report has it).")
-        return (f"{self.title}: {self.n_rows:,} rows, in tables.xlsx and tables/{self.file} "
-                f"(a listing, not shown on this page).")
+        where = (f"in tables.xlsx and tables/{self.file}" if self.n_rows <= XLSX_MAX_ROWS
+                 else f"in tables/{self.file} only (over {XLSX_MAX_ROWS:,} rows: no sheet in "
+                      "tables.xlsx)")
+        return f"{self.title}: {self.n_rows:,} rows, {where} (a listing, not shown on this page)."
 
     def __repr__(self) -> str:
         return str(self)

@@ -67,13 +67,17 @@ def test_round_trip_keeps_dtypes_categories_dates_and_missing_values(tmp_path):
     assert pts["grade"].cat.ordered
     assert pts["level"].cat.categories.dtype == np.int64
     assert list(pts["level"].cat.categories) == [1, 2, 7]
-    assert pts["integer"].iloc[1] is pd.NA and pts["flag"].iloc[1] is pd.NA
-    assert pts["text"].iloc[1] is None and pts["day"].isna().tolist() == [False, True, False]
-    assert np.signbit(pts["number"].iloc[2]) and np.isnan(pts["number"].iloc[1])
+    assert pts["integer"].iloc[1] is pd.NA
+    assert pts["flag"].iloc[1] is pd.NA
+    assert pts["text"].iloc[1] is None
+    assert pts["day"].isna().tolist() == [False, True, False]
+    assert np.signbit(pts["number"].iloc[2])
+    assert np.isnan(pts["number"].iloc[1])
     assert pts["integer"].iloc[2] == -(2**62)
     pd.testing.assert_frame_equal(back.problems, reg.problems, check_exact=True)
     assert (back.source, back.cutoff_date) == ("/data/registry", pd.Timestamp("2026-09-30"))
-    assert back.file_hashes == reg.file_hashes and back.cutoff_counts == reg.cutoff_counts
+    assert back.file_hashes == reg.file_hashes
+    assert back.cutoff_counts == reg.cutoff_counts
 
 
 def test_demo_registry_round_trips_table_by_table(tmp_path):
@@ -143,9 +147,8 @@ save_metrics({"n": len(reg["patients"]), "ids": sorted(reg["patients"]["patient_
 
 @pytest.mark.notebooks
 def test_runner_writes_one_snapshot_that_every_notebook_reads(tmp_path, monkeypatch):
-    from sirtstats.report import run_report, validate_parameters
-
     import sirtstats.registry as reg
+    from sirtstats.report import run_report, validate_parameters
 
     tables = fake_tables()
     monkeypatch.setattr(reg, "load_registry", lambda source, *, cutoff_date=None, strict=True:

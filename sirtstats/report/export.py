@@ -13,6 +13,8 @@ import re
 import zipfile
 from pathlib import Path
 
+from sirtstats.formatting import XLSX_MAX_ROWS
+
 __all__ = [
     "EXTERNAL_RESOURCE",
     "export_notebook_html",
@@ -318,6 +320,8 @@ def write_tables_workbook(tables_dir: Path, xlsx_path: Path) -> Path | None:
 
     Notes
     -----
+    A table of more than :data:`sirtstats.formatting.XLSX_MAX_ROWS` rows (a listing of a
+    large registry) gets no sheet: the contents sheet names its CSV file ("CSV only").
     Sheet names are unique (case-insensitively, as Excel compares them), at most 31
     characters and free of ``[]:*?/\``; a cut name ends in ``~2``, ``~3`` … when it would
     collide, and the contents sheet maps every sheet to its file.
@@ -335,12 +339,17 @@ def write_tables_workbook(tables_dir: Path, xlsx_path: Path) -> Path | None:
     for cell in contents[1]:
         cell.font = Font(bold=True)
     for path, sheet_name in zip(csvs, _sheet_names([p.stem for p in csvs]), strict=True):
-        ws = wb.create_sheet(sheet_name)
         rows, meta = _read_table(path)
-        _fill_sheet(ws, rows, meta)
         kind = {"table": "table", "listing": "listing"}.get(meta.get("kind"), "data")
+        n_rows = max(len(rows) - 1, 0)
+        if n_rows > XLSX_MAX_ROWS:  # CSV only: a sheet this long is no table to read
+            contents.append(["(CSV only)", meta.get("title", path.stem), kind,
+                             f"tables/{path.name}", n_rows])
+            continue
+        ws = wb.create_sheet(sheet_name)
+        _fill_sheet(ws, rows, meta)
         contents.append([sheet_name, meta.get("title", path.stem), kind, f"tables/{path.name}",
-                         max(len(rows) - 1, 0)])
+                         n_rows])
     for col, width in zip("ABCDE", (34, 60, 10, 44, 8), strict=True):
         contents.column_dimensions[col].width = width
     wb.properties.creator = "sirtstats"
