@@ -708,13 +708,9 @@ def run_report(
             say(f"sirtstats report {label}: cut-off {params.cutoff_date.isoformat()}, data "
                 f"{params.data_path}, {len(nb_paths)} notebook(s), {min(jobs, len(nb_paths))} "
                 f"at a time")
-            t_snap = time.perf_counter()
-            snapshot = _write_snapshot(registry, attempt, declared)
-            timings["snapshot_write"] = round(time.perf_counter() - t_snap, 3)
-            nb_timings, nb_params = _run_notebooks(nb_paths, declared, injected, attempt,
-                                                   target, kernel_name, timeout, jobs, say)
-            timings.update(nb_timings)
-            shutil.rmtree(attempt / SNAPSHOT_DIRNAME, ignore_errors=True)
+            registry, snapshot, nb_params = _run_on_snapshot(
+                registry, attempt, timings, nb_paths, declared, injected, target, kernel_name,
+                timeout, jobs, say)
             t_asm = time.perf_counter()
             metrics, manifest = _assemble(attempt, root, params, registry, nb_paths, nb_params,
                                           timings, now, skipped=skipped)
@@ -758,6 +754,38 @@ def run_report(
         say(f"Report published: {target / 'index.html'} ({timings['total']:.1f} s)")
     return ReportResult(path=target, metrics=metrics, manifest=manifest, timings_s=timings,
                         partial=partial)
+
+
+def _run_on_snapshot(registry, attempt, timings, nb_paths, declared, injected, target,
+                     kernel_name, timeout, jobs, say):
+    """Write the snapshot, run the notebooks on it, and return the registry for the assembly.
+
+    While the notebooks run the runner does not hold the registry (each kernel has its own
+    copy, read from the snapshot): it is read back from the snapshot afterwards, then the
+    snapshot folder is removed (D46). ``timings`` gains ``snapshot_write`` and the notebooks'.
+
+    Returns
+    -------
+    tuple
+        ``(registry, snapshot manifest entry or None, notebook parameters)``.
+    """
+    import gc
+
+    from sirtstats.snapshot import read_snapshot
+
+    t_snap = time.perf_counter()
+    snapshot = _write_snapshot(registry, attempt, declared)
+    timings["snapshot_write"] = round(time.perf_counter() - t_snap, 3)
+    if snapshot is not None:
+        registry = None
+        gc.collect()
+    nb_timings, nb_params = _run_notebooks(nb_paths, declared, injected, attempt, target,
+                                           kernel_name, timeout, jobs, say)
+    timings.update(nb_timings)
+    if snapshot is not None:
+        registry = read_snapshot(attempt / SNAPSHOT_DIRNAME)
+        shutil.rmtree(attempt / SNAPSHOT_DIRNAME)
+    return registry, snapshot, nb_params
 
 
 def _write_snapshot(registry, attempt: Path, declared: dict) -> dict | None:
