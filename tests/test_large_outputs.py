@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+import pytest
 
 from sirtstats.formatting import save_listing
 from sirtstats.report.export import write_tables_workbook
@@ -33,3 +35,51 @@ def test_a_listing_over_the_row_limit_is_csv_only(tmp_path, monkeypatch):
                             ["02_small", "Small", "listing", "tables/02_small.csv", 3]]
     assert (tmp_path / "tables" / "02_large.csv").read_text().count("\n") == 5
 
+
+
+def _svg_of(fig, tmp_path, name):
+    from sirtstats.outputs import save_figure
+
+    save_figure(fig, name, output_dir=tmp_path)
+    return (tmp_path / "figures" / f"{name}.svg").read_text(encoding="utf-8")
+
+
+def _waterfall(n):
+    rng = np.random.default_rng(7)
+    return pd.DataFrame({"patient_id": [f"P{i:05d}" for i in range(n)],
+                         "best_pct_change": rng.uniform(-100, 80, n),
+                         "bor": rng.choice(["CR", "PR", "SD", "PD"], n)})
+
+
+@pytest.mark.parametrize(("n", "raster"), [(150, False), (5000, True)])
+def test_waterfall_bars_are_one_image_in_svg_past_200_patients(tmp_path, n, raster):
+    import matplotlib.pyplot as plt
+
+    from sirtstats.plotting.response import plot_waterfall
+
+    svg = _svg_of(plot_waterfall(_waterfall(n)), tmp_path, "wf")
+    plt.close("all")
+    # rasterised: one embedded image holds every bar; vector: one path per bar
+    assert svg.count("<image") == (1 if raster else 0)
+    assert (svg.count("<path") < 100) is raster
+    assert "Patients (n = " in svg  # axis text stays text
+
+
+def test_dose_response_points_rasterised_past_200_lesions(tmp_path):
+    import matplotlib.pyplot as plt
+
+    from sirtstats.plotting.dosimetry import plot_dose_response
+
+    rng = np.random.default_rng(3)
+    n = 3000
+    pts = pd.DataFrame({"absorbed_dose_gy": rng.uniform(20, 600, n),
+                        "best_pct_change": rng.uniform(-100, 50, n),
+                        "is_responder": rng.random(n) < 0.5})
+    small = _svg_of(plot_dose_response(pts.iloc[:100])[0], tmp_path, "small")
+    large = _svg_of(plot_dose_response(pts)[0], tmp_path, "large")
+    plt.close("all")
+    # vector: one marker use per lesion; rasterised: the points are one image
+    assert small.count("<image") == 0
+    assert small.count("<use") >= 50
+    assert large.count("<image") >= 1
+    assert large.count("<use") < small.count("<use")

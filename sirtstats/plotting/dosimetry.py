@@ -244,22 +244,27 @@ def _upper_lower_axes(axes, fn: str) -> np.ndarray:
     return axes
 
 
+#: Points above which scatter layers are rasterised in vector output (as the spider plot).
+_RASTER_ABOVE = 200
+
+
 def _scatter_outcomes(ax, df_points, dose_col, pct_change_col, response_col) -> np.ndarray:
     """Responders, non-responders, then not-evaluable lesions; return the not-evaluable mask."""
     outcome = (df_points[response_col].astype("boolean") if response_col in df_points.columns
                else pd.Series(pd.NA, index=df_points.index, dtype="boolean"))
+    raster = len(df_points) > _RASTER_ABOVE  # SVG/PDF of a large registry stays small
     for value in (True, False):
         style = _OUTCOME_STYLE[value]
         sel = (outcome == value).fillna(False).to_numpy(dtype=bool)
         ax.scatter(_dose(df_points.loc[sel, dose_col]), df_points.loc[sel, pct_change_col],
                    s=16, alpha=0.65, color=style["color"], marker=style["marker"],
-                   label=style["label"], edgecolors="none")
+                   label=style["label"], edgecolors="none", rasterized=raster)
     unknown = outcome.isna().to_numpy() & df_points[pct_change_col].notna().to_numpy()
     if unknown.any():
         ax.scatter(_dose(df_points.loc[unknown, dose_col]),
                    df_points.loc[unknown, pct_change_col], s=16, alpha=0.6,
                    color=_UNKNOWN_STYLE["color"], marker=_UNKNOWN_STYLE["marker"],
-                   label=_UNKNOWN_STYLE["label"], edgecolors="none")
+                   label=_UNKNOWN_STYLE["label"], edgecolors="none", rasterized=raster)
     return unknown
 
 

@@ -167,7 +167,7 @@ def plot_waterfall(
     x = np.arange(len(d))
     bor = d["bor"].fillna("MISSING").astype(str).to_numpy()
     ax.bar(x, d["best_pct_change"].to_numpy(), color=[colors.get(b, "0.5") for b in bor],
-           width=0.85, edgecolor="none", zorder=2)
+           width=0.85, edgecolor="none", zorder=2, rasterized=len(d) > _RASTER_ABOVE)
     _reference_lines(ax)
     ax.axhline(0, color="black", lw=0.8)
     ax.set_xticks([])

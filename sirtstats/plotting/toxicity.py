@@ -288,6 +288,10 @@ def _lab_legend(axes, n_drawn: int) -> None:
     theme.legend_outside(first_row[-1])
 
 
+#: Patients above which the per-patient ALBI lines are rasterised in vector output.
+_RASTER_ABOVE = 200
+
+
 @theme.themed
 def plot_albi_change(
     df_summary: pd.DataFrame,
@@ -343,13 +347,16 @@ def plot_albi_change(
         _, ax = plt.subplots(figsize=(5.8, 3.8))  # with its count rows and legend: 2 columns
     if df_timepoints is not None:
         _require(df_timepoints, ["patient_id", "target_day", "albi_score"], "df_timepoints", func)
-        for _, d in df_timepoints.dropna(subset=["albi_score"]).groupby("patient_id"):
+        scored = df_timepoints.dropna(subset=["albi_score"])
+        raster = scored["patient_id"].nunique() > _RASTER_ABOVE  # vector output stays small
+        for _, d in scored.groupby("patient_id"):
             ax.plot(
                 d["target_day"].to_numpy(float) / _DAYS_PER_MONTH,
                 d["albi_score"].to_numpy(float),
                 color="0.8",
                 linewidth=0.6,
                 zorder=1,
+                rasterized=raster,
             )
     s = df_summary.dropna(subset=["albi_median"])
     x = s["target_day"].to_numpy(float) / _DAYS_PER_MONTH
