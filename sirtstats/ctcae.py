@@ -191,7 +191,21 @@ def _signif(x: np.ndarray, digits: int = SIGNIFICANT_DIGITS) -> np.ndarray:
         return np.where(np.isfinite(x), np.round(x * scale) / scale, x)
 
 
+#: Lab rows graded at a time: the join with the criteria holds several rows per lab row, so a
+#: registry of millions of lab rows is graded in slices (same result, bounded memory).
+_GRADE_CHUNK_ROWS = 50_000
+
+
 def _grade_frame(frame: pd.DataFrame, criteria: pd.DataFrame) -> pd.DataFrame:
+    """Grade positional rows (:func:`_grade_chunk`), :data:`_GRADE_CHUNK_ROWS` at a time."""
+    step = _GRADE_CHUNK_ROWS
+    if len(frame) <= step:
+        return _grade_chunk(frame, criteria)
+    return pd.concat([_grade_chunk(frame.iloc[i:i + step], criteria)
+                      for i in range(0, len(frame), step)], ignore_index=True)
+
+
+def _grade_chunk(frame: pd.DataFrame, criteria: pd.DataFrame) -> pd.DataFrame:
     """Grade positional rows. ``frame`` has ``analyte, value, uln, lln, baseline, abnormal,
     anticoagulated``; returns ``grade`` (float, NaN = not graded), ``basis``, ``term``,
     ``undetermined`` (bool) and ``missing_reference`` (str) per row, same positions."""
