@@ -708,8 +708,10 @@ def run_report(
             say(f"sirtstats report {label}: cut-off {params.cutoff_date.isoformat()}, data "
                 f"{params.data_path}, {len(nb_paths)} notebook(s), {min(jobs, len(nb_paths))} "
                 f"at a time")
+            loaded = [registry]
+            del registry  # not held here while the notebooks run: see _run_on_snapshot
             registry, snapshot, nb_params = _run_on_snapshot(
-                registry, attempt, timings, nb_paths, declared, injected, target, kernel_name,
+                loaded, attempt, timings, nb_paths, declared, injected, target, kernel_name,
                 timeout, jobs, say)
             t_asm = time.perf_counter()
             metrics, manifest = _assemble(attempt, root, params, registry, nb_paths, nb_params,
@@ -756,13 +758,16 @@ def run_report(
                         partial=partial)
 
 
-def _run_on_snapshot(registry, attempt, timings, nb_paths, declared, injected, target,
+def _run_on_snapshot(loaded, attempt, timings, nb_paths, declared, injected, target,
                      kernel_name, timeout, jobs, say):
     """Write the snapshot, run the notebooks on it, and return the registry for the assembly.
 
     While the notebooks run the runner does not hold the registry (each kernel has its own
     copy, read from the snapshot): it is read back from the snapshot afterwards, then the
     snapshot folder is removed (D46). ``timings`` gains ``snapshot_write`` and the notebooks'.
+
+    ``loaded`` is a one-item list holding the registry, so that the caller keeps no reference
+    to it.
 
     Returns
     -------
@@ -773,6 +778,7 @@ def _run_on_snapshot(registry, attempt, timings, nb_paths, declared, injected, t
 
     from sirtstats.snapshot import read_snapshot
 
+    registry = loaded.pop()
     t_snap = time.perf_counter()
     snapshot = _write_snapshot(registry, attempt, declared)
     timings["snapshot_write"] = round(time.perf_counter() - t_snap, 3)
@@ -860,39 +866,53 @@ def _shown_value(info):
     return info["default"] if value is _NO_DEFAULT else value
 
 
-def _run_notebooks(nb_paths, declared, injected_all, attempt, target, kernel_name, timeout, jobs,
-                   say):
+def _notebook_values(stem, declared, injected_all, attempt):
+    """What a notebook is given (attempt paths) and what the manifest shows it ran with
+    (its declared defaults overridden by what was injected, the published folder as
+    output_dir)."""
+    injected = dict(injected_all[stem])
+    if "output_dir" in injected:
+        injected["output_dir"] = str(attempt)
+    if "snapshot_path" in declared[stem]:
+        injected["snapshot_path"] = str(attempt / SNAPSHOT_DIRNAME)
+    shown = {k: _shown_value(v) for k, v in declared[stem].items()}
+    shown.update(injected_all[stem])
+    return injected, shown
+
+
+def _publish_notebook(nb_path, out, attempt, target, seconds) -> dict:
+    """Normalise an executed notebook and export it to HTML; its timings."""
     from sirtstats.report.export import export_notebook_html
 
+    t_html = time.perf_counter()
+    normalise_executed_notebook(out, attempt=attempt, target=target)
+    export_notebook_html(out, out.with_suffix(".html"), title=_notebook_title(nb_path))
+    return {"execute": round(seconds, 3), "html": round(time.perf_counter() - t_html, 3)}
+
+
+def _run_notebooks(nb_paths, declared, injected_all, attempt, target, kernel_name, timeout, jobs,
+                   say):
     out_dir = attempt / "notebooks"
     out_dir.mkdir()
     timings, nb_params = {}, {}
-    total = len(nb_paths)
-    done = 0
     failure = None
-    pool = ThreadPoolExecutor(max_workers=min(jobs, total), thread_name_prefix="notebook")
+    pool = ThreadPoolExecutor(max_workers=min(jobs, len(nb_paths)),
+                              thread_name_prefix="notebook")
     interrupted = False
-    try:
-        pending = {}
-        queue = order_longest_first(nb_paths, attempt.parent) if jobs > 1 else list(nb_paths)
+    pending = {}
+    queue = order_longest_first(nb_paths, attempt.parent) if jobs > 1 else list(nb_paths)
 
-        def submit(nb_path):
-            injected = dict(injected_all[nb_path.stem])
-            if "output_dir" in injected:
-                injected["output_dir"] = str(attempt)
-            if "snapshot_path" in declared[nb_path.stem]:
-                injected["snapshot_path"] = str(attempt / SNAPSHOT_DIRNAME)
-            # manifest: the values the notebook ran with (its declared defaults overridden
-            # by what was injected), with the published folder as output_dir
-            shown = {k: _shown_value(v) for k, v in declared[nb_path.stem].items()}
-            shown.update(injected_all[nb_path.stem])
-            nb_params[nb_path.stem] = shown
+    def fill():
+        while queue and len(pending) < jobs:
+            nb_path = queue.pop(0)
+            injected, nb_params[nb_path.stem] = _notebook_values(nb_path.stem, declared,
+                                                                 injected_all, attempt)
             out = out_dir / f"{nb_path.stem}.ipynb"
             fut = pool.submit(_execute, nb_path, out, injected, kernel_name, timeout)
             pending[fut] = (nb_path, out)
 
-        while queue and len(pending) < jobs:
-            submit(queue.pop(0))
+    try:
+        fill()
         while pending:
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
             for fut in finished:
@@ -900,22 +920,14 @@ def _run_notebooks(nb_paths, declared, injected_all, attempt, target, kernel_nam
                 try:
                     seconds = fut.result()
                 except Exception as exc:  # papermill / kernel errors
-                    if failure is None:
-                        failure = (_failure_from(exc, nb_path, out), exc)
+                    failure = failure or (_failure_from(exc, nb_path, out), exc)
                     continue
-                if failure is not None:
-                    continue
-                t_html = time.perf_counter()
-                normalise_executed_notebook(out, attempt=attempt, target=target)
-                export_notebook_html(out, out_dir / f"{nb_path.stem}.html",
-                                     title=_notebook_title(nb_path))
-                timings[nb_path.stem] = {"execute": round(seconds, 3),
-                                         "html": round(time.perf_counter() - t_html, 3)}
-                done += 1
-                say(f"[{done}/{total}] {nb_path.stem} \u2026 {seconds:.1f} s")
+                if failure is None:
+                    timings[nb_path.stem] = _publish_notebook(nb_path, out, attempt, target,
+                                                              seconds)
+                    say(f"[{len(timings)}/{len(nb_paths)}] {nb_path.stem} \u2026 {seconds:.1f} s")
             if failure is None:
-                while queue and len(pending) < jobs:
-                    submit(queue.pop(0))
+                fill()
     except (KeyboardInterrupt, SystemExit):
         interrupted = True  # Ctrl-C / SIGTERM: do not wait for the running notebooks
         raise
