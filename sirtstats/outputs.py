@@ -122,9 +122,10 @@ def _laid_out_once(fig):
 
     ``savefig(bbox_inches="tight")`` draws the figure once more per file to find the box, and
     runs the layout engine (constrained layout) each time; here the layout runs and the box is
-    measured once for the three formats, and the engine is held off while they are written
-    (as savefig itself does once it has laid out). Yields ``"tight"`` (the per-file way) when
-    the padding is the layout engine's (``savefig.pad_inches = "layout"``).
+    measured once for the three formats, and the engine is taken off while they are written
+    (savefig holds it off too once it has laid out) and put back afterwards. Yields
+    ``"tight"`` (the per-file way) when the padding is the layout engine's
+    (``savefig.pad_inches = "layout"``).
     """
     import matplotlib as mpl
 
@@ -139,8 +140,17 @@ def _laid_out_once(fig):
         bbox = fig.get_tightbbox().padded(pad)
     finally:
         fig.dpi = dpi
-    with fig._cm_set(layout_engine="none"):
+    engine = fig.get_layout_engine()
+    if engine is None:
         yield bbox
+        return
+    # no engine at all while saving: savefig then neither lays out nor pre-draws the figure
+    with mpl.rc_context({"figure.autolayout": False, "figure.constrained_layout.use": False}):
+        fig.set_layout_engine(None)
+    try:
+        yield bbox
+    finally:
+        fig.set_layout_engine(engine)
 
 
 def _jsonable(value):
