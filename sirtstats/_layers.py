@@ -24,7 +24,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("schema", ("schema", "ctcae_terms")),
     # Reading, validating and cross-checking the registry tables; anatomy of the territories.
     ("registry", ("readers", "validation", "crosschecks", "registry", "problems", "datadict",
-                  "territory")),
+                  "territory", "snapshot")),
     # Per-patient / per-lesion derived tables.
     ("derivations", ("cohort", "scores", "ctcae", "response/", "endpoints/", "toxicity/",
                      "dosimetry/", "metabolic/")),
