@@ -201,8 +201,10 @@ def _grade_frame(frame: pd.DataFrame, criteria: pd.DataFrame) -> pd.DataFrame:
     step = _GRADE_CHUNK_ROWS
     if len(frame) <= step:
         return _grade_chunk(frame, criteria)
-    return pd.concat([_grade_chunk(frame.iloc[i:i + step], criteria)
-                      for i in range(0, len(frame), step)], ignore_index=True)
+    return pd.concat(
+        [_grade_chunk(frame.iloc[i : i + step], criteria) for i in range(0, len(frame), step)],
+        ignore_index=True,
+    )
 
 
 def _grade_chunk(frame: pd.DataFrame, criteria: pd.DataFrame) -> pd.DataFrame:
