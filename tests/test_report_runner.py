@@ -25,6 +25,7 @@ from _report_helpers import (  # noqa: E402
     FIGURE_CELL,
     PARAMS_CELL,
     TABLE_CELL,
+    fake_tables,
     install_fake_registry,
     make_notebook,
     make_tiny_notebooks,
@@ -557,3 +558,28 @@ def test_two_runs_are_byte_identical_but_the_manifest_timestamps(tmp_path, monke
     assert not {"start_time", "end_time", "duration"} & set(nb.metadata["papermill"])
     assert b"D:20260930000000" in first["figures/02_warn_raw.pdf"]   # SOURCE_DATE_EPOCH
 
+
+
+def test_centre_filter_selecting_no_patient_exits_1_before_any_notebook(tmp_path, monkeypatch,
+                                                                         capsys):
+    """Issue 16 item 8 with issue 13 item 7: --centre naming no centre of the registry stops
+    before any notebook, with the counts at each step (fake registry: P1-P4 treated; P1, P2 at
+    C01, P3, P4 at C02)."""
+    tables = fake_tables()
+    tables["patients"] = tables["patients"].assign(centre_id=["C01", "C01", "C02", "C02", "C02"])
+    install_fake_registry(monkeypatch, tables=tables)
+    nb_dir = tmp_path / "nb"
+    make_notebook(nb_dir / "01_marker.ipynb",
+                  f"open({str(tmp_path / 'MARKER')!r}, 'w').write('ran')",
+                  params=PARAMS_CELL + '\ncentres: list = []                # centre filter')
+    common = ["--period", "2026Q3", "--output-root", str(tmp_path / "r"), "--notebooks-dir",
+              str(nb_dir)]
+    assert cli_main([*common, "--diagnosis", "mCRC", "--centre", "C01"]) == 1
+    err = capsys.readouterr().err
+    assert ("no patient matches primary tumour in ['mCRC'] and centre in ['C01'] (notebook(s) "
+            "01_marker): 4 patient(s) treated with SIRT by the cut-off, 1 with primary tumour in "
+            "['mCRC'], 0 of them in centre(s) ['C01'].") in err
+    assert "--centre" in err
+    assert not (tmp_path / "MARKER").exists()
+    assert cli_main([*common, "--centre", "C02"]) == 0
+    assert (tmp_path / "MARKER").exists()

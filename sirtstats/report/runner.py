@@ -444,21 +444,30 @@ def _epoch(day: dt.date) -> int:
     return int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp())
 
 
-def _filtered_ids(registry, diagnoses, devices):
-    """Patient ids with primary tumour in ``diagnoses`` and first-SIRT device in ``devices``
-    (None or empty = no filter on that side); None when neither filters."""
-    if not diagnoses and not devices:
+def _filtered_ids(registry, diagnoses, devices, centres=None):
+    """Patient ids with primary tumour in ``diagnoses``, first-SIRT device in ``devices`` and
+    centre in ``centres`` (None or empty = no filter on that side); None when none filters."""
+    if not diagnoses and not devices and not centres:
         return None
     pts = registry["patients"]
     ids = set(pts["patient_id"])
     if diagnoses:
         ids &= set(pts.loc[pts["primary_tumour"].isin(diagnoses), "patient_id"])
+    if centres:
+        ids &= set(pts.loc[_centre_of(pts).isin(centres), "patient_id"])
     if devices:
         tr = registry["treatments"]
         tr = tr[tr["treatment_date"].notna()]
         first = tr.loc[tr.groupby("patient_id")["treatment_date"].idxmin()]
         ids &= set(first.loc[first["device"].isin(devices), "patient_id"])
     return ids
+
+
+def _centre_of(pts):
+    """``patients.centre_id``; all NA for in-memory tables without the column (tests, sketches)."""
+    import pandas as pd
+
+    return pts["centre_id"] if "centre_id" in pts else pd.Series(pd.NA, index=pts.index)
 
 
 def _cohort_patient_ids(registry, params: ReportParameters):
@@ -468,7 +477,7 @@ def _cohort_patient_ids(registry, params: ReportParameters):
     ``diagnoses``; device of the patient's first SIRT in ``devices``. Eligibility rules of the
     cohort notebook do not apply here: these counts describe registry activity.
     """
-    return _filtered_ids(registry, params.diagnoses, params.devices)
+    return _filtered_ids(registry, params.diagnoses, params.devices, params.centres)
 
 
 def _treated_ids(registry, cutoff: dt.date) -> set:
@@ -491,8 +500,8 @@ def check_cohorts_not_empty(registry, params: ReportParameters,
     params : ReportParameters
         For the cut-off and the message.
     effective : mapping
-        Notebook stem -> the values its ``diagnoses`` and ``devices`` will have (injected, else
-        the notebook's own default); notebooks declaring neither are not checked.
+        Notebook stem -> the values its ``diagnoses``, ``devices`` and ``centres`` will have
+        (injected, else the notebook's own default); notebooks declaring none are not checked.
 
     Raises
     ------
@@ -512,33 +521,45 @@ def check_cohorts_not_empty(registry, params: ReportParameters,
     treated = _treated_ids(registry, params.cutoff_date)
     empty = {}
     for stem, values in effective.items():
-        diagnoses, devices = values.get("diagnoses") or [], values.get("devices") or []
-        if not isinstance(diagnoses, list) or not isinstance(devices, list):
+        filters = tuple(values.get(name) or [] for name in _FILTER_NAMES)
+        if not all(isinstance(f, list) for f in filters):
             continue
-        ids = _filtered_ids(registry, diagnoses, devices)
+        ids = _filtered_ids(registry, *filters)
         selected = treated if ids is None else treated & ids
         if not selected:
-            empty.setdefault((tuple(diagnoses), tuple(devices)), []).append(stem)
+            empty.setdefault(tuple(map(tuple, filters)), []).append(stem)
     if not empty:
         return
-    pts = registry["patients"]
-    lines = []
-    for (diagnoses, devices), stems in empty.items():
-        with_dx = treated & (set(pts.loc[pts["primary_tumour"].isin(diagnoses), "patient_id"])
-                             if diagnoses else set(pts["patient_id"]))
-        filters = " and ".join(
-            [f"primary tumour in {list(diagnoses)}"] * bool(diagnoses)
-            + [f"first-SIRT device in {list(devices)}"] * bool(devices)) or "no filter"
-        lines.append(
-            f"no patient matches {filters} (notebook(s) {', '.join(stems)}): "
-            f"{len(treated)} patient(s) treated with SIRT by the cut-off"
-            + (f", {len(with_dx)} with primary tumour in {list(diagnoses)}" if diagnoses else "")
-            + (", 0 of them with a first SIRT with one of the devices" if devices else "")
-            + ".")
+    lines = [_empty_cohort_line(registry, treated, filters, stems)
+             for filters, stems in empty.items()]
     raise EmptyCohortError(
         "\n".join(lines) + f"\nRegistry {params.data_path}, cut-off "
         f"{params.cutoff_date.isoformat()}; no notebook was run and the published report was "
-        "not changed. Change --diagnosis/--device (or -p diagnoses=/devices=).")
+        "not changed. Change --diagnosis/--device/--centre (or -p diagnoses=/devices=/centres=).")
+
+
+#: Cohort filters of the notebooks that the runner checks (``select_cohort``'s arguments).
+_FILTER_NAMES = ("diagnoses", "devices", "centres")
+
+
+def _empty_cohort_line(registry, treated: set, filters: tuple, stems: list) -> str:
+    """One line of the empty-cohort message: counts step by step (treated, diagnosis, centre)."""
+    diagnoses, devices, centres = filters
+    pts = registry["patients"]
+    with_dx = treated & (set(pts.loc[pts["primary_tumour"].isin(diagnoses), "patient_id"])
+                         if diagnoses else set(pts["patient_id"]))
+    in_centre = with_dx & (set(pts.loc[_centre_of(pts).isin(centres), "patient_id"])
+                           if centres else with_dx)
+    described = " and ".join(
+        [f"primary tumour in {list(diagnoses)}"] * bool(diagnoses)
+        + [f"centre in {list(centres)}"] * bool(centres)
+        + [f"first-SIRT device in {list(devices)}"] * bool(devices)) or "no filter"
+    return (f"no patient matches {described} (notebook(s) {', '.join(stems)}): "
+            f"{len(treated)} patient(s) treated with SIRT by the cut-off"
+            + (f", {len(with_dx)} with primary tumour in {list(diagnoses)}" if diagnoses else "")
+            + (f", {len(in_centre)} of them in centre(s) {list(centres)}" if centres else "")
+            + (", 0 of them with a first SIRT with one of the devices" if devices else "")
+            + ".")
 
 
 def _previous_report(root: Path, params: ReportParameters) -> dict | None:
@@ -572,14 +593,14 @@ def _as_overrides(parameters) -> list[ParameterOverride]:
 
 
 def _effective_filters(declared: dict, injected: dict) -> dict:
-    """Notebook stem -> {diagnoses, devices}: what the notebook will use (injected, else its
-    own default), for the notebooks that declare them."""
+    """Notebook stem -> {diagnoses, devices, centres}: what the notebook will use (injected, else
+    its own default), for the notebooks that declare them."""
     from sirtstats.report.params import _default_value
 
     out = {}
     for stem, names in declared.items():
         values = {}
-        for name in ("diagnoses", "devices"):
+        for name in _FILTER_NAMES:
             if name in injected[stem]:
                 values[name] = injected[stem][name]
             elif name in names:
