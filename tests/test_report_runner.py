@@ -583,3 +583,16 @@ def test_centre_filter_selecting_no_patient_exits_1_before_any_notebook(tmp_path
     assert not (tmp_path / "MARKER").exists()
     assert cli_main([*common, "--centre", "C02"]) == 0
     assert (tmp_path / "MARKER").exists()
+
+
+def test_shareable_report_is_published_beside_the_internal_one(good_report):
+    """D40: the shareable report goes to shareable/<period>/ and leaves the internal one as it
+    was (the scheduled internal job and a researcher's shareable run share the output root)."""
+    nb_dir, root, before = good_report
+    result = run_report(validate_parameters({"period": "2026Q3", "disclosure": "shareable"}),
+                        output_root=root, notebooks_dir=nb_dir, echo=None)
+    assert result.path == root / "shareable" / "2026Q3"
+    assert (result.path / "index.html").is_file()
+    assert json.loads((result.path / "manifest.json").read_text())["report"]["disclosure"] == \
+        "shareable"
+    assert _tree_hashes(root / "2026Q3") == before

@@ -57,6 +57,7 @@ __all__ = [
     "KERNEL_NAME",
     "NOTEBOOK_GLOB",
     "PARTIAL_DIRNAME",
+    "SHAREABLE_DIRNAME",
     "EmptyCohortError",
     "NotebookFailure",
     "ReportError",
@@ -76,6 +77,8 @@ KERNEL_NAME = "sirtstats"
 NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
 #: Sub-folder of the output root holding reports of some notebooks only (``--notebooks``).
 PARTIAL_DIRNAME = "_partial"
+#: Sub-folder of the output root that holds the shareable reports (``shareable/<period>/``).
+SHAREABLE_DIRNAME = "shareable"
 #: Sub-folder of the attempt holding the registry snapshot the notebooks read (D46); removed
 #: before publication (its SHA-256 stays in the manifest), kept with a failed attempt.
 SNAPSHOT_DIRNAME = "_snapshot"
@@ -639,6 +642,11 @@ def run_report(
 ) -> ReportResult:
     """Produce ``<output_root>/<period>/`` from the report notebooks.
 
+    A shareable report (``params.disclosure == "shareable"``, D40) is published to
+    ``<output_root>/shareable/<period>/`` (and its partial runs, attempts and previous-period
+    comparison live under that folder), so it never replaces the internal report of the
+    period that the scheduled job publishes, nor the other way round.
+
     Parameters
     ----------
     params : ReportParameters
@@ -689,6 +697,8 @@ def run_report(
     t0 = time.perf_counter()
     jobs = _check_run_options(jobs, timeout)
     root = Path(output_root).resolve()
+    if params.disclosure == "shareable":  # never replaces the internal report of the period
+        root = root / SHAREABLE_DIRNAME
     nb_dir = Path(notebooks_dir).resolve() if notebooks_dir else default_notebooks_dir()
     label = params.period.label
 
