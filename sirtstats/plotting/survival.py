@@ -22,9 +22,9 @@ from matplotlib.transforms import blended_transform_factory
 from sirtstats.labels import column_label, value_label
 from sirtstats.plotting import theme
 
-__all__ = ["CAUSE_LABELS", "KM_YLABELS", "MIN_AT_RISK", "TICK_MONTHS", "curtail_curve",
-           "curtail_note", "format_gray_annotation", "format_hr_annotation", "plot_cif",
-           "plot_forest", "plot_km"]
+__all__ = ["CAUSE_LABELS", "KM_YLABELS", "MAX_RISK_COLUMNS", "MIN_AT_RISK", "TICK_MONTHS",
+           "curtail_curve", "curtail_note", "format_gray_annotation", "format_hr_annotation",
+           "plot_cif", "plot_forest", "plot_km", "thin_risk_times"]
 
 _KM_COLUMNS = {"time", "n_risk", "n_event", "n_censor", "surv", "std_err", "std_err_log",
                "lower", "upper", "conf_type"}
@@ -398,17 +398,57 @@ _RISK_ROW_PT = 12
 _RISK_LABEL_GAP_PT = 20
 
 
+#: Most risk-table columns under one panel: past it the columns are thinned to a 12- (or 24-)
+#: month step (17 columns in a 5 in panel left 0.3 in per count; decision D62).
+MAX_RISK_COLUMNS = 9
+_RISK_STEPS_MONTHS = (6.0, 12.0, 24.0, 36.0, 48.0, 60.0)
+
+
+def thin_risk_times(times, max_columns: int = MAX_RISK_COLUMNS) -> np.ndarray:
+    """Risk-table times kept under a panel: all when at most ``max_columns``, else those on
+    the smallest step of 6, 12, 24 ... months that gives at most ``max_columns`` columns.
+
+    Parameters
+    ----------
+    times : sequence of float
+        Times of the risk table (months).
+    max_columns : int, default :data:`MAX_RISK_COLUMNS`
+        Most columns kept.
+
+    Returns
+    -------
+    ndarray
+        Sorted kept times (the first one always kept).
+
+    Examples
+    --------
+    >>> thin_risk_times(range(0, 97, 6)).tolist()
+    [0.0, 12.0, 24.0, 36.0, 48.0, 60.0, 72.0, 84.0, 96.0]
+    >>> thin_risk_times([0, 6, 12]).tolist()
+    [0.0, 6.0, 12.0]
+    """
+    t = np.sort(np.unique(np.asarray(times, dtype=float)))
+    if len(t) <= max_columns:
+        return t
+    for step in _RISK_STEPS_MONTHS:
+        kept = t[np.isclose(np.mod(t - t[0] + 1e-9, step), 0.0, atol=1e-6)]
+        if 1 < len(kept) <= max_columns:
+            return kept
+    return t[:: int(np.ceil(len(t) / max_columns))]
+
+
 def _draw_risk_table(ax, risk_table, gcols, labels, colors, *, title="Number at risk",
                      row_labels=True, t_end=None):
     _check(risk_table, {"time", "n_risk"}, "risk_table")
     rcols = [c for c in gcols if c in risk_table.columns]
     ticks = np.sort(risk_table["time"].unique().astype(float))
     right = ticks[-1]
+    shown = thin_risk_times(ticks[ticks <= (t_end if t_end is not None else right)])
+    risk_table = risk_table[risk_table["time"].astype(float).isin(shown)]
     if t_end is not None:
         # the axis ends where the (curtailed) curves end; no count past it
         right = min(right, t_end)
-        risk_table = risk_table[risk_table["time"] <= right]
-        ticks = ticks[ticks <= right]
+    ticks = shown
     ax.set_xticks(ticks)
     ax.set_xlim(ticks[0], right + 0.02 * (right - ticks[0] or 1))
     # x in data coordinates (the tick values), y a fixed offset in points under the axes
@@ -438,9 +478,13 @@ CAUSE_LABELS: dict[str, str] = {"progression": "Progression",
                                 "death": "Death without progression"}
 _CAUSE_COLOURS = (theme.PALETTE[5], theme.PALETTE[0], theme.PALETTE[1], theme.PALETTE[3])
 
-#: Size of one CIF panel (inches) and panels per row.
-_CIF_PANEL_IN = (2.35, 1.9)
-_CIF_MAX_COLS = 3
+#: Size of one CIF panel (inches) and panels per row: two 3 in panels and the legend above
+#: them make a 7.7 in figure, printed at 94 % two columns wide (three 2.35 in panels and a
+#: legend at the right made 11.8 in: 6.2 pt text in print; decision D62).
+_CIF_PANEL_IN = (3.0, 2.1)
+_CIF_MAX_COLS = 2
+#: Top margin of a CIF figure (title, annotation and the legend row), inches.
+_CIF_TOP_IN = 1.0
 
 
 def _cif_axes(n_panels: int, n_risk_rows: int):
@@ -448,7 +492,7 @@ def _cif_axes(n_panels: int, n_risk_rows: int):
     nrows = -(-n_panels // ncols)
     risk_in = (_RISK_TITLE_PT + _RISK_ROW_PT * (n_risk_rows + 0.5)) / 72 if n_risk_rows else 0
     cell_h = _CIF_PANEL_IN[1] + _KM_XLABEL_IN + risk_in + 0.35
-    left, gap_w, top = 0.75, 0.75 if n_risk_rows else 0.35, 0.75
+    left, gap_w, top = 0.75, 0.75 if n_risk_rows else 0.35, _CIF_TOP_IN
     w = left + ncols * _CIF_PANEL_IN[0] + (ncols - 1) * gap_w + 0.2
     h = top + nrows * cell_h + _NOTE_PT / 72
     fig = plt.figure(figsize=(w, h))
@@ -520,7 +564,7 @@ def plot_cif(
     >>> df = pd.DataFrame({"time_months": [1, 2, 3, 4],
     ...                    "event_type": ["progression", "death", "censored", "progression"]})
     >>> ax = plot_cif(compute_cif_curve(df))
-    >>> len(ax.get_lines()), ax.get_legend().get_texts()[0].get_text()
+    >>> len(ax.get_lines()), ax.figure.legends[0].get_texts()[0].get_text()
     (2, 'Progression')
     >>> import matplotlib.pyplot as plt; plt.close("all")
     """
@@ -555,13 +599,24 @@ def plot_cif(
                              row_labels=False, t_end=t_end)
         else:
             _plain_time_axis(a, t_end)
-    theme.legend_outside(axes[min(len(axes), _CIF_MAX_COLS) - 1] if created else axes[-1])
+    _cif_legend(fig, axes, created)
     _cif_figure_titles(fig, axes, created, title, annotation)
     if created and min_at_risk is not None:
         fig.text(0.75 / fig.get_figwidth(), 0.1 / fig.get_figheight(),
                  curtail_note(min_at_risk), ha="left", va="bottom", gid="curtail_note",
                  fontsize=plt.rcParams["xtick.labelsize"])
     return axes[0] if not gcols else np.asarray(axes, dtype=object)
+
+
+def _cif_legend(fig, axes, created) -> None:
+    """Causes in one row above the panels (new figure), else at the right of the last axes."""
+    if not created:
+        theme.legend_outside(axes[-1])
+        return
+    handles, names = axes[0].get_legend_handles_labels()
+    fig.legend(handles, names, loc="upper left", ncols=len(names), frameon=False,
+               bbox_to_anchor=(0.75 / fig.get_figwidth(), 1 - 0.62 / fig.get_figheight()),
+               borderaxespad=0, handlelength=1.6)
 
 
 def _cif_causes(curve, causes) -> list:
