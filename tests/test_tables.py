@@ -461,3 +461,16 @@ def test_repeated_labels_without_spanner_are_numbered():
     t = ReportTable(data=pd.DataFrame({"a": ["1"], "b": ["2"]}), title="t",
                     labels={"a": "n", "b": "n"})
     assert t.to_frame().columns.tolist() == ["n", "n (2)"]
+
+
+def test_response_rate_table_has_no_lowercase_codes():
+    """The rate table showed "all" (level) and "overall" (scope) as stored."""
+    from sirtstats.tables import report_table
+
+    rates = pd.DataFrame({"subgroup": ["all", "device"], "level": ["all", "Y90_glass"],
+                          "criterion": ["RECIST_1_1"] * 2, "scope": ["overall", "hepatic"],
+                          "n": [10, 4]})
+    out = report_table(rates, "Rates", column_values=["subgroup"]).to_frame()
+    assert out["Level"].tolist() == ["All patients", "Y-90 glass"]
+    assert out["Scope"].tolist() == ["Overall", "Hepatic"]
+    assert out["Subgroup"].tolist()[0] == "All"
