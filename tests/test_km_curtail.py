@@ -64,3 +64,15 @@ def test_cif_panels_stop_at_five_at_risk():
     assert ax.get_xlim()[1] == pytest.approx(6.0 * 1.02)
     assert any(t.get_gid() == "curtail_note" for t in ax.figure.texts)
     plt.close("all")
+
+
+def test_local_control_plot_says_the_counts_are_lesions():
+    """The legend and risk table said N = 469 without saying these are lesions."""
+    ax = plot_km(sv.compute_km_curve(_DF), risk_table=sv.compute_number_at_risk(_DF, _TICKS),
+                 count_noun="lesions")
+    assert ax.get_legend().get_texts()[0].get_text() == "All lesions (N = 10 lesions)"
+    titles = [t.get_text() for t in ax.texts if t.get_gid() == "risk_table_title"]
+    assert titles == ["Number of lesions at risk"]
+    notes = [t.get_text() for t in ax.texts if t.get_gid() == "curtail_note"]
+    assert "fewer than 5 lesions remain at risk" in notes[0]
+    plt.close("all")

@@ -256,7 +256,8 @@ def plot_km(
         at the last time drawn and risk-table columns past it are dropped. None draws the
         full curves. Only the drawing changes: medians and tables are computed elsewhere.
     count_noun : str, default "patients"
-        What is at risk, for the footnote ("lesions" for local control).
+        What is at risk: "lesions" for local control makes the legend "(N = 469 lesions)",
+        the risk-table title "Number of lesions at risk" and the footnote say so.
     footnote : bool, default True
         Write the curtailment rule (:func:`curtail_note`) under the axes.
 
@@ -297,12 +298,13 @@ def plot_km(
     colors = dict(colors or {})
     n_by_group = _n_by_group(summary, gcols)
     labels = []
+    unit = "" if count_noun == "patients" else f" {count_noun}"
     for i, (key, sub) in enumerate(_iter_groups(curve, gcols)):
-        label = _label(key, gcols)
+        label = _label(key, gcols) if gcols or not unit else f"All {count_noun}"
         labels.append(label)
         color = colors.setdefault(label, theme.colour(i))
         n = n_by_group.get(label, int(sub["n_risk"].iloc[0]) if len(sub) else 0)
-        _draw_km_curve(ax, sub, f"{label} (N = {n})", color, theme.linestyle(i),
+        _draw_km_curve(ax, sub, f"{label} (N = {n}{unit})", color, theme.linestyle(i),
                        show_ci=show_ci, show_censors=show_censors)
         if show_median and summary is not None:
             _draw_median_line(ax, summary, gcols, key, color, t_end)
@@ -314,7 +316,8 @@ def plot_km(
         ax.set_title(title)
     _km_legend(ax, show_censors, annotation)
     if risk_table is not None:
-        _draw_risk_table(ax, risk_table, gcols, labels, colors, t_end=t_end)
+        _draw_risk_table(ax, risk_table, gcols, labels, colors, t_end=t_end,
+                         title="Number at risk" if not unit else f"Number of{unit} at risk")
     else:
         _plain_time_axis(ax, t_end)
     _draw_curtail_note(ax, note, n_rows)
