@@ -423,6 +423,7 @@ def test_pet_waterfall_notes_are_as_large_as_the_tick_labels():
     fig = _figure("06_waterfall")
     ax = fig.axes[0]
     notes = [t for t in ax.texts if t.get_gid() == "waterfall_note"]
-    assert notes and "SUL" in notes[0].get_text()
+    assert notes
+    assert "SUL" in notes[0].get_text()
     assert notes[0].get_fontsize() >= ax.get_yticklabels()[0].get_fontsize()
     plt.close("all")
