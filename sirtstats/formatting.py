@@ -423,7 +423,30 @@ class ReportTable:
         DataFrame
         """
         out = self.data.copy()
-        out.columns = self.column_labels
+        out.columns = self.unique_column_labels
+        return out
+
+    @property
+    def unique_column_labels(self) -> list[str]:
+        """Header labels made unique for a one-row header (CSV, workbook; decision D63).
+
+        A label that repeats is prefixed by its spanner ("Univariable (n = 295, events =
+        246): HR (95 % CI)"); one still repeated (no spanner) gets " (2)", " (3)" ...
+        """
+        labels = self.column_labels
+        cols = list(self.data.columns)
+        repeated = {lab for lab in labels if labels.count(lab) > 1}
+        out = list(labels)
+        for spanner, members in self.spanners:
+            for c in members:
+                j = cols.index(c) if c in cols else -1
+                if j >= 0 and labels[j] in repeated:
+                    out[j] = f"{spanner}: {labels[j]}"
+        seen: dict[str, int] = {}
+        for j, lab in enumerate(out):
+            seen[lab] = seen.get(lab, 0) + 1
+            if seen[lab] > 1:
+                out[j] = f"{lab} ({seen[lab]})"
         return out
 
     def to_gt(self):
@@ -473,7 +496,7 @@ class ReportTable:
         return {
             "kind": "table",
             "title": self.title,
-            "columns": self.column_labels,
+            "columns": self.unique_column_labels,
             "spanners": [[label, [self.label(c) for c in cols]] for label, cols in self.spanners],
             # by position: labels repeat ("HR (95 % CI)" under Univariable and Multivariable)
             "spanner_columns": [[label, [list(self.data.columns).index(c) for c in cols

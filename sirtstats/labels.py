@@ -99,6 +99,10 @@ VALUE_LABELS: dict[str, str] = {
     "neoadjuvant_resection": "Neoadjuvant to resection",
     "curative_segmentectomy": "Curative segmentectomy",
     "MISSING": "Missing",
+    # rows of every patient and response scopes (response-rate table: "all", "overall")
+    "all": "All patients",
+    "overall": "Overall",
+    "hepatic": "Hepatic",
 }
 
 #: Column names -> readable label, for derived columns and where the spelled-out name misleads.

@@ -284,3 +284,21 @@ def test_log_dose_ticks_thin_out_on_a_wide_range(plt):
         ticks = [round(t) for t in ax.get_xticks() if lo <= t <= hi]
         assert ticks == expected
         assert len(ticks) <= _MAX_LOG_TICKS
+
+
+def test_roc_panels_are_square(plt):
+    """A ROC curve compares two rates on [0, 1]: its panel must be square (equal aspect)."""
+    from sirtstats.plotting.dosimetry import plot_roc, plot_roc_by_device
+
+    roc = pd.DataFrame({"device": ["Y90_glass"] * 3 + ["Y90_resin"] * 3,
+                        "criterion": "mRECIST", "fpr": [0.0, 0.5, 1.0] * 2,
+                        "tpr": [0.0, 1.0, 1.0] * 2,
+                        "threshold": [np.inf, 250.0, 60.0, np.inf, 60.0, 8.0]})
+    axes = plot_roc_by_device(roc, _summary(), criterion="mRECIST")
+    _, wide = plt.subplots(figsize=(9.0, 3.0))  # a caller's wide axes
+    plot_roc(roc.loc[roc["device"] == "Y90_glass", ["fpr", "tpr", "threshold"]], wide)
+    for ax in [*axes.ravel(), wide]:
+        ax.figure.canvas.draw()
+        box = ax.get_window_extent()
+        assert abs(box.width - box.height) <= 1.0, (box.width, box.height)
+        assert ax.get_xlim() == ax.get_ylim()

@@ -164,6 +164,23 @@ def test_report_tables_are_in_the_workbook(demo_report):
 
 
 @pytest.mark.notebooks
+def test_every_saved_table_has_unique_column_names(demo_report):
+    """The Cox CSV had two "HR (95 % CI)" and two "p" columns (decision D63)."""
+    import csv
+
+    import openpyxl
+
+    for path in sorted((demo_report.path / "tables").glob("*.csv")):
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            header = next(csv.reader(fh))
+        assert len(set(header)) == len(header), f"{path.name}: repeated columns {header}"
+    wb = openpyxl.load_workbook(demo_report.path / "tables.xlsx", read_only=True)
+    for ws in wb.worksheets[1:]:
+        header = [c for c in next(ws.iter_rows(max_row=1, values_only=True)) if c is not None]
+        assert len(set(header)) == len(header), f"sheet {ws.title}: repeated columns {header}"
+
+
+@pytest.mark.notebooks
 def test_01_cohort_key_numbers_match_package(demo_report, demo_registry):
     from sirtstats.cohort import select_cohort
 

@@ -39,7 +39,8 @@ def test_km_risk_table_numbers_sit_on_the_ticks():
     ticks = [0, 6, 12, 18, 24]
     curve = sv.compute_km_curve(DF, by="arm")
     risk = sv.compute_number_at_risk(DF, ticks, by="arm")
-    ax = plot_km(curve, risk_table=risk)
+    # full curves: the geometry of every count, not the curtailment (tests/test_km_curtail.py)
+    ax = plot_km(curve, risk_table=risk, min_at_risk=None)
     assert list(ax.get_xticks()) == ticks
     texts = [t for t in ax.texts if t.get_gid() == "risk_table"]
     assert len(texts) == 2 * len(ticks)
@@ -67,7 +68,7 @@ def test_km_legend_n_censor_marks_median_lines_and_annotation():
     lr = sv.test_logrank(DF, group_col="arm")
     text = format_hr_annotation(cox.hr_table, logrank=lr)
     assert text == "HR 2.06 (0.61–6.95); log-rank p = 0.223"
-    ax = plot_km(curve, summary=summ, show_median=True, annotation=text)
+    ax = plot_km(curve, summary=summ, show_median=True, annotation=text, min_at_risk=None)
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert labels == ["A (N = 10)", "B (N = 10)", "Censored"]
     censors = [ln for ln in ax.get_lines() if ln.get_gid() == "censor_marks"]
@@ -87,7 +88,7 @@ def test_km_single_curve_on_given_axes_returns_it():
 
 def test_km_step_curve_starts_at_one_and_follows_estimate():
     curve = sv.compute_km_curve(DF)
-    ax = plot_km(curve, show_ci=False, show_censors=False)
+    ax = plot_km(curve, show_ci=False, show_censors=False, min_at_risk=None)
     line = ax.get_lines()[0]
     assert line.get_ydata()[0] == 1.0
     np.testing.assert_allclose(line.get_ydata()[1:], curve["surv"])
@@ -98,7 +99,8 @@ def test_cif_plot_lines_per_group_and_cause():
                                        np.where(np.arange(20) % 3 == 0, "death",
                                                 "progression"), "censored"))
     axes = plot_cif(sv.compute_cif_curve(df, by="arm"),
-                    risk_table=sv.compute_number_at_risk(df, [0, 6, 12, 18, 24], by="arm"))
+                    risk_table=sv.compute_number_at_risk(df, [0, 6, 12, 18, 24], by="arm"),
+                    min_at_risk=None)
     # one panel per group (the groups Gray's test compares), both causes in each
     assert [a.get_title() for a in axes] == ["A (N = 10)", "B (N = 10)"]
     for a in axes:

@@ -442,3 +442,35 @@ def test_cox_table_sheet_names_which_model_each_repeated_column_belongs_to(tmp_p
         "Characteristic", "Univariable (n = 295, events = 246): HR (95 % CI)",
         "Univariable (n = 295, events = 246): p", "Multivariable: HR (95 % CI)",
         "Multivariable: p"]
+
+
+def test_cox_table_csv_columns_are_unique_and_name_their_model(tmp_path):
+    """The CSV had two columns "HR (95 % CI)" and two "p" (decision D63)."""
+    t = summarise_cox_table(_cox_frame("uni"), _cox_frame("multi"))
+    t.save("03_cox", output_dir=tmp_path)
+    header = pd.read_csv(tmp_path / "tables" / "03_cox.csv", nrows=0).columns.tolist()
+    assert header == ["Characteristic", "Univariable (n = 295, events = 246): HR (95 % CI)",
+                      "Univariable (n = 295, events = 246): p", "Multivariable: HR (95 % CI)",
+                      "Multivariable: p"]
+    assert t.metadata()["columns"] == header
+
+
+def test_repeated_labels_without_spanner_are_numbered():
+    from sirtstats.formatting import ReportTable
+
+    t = ReportTable(data=pd.DataFrame({"a": ["1"], "b": ["2"]}), title="t",
+                    labels={"a": "n", "b": "n"})
+    assert t.to_frame().columns.tolist() == ["n", "n (2)"]
+
+
+def test_response_rate_table_has_no_lowercase_codes():
+    """The rate table showed "all" (level) and "overall" (scope) as stored."""
+    from sirtstats.tables import report_table
+
+    rates = pd.DataFrame({"subgroup": ["all", "device"], "level": ["all", "Y90_glass"],
+                          "criterion": ["RECIST_1_1"] * 2, "scope": ["overall", "hepatic"],
+                          "n": [10, 4]})
+    out = report_table(rates, "Rates", column_values=["subgroup"]).to_frame()
+    assert out["Level"].tolist() == ["All patients", "Y-90 glass"]
+    assert out["Scope"].tolist() == ["Overall", "Hepatic"]
+    assert out["Subgroup"].tolist()[0] == "All"

@@ -479,7 +479,9 @@ def plot_roc(
         _mark_roc_thresholds(ax, df_curve, youden_threshold_gy, threshold_gy)
     ax.set_xlim(-0.01, 1.01)
     ax.set_ylim(-0.01, 1.01)
+    # square panel: equal units on both rates, and a square box whatever the caller's layout
     ax.set_aspect("equal")
+    ax.set_box_aspect(1)
     ax.set_xlabel("1 − specificity")
     ax.set_ylabel("Sensitivity")
     if legend is not None:

@@ -118,8 +118,11 @@ def plot_metabolic_waterfall(
             "units; PMD also by a new FDG-avid lesion")
     notes = [t for t in (footnote, rule, f"{n_missing} patient(s) without an evaluable "
                          f"follow-up scan not shown" if n_missing else None) if t]
+    # notes at the tick-label size, as the anatomical waterfall's (7 pt was the smallest text
+    # of the report; tests/test_figures.py checks it against the print floor)
     ax.annotate("\n".join(notes), xy=(0, 0), xycoords="axes fraction", xytext=(0, -22),
-                textcoords="offset points", fontsize=7, color="0.3", va="top")
+                textcoords="offset points", fontsize=plt.rcParams["xtick.labelsize"],
+                color="0.3", va="top", gid="waterfall_note")
     ax.set_title(title or f"Best SULpeak change, PERCIST 1.0 (n = {len(d)})")
     ax.spines[["top", "right", "bottom"]].set_visible(False)
     return ax

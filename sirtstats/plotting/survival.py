@@ -22,8 +22,9 @@ from matplotlib.transforms import blended_transform_factory
 from sirtstats.labels import column_label, value_label
 from sirtstats.plotting import theme
 
-__all__ = ["CAUSE_LABELS", "KM_YLABELS", "TICK_MONTHS", "format_gray_annotation",
-           "format_hr_annotation", "plot_cif", "plot_forest", "plot_km"]
+__all__ = ["CAUSE_LABELS", "KM_YLABELS", "MAX_RISK_COLUMNS", "MIN_AT_RISK", "TICK_MONTHS",
+           "curtail_curve", "curtail_note", "format_gray_annotation", "format_hr_annotation",
+           "plot_cif", "plot_forest", "plot_km", "thin_risk_times"]
 
 _KM_COLUMNS = {"time", "n_risk", "n_event", "n_censor", "surv", "std_err", "std_err_log",
                "lower", "upper", "conf_type"}
@@ -86,6 +87,79 @@ KM_YLABELS: dict[str, str] = {
 #: ``break.time.by`` habit for SIRT cohorts followed for a few years).
 TICK_MONTHS = 6.0
 
+#: Default ``min_at_risk`` of :func:`plot_km` / :func:`plot_cif`: a curve stops where fewer than
+#: 5 remain at risk (Pocock, Clayton & Altman, Lancet 2002;359:1686-9: the tail of a curve
+#: drawn from a handful of patients is unreliable and draws the eye; decision D61).
+MIN_AT_RISK = 5
+
+
+def _at_risk_floor(n0: int, min_at_risk) -> int | None:
+    """Smallest number at risk still drawn: ``min_at_risk`` (a count, or a fraction of ``n0``
+    when below 1), never above ``n0`` (a group smaller than the floor keeps its first step)."""
+    if min_at_risk is None:
+        return None
+    floor = int(np.ceil(min_at_risk * n0)) if 0 < min_at_risk < 1 else int(min_at_risk)
+    return max(1, min(floor, int(n0)))
+
+
+def curtail_curve(sub: pd.DataFrame, min_at_risk=MIN_AT_RISK) -> pd.DataFrame:
+    """One group's curve rows while at least ``min_at_risk`` remain at risk.
+
+    Parameters
+    ----------
+    sub : DataFrame
+        One group's rows of a KM or CIF curve (``time``, ``n_risk``: at risk just before
+        ``time``, non-increasing).
+    min_at_risk : int, float or None, default :data:`MIN_AT_RISK`
+        A count (>= 1), or a fraction (0-1) of the group's first ``n_risk``; None keeps all.
+
+    Returns
+    -------
+    DataFrame
+        The rows with ``n_risk`` >= the floor (Pocock et al., Lancet 2002;359:1686-9).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> c = pd.DataFrame({"time": [1.0, 2.0, 3.0], "n_risk": [8, 5, 4]})
+    >>> curtail_curve(c, 5)["time"].tolist(), curtail_curve(c, 0.6)["time"].tolist()
+    ([1.0, 2.0], [1.0, 2.0])
+    """
+    if sub.empty or "n_risk" not in sub.columns:
+        return sub
+    floor = _at_risk_floor(int(sub["n_risk"].max()), min_at_risk)
+    return sub if floor is None else sub[sub["n_risk"] >= floor]
+
+
+def curtail_note(min_at_risk, noun: str = "patients") -> str:
+    """Footnote stating the curtailment rule ("" when ``min_at_risk`` is None).
+
+    Examples
+    --------
+    >>> curtail_note(5)
+    'Curves stop where fewer than 5 patients remain at risk (Pocock et al., Lancet 2002).'
+    >>> curtail_note(0.1)
+    'Curves stop where fewer than 10 % of the patients remain at risk (Pocock et al., Lancet 2002).'
+    """
+    if min_at_risk is None:
+        return ""
+    what = (f"{min_at_risk * 100:g} % of the {noun}" if 0 < min_at_risk < 1
+            else f"{int(min_at_risk)} {noun}")
+    return f"Curves stop where fewer than {what} remain at risk (Pocock et al., Lancet 2002)."
+
+
+def _curtail_groups(frame, gcols, min_at_risk):
+    """``frame`` with every group curtailed, and the last time still drawn (None if empty)."""
+    if min_at_risk is None or frame.empty:
+        return frame, None
+    if not gcols:
+        kept = curtail_curve(frame, min_at_risk)
+    else:
+        kept = pd.concat([curtail_curve(sub, min_at_risk)
+                          for _, sub in _iter_groups(frame, gcols)])
+    return kept, (float(kept["time"].max()) if len(kept) else None)
+
+
 #: Layout of a KM figure created by :func:`plot_km`, in inches: the data area keeps its size
 #: whatever the number of groups; the risk table adds height underneath.
 _KM_AXES_IN = (5.2, 3.2)
@@ -102,10 +176,11 @@ def _endpoint_ylabel(endpoint, curve):
     return KM_YLABELS.get(endpoint, f"{value_label(endpoint)} probability")
 
 
-def _new_km_figure(n_rows: int):
-    """Figure whose data area is ``_KM_AXES_IN`` with room for ``n_rows`` risk-table rows."""
+def _new_km_figure(n_rows: int, note: bool = False):
+    """Figure whose data area is ``_KM_AXES_IN`` with room for ``n_rows`` risk-table rows
+    (and a one-line footnote under them when ``note``)."""
     risk_in = ((_RISK_TITLE_PT + _RISK_ROW_PT * (n_rows + 0.5)) / 72) if n_rows else 0.0
-    bottom_in = _KM_XLABEL_IN + risk_in
+    bottom_in = _KM_XLABEL_IN + risk_in + (_NOTE_PT / 72 if note else 0.0)
     w = _KM_LEFT_IN + _KM_AXES_IN[0] + 0.3
     h = _KM_TOP_IN + _KM_AXES_IN[1] + bottom_in
     fig = plt.figure(figsize=(w, h))
@@ -129,6 +204,9 @@ def plot_km(
     xlabel: str = "Months since first SIRT",
     ylabel: str | None = None,
     title: str | None = None,
+    min_at_risk: float | None = MIN_AT_RISK,
+    count_noun: str = "patients",
+    footnote: bool = True,
 ):
     """Kaplan–Meier curves with censor marks, N in the legend and a number-at-risk table.
 
@@ -172,6 +250,16 @@ def plot_km(
         Title of the y axis; default from ``endpoint`` ("Overall survival probability").
     title : str, optional
         Axes title.
+    min_at_risk : int, float or None, default :data:`MIN_AT_RISK`
+        Each curve stops where fewer than this many remain at risk (a fraction of the group
+        when below 1; Pocock et al., Lancet 2002;359:1686-9, decision D61); the x axis ends
+        at the last time drawn and risk-table columns past it are dropped. None draws the
+        full curves. Only the drawing changes: medians and tables are computed elsewhere.
+    count_noun : str, default "patients"
+        What is at risk: "lesions" for local control makes the legend "(N = 469 lesions)",
+        the risk-table title "Number of lesions at risk" and the footnote say so.
+    footnote : bool, default True
+        Write the curtailment rule (:func:`curtail_note`) under the axes.
 
     Returns
     -------
@@ -188,7 +276,7 @@ def plot_km(
     >>> from sirtstats.plotting.survival import plot_km
     >>> df = pd.DataFrame({"time_months": [1, 2, 3, 4, 5], "event": [1, 0, 1, 1, 0]})
     >>> ax = plot_km(compute_km_curve(df), risk_table=compute_number_at_risk(df, [0, 2, 4]),
-    ...              endpoint="OS")
+    ...              endpoint="OS", min_at_risk=None)
     >>> [t.get_text() for t in ax.texts if t.get_gid() == "risk_table"][-3:]
     ['5', '4', '2']
     >>> ax.get_ylabel()
@@ -198,9 +286,11 @@ def plot_km(
     _check(curve, {"time", "surv", "n_risk", "n_censor"}, "curve")
     gcols = _group_columns(curve, _KM_COLUMNS)
     n_groups = max(1, len(curve.groupby(gcols, observed=True)) if gcols else 1)
+    curve, t_end = _curtail_groups(curve, gcols, min_at_risk)
+    note = curtail_note(min_at_risk, count_noun) if footnote else ""
+    n_rows = 0 if risk_table is None else n_groups
     if ax is None:
-        n_rows = 0 if risk_table is None else n_groups
-        _fig, ax = _new_km_figure(n_rows)
+        _fig, ax = _new_km_figure(n_rows, note=bool(note))
     if show_ci is None:
         show_ci = n_groups <= 2
     if show_median is None:
@@ -208,15 +298,16 @@ def plot_km(
     colors = dict(colors or {})
     n_by_group = _n_by_group(summary, gcols)
     labels = []
+    unit = "" if count_noun == "patients" else f" {count_noun}"
     for i, (key, sub) in enumerate(_iter_groups(curve, gcols)):
-        label = _label(key, gcols)
+        label = _label(key, gcols) if gcols or not unit else f"All {count_noun}"
         labels.append(label)
         color = colors.setdefault(label, theme.colour(i))
         n = n_by_group.get(label, int(sub["n_risk"].iloc[0]) if len(sub) else 0)
-        _draw_km_curve(ax, sub, f"{label} (N = {n})", color, theme.linestyle(i),
+        _draw_km_curve(ax, sub, f"{label} (N = {n}{unit})", color, theme.linestyle(i),
                        show_ci=show_ci, show_censors=show_censors)
         if show_median and summary is not None:
-            _draw_median_line(ax, summary, gcols, key, color)
+            _draw_median_line(ax, summary, gcols, key, color, t_end)
     ax.set_ylim(0, 1.02)
     ax.yaxis.set_major_locator(MultipleLocator(0.2))
     ax.set_xlabel(xlabel)
@@ -225,11 +316,34 @@ def plot_km(
         ax.set_title(title)
     _km_legend(ax, show_censors, annotation)
     if risk_table is not None:
-        _draw_risk_table(ax, risk_table, gcols, labels, colors)
+        _draw_risk_table(ax, risk_table, gcols, labels, colors, t_end=t_end,
+                         title="Number at risk" if not unit else f"Number of{unit} at risk")
     else:
-        ax.set_xlim(left=0)
-        ax.xaxis.set_major_locator(MultipleLocator(TICK_MONTHS))
+        _plain_time_axis(ax, t_end)
+    _draw_curtail_note(ax, note, n_rows)
     return ax
+
+
+def _plain_time_axis(ax, t_end) -> None:
+    """Ticks every :data:`TICK_MONTHS` months from 0, ending at ``t_end`` when given."""
+    ax.set_xlim(left=0)
+    if t_end is not None:
+        ax.set_xlim(0, t_end * 1.02 or 1)
+    ax.xaxis.set_major_locator(MultipleLocator(TICK_MONTHS))
+
+
+#: Height of the curtailment footnote line under the risk table (points).
+_NOTE_PT = 14
+
+
+def _draw_curtail_note(ax, note: str, n_rows: int) -> None:
+    """The curtailment rule, left-aligned under the risk table (or under the x-axis title)."""
+    if not note:
+        return
+    below = (_RISK_TITLE_PT + _RISK_ROW_PT * (n_rows + 0.8)) if n_rows else _KM_XLABEL_IN * 72
+    ax.annotate(note, xy=(0, 0), xycoords="axes fraction", xytext=(0, -below),
+                textcoords="offset points", ha="left", va="top", gid="curtail_note",
+                fontsize=plt.rcParams["xtick.labelsize"], annotation_clip=False)
 
 
 def _n_by_group(summary, gcols) -> dict:
@@ -254,13 +368,14 @@ def _draw_km_curve(ax, sub, label, color, linestyle, *, show_ci, show_censors) -
                 markeredgewidth=1.0, color=color, gid="censor_marks")
 
 
-def _draw_median_line(ax, summary, gcols, key, color) -> None:
-    """Dashed drop line at the group's median survival (none when not reached)."""
+def _draw_median_line(ax, summary, gcols, key, color, t_end=None) -> None:
+    """Dashed drop line at the group's median survival (none when not reached, nor past
+    ``t_end``, the end of the curtailed curve)."""
     srow = summary
     for c, v in zip(gcols, key if isinstance(key, tuple) else (key,), strict=False):
         srow = srow[srow[c] == v]
     med = float(srow["median"].iloc[0]) if len(srow) else np.nan
-    if np.isfinite(med):
+    if np.isfinite(med) and (t_end is None or med <= t_end):
         ax.plot([0, med, med], [0.5, 0.5, 0], linestyle="--", linewidth=0.8,
                 color=color, gid="median_line")
 
@@ -286,13 +401,59 @@ _RISK_ROW_PT = 12
 _RISK_LABEL_GAP_PT = 20
 
 
+#: Most risk-table columns under one panel: past it the columns are thinned to a 12- (or 24-)
+#: month step (17 columns in a 5 in panel left 0.3 in per count; decision D62).
+MAX_RISK_COLUMNS = 9
+_RISK_STEPS_MONTHS = (6.0, 12.0, 24.0, 36.0, 48.0, 60.0)
+
+
+def thin_risk_times(times, max_columns: int = MAX_RISK_COLUMNS) -> np.ndarray:
+    """Risk-table times kept under a panel: all when at most ``max_columns``, else those on
+    the smallest step of 6, 12, 24 ... months that gives at most ``max_columns`` columns.
+
+    Parameters
+    ----------
+    times : sequence of float
+        Times of the risk table (months).
+    max_columns : int, default :data:`MAX_RISK_COLUMNS`
+        Most columns kept.
+
+    Returns
+    -------
+    ndarray
+        Sorted kept times (the first one always kept).
+
+    Examples
+    --------
+    >>> thin_risk_times(range(0, 97, 6)).tolist()
+    [0.0, 12.0, 24.0, 36.0, 48.0, 60.0, 72.0, 84.0, 96.0]
+    >>> thin_risk_times([0, 6, 12]).tolist()
+    [0.0, 6.0, 12.0]
+    """
+    t = np.sort(np.unique(np.asarray(times, dtype=float)))
+    if len(t) <= max_columns:
+        return t
+    for step in _RISK_STEPS_MONTHS:
+        kept = t[np.isclose(np.mod(t - t[0] + 1e-9, step), 0.0, atol=1e-6)]
+        if 1 < len(kept) <= max_columns:
+            return kept
+    return t[:: int(np.ceil(len(t) / max_columns))]
+
+
 def _draw_risk_table(ax, risk_table, gcols, labels, colors, *, title="Number at risk",
-                     row_labels=True):
+                     row_labels=True, t_end=None):
     _check(risk_table, {"time", "n_risk"}, "risk_table")
     rcols = [c for c in gcols if c in risk_table.columns]
     ticks = np.sort(risk_table["time"].unique().astype(float))
+    right = ticks[-1]
+    shown = thin_risk_times(ticks[ticks <= (t_end if t_end is not None else right)])
+    risk_table = risk_table[risk_table["time"].astype(float).isin(shown)]
+    if t_end is not None:
+        # the axis ends where the (curtailed) curves end; no count past it
+        right = min(right, t_end)
+    ticks = shown
     ax.set_xticks(ticks)
-    ax.set_xlim(ticks[0], ticks[-1] + 0.02 * (ticks[-1] - ticks[0] or 1))
+    ax.set_xlim(ticks[0], right + 0.02 * (right - ticks[0] or 1))
     # x in data coordinates (the tick values), y a fixed offset in points under the axes
     size = plt.rcParams["xtick.labelsize"]
     common = {"textcoords": "offset points", "va": "center", "fontsize": size,
@@ -320,9 +481,13 @@ CAUSE_LABELS: dict[str, str] = {"progression": "Progression",
                                 "death": "Death without progression"}
 _CAUSE_COLOURS = (theme.PALETTE[5], theme.PALETTE[0], theme.PALETTE[1], theme.PALETTE[3])
 
-#: Size of one CIF panel (inches) and panels per row.
-_CIF_PANEL_IN = (2.35, 1.9)
-_CIF_MAX_COLS = 3
+#: Size of one CIF panel (inches) and panels per row: two 3 in panels and the legend above
+#: them make a 7.7 in figure, printed at 94 % two columns wide (three 2.35 in panels and a
+#: legend at the right made 11.8 in: 6.2 pt text in print; decision D62).
+_CIF_PANEL_IN = (3.0, 2.1)
+_CIF_MAX_COLS = 2
+#: Top margin of a CIF figure (title, annotation and the legend row), inches.
+_CIF_TOP_IN = 1.0
 
 
 def _cif_axes(n_panels: int, n_risk_rows: int):
@@ -330,9 +495,9 @@ def _cif_axes(n_panels: int, n_risk_rows: int):
     nrows = -(-n_panels // ncols)
     risk_in = (_RISK_TITLE_PT + _RISK_ROW_PT * (n_risk_rows + 0.5)) / 72 if n_risk_rows else 0
     cell_h = _CIF_PANEL_IN[1] + _KM_XLABEL_IN + risk_in + 0.35
-    left, gap_w, top = 0.75, 0.75 if n_risk_rows else 0.35, 0.75
+    left, gap_w, top = 0.75, 0.75 if n_risk_rows else 0.35, _CIF_TOP_IN
     w = left + ncols * _CIF_PANEL_IN[0] + (ncols - 1) * gap_w + 0.2
-    h = top + nrows * cell_h
+    h = top + nrows * cell_h + _NOTE_PT / 72
     fig = plt.figure(figsize=(w, h))
     axes = []
     for k in range(n_panels):
@@ -356,6 +521,7 @@ def plot_cif(
     xlabel: str = "Months since first SIRT",
     ylabel: str = "Cumulative incidence",
     title: str | None = None,
+    min_at_risk: float | None = MIN_AT_RISK,
 ):
     """Cumulative incidence curves (Aalen–Johansen), one panel per group, a colour per cause.
 
@@ -381,6 +547,10 @@ def plot_cif(
         Text under the title, e.g. Gray's test p-value.
     xlabel, ylabel, title : str
         Labels (``title`` is the figure title when the figure is created here).
+    min_at_risk : int, float or None, default :data:`MIN_AT_RISK`
+        As in :func:`plot_km`: each panel's curves stop where fewer than this many remain at
+        risk (free of any event), every panel's x axis ends at the last time drawn in any
+        panel, and the rule is written under the figure (decision D61). None: full curves.
 
     Returns
     -------
@@ -397,12 +567,13 @@ def plot_cif(
     >>> df = pd.DataFrame({"time_months": [1, 2, 3, 4],
     ...                    "event_type": ["progression", "death", "censored", "progression"]})
     >>> ax = plot_cif(compute_cif_curve(df))
-    >>> len(ax.get_lines()), ax.get_legend().get_texts()[0].get_text()
+    >>> len(ax.get_lines()), ax.figure.legends[0].get_texts()[0].get_text()
     (2, 'Progression')
     >>> import matplotlib.pyplot as plt; plt.close("all")
     """
     _check(curve, {"cause", "time", "cif"}, "curve")
     gcols = _group_columns(curve, _CIF_COLUMNS)
+    curve, t_end = _curtail_groups(curve, gcols, min_at_risk)
     groups = list(_iter_groups(curve, gcols))
     causes = _cif_causes(curve, causes)
     rcols = [c for c in gcols if risk_table is not None and c in risk_table.columns]
@@ -428,13 +599,27 @@ def plot_cif(
         risk = risk_by_label.get(glabel if rcols else "All patients")
         if risk is not None:
             _draw_risk_table(a, risk.drop(columns=rcols), [], [], {}, title="At risk",
-                             row_labels=False)
+                             row_labels=False, t_end=t_end)
         else:
-            a.set_xlim(left=0)
-            a.xaxis.set_major_locator(MultipleLocator(TICK_MONTHS))
-    theme.legend_outside(axes[min(len(axes), _CIF_MAX_COLS) - 1] if created else axes[-1])
+            _plain_time_axis(a, t_end)
+    _cif_legend(fig, axes, created)
     _cif_figure_titles(fig, axes, created, title, annotation)
+    if created and min_at_risk is not None:
+        fig.text(0.75 / fig.get_figwidth(), 0.1 / fig.get_figheight(),
+                 curtail_note(min_at_risk), ha="left", va="bottom", gid="curtail_note",
+                 fontsize=plt.rcParams["xtick.labelsize"])
     return axes[0] if not gcols else np.asarray(axes, dtype=object)
+
+
+def _cif_legend(fig, axes, created) -> None:
+    """Causes in one row above the panels (new figure), else at the right of the last axes."""
+    if not created:
+        theme.legend_outside(axes[-1])
+        return
+    handles, names = axes[0].get_legend_handles_labels()
+    fig.legend(handles, names, loc="upper left", ncols=len(names), frameon=False,
+               bbox_to_anchor=(0.75 / fig.get_figwidth(), 1 - 0.62 / fig.get_figheight()),
+               borderaxespad=0, handlelength=1.6)
 
 
 def _cif_causes(curve, causes) -> list:

@@ -422,6 +422,7 @@ def _add_docx_table(doc, path: Path, rows: list[list[str]], meta: dict) -> None:
     title.add_run(meta.get("title", path.stem)).bold = True
     header, body = rows[0], rows[1:]
     spanners = _spanner_positions(meta, header)
+    header = _unqualified_header(header, spanners)
     n_head = 2 if spanners else 1
     table = doc.add_table(rows=n_head + len(body), cols=len(header))
     table.style = "Table Grid"
@@ -438,6 +439,17 @@ def _add_docx_table(doc, path: Path, rows: list[list[str]], meta: dict) -> None:
         p = doc.add_paragraph()
         run = p.add_run(note)
         run.font.size = Pt(8)
+
+
+def _unqualified_header(header: list[str], spanners: list) -> list[str]:
+    """Header under a spanner row: the CSV's "Univariable (…): HR (95 % CI)" (unique labels,
+    decision D63) reads "HR (95 % CI)" under the "Univariable (…)" spanner."""
+    out = list(header)
+    for label, idx in spanners:
+        for j in idx:
+            if 0 <= j < len(out) and out[j].startswith(f"{label}: "):
+                out[j] = out[j][len(label) + 2:]
+    return out
 
 
 def _spanner_positions(meta: dict, header: list[str]) -> list[tuple[str, list[int]]]:
