@@ -165,3 +165,17 @@ def test_km_leaves_the_median_lines_out_by_default_past_four_groups():
     ax = plot_km(sv.compute_km_curve(df, by="arm"), summary=sv.summarise_km(df, by="arm",
                                                                            landmarks=()))
     assert not [ln for ln in ax.get_lines() if ln.get_gid() == "median_line"]
+
+
+def test_km_risk_table_rows_follow_the_legend_order():
+    # curves drawn B then A (order of appearance), risk table given A then B: the rows follow
+    # the curves (legend), top to bottom, whatever the order of the risk table's rows
+    curve = sv.compute_km_curve(DF.iloc[::-1], by="arm")
+    curve = pd.concat([curve[curve["arm"] == "B"], curve[curve["arm"] == "A"]])
+    risk = sv.compute_number_at_risk(DF, [0, 6, 12], by="arm").sort_values("arm")
+    ax = plot_km(curve, risk_table=risk, min_at_risk=None)
+    legend = [t.get_text().split(" (")[0] for t in ax.get_legend().get_texts()][:2]
+    rows = sorted((t for t in ax.texts if t.get_gid() == "risk_table_label"),
+                  key=lambda t: -t.xyann[1])
+    assert [t.get_text() for t in rows] == legend
+    assert legend[0].endswith("B")

@@ -463,8 +463,11 @@ def _draw_risk_table(ax, risk_table, gcols, labels, colors, *, title="Number at 
                 xytext=(-_RISK_LABEL_GAP_PT if row_labels else -10, -_RISK_TITLE_PT),
                 ha="right" if row_labels else "left", fontweight="bold",
                 gid="risk_table_title", **common)
-    for r, (key, sub) in enumerate(_iter_groups(risk_table, rcols)):
-        label = _label(key, rcols)
+    # rows in the legend's order: ``labels`` are the curves' groups as drawn
+    order = {label: i for i, label in enumerate(labels)}
+    rows = sorted(((_label(key, rcols), sub) for key, sub in _iter_groups(risk_table, rcols)),
+                  key=lambda row: order.get(row[0], len(order)))
+    for r, (label, sub) in enumerate(rows):
         dy = -_RISK_TITLE_PT - _RISK_ROW_PT * (r + 1)
         color = theme.on_white(colors.get(label, "black"))
         if row_labels:
