@@ -54,6 +54,9 @@ EXPECTED_WARNINGS = {
     "patient has no SIRT treatment (the cohort will exclude them)",  # screen failures
     "suspicious value: below 0.1 GBq (allowed, please check)",  # 0 GBq end-of-exposure rows
     "onset more than 30 days before the first SIRT",  # AEs before the first exposure
+    # pharmaverse codes AEs in MedDRA preferred terms, not CTCAE v5.0 terms (D39: a warning)
+    "not a CTCAE v5.0 term: tables show it as 'Other (uncoded)'; code it, or see the listing "
+    "of uncoded terms",
 }
 
 
