@@ -82,53 +82,70 @@ def derive_eortc_response(
     rows = []
     for pid, scans in pet.groupby("patient_id", sort=False):
         plesions = les.loc[les["patient_id"] == pid]
-        base = scans.iloc[0]
-        b_rows = plesions.loc[(plesions["scan_date"] == base["scan_date"])
-                              & plesions["suv_max"].notna()]
-        ids = b_rows["lesion_id"].tolist()
-        b_sum = sum(exact(v) for v in b_rows["suv_max"]) if ids else None
-        b_ext = (sum(exact(v) for v in b_rows["fdg_extent_mm"])
-                 if has_extent and ids and b_rows["fdg_extent_mm"].notna().all() else None)
+        ids, b_sum, b_ext = _baseline(plesions, scans.iloc[0], has_extent)
         for _, scan in scans.iloc[1:].iterrows():
-            f_rows = plesions.loc[(plesions["scan_date"] == scan["scan_date"])
-                                  & plesions["lesion_id"].isin(ids)]
-            out = {"patient_id": pid, "scan_date": scan["scan_date"],
-                   "baseline_suv_sum": float(b_sum) if b_sum is not None else float("nan"),
-                   "suv_sum": float("nan"), "suv_change_pct": float("nan"),
-                   "extent_change_pct": float("nan")}
-            new = scan.get("new_fdg_avid_lesion")
-            complete = (b_sum is not None and len(f_rows) == len(ids)
-                        and f_rows["suv_max"].notna().all())
-            if complete:
-                f_sum = sum(exact(v) for v in f_rows["suv_max"])
-                out.update(suv_sum=float(f_sum),
-                           suv_change_pct=float(100 * (f_sum - b_sum) / b_sum) if b_sum
-                           else float("nan"))
-            f_ext = (sum(exact(v) for v in f_rows["fdg_extent_mm"])
-                     if b_ext is not None and complete and f_rows["fdg_extent_mm"].notna().all()
-                     else None)
-            if f_ext is not None and b_ext:
-                out["extent_change_pct"] = float(100 * (f_ext - b_ext) / b_ext)
-            if new == "YES":
-                out.update(response="PMD", reason="new FDG-avid lesion")
-            elif not complete or not b_sum:
-                out.update(response="NE", reason="baseline lesions not all measured")
-            elif f_sum - b_sum > EORTC_PMD_REL * b_sum:
-                out.update(response="PMD", reason="SUV up > 25 %")
-            elif f_ext is not None and b_ext and f_ext - b_ext > EORTC_EXTENT_REL * b_ext:
-                out.update(response="PMD", reason="FDG extent up > 20 %")
-            elif new != "EQUIVOCAL" and _background(f_rows, scan):
-                out.update(response="CMR", reason="uptake indistinguishable from background")
-            elif b_sum - f_sum >= pmr_rel * b_sum:
-                out.update(response="PMR", reason=f"SUV down >= {int(pmr_rel * 100)} %")
-            else:
-                out.update(response="SMD", reason="neither PMR nor PMD")
-            rows.append(out)
+            rows.append(_scan_row(pid, scan, plesions, ids, b_sum, b_ext, pmr_rel))
     res = pd.DataFrame(rows, columns=["patient_id", "scan_date", "baseline_suv_sum", "suv_sum",
                                       "suv_change_pct", "extent_change_pct", "response",
                                       "reason"])
     res.attrs["settings"] = {"criterion": "EORTC_1999", "after_one_cycle": after_one_cycle}
     return res
+
+
+def _baseline(plesions, base, has_extent):
+    """P2.1: baseline lesions with an SUVmax, their summed SUVmax and summed FDG extent (mm)."""
+    b_rows = plesions.loc[(plesions["scan_date"] == base["scan_date"])
+                          & plesions["suv_max"].notna()]
+    ids = b_rows["lesion_id"].tolist()
+    b_sum = sum(exact(v) for v in b_rows["suv_max"]) if ids else None
+    b_ext = (sum(exact(v) for v in b_rows["fdg_extent_mm"])
+             if has_extent and ids and b_rows["fdg_extent_mm"].notna().all() else None)
+    return ids, b_sum, b_ext
+
+
+def _scan_row(pid, scan, plesions, ids, b_sum, b_ext, pmr_rel):
+    """One follow-up scan's output row: sums, changes and the EORTC response (P2.1-P2.5)."""
+    f_rows = plesions.loc[(plesions["scan_date"] == scan["scan_date"])
+                          & plesions["lesion_id"].isin(ids)]
+    out = {"patient_id": pid, "scan_date": scan["scan_date"],
+           "baseline_suv_sum": float(b_sum) if b_sum is not None else float("nan"),
+           "suv_sum": float("nan"), "suv_change_pct": float("nan"),
+           "extent_change_pct": float("nan")}
+    new = scan.get("new_fdg_avid_lesion")
+    complete = (b_sum is not None and len(f_rows) == len(ids)
+                and f_rows["suv_max"].notna().all())
+    f_sum = None
+    if complete:
+        f_sum = sum(exact(v) for v in f_rows["suv_max"])
+        out.update(suv_sum=float(f_sum),
+                   suv_change_pct=float(100 * (f_sum - b_sum) / b_sum) if b_sum
+                   else float("nan"))
+    f_ext = (sum(exact(v) for v in f_rows["fdg_extent_mm"])
+             if b_ext is not None and complete and f_rows["fdg_extent_mm"].notna().all()
+             else None)
+    if f_ext is not None and b_ext:
+        out["extent_change_pct"] = float(100 * (f_ext - b_ext) / b_ext)
+    response, reason = _verdict(new, complete, b_sum, f_sum, b_ext, f_ext, f_rows, scan,
+                                pmr_rel)
+    out.update(response=response, reason=reason)
+    return out
+
+
+def _verdict(new, complete, b_sum, f_sum, b_ext, f_ext, f_rows, scan, pmr_rel):
+    """EORTC response and reason of one follow-up scan, first matching rule wins (P2.3-P2.5)."""
+    if new == "YES":
+        return "PMD", "new FDG-avid lesion"
+    if not complete or not b_sum:
+        return "NE", "baseline lesions not all measured"
+    if f_sum - b_sum > EORTC_PMD_REL * b_sum:
+        return "PMD", "SUV up > 25 %"
+    if f_ext is not None and b_ext and f_ext - b_ext > EORTC_EXTENT_REL * b_ext:
+        return "PMD", "FDG extent up > 20 %"
+    if new != "EQUIVOCAL" and _background(f_rows, scan):
+        return "CMR", "uptake indistinguishable from background"
+    if b_sum - f_sum >= pmr_rel * b_sum:
+        return "PMR", f"SUV down >= {int(pmr_rel * 100)} %"
+    return "SMD", "neither PMR nor PMD"
 
 
 def _background(rows, scan):

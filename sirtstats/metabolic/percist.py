@@ -173,56 +173,9 @@ def derive_percist_response(
     for pid, scans in pet.groupby("patient_id", sort=False):
         plesions = les.loc[les["patient_id"] == pid]
         ref = choose_reference(reference, plesions["organ"], fn)
-        base = scans.iloc[0]
-        b_rows = plesions.loc[plesions["scan_date"] == base["scan_date"]]
-        thr = _threshold(base, ref)
-        measurable = (b_rows.loc[[exact(s) >= thr for s in b_rows["sul_peak"]]]
-                      if thr is not None and len(b_rows) else b_rows.iloc[0:0])
-        b_id, b_sul = _hottest(measurable) if len(measurable) else (None, None)
-        b_sum = _sul_sum(measurable) if len(measurable) else None
-        b_tlg = _tlg(b_rows)
+        base = _baseline(plesions, scans.iloc[0], ref)
         for _, scan in scans.iloc[1:].iterrows():
-            f_rows = plesions.loc[plesions["scan_date"] == scan["scan_date"]]
-            new = scan.get("new_fdg_avid_lesion")
-            out = {"patient_id": pid, "scan_date": scan["scan_date"], "reference": ref,
-                   "threshold_sul": float(thr) if thr is not None else float("nan"),
-                   "baseline_lesion_id": b_id,
-                   "baseline_sul_peak": float(b_sul) if b_sul is not None else float("nan"),
-                   "hottest_lesion_id": None, "sul_peak": float("nan"),
-                   "sul_peak_change_pct": float("nan"), "sul_sum_change_pct": float("nan"),
-                   "tlg_change_pct": float("nan")}
-            if new == "YES":
-                out.update(response="PMD", reason="new FDG-avid lesion")
-            if b_sul is None or not len(f_rows):
-                out.setdefault("response", "NE")
-                out.setdefault("reason", "no measurable lesion at baseline" if b_sul is None
-                               else "no lesion measured at this scan")
-                rows.append(out)
-                continue
-            f_id, f_sul = _hottest(f_rows)
-            f_sum = _sul_sum(f_rows)
-            f_tlg = _tlg(f_rows)
-            out.update(hottest_lesion_id=f_id, sul_peak=float(f_sul),
-                       sul_peak_change_pct=_pct(f_sul, b_sul))
-            if b_sum is not None and f_sum is not None:
-                out["sul_sum_change_pct"] = _pct(f_sum, b_sum)
-            if b_tlg is not None and f_tlg is not None:
-                out["tlg_change_pct"] = _pct(f_tlg, b_tlg)
-            up, down = f_sul - b_sul, b_sul - f_sul
-            if "response" in out:
-                pass
-            elif up >= PERCIST_REL * b_sul and up >= PERCIST_ABS_SUL:
-                out.update(response="PMD", reason="SULpeak up >= 30 % and >= 0.8")
-            elif (include_tlg and b_tlg is not None and f_tlg is not None and b_tlg > 0
-                  and f_tlg - b_tlg >= TLG_REL * b_tlg and f_sul >= b_sul):
-                out.update(response="PMD", reason="TLG up >= 75 % without SULpeak decline")
-            elif new != "EQUIVOCAL" and _is_background(f_rows, scan, ref):
-                out.update(response="CMR", reason="all lesions at background")
-            elif down >= PERCIST_REL * b_sul and down >= PERCIST_ABS_SUL:
-                out.update(response="PMR", reason="SULpeak down >= 30 % and >= 0.8")
-            else:
-                out.update(response="SMD", reason="neither PMR nor PMD")
-            rows.append(out)
+            rows.append(_scan_row(pid, scan, plesions, ref, base, include_tlg))
     cols = ["patient_id", "scan_date", "reference", "threshold_sul", "baseline_lesion_id",
             "baseline_sul_peak", "hottest_lesion_id", "sul_peak", "sul_peak_change_pct",
             "sul_sum_change_pct", "tlg_change_pct", "response", "reason"]
@@ -230,6 +183,79 @@ def derive_percist_response(
     res.attrs["settings"] = {"criterion": "PERCIST_1_0", "reference": reference,
                              "include_tlg": include_tlg}
     return res
+
+
+def _baseline(plesions, base, ref):
+    """Baseline of one patient: threshold (P1.1), measurable lesions' hottest and sum, TLG.
+
+    Returns ``(thr, b_id, b_sul, b_sum, b_tlg)``; None where not available.
+    """
+    b_rows = plesions.loc[plesions["scan_date"] == base["scan_date"]]
+    thr = _threshold(base, ref)
+    measurable = (b_rows.loc[[exact(s) >= thr for s in b_rows["sul_peak"]]]
+                  if thr is not None and len(b_rows) else b_rows.iloc[0:0])
+    b_id, b_sul = _hottest(measurable) if len(measurable) else (None, None)
+    b_sum = _sul_sum(measurable) if len(measurable) else None
+    return thr, b_id, b_sul, b_sum, _tlg(b_rows)
+
+
+def _scan_row(pid, scan, plesions, ref, base, include_tlg):
+    """One follow-up scan's output row: hottest lesion, changes and the PERCIST response."""
+    thr, b_id, b_sul, b_sum, b_tlg = base
+    f_rows = plesions.loc[plesions["scan_date"] == scan["scan_date"]]
+    new = scan.get("new_fdg_avid_lesion")
+    out = {"patient_id": pid, "scan_date": scan["scan_date"], "reference": ref,
+           "threshold_sul": float(thr) if thr is not None else float("nan"),
+           "baseline_lesion_id": b_id,
+           "baseline_sul_peak": float(b_sul) if b_sul is not None else float("nan"),
+           "hottest_lesion_id": None, "sul_peak": float("nan"),
+           "sul_peak_change_pct": float("nan"), "sul_sum_change_pct": float("nan"),
+           "tlg_change_pct": float("nan")}
+    if new == "YES":
+        out.update(response="PMD", reason="new FDG-avid lesion")
+    if b_sul is None or not len(f_rows):
+        out.setdefault("response", "NE")
+        out.setdefault("reason", "no measurable lesion at baseline" if b_sul is None
+                       else "no lesion measured at this scan")
+        return out
+    f_id, f_sul = _hottest(f_rows)
+    f_sum = _sul_sum(f_rows)
+    f_tlg = _tlg(f_rows)
+    out.update(hottest_lesion_id=f_id, sul_peak=float(f_sul),
+               sul_peak_change_pct=_pct(f_sul, b_sul))
+    if b_sum is not None and f_sum is not None:
+        out["sul_sum_change_pct"] = _pct(f_sum, b_sum)
+    if b_tlg is not None and f_tlg is not None:
+        out["tlg_change_pct"] = _pct(f_tlg, b_tlg)
+    if "response" not in out:
+        tlg = (b_tlg, f_tlg) if include_tlg else None
+        response, reason = _verdict(new, b_sul, f_sul, tlg, f_rows, scan, ref)
+        out.update(response=response, reason=reason)
+    return out
+
+
+def _verdict(new, b_sul, f_sul, tlg, f_rows, scan, ref):
+    """PERCIST response and reason of a measured follow-up scan, first rule wins (P1.5-P1.8).
+
+    ``tlg`` is ``(baseline TLG, follow-up TLG)`` (g, None when unknown), or None when TLG is
+    not counted (``include_tlg=False``).
+    """
+    up, down = f_sul - b_sul, b_sul - f_sul
+    if up >= PERCIST_REL * b_sul and up >= PERCIST_ABS_SUL:
+        return "PMD", "SULpeak up >= 30 % and >= 0.8"
+    if tlg is not None and _tlg_pmd(*tlg, b_sul, f_sul):
+        return "PMD", "TLG up >= 75 % without SULpeak decline"
+    if new != "EQUIVOCAL" and _is_background(f_rows, scan, ref):
+        return "CMR", "all lesions at background"
+    if down >= PERCIST_REL * b_sul and down >= PERCIST_ABS_SUL:
+        return "PMR", "SULpeak down >= 30 % and >= 0.8"
+    return "SMD", "neither PMR nor PMD"
+
+
+def _tlg_pmd(b_tlg, f_tlg, b_sul, f_sul):
+    """P1.8: TLG up >= 75 % without SULpeak decline."""
+    return (b_tlg is not None and f_tlg is not None and b_tlg > 0
+            and f_tlg - b_tlg >= TLG_REL * b_tlg and f_sul >= b_sul)
 
 
 def _tlg(rows):

@@ -65,35 +65,57 @@ def check_pet_quality(df_pet: pd.DataFrame) -> pd.DataFrame:
                     "check_pet_quality")
     pet = df_pet.sort_values(["patient_id", "scan_date"], kind="mergesort")
     rows = []
-    lo, hi = UPTAKE_WINDOW_MIN
     for pid, scans in pet.groupby("patient_id", sort=False):
         base = scans.iloc[0]
         for i, (_, s) in enumerate(scans.iterrows()):
-            up = s.get("uptake_time_min")
-            if up is not None and pd.notna(up):
-                if up < lo or up > hi:
-                    rows.append((pid, s["scan_date"], "uptake_time_outside_50_70", up,
-                                 f"{lo:g}-{hi:g} min"))
-                b_up = base.get("uptake_time_min")
-                if i and b_up is not None and pd.notna(b_up) and abs(up - b_up) > \
-                        UPTAKE_MAX_DIFF_MIN:
-                    rows.append((pid, s["scan_date"], "uptake_time_differs_from_baseline", up,
-                                 f"baseline {b_up:g} ± {UPTAKE_MAX_DIFF_MIN:g} min"))
-            g = s.get("blood_glucose_mmol_l")
-            if g is not None and pd.notna(g) and g > GLUCOSE_MAX_MMOL_L:
-                rows.append((pid, s["scan_date"], "glucose_above_11_1", g,
-                             f"<= {GLUCOSE_MAX_MMOL_L:g} mmol/L (200 mg/dL)"))
-            for col, name in (("liver_sul_mean", "liver_reference_changed"),
-                              ("blood_pool_sul_mean", "blood_pool_reference_changed")):
-                v, b = s.get(col), base.get(col)
-                if not i or v is None or b is None or pd.isna(v) or pd.isna(b):
-                    continue
-                diff = abs(exact(v) - exact(b))
-                if diff > REFERENCE_REL * exact(b) and diff > REFERENCE_ABS_SUL:
-                    rows.append((pid, s["scan_date"], name, v,
-                                 f"baseline {b:g}: within 20 % or 0.3 SUL"))
+            rows.extend((pid, s["scan_date"], *p) for p in _scan_problems(s, base, bool(i)))
     out = pd.DataFrame(rows, columns=QUALITY_COLUMNS)
     if len(out):
         warnings.warn(f"{len(out)} PET scan-quality problem(s) (PERCIST P1.10): "
                       f"{sorted(set(out['check']))}.", SirtStatsWarning, stacklevel=2)
     return out
+
+
+def _scan_problems(s, base, follow_up):
+    """``(check, value, limit)`` of each problem of scan ``s``, in the order of the checks."""
+    return [*_uptake_problems(s, base, follow_up), *_glucose_problems(s),
+            *(_reference_problems(s, base) if follow_up else [])]
+
+
+def _uptake_problems(s, base, follow_up):
+    """Uptake time outside 50-70 min, or (follow-up) more than 15 min from the baseline's."""
+    up = s.get("uptake_time_min")
+    if up is None or pd.isna(up):
+        return []
+    lo, hi = UPTAKE_WINDOW_MIN
+    problems = []
+    if up < lo or up > hi:
+        problems.append(("uptake_time_outside_50_70", up, f"{lo:g}-{hi:g} min"))
+    b_up = base.get("uptake_time_min")
+    if follow_up and b_up is not None and pd.notna(b_up) and abs(up - b_up) > \
+            UPTAKE_MAX_DIFF_MIN:
+        problems.append(("uptake_time_differs_from_baseline", up,
+                         f"baseline {b_up:g} ± {UPTAKE_MAX_DIFF_MIN:g} min"))
+    return problems
+
+
+def _glucose_problems(s):
+    """Blood glucose above 11.1 mmol/L (200 mg/dL)."""
+    g = s.get("blood_glucose_mmol_l")
+    if g is not None and pd.notna(g) and g > GLUCOSE_MAX_MMOL_L:
+        return [("glucose_above_11_1", g, f"<= {GLUCOSE_MAX_MMOL_L:g} mmol/L (200 mg/dL)")]
+    return []
+
+
+def _reference_problems(s, base):
+    """Liver or blood-pool SULmean changed from baseline by > 20 % and > 0.3 SUL."""
+    problems = []
+    for col, name in (("liver_sul_mean", "liver_reference_changed"),
+                      ("blood_pool_sul_mean", "blood_pool_reference_changed")):
+        v, b = s.get(col), base.get(col)
+        if v is None or b is None or pd.isna(v) or pd.isna(b):
+            continue
+        diff = abs(exact(v) - exact(b))
+        if diff > REFERENCE_REL * exact(b) and diff > REFERENCE_ABS_SUL:
+            problems.append((name, v, f"baseline {b:g}: within 20 % or 0.3 SUL"))
+    return problems
