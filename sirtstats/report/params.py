@@ -501,37 +501,57 @@ def parameter_type(info: Mapping) -> NotebookParameterType:
     return NotebookParameterType(base, item, nullable)
 
 
-def _from_text(text: str, t: NotebookParameterType):
-    """Command-line text -> Python value of type ``t`` (checked afterwards by _check)."""
-    text = text.strip()
-    if t.nullable and text.lower() in ("none", "null"):
-        return None
-    if t.base == "str":
-        if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
-            return text[1:-1]
-        return text
-    if t.base == "bool":
-        if text.lower() in _TRUE | _FALSE:
-            return text.lower() in _TRUE
-        raise _BadValue
-    if t.base == "int":
-        if re.fullmatch(r"[+-]?\d+", text):
-            return int(text)
-        raise _BadValue
-    if t.base == "float":
-        try:
-            return float(text)
-        except ValueError:
-            raise _BadValue from None
-    if t.base == "list" and not text.startswith("["):
-        item = NotebookParameterType(t.item or "str")
-        return [_from_text(part, item) for part in text.split(",") if part.strip()]
+def _str_from_text(text: str):
+    """Text as is, without one pair of enclosing quotes."""
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        return text[1:-1]
+    return text
+
+
+def _bool_from_text(text: str):
+    if text.lower() in _TRUE | _FALSE:
+        return text.lower() in _TRUE
+    raise _BadValue
+
+
+def _int_from_text(text: str):
+    if re.fullmatch(r"[+-]?\d+", text):
+        return int(text)
+    raise _BadValue
+
+
+def _float_from_text(text: str):
+    try:
+        return float(text)
+    except ValueError:
+        raise _BadValue from None
+
+
+def _yaml_from_text(text: str):
     import yaml
 
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError:
         raise _BadValue from None
+
+
+#: Readers of command-line text for the scalar parameter types (_from_text).
+_SCALAR_FROM_TEXT = {"str": _str_from_text, "bool": _bool_from_text, "int": _int_from_text,
+                     "float": _float_from_text}
+
+
+def _from_text(text: str, t: NotebookParameterType):
+    """Command-line text -> Python value of type ``t`` (checked afterwards by _check)."""
+    text = text.strip()
+    if t.nullable and text.lower() in ("none", "null"):
+        return None
+    if t.base in _SCALAR_FROM_TEXT:
+        return _SCALAR_FROM_TEXT[t.base](text)
+    if t.base == "list" and not text.startswith("["):
+        item = NotebookParameterType(t.item or "str")
+        return [_from_text(part, item) for part in text.split(",") if part.strip()]
+    return _yaml_from_text(text)
 
 
 def _check(value, t: NotebookParameterType):
@@ -543,17 +563,32 @@ def _check(value, t: NotebookParameterType):
     if isinstance(value, dt.date) and t.base in ("str", "any"):
         return value.isoformat()  # YAML reads 2024-01-01 as a date
     if t.base == "list":
-        if isinstance(value, str):
-            value = _from_text(value, t)
-        if not isinstance(value, list | tuple):
-            raise _BadValue
-        return [_check(v, NotebookParameterType(t.item or "str")) for v in value]
+        return _check_list(value, t)
     if t.base == "dict" or (t.base == "any" and isinstance(value, Mapping)):
-        if not isinstance(value, Mapping):
-            raise _BadValue
-        return {str(k): _check(v, NotebookParameterType("any")) for k, v in value.items()}
+        return _check_dict(value)
     if t.base == "any" and isinstance(value, list | tuple):
         return [_check(v, t) for v in value]
+    return _check_scalar(value, t)
+
+
+def _check_list(value, t: NotebookParameterType):
+    """_check of a ``list`` parameter: text is read first (_from_text), each element checked."""
+    if isinstance(value, str):
+        value = _from_text(value, t)
+    if not isinstance(value, list | tuple):
+        raise _BadValue
+    return [_check(v, NotebookParameterType(t.item or "str")) for v in value]
+
+
+def _check_dict(value):
+    """_check of a mapping: string keys, each value checked as ``any``."""
+    if not isinstance(value, Mapping):
+        raise _BadValue
+    return {str(k): _check(v, NotebookParameterType("any")) for k, v in value.items()}
+
+
+def _check_scalar(value, t: NotebookParameterType):
+    """_check of a scalar: an int is a float where a float is declared; no NaN or inf."""
     kind = _kind(value)
     if t.base == "float" and kind in ("int", "float"):
         if not math.isfinite(value):
