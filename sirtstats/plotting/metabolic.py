@@ -18,6 +18,7 @@ from matplotlib.patches import Patch
 from sirtstats._checks import check_frame_argument as _require
 from sirtstats.metabolic._rules import PERCIST_ABS_SUL, PERCIST_REL
 from sirtstats.plotting import theme
+from sirtstats.plotting.response import _draw_reference_lines
 
 __all__ = ["METABOLIC_COLORS", "plot_metabolic_waterfall"]
 
@@ -35,12 +36,7 @@ _LEGEND_PAD_PT = 80
 
 
 def _reference_lines(ax):
-    for y, text in ((_REL_PCT, f"+{_REL_PCT:g} % (PMD)"), (-_REL_PCT, f"\u2212{_REL_PCT:g} % "
-                                                                     "(PMR)")):
-        ax.axhline(y, color="0.35", lw=0.9, ls="--", zorder=1)
-        ax.annotate(text, xy=(1.0, y), xycoords=("axes fraction", "data"), xytext=(2, 0),
-                    textcoords="offset points", va="center", color="0.35",
-                    fontsize=plt.rcParams["xtick.labelsize"], gid="reference_line_label")
+    _draw_reference_lines(ax, ((_REL_PCT, "PMD"), (-_REL_PCT, "PMR")))
 
 
 @theme.themed

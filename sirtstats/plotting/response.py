@@ -110,9 +110,14 @@ def _signed_pct(value: float) -> str:
     return f"{'+' if value > 0 else '−' if value < 0 else ''}{abs(value):g} %"
 
 
-def _reference_lines(ax, *, horizontal=True):
-    for y, text in ((_PD_PCT, f"{_signed_pct(_PD_PCT)} (PD)"),
-                    (_PR_PCT, f"{_signed_pct(_PR_PCT)} (PR)")):
+def _reference_lines(ax):
+    _draw_reference_lines(ax, ((_PD_PCT, "PD"), (_PR_PCT, "PR")))
+
+
+def _draw_reference_lines(ax, lines):
+    """Dashed % thresholds labelled right of the axes, e.g. ``((20, "PD"), (-30, "PR"))``."""
+    for y, name in lines:
+        text = f"{_signed_pct(y)} ({name})"
         ax.axhline(y, color="0.35", lw=0.9, ls="--", zorder=1)
         ax.annotate(text, xy=(1.0, y), xycoords=("axes fraction", "data"), xytext=(2, 0),
                     textcoords="offset points", va="center", color="0.35",
