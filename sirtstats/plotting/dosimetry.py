@@ -697,6 +697,8 @@ def plot_survival_by_device_dose_group(
 
     Each panel is drawn by :func:`sirtstats.plotting.survival.plot_km` (censor marks, number
     at risk under the axis at the 6-monthly ticks); the legend is moved outside the data area.
+    The curtailment rule (curves stop where fewer than 5 remain at risk) is written once,
+    under the last panel.
 
     Parameters
     ----------
@@ -742,7 +744,7 @@ def plot_survival_by_device_dose_group(
     height = len(drawn) * (panel_in + table_in + gap_in) + 0.4
     fig, axes = plt.subplots(len(drawn), 1, figsize=(8.0, height), squeeze=False)
     axes = axes.ravel()
-    for ax, device in zip(axes, drawn, strict=True):
+    for i, (ax, device) in enumerate(zip(axes, drawn, strict=True)):
         row = tests[tests["device"] == device].iloc[0]
         sub_curve = curve[curve["device"] == device].drop(columns="device")
         sub_risk = risk_table[risk_table["device"] == device].drop(columns="device")
@@ -751,7 +753,7 @@ def plot_survival_by_device_dose_group(
         groups = list(dict.fromkeys(sub_curve["dose_group"]))
         colours = dict(zip(groups, _GROUP_COLOURS, strict=False))
         plot_km(sub_curve, risk_table=sub_risk, summary=sub_km, ax=ax, colors=colours,
-                xlabel=xlabel, ylabel=ylabel,
+                xlabel=xlabel, ylabel=ylabel, footnote=i == len(drawn) - 1,
                 title=(f"{value_label(device)}: mean lesion dose below / at or above "
                        f"{row['threshold_gy']:g} Gy"))
         handles, labels = ax.get_legend_handles_labels()

@@ -485,22 +485,28 @@ _CIF_PANEL_IN = (3.0, 2.1)
 _CIF_MAX_COLS = 2
 #: Top margin of a CIF figure (title, annotation and the legend row), inches.
 _CIF_TOP_IN = 1.0
+#: Strip under the last row of panels for the curtailment footnote (inches): the note's line
+#: (``_NOTE_PT``) and a gap above it.
+_CIF_NOTE_IN = 0.3
 
 
 def _cif_axes(n_panels: int, n_risk_rows: int):
     ncols = min(n_panels, _CIF_MAX_COLS)
     nrows = -(-n_panels // ncols)
     risk_in = (_RISK_TITLE_PT + _RISK_ROW_PT * (n_risk_rows + 0.5)) / 72 if n_risk_rows else 0
-    cell_h = _CIF_PANEL_IN[1] + _KM_XLABEL_IN + risk_in + 0.35
+    # Under each panel: its tick labels and x label, or the risk table, whose first 40 pt
+    # ("At risk" title) already hold the x label.
+    below_in = max(_KM_XLABEL_IN, risk_in)
+    cell_h = _CIF_PANEL_IN[1] + below_in + 0.35
     left, gap_w, top = 0.75, 0.75 if n_risk_rows else 0.35, _CIF_TOP_IN
     w = left + ncols * _CIF_PANEL_IN[0] + (ncols - 1) * gap_w + 0.2
-    h = top + nrows * cell_h + _NOTE_PT / 72
+    h = top + nrows * cell_h + _CIF_NOTE_IN
     fig = plt.figure(figsize=(w, h))
     axes = []
     for k in range(n_panels):
         r, c = divmod(k, ncols)
         x0 = left + c * (_CIF_PANEL_IN[0] + gap_w)
-        y0 = h - top - (r + 1) * cell_h + _KM_XLABEL_IN + risk_in
+        y0 = h - top - (r + 1) * cell_h + below_in
         axes.append(fig.add_axes((x0 / w, y0 / h, _CIF_PANEL_IN[0] / w,
                                   _CIF_PANEL_IN[1] / h)))
     return fig, axes
@@ -602,7 +608,7 @@ def plot_cif(
     _cif_legend(fig, axes, created)
     _cif_figure_titles(fig, axes, created, title, annotation)
     if created and min_at_risk is not None:
-        fig.text(0.75 / fig.get_figwidth(), 0.1 / fig.get_figheight(),
+        fig.text(0.75 / fig.get_figwidth(), 0.06 / fig.get_figheight(),
                  curtail_note(min_at_risk), ha="left", va="bottom", gid="curtail_note",
                  fontsize=plt.rcParams["xtick.labelsize"])
     return axes[0] if not gcols else np.asarray(axes, dtype=object)
