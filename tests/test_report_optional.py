@@ -13,6 +13,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _report_helpers import (  # noqa: E402
+    PARAMS_CELL,
     TABLE_CELL,
     fake_tables,
     install_fake_registry,
@@ -21,7 +22,7 @@ from _report_helpers import (  # noqa: E402
 
 from sirtstats.report import ReportError, run_report, validate_parameters  # noqa: E402
 from sirtstats.report.index_html import headline_rows  # noqa: E402
-from sirtstats.report.optional import skipped_notebooks  # noqa: E402
+from sirtstats.report.optional import exposure_counts, skipped_notebooks  # noqa: E402
 
 MARKER_CELL = "open(output_dir + '/../PET_RAN', 'w').write('ran')"
 
@@ -102,3 +103,69 @@ def test_headline_gains_the_metabolic_response_rate_with_exact_ci():
                                                    "settings": {"confirm": True}}})
     assert confirmed[0]["section"].endswith("best metabolic response, confirmed)")
     assert headline_rows({"06_pet_response": {}}) == []
+
+
+# -- notebook 07 compares two exposure levels: it needs patients at both -------------------
+
+COMPARE_PARAMS = PARAMS_CELL + "\n" + "\n".join([
+    'exposure: str = "device"          # exposure column',
+    'exposure_levels: list = ["Y90_resin", "Y90_glass"]  # control, then treated',
+])
+COMPARE_MARKER = "open(output_dir + '/../COMPARE_RAN', 'w').write('ran')"
+
+
+def _two_devices(n_glass: int, n_resin: int) -> dict:
+    """A registry of n_glass + n_resin HCC patients, one session each before 2026-09-30."""
+    n = n_glass + n_resin
+    ids = [f"P{i:02d}" for i in range(1, n + 1)]
+    t = fake_tables()
+    t["patients"] = pd.DataFrame({"patient_id": ids, "primary_tumour": ["HCC"] * n,
+                                  "death_date": pd.to_datetime([None] * n)})
+    t["treatments"] = pd.DataFrame({
+        "patient_id": ids, "session_id": [f"S{i}" for i in range(n)],
+        "treatment_date": pd.to_datetime(["2026-03-01"] * n),
+        "device": ["Y90_glass"] * n_glass + ["Y90_resin"] * n_resin})
+    return t
+
+
+def _compare_notebooks(folder: Path) -> Path:
+    make_notebook(folder / "01_tiny.ipynb", TABLE_CELL, title="Tiny cohort")
+    make_notebook(folder / "07_comparative.ipynb", COMPARE_MARKER, title="07 · Comparative",
+                  params=COMPARE_PARAMS)
+    return folder
+
+
+@pytest.mark.parametrize(("n_glass", "n_resin", "runs"), [(12, 10, True), (12, 9, False)])
+def test_comparison_runs_only_with_ten_patients_at_each_level(tmp_path, monkeypatch, n_glass,
+                                                              n_resin, runs):
+    nb_dir = _compare_notebooks(tmp_path / "notebooks")
+    install_fake_registry(monkeypatch, tables=_two_devices(n_glass, n_resin))
+    result = run_report(validate_parameters({"period": "2026Q3"}),
+                        output_root=tmp_path / "reports", notebooks_dir=nb_dir, echo=None)
+    assert (tmp_path / "reports" / "COMPARE_RAN").exists() is runs
+    index = (result.path / "index.html").read_text(encoding="utf-8")
+    expected = ("07 · Comparative: not run, a comparison needs at least 10 patients at each "
+                f"exposure level and the cohort has Y-90 resin {n_resin}, Y-90 glass {n_glass}")
+    assert (expected in index) is not runs
+
+
+def test_comparison_skipped_when_a_device_filter_leaves_one_level(tmp_path, monkeypatch):
+    nb_dir = _compare_notebooks(tmp_path / "notebooks")
+    install_fake_registry(monkeypatch, tables=_two_devices(12, 12))
+    result = run_report(validate_parameters({"period": "2026Q3", "devices": ["Y90_glass"]}),
+                        output_root=tmp_path / "reports", notebooks_dir=nb_dir, echo=None)
+    assert not (tmp_path / "reports" / "COMPARE_RAN").exists()
+    manifest = json.loads((result.path / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["report"]["skipped_notebooks"]["07_comparative"].endswith(
+        "Y-90 resin 0, Y-90 glass 12")
+    assert manifest["report"]["notebooks"] == ["01_tiny"]
+
+
+def test_exposure_counts_reads_patients_columns_and_declines_derived_ones():
+    t = _two_devices(2, 1)
+    t["patients"]["sex"] = ["F", "M", "F"]
+    ids = {"P01", "P02", "P03"}
+    assert exposure_counts(t, ids, "sex", ["M", "F"]) == {"M": 1, "F": 2}
+    assert exposure_counts(t, {"P01"}, "device", ["Y90_resin", "Y90_glass"]) == {
+        "Y90_resin": 0, "Y90_glass": 1}
+    assert exposure_counts(t, ids, "tumour_burden", ["low", "high"]) is None

@@ -614,6 +614,25 @@ def _effective_filters(declared: dict, injected: dict) -> dict:
     return out
 
 
+def _comparison_cohorts(registry, params, declared: dict, injected: dict) -> dict:
+    """``cohorts`` and ``values`` of :func:`sirtstats.report.optional.split_skipped`: each
+    comparison notebook's cohort (treated by the cut-off, its own filters) and its effective
+    exposure parameters."""
+    from sirtstats.report.optional import NOTEBOOK_COMPARES
+    from sirtstats.report.params import _default_value
+
+    stems = [stem for stem in declared if stem in NOTEBOOK_COMPARES]
+    filters = _effective_filters({s: declared[s] for s in stems}, injected)
+    treated = _treated_ids(registry, params.cutoff_date)
+    cohorts, values = {}, {}
+    for stem in stems:
+        ids = _filtered_ids(registry, *(filters.get(stem, {}).get(n) or [] for n in _FILTER_NAMES))
+        cohorts[stem] = treated if ids is None else treated & ids
+        values[stem] = {name: injected[stem].get(name, _default_value(declared[stem][name]))
+                        for name in NOTEBOOK_COMPARES[stem] if name in declared[stem]}
+    return {"cohorts": cohorts, "values": values}
+
+
 def _check_run_options(jobs, timeout) -> int:
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise InvalidParameterError(
@@ -713,16 +732,18 @@ def run_report(
     t_reg = time.perf_counter()
     registry = load_checked_registry(params)
     t_reg = time.perf_counter() - t_reg
-    from sirtstats.report.optional import split_skipped  # issue 15: 06 needs PET data
+    from sirtstats.report.optional import split_skipped  # 06 needs PET data, 07 two groups
 
+    injected = {stem: {**params.for_notebook(names, output_dir=target), **user_set[stem]}
+                for stem, names in declared.items()}
     nb_paths, skipped = split_skipped(registry.tables, nb_paths,
-                                      _cohort_patient_ids(registry, params))
+                                      _cohort_patient_ids(registry, params),
+                                      **_comparison_cohorts(registry, params, declared, injected))
     if not nb_paths:
         raise ReportError("No notebook to run: " + "; ".join(
             f"{stem} skipped, {note}" for stem, _title, note in skipped) + ".")
     declared = {p.stem: declared[p.stem] for p in nb_paths}
-    injected = {stem: {**params.for_notebook(names, output_dir=target), **user_set[stem]}
-                for stem, names in declared.items()}
+    injected = {stem: injected[stem] for stem in declared}
     check_cohorts_not_empty(registry, params, _effective_filters(declared, injected))
 
     root.mkdir(parents=True, exist_ok=True)
