@@ -252,8 +252,8 @@ def test_unknown_notebook_selection_and_missing_kernel(tmp_path, monkeypatch):
                                                     r"instead"):
         run_report(validate_parameters({"period": "2026Q3"}), output_root=tmp_path / "r",
                    notebooks_dir=nb_dir, notebooks=["07"], echo=None)
-    with pytest.raises(ReportError, match=r"kernel 'no-such-kernel' not found.*ipykernel "
-                                          r"install"):
+    with pytest.raises(ReportError, match=r"kernel 'no-such-kernel' not found.*"
+                                          r"`sirtstats kernel install`"):
         run_report(validate_parameters({"period": "2026Q3"}), output_root=tmp_path / "r",
                    notebooks_dir=nb_dir, kernel_name="no-such-kernel", echo=None)
 

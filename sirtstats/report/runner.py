@@ -85,8 +85,8 @@ SNAPSHOT_DIRNAME = "_snapshot"
 #: Cell id given to papermill's injected-parameters cell (papermill draws a random one).
 INJECTED_CELL_ID = "injected-parameters"
 KERNEL_INSTALL_HINT = (
-    "Install it with `make venv`, or: python -m ipykernel install --sys-prefix "
-    "--name sirtstats --display-name 'Python (sirtstats)'"
+    "Register it with `sirtstats kernel install` (pip and conda installs alike; "
+    "`make venv` does it in a checkout)."
 )
 
 
