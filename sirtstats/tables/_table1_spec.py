@@ -2,11 +2,14 @@
 
 Private (import from :mod:`sirtstats.tables`): the variable lists, row labels and schema level
 order that :func:`sirtstats.tables.make_table1` (tableone) and
-:func:`sirtstats.tables.summarise_table1` (paste-ready) start from, and the conversion of a
-categorical column to text levels (1 -> "1", True -> "yes").
+:func:`sirtstats.tables.summarise_table1` (paste-ready) start from, the conversion of a
+categorical column to text levels (1 -> "1", True -> "yes"), the checks of their ``groupby``
+and ``columns`` arguments and the order of levels and groups.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -20,7 +23,11 @@ __all__ = [
     "_BOOLEAN_ORDER",
     "_MISSING_GROUP",
     "_as_category_strings",
+    "_check_table1_columns",
+    "_default_categorical",
+    "_group_order",
     "_is_identifier",
+    "_ordered_levels",
 ]
 
 #: Default Table 1 variables, in display order.
@@ -148,3 +155,59 @@ def _as_category_strings(s: pd.Series) -> pd.Series:
 def _is_identifier(column: str) -> bool:
     return column == "patient_id" or column.endswith("_id") and column != "centre_id"
 
+
+
+def _check_table1_columns(df_baseline: pd.DataFrame, groupby: str | None,
+                          columns: Sequence[str] | None, func: str) -> list[str]:
+    """The Table 1 variables (default: :data:`TABLE1_COLUMNS` present), after the checks.
+
+    Raises ValueError, naming ``func``, if ``groupby`` or a column is not in ``df_baseline``
+    or a column is an identifier. The ``groupby`` column is not removed here.
+    """
+    if groupby is not None and groupby not in df_baseline.columns:
+        raise ValueError(
+            f"The 'groupby' argument of {func} must be a column of df_baseline or None. "
+            f"Got {groupby!r} instead."
+        )
+    if columns is None:
+        columns = [c for c in TABLE1_COLUMNS if c in df_baseline.columns]
+    else:
+        columns = list(columns)
+    unknown = [c for c in columns if c not in df_baseline.columns]
+    if unknown:
+        raise ValueError(
+            f"The 'columns' argument of {func} must list columns of df_baseline. "
+            f"Got {unknown!r} instead."
+        )
+    ids = [c for c in columns if _is_identifier(c)]
+    if ids:
+        raise ValueError(
+            f"The 'columns' argument of {func} must not contain identifiers. "
+            f"Got {ids!r} instead."
+        )
+    return columns
+
+
+def _default_categorical(df_baseline: pd.DataFrame, columns: list[str]) -> list[str]:
+    """Members of :data:`TABLE1_CATEGORICAL` among ``columns``, plus boolean and text columns."""
+    return [
+        c for c in columns
+        if c in TABLE1_CATEGORICAL
+        or not pd.api.types.is_numeric_dtype(df_baseline[c])
+        or pd.api.types.is_bool_dtype(df_baseline[c])
+        or str(df_baseline[c].dtype) == "boolean"
+    ]
+
+
+def _ordered_levels(present: set[str], preferred: list[str]) -> list[str]:
+    """The ``preferred`` levels that are present, in that order, then the others sorted."""
+    return [v for v in preferred if v in present] + sorted(present - set(preferred))
+
+
+def _group_order(groupby: str, groups: pd.Series) -> list[str]:
+    """Group values in schema order, the others sorted, the "(missing)" group last."""
+    present = set(groups)
+    preferred = TABLE1_LEVEL_ORDER.get(groupby, [])
+    return [v for v in preferred if v in present] + sorted(
+        present - set(preferred) - {_MISSING_GROUP}
+    ) + ([_MISSING_GROUP] if _MISSING_GROUP in present else [])

@@ -18,16 +18,89 @@ from sirtstats.exceptions import SirtStatsWarning
 from sirtstats.tables._table1_spec import (
     _BOOLEAN_ORDER,
     _MISSING_GROUP,
-    TABLE1_CATEGORICAL,
-    TABLE1_COLUMNS,
     TABLE1_LABELS,
     TABLE1_LEVEL_ORDER,
     TABLE1_NONNORMAL,
     _as_category_strings,
-    _is_identifier,
+    _check_table1_columns,
+    _default_categorical,
+    _group_order,
+    _ordered_levels,
 )
 
 __all__ = ["format_table1", "make_table1"]
+
+
+def _variable_kinds(df_baseline: pd.DataFrame, columns: list[str],
+                    categorical: Sequence[str] | None,
+                    nonnormal: Sequence[str] | None) -> tuple[list[str], list[str]]:
+    """The categorical and the non-normal variables among ``columns`` (defaults if None)."""
+    if categorical is None:
+        categorical = _default_categorical(df_baseline, columns)
+    else:
+        categorical = [c for c in categorical if c in columns]
+    if nonnormal is None:
+        nonnormal = [c for c in columns if c in TABLE1_NONNORMAL and c not in categorical]
+    else:
+        nonnormal = [c for c in nonnormal if c in columns]
+    return categorical, nonnormal
+
+
+def _drop_empty(df_baseline: pd.DataFrame, columns: list[str], categorical: list[str],
+                nonnormal: list[str]) -> tuple[list[str], list[str], list[str]]:
+    """Leave out the variables missing for every patient, with a warning naming them."""
+    empty = [c for c in columns if df_baseline[c].isna().all()]
+    if empty and len(df_baseline):
+        warnings.warn(
+            f"Table 1: {empty} are missing for every patient and are left out.",
+            SirtStatsWarning,
+            stacklevel=3,  # the caller of make_table1
+        )
+    columns = [c for c in columns if c not in empty]
+    categorical = [c for c in categorical if c in columns]
+    nonnormal = [c for c in nonnormal if c in columns]
+    return columns, categorical, nonnormal
+
+
+def _categorical_order(column: str, present: set[str]) -> list[str]:
+    """Levels of a categorical variable: schema order (yes/no for booleans), then the others."""
+    preferred = TABLE1_LEVEL_ORDER.get(column)
+    if preferred is None and present <= set(_BOOLEAN_ORDER):
+        preferred = _BOOLEAN_ORDER
+    return _ordered_levels(present, preferred or [])
+
+
+def _tableone_data(df_baseline: pd.DataFrame, columns: list[str], categorical: list[str]
+                   ) -> tuple[pd.DataFrame, dict[str, list[str]]]:
+    """tableone's input (categories as text, the others as float) and its level order."""
+    data = pd.DataFrame(index=df_baseline.index)
+    order: dict[str, list[str]] = {}
+    for c in columns:
+        if c in categorical:
+            data[c] = _as_category_strings(df_baseline[c])
+            order[c] = _categorical_order(c, set(data[c].dropna()))
+        else:
+            data[c] = pd.to_numeric(df_baseline[c], errors="coerce").astype(float)
+    return data, order
+
+
+def _tableone_groups(df_baseline: pd.DataFrame, groupby: str) -> tuple[pd.Series, list[str]]:
+    """The group of each patient (missing -> "(missing)") and the group order.
+
+    Warns (SirtStatsWarning) when a group has fewer than 10 patients.
+    """
+    groups = _as_category_strings(df_baseline[groupby]).fillna(_MISSING_GROUP)
+    order = _group_order(groupby, groups)
+    small = groups.value_counts()
+    small = small[small < 10]
+    if len(small):
+        warnings.warn(
+            f"Table 1: fewer than 10 patients in group(s) {sorted(small.index)} of "
+            f"{groupby!r}; percentages are unstable.",
+            SirtStatsWarning,
+            stacklevel=3,  # the caller of make_table1
+        )
+    return groups, order
 
 
 def make_table1(
@@ -114,85 +187,13 @@ def make_table1(
 
     if groupby == "":
         groupby = None
-    if groupby is not None and groupby not in df_baseline.columns:
-        raise ValueError(
-            f"The 'groupby' argument of make_table1 must be a column of df_baseline or None. "
-            f"Got {groupby!r} instead."
-        )
-    if columns is None:
-        columns = [c for c in TABLE1_COLUMNS if c in df_baseline.columns]
-    else:
-        columns = list(columns)
-        unknown = [c for c in columns if c not in df_baseline.columns]
-        if unknown:
-            raise ValueError(
-                "The 'columns' argument of make_table1 must list columns of df_baseline. "
-                f"Got {unknown!r} instead."
-            )
-    ids = [c for c in columns if _is_identifier(c)]
-    if ids:
-        raise ValueError(
-            "The 'columns' argument of make_table1 must not contain identifiers. "
-            f"Got {ids!r} instead."
-        )
+    columns = _check_table1_columns(df_baseline, groupby, columns, "make_table1")
     columns = [c for c in columns if c != groupby]
-
-    if categorical is None:
-        categorical = [
-            c for c in columns
-            if c in TABLE1_CATEGORICAL
-            or not pd.api.types.is_numeric_dtype(df_baseline[c])
-            or pd.api.types.is_bool_dtype(df_baseline[c])
-            or str(df_baseline[c].dtype) == "boolean"
-        ]
-    else:
-        categorical = [c for c in categorical if c in columns]
-    if nonnormal is None:
-        nonnormal = [c for c in columns if c in TABLE1_NONNORMAL and c not in categorical]
-    else:
-        nonnormal = [c for c in nonnormal if c in columns]
-
-    empty = [c for c in columns if df_baseline[c].isna().all()]
-    if empty and len(df_baseline):
-        warnings.warn(
-            f"Table 1: {empty} are missing for every patient and are left out.",
-            SirtStatsWarning,
-            stacklevel=2,
-        )
-    columns = [c for c in columns if c not in empty]
-    categorical = [c for c in categorical if c in columns]
-    nonnormal = [c for c in nonnormal if c in columns]
-
-    data = pd.DataFrame(index=df_baseline.index)
-    order: dict[str, list[str]] = {}
-    for c in columns:
-        if c in categorical:
-            data[c] = _as_category_strings(df_baseline[c])
-            present = set(data[c].dropna())
-            preferred = TABLE1_LEVEL_ORDER.get(c)
-            if preferred is None and set(present) <= set(_BOOLEAN_ORDER):
-                preferred = _BOOLEAN_ORDER
-            preferred = preferred or []
-            order[c] = [v for v in preferred if v in present] + sorted(present - set(preferred))
-        else:
-            data[c] = pd.to_numeric(df_baseline[c], errors="coerce").astype(float)
+    categorical, nonnormal = _variable_kinds(df_baseline, columns, categorical, nonnormal)
+    columns, categorical, nonnormal = _drop_empty(df_baseline, columns, categorical, nonnormal)
+    data, order = _tableone_data(df_baseline, columns, categorical)
     if groupby is not None:
-        g = _as_category_strings(df_baseline[groupby]).fillna(_MISSING_GROUP)
-        data[groupby] = g
-        present = set(g)
-        preferred = TABLE1_LEVEL_ORDER.get(groupby, [])
-        order[groupby] = [v for v in preferred if v in present] + sorted(
-            present - set(preferred) - {_MISSING_GROUP}
-        ) + ([_MISSING_GROUP] if _MISSING_GROUP in present else [])
-        small = g.value_counts()
-        small = small[small < 10]
-        if len(small):
-            warnings.warn(
-                f"Table 1: fewer than 10 patients in group(s) {sorted(small.index)} of "
-                f"{groupby!r}; percentages are unstable.",
-                SirtStatsWarning,
-                stacklevel=2,
-            )
+        data[groupby], order[groupby] = _tableone_groups(df_baseline, groupby)
 
     all_labels = {**TABLE1_LABELS, **(labels or {})}
     with warnings.catch_warnings():
