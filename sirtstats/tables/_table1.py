@@ -16,11 +16,12 @@ from sirtstats.labels import column_label, value_label
 from sirtstats.tables._table1_spec import (
     _BOOLEAN_ORDER,
     _MISSING_GROUP,
-    TABLE1_CATEGORICAL,
-    TABLE1_COLUMNS,
     TABLE1_LEVEL_ORDER,
     _as_category_strings,
-    _is_identifier,
+    _check_table1_columns,
+    _default_categorical,
+    _group_order,
+    _ordered_levels,
 )
 
 __all__ = ["TABLE1_RESTRICTIONS", "summarise_table1"]
@@ -49,6 +50,90 @@ def _level_labels(column: str, levels: list[str]) -> list[str]:
     if set(levels) <= set(_BOOLEAN_ORDER):
         return ["Yes" if v == "yes" else "No" for v in levels]
     return [value_label(v) for v in levels]
+
+
+def _groups(df_baseline: pd.DataFrame, groupby: str | None) -> dict:
+    """Column groups in display order -> their patients: None (everyone), then each group."""
+    everyone = {None: pd.Series(True, index=df_baseline.index)}
+    if groupby is None:
+        return everyone
+    values = _as_category_strings(df_baseline[groupby]).fillna(_MISSING_GROUP)
+    return {**everyone, **{g: values == g for g in _group_order(groupby, values)}}
+
+
+def _header_labels(groups: dict, groupby: str | None) -> dict[str, str]:
+    """Column headers with the number of patients: "Overall (N = 295)", "HCC (N = 171)"."""
+    labels = {"characteristic": "Characteristic"}
+    for g, members in groups.items():
+        n = int(members.sum())
+        labels[_group_key(g)] = (f"Overall (N = {n})" if groupby else f"N = {n}") if g is None \
+            else f"{value_label(g)} (N = {n})"
+    return labels
+
+
+def _restriction(df_baseline: pd.DataFrame, column: str, restrictions: dict
+                 ) -> tuple[pd.Series, str, str | None]:
+    """Patients a variable applies to, its row label ("*" if restricted) and its footnote."""
+    applies = pd.Series(True, index=df_baseline.index)
+    label = column_label(column)
+    note = None
+    if column in restrictions and restrictions[column][0] in df_baseline.columns:
+        col, allowed, text = restrictions[column]
+        applies = df_baseline[col].isin(list(allowed))
+        if text:
+            label, note = f"{label}*", f"* {text}"
+    return applies, label, note
+
+
+def _level_cells(values: pd.Series, levels: list[str], decimals: int, applicable: bool
+                 ) -> tuple[dict[str, str], str, bool]:
+    """One group's n (%) per level of the known values, its Unknown count, and if any is unknown.
+
+    A group without applicable patients shows "—" everywhere.
+    """
+    if not applicable:
+        return dict.fromkeys(levels, DASH), DASH, False
+    known = int(values.notna().sum())
+    n_missing = int(values.isna().sum())
+    cells = {lv: format_n_pct(int((values == lv).sum()), known, decimals) for lv in levels}
+    return cells, str(n_missing), n_missing > 0
+
+
+def _categorical_rows(column: str, values: pd.Series, applies: pd.Series, masks: dict,
+                      label: str, decimals: int) -> list[tuple[str, dict, bool]]:
+    """Rows (label, cells, indented) of a categorical variable: its name, levels, Unknown."""
+    present = set(values[applies].dropna())
+    preferred = TABLE1_LEVEL_ORDER.get(column) or (
+        _BOOLEAN_ORDER if present <= set(_BOOLEAN_ORDER) else [])
+    levels = _ordered_levels(present, preferred)
+    level_rows: dict[str, dict] = {lv: {} for lv in levels}
+    unknown_row, any_unknown = {}, False
+    for key, members in masks.items():
+        m = members & applies
+        cells, unknown_row[key], missing = _level_cells(values[m], levels, decimals, m.any())
+        any_unknown |= missing
+        for lv in levels:
+            level_rows[lv][key] = cells[lv]
+    rows = [(label, {}, False)]
+    rows += [(text, level_rows[lv], True)
+             for lv, text in zip(levels, _level_labels(column, levels), strict=True)]
+    if any_unknown:
+        rows.append((_UNKNOWN, unknown_row, True))
+    return rows
+
+
+def _continuous_rows(values: pd.Series, applies: pd.Series, masks: dict, label: str,
+                     decimals: int) -> list[tuple[str, dict, bool]]:
+    """Rows (label, cells, indented) of a continuous variable: median [Q1–Q3], Unknown."""
+    cells, unknown_row = {}, {}
+    for key, members in masks.items():
+        m = members & applies
+        cells[key] = format_median_iqr(values[m], decimals) if m.any() else DASH
+        unknown_row[key] = str(int(values[m].isna().sum())) if m.any() else DASH
+    rows = [(label, cells, False)]
+    if any(v not in ("0", DASH) for v in unknown_row.values()):
+        rows.append((_UNKNOWN, unknown_row, True))
+    return rows
 
 
 def summarise_table1(
@@ -119,101 +204,34 @@ def summarise_table1(
     ['Female', '1 (33.3)']
     """
     groupby = groupby or None
-    if groupby is not None and groupby not in df_baseline.columns:
-        raise ValueError(
-            f"The 'groupby' argument of summarise_table1 must be a column of df_baseline or "
-            f"None. Got {groupby!r} instead.")
-    if columns is None:
-        columns = [c for c in TABLE1_COLUMNS if c in df_baseline.columns]
-    unknown = [c for c in columns if c not in df_baseline.columns]
-    if unknown:
-        raise ValueError("The 'columns' argument of summarise_table1 must list columns of "
-                         f"df_baseline. Got {unknown!r} instead.")
-    ids = [c for c in columns if _is_identifier(c)]
-    if ids:
-        raise ValueError("The 'columns' argument of summarise_table1 must not contain "
-                         f"identifiers. Got {ids!r} instead.")
+    columns = _check_table1_columns(df_baseline, groupby, columns, "summarise_table1")
     columns = [c for c in columns if c != groupby and df_baseline[c].notna().any()]
     if categorical is None:
-        categorical = [c for c in columns if c in TABLE1_CATEGORICAL
-                       or not pd.api.types.is_numeric_dtype(df_baseline[c])
-                       or pd.api.types.is_bool_dtype(df_baseline[c])
-                       or str(df_baseline[c].dtype) == "boolean"]
+        categorical = _default_categorical(df_baseline, columns)
     restrictions = TABLE1_RESTRICTIONS if restrictions is None else restrictions
+    groups = _groups(df_baseline, groupby)
+    masks = {_group_key(g): members for g, members in groups.items()}
 
-    groups: list = [None]
-    gvals = None
-    if groupby is not None:
-        gvals = _as_category_strings(df_baseline[groupby]).fillna(_MISSING_GROUP)
-        present = set(gvals)
-        preferred = [v for v in TABLE1_LEVEL_ORDER.get(groupby, []) if v in present]
-        groups += preferred + sorted(present - set(preferred) - {_MISSING_GROUP}) + (
-            [_MISSING_GROUP] if _MISSING_GROUP in present else [])
-
-    def members(g) -> pd.Series:
-        return pd.Series(True, index=df_baseline.index) if g is None else gvals == g
-
-    rows: list[dict] = []
-    indent: list[bool] = []
+    rows: list[tuple[str, dict, bool]] = []
     notes: list[str] = []
-
-    def add(label: str, cells: dict, is_level: bool) -> None:
-        rows.append({"characteristic": label, **cells})
-        indent.append(is_level)
-
     for c in columns:
-        applies = pd.Series(True, index=df_baseline.index)
-        label = column_label(c)
-        if c in restrictions and restrictions[c][0] in df_baseline.columns:
-            col, allowed, note = restrictions[c]
-            applies = df_baseline[col].isin(list(allowed))
-            label = f"{label}*" if note else label
-            if note:
-                notes.append(f"* {note}")
+        applies, label, note = _restriction(df_baseline, c, restrictions)
+        if note:
+            notes.append(note)
         if c in categorical:
-            values = _as_category_strings(df_baseline[c])
-            present = set(values[applies].dropna())
-            preferred = TABLE1_LEVEL_ORDER.get(c) or (
-                _BOOLEAN_ORDER if present <= set(_BOOLEAN_ORDER) else [])
-            levels = [v for v in preferred if v in present] + sorted(present - set(preferred))
-            add(label, {}, False)
-            level_rows = {lv: {} for lv in levels}
-            unknown_row, any_unknown = {}, False
-            for g in groups:
-                m = members(g) & applies
-                v = values[m]
-                known = int(v.notna().sum())
-                for lv in levels:
-                    level_rows[lv][_group_key(g)] = (
-                        format_n_pct(int((v == lv).sum()), known, decimals) if m.any() else DASH)
-                n_missing = int(v.isna().sum())
-                any_unknown |= n_missing > 0
-                unknown_row[_group_key(g)] = str(n_missing) if m.any() else DASH
-            for lv, text in zip(levels, _level_labels(c, levels), strict=True):
-                add(text, level_rows[lv], True)
-            if any_unknown:
-                add(_UNKNOWN, unknown_row, True)
+            rows += _categorical_rows(c, _as_category_strings(df_baseline[c]), applies, masks,
+                                      label, decimals)
         else:
             values = pd.to_numeric(df_baseline[c], errors="coerce").astype(float)
-            cells, unknown_row = {}, {}
-            for g in groups:
-                m = members(g) & applies
-                cells[_group_key(g)] = format_median_iqr(values[m], decimals) if m.any() else DASH
-                unknown_row[_group_key(g)] = str(int(values[m].isna().sum())) if m.any() else DASH
-            add(label, cells, False)
-            if any(v not in ("0", DASH) for v in unknown_row.values()):
-                add(_UNKNOWN, unknown_row, True)
+            rows += _continuous_rows(values, applies, masks, label, decimals)
 
-    keys = ["characteristic"] + [_group_key(g) for g in groups]
-    data = pd.DataFrame(rows, columns=keys).fillna("")
-    labels = {"characteristic": "Characteristic"}
-    for g in groups:
-        n = int(members(g).sum())
-        labels[_group_key(g)] = (f"Overall (N = {n})" if groupby else f"N = {n}") if g is None \
-            else f"{value_label(g)} (N = {n})"
+    keys = ["characteristic", *masks]
+    data = pd.DataFrame([{"characteristic": text, **cells} for text, cells, _ in rows],
+                        columns=keys).fillna("")
     spanners = ()
     if groupby is not None:
-        spanners = ((column_label(groupby), tuple(_group_key(g) for g in groups[1:])),)
-    return ReportTable(data=data, title=title, labels=labels, spanners=spanners,
-                       footnotes=(_STAT_NOTE, *notes), indent=tuple(indent),
+        spanners = ((column_label(groupby), tuple(keys[2:])),)
+    return ReportTable(data=data, title=title, labels=_header_labels(groups, groupby),
+                       spanners=spanners, footnotes=(_STAT_NOTE, *notes),
+                       indent=tuple(is_level for _, _, is_level in rows),
                        stub="characteristic", name=name)
