@@ -48,6 +48,86 @@ def _cox_rows(df: pd.DataFrame) -> dict:
     return out
 
 
+def _cox_variables(frames: list[pd.DataFrame]) -> dict[str, dict]:
+    """Covariates in model order -> their reference level and other levels (none if continuous)."""
+    order: dict[str, dict] = {}
+    for f in frames:
+        for r in f.itertuples(index=False):
+            info = order.setdefault(r.variable, {"reference": None, "levels": []})
+            if not _blank(r.reference):
+                info["reference"] = str(r.reference)
+            if not _blank(r.level) and str(r.level) not in info["levels"]:
+                info["levels"].append(str(r.level))
+    return order
+
+
+def _cox_cells(models: dict, key: tuple[str, str], is_reference: bool = False) -> dict:
+    """HR (95 % CI) and p of one (variable, level) row in each model.
+
+    "—" for the reference level or a row the model lacks; a hazard ratio that is not estimable
+    gets no p.
+    """
+    out = {}
+    for m, table in models.items():
+        if table is None:
+            continue
+        if is_reference:
+            out[f"{m}_hr"], out[f"{m}_p"] = DASH, ""
+        elif key not in table:
+            out[f"{m}_hr"], out[f"{m}_p"] = DASH, DASH
+        else:
+            hr, lo, hi, p = table[key]
+            text = format_estimate_ci(hr, lo, hi)
+            out[f"{m}_hr"] = text
+            out[f"{m}_p"] = DASH if text == NOT_ESTIMABLE else format_p(p)
+    return out
+
+
+def _cox_variable_rows(variable: str, info: dict, models: dict) -> list[tuple[str, dict, bool]]:
+    """Rows (label, cells, indented) of one covariate.
+
+    One row if it is continuous or a 0/1 flag; else a variable row and one indented row per
+    level, the reference first.
+    """
+    if not info["levels"]:
+        per = ": yes vs no" if str(variable).startswith(("is_", "has_")) else ", per unit"
+        return [(f"{column_label(variable)}{per}", _cox_cells(models, (variable, "")), False)]
+    levels = ([info["reference"]] if info["reference"] else []) + info["levels"]
+    return [(column_label(variable), {}, False)] + [
+        (value_label(lv), _cox_cells(models, (variable, lv), is_reference=lv == info["reference"]),
+         True)
+        for lv in levels]
+
+
+def _univariable_label(univariable: pd.DataFrame) -> str:
+    """The univariable spanner label, with n and events when all the models share them."""
+    label = "Univariable"
+    if {"n", "n_events"} <= set(univariable.columns) and len(univariable):
+        n = univariable["n"].agg(["min", "max"]).astype(int).tolist()
+        e = univariable["n_events"].agg(["min", "max"]).astype(int).tolist()
+        label += (f" (n = {n[0]}, events = {e[0]})" if n[0] == n[1] and e[0] == e[1]
+                  else "")
+    return label
+
+
+def _cox_spanners_and_notes(univariable: pd.DataFrame | None, multivariable,
+                            not_estimable: bool) -> tuple[tuple, tuple[str, ...]]:
+    """Header spanners of the models (with n and events) and the footnotes of the Cox table."""
+    multi_label = "Multivariable"
+    if hasattr(multivariable, "n"):
+        multi_label += f" (n = {multivariable.n}, events = {multivariable.n_events})"
+    spanners = [(multi_label, ("multi_hr", "multi_p"))]
+    notes = ["HR, hazard ratio; CI, confidence interval (Wald). — = reference level."]
+    if univariable is not None:
+        spanners.insert(0, (_univariable_label(univariable), ("uni_hr", "uni_p")))
+        notes.append("Univariable: one model per covariate; multivariable: all covariates "
+                     "in one model.")
+    if not_estimable:
+        notes.append("not estimable: the fit has no finite hazard ratio for this level (too "
+                     "few patients or no events in it); its p-value is not shown.")
+    return tuple(spanners), tuple(notes)
+
+
 def summarise_cox_table(
     univariable: pd.DataFrame | None,
     multivariable,
@@ -94,78 +174,23 @@ def summarise_cox_table(
     ['ECOG PS, per unit', '1.46 (1.21–1.75)', '0.015']
     """
     multi = getattr(multivariable, "hr_table", multivariable)
-    frames = [f for f in (univariable, multi) if f is not None]
-    order: dict[str, dict] = {}
-    for f in frames:
-        for r in f.itertuples(index=False):
-            info = order.setdefault(r.variable, {"reference": None, "levels": []})
-            if not _blank(r.reference):
-                info["reference"] = str(r.reference)
-            if not _blank(r.level) and str(r.level) not in info["levels"]:
-                info["levels"].append(str(r.level))
+    variables = _cox_variables([f for f in (univariable, multi) if f is not None])
     models = {"uni": _cox_rows(univariable) if univariable is not None else None,
               "multi": _cox_rows(multi)}
-
-    def cells(key, is_reference=False) -> dict:
-        out = {}
-        for m, table in models.items():
-            if table is None:
-                continue
-            if is_reference:
-                out[f"{m}_hr"], out[f"{m}_p"] = DASH, ""
-            elif key not in table:
-                out[f"{m}_hr"], out[f"{m}_p"] = DASH, DASH
-            else:
-                hr, lo, hi, p = table[key]
-                text = format_estimate_ci(hr, lo, hi)
-                out[f"{m}_hr"] = text
-                out[f"{m}_p"] = DASH if text == NOT_ESTIMABLE else format_p(p)
-        return out
-
-    rows, indent, not_estimable = [], [], False
-    for variable, info in order.items():
-        if not info["levels"]:
-            c = cells((variable, ""))
-            per = ": yes vs no" if str(variable).startswith(("is_", "has_")) else ", per unit"
-            rows.append({"characteristic": f"{column_label(variable)}{per}", **c})
-            indent.append(False)
-        else:
-            rows.append({"characteristic": column_label(variable)})
-            indent.append(False)
-            levels = ([info["reference"]] if info["reference"] else []) + info["levels"]
-            for lv in levels:
-                c = cells((variable, lv), is_reference=lv == info["reference"])
-                rows.append({"characteristic": value_label(lv), **c})
-                indent.append(True)
-        not_estimable |= any(v == NOT_ESTIMABLE for v in rows[-1].values())
+    rows: list[tuple[str, dict, bool]] = []
+    for variable, info in variables.items():
+        rows += _cox_variable_rows(variable, info, models)
     keys = ["characteristic"] + [f"{m}_{s}" for m in models if models[m] is not None
                                  for s in ("hr", "p")]
-    data = pd.DataFrame(rows, columns=keys).fillna("")
+    data = pd.DataFrame([{"characteristic": text, **cells} for text, cells, _ in rows],
+                        columns=keys).fillna("")
     not_estimable = (data == NOT_ESTIMABLE).any().any()
     labels = {"characteristic": "Characteristic", "uni_hr": "HR (95 % CI)", "uni_p": "p",
               "multi_hr": "HR (95 % CI)", "multi_p": "p"}
-    multi_label = "Multivariable"
-    if hasattr(multivariable, "n"):
-        multi_label += f" (n = {multivariable.n}, events = {multivariable.n_events})"
-    spanners = [(multi_label, ("multi_hr", "multi_p"))]
-    notes = ["HR, hazard ratio; CI, confidence interval (Wald). — = reference level."]
-    if univariable is not None:
-        uni_label = "Univariable"
-        if {"n", "n_events"} <= set(univariable.columns) and len(univariable):
-            n = univariable["n"].agg(["min", "max"]).astype(int).tolist()
-            e = univariable["n_events"].agg(["min", "max"]).astype(int).tolist()
-            uni_label += (f" (n = {n[0]}, events = {e[0]})" if n[0] == n[1] and e[0] == e[1]
-                          else "")
-        spanners.insert(0, (uni_label, ("uni_hr", "uni_p")))
-        notes.append("Univariable: one model per covariate; multivariable: all covariates "
-                     "in one model.")
-    if not_estimable:
-        notes.append("not estimable: the fit has no finite hazard ratio for this level (too "
-                     "few patients or no events in it); its p-value is not shown.")
-    return ReportTable(data=data, title=title, labels=labels, spanners=tuple(spanners),
-                       footnotes=tuple(notes), indent=tuple(indent), stub="characteristic",
-                       name=name)
-
+    spanners, notes = _cox_spanners_and_notes(univariable, multivariable, not_estimable)
+    return ReportTable(data=data, title=title, labels=labels, spanners=spanners,
+                       footnotes=notes, indent=tuple(is_level for _, _, is_level in rows),
+                       stub="characteristic", name=name)
 
 
 #: Row order of the endpoint table: overall survival first, then the progression endpoints
