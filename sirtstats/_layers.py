@@ -29,7 +29,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("derivations", ("cohort/", "scores", "ctcae", "response/", "endpoints/", "toxicity/",
                      "dosimetry/", "metabolic/")),
     # Statistics on derived tables, and the exchange formats (REDCap, SDTM, ADaM) built from them.
-    ("analyses", ("survival/", "tables", "dose_response/", "comparative/", "local_control",
+    ("analyses", ("survival/", "tables/", "dose_response/", "comparative/", "local_control",
                   "interop/")),
     ("plotting", ("plotting/",)),
     # The top: the report, the command line and the demo generator beside them (the demo sits
