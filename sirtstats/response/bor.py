@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from sirtstats.exceptions import SirtDataError, SirtStatsWarning
+from sirtstats.response import _borcore as core
 from sirtstats.response._common import (
     CONFIRM_MIN_DAYS,
     MAX_NE_BETWEEN,
@@ -54,11 +55,8 @@ _DAY0 = int(np.datetime64("1900-01-01", "D").astype(np.int64))
 
 
 def _first_pos(mask: np.ndarray, pos: np.ndarray, gid: np.ndarray, n_groups: int) -> np.ndarray:
-    out = np.full(n_groups, _BIG, dtype=np.int64)
-    if len(pos):
-        s = pd.Series(np.where(mask, pos, _BIG)).groupby(gid).min()
-        out[s.index.to_numpy()] = s.to_numpy()
-    return out
+    """Per group: first position where ``mask`` holds (``pos`` is ``arange``), _BIG for none."""
+    return core.first_pos(mask, gid, n_groups)
 
 
 def _confirm(w: pd.DataFrame, code: str, *, min_days: int, max_ne: int, max_sd: int):
@@ -71,19 +69,17 @@ def _confirm(w: pd.DataFrame, code: str, *, min_days: int, max_ne: int, max_sd: 
     resp = w["resp"].to_numpy(dtype=object)
     pos = np.arange(len(w))
     conf_pos = np.full(len(w), -1, dtype=np.int64)
-    left = w.loc[resp == code, ["gid", "day"]].assign(pos_i=pos[resp == code])
-    if left.empty:
+    gid = w["gid"].to_numpy()
+    i = np.flatnonzero(resp == code)
+    if not len(i):
         return conf_pos
-    cand = isin(resp, ["CR"] if code == "CR" else ["CR", "PR"])
-    right = w.loc[cand, ["gid", "day"]].assign(pos_j=pos[cand]).rename(columns={"day": "day_j"})
-    left["key"] = left["day"] + max(min_days, 1)
-    m = pd.merge_asof(left.sort_values("key"), right.sort_values("day_j"), left_on="key",
-                      right_on="day_j", by="gid", direction="forward")
-    m = m.loc[m["pos_j"].notna()]
-    if m.empty:
+    cand = np.flatnonzero(isin(resp, ["CR"] if code == "CR" else ["CR", "PR"]))
+    j = core.confirming_rows(i, cand, gid, w["day"].to_numpy(np.int64), max(min_days, 1))
+    if j is None:  # groups not contiguous: merge_asof
+        j = _confirming_asof(w, resp, i, cand, min_days)
+    i, j = i[j >= 0], j[j >= 0]
+    if not len(i):
         return conf_pos
-    i = m["pos_i"].to_numpy(dtype=np.int64)
-    j = m["pos_j"].to_numpy(dtype=np.int64)
     allowed = ["CR", "NE"] if code == "CR" else ["CR", "PR", "NE"] + (["SD"] if max_sd else [])
     cum_bad = np.cumsum(~isin(resp, allowed))
     cum_ne = np.cumsum(resp == "NE")
@@ -102,6 +98,21 @@ def _confirm(w: pd.DataFrame, code: str, *, min_days: int, max_ne: int, max_sd: 
         ok &= ~pr_after
     conf_pos[i[ok]] = j[ok]
     return conf_pos
+
+
+def _confirming_asof(w, resp, i, cand, min_days) -> np.ndarray:
+    """:func:`._borcore.confirming_rows` by ``pd.merge_asof`` (any row order)."""
+    out = np.full(len(i), -1, dtype=np.int64)
+    if not len(cand):
+        return out
+    left = w.iloc[i][["gid", "day"]].assign(pos_i=np.arange(len(i)))
+    right = w.iloc[cand][["gid", "day"]].assign(pos_j=cand).rename(columns={"day": "day_j"})
+    left["key"] = left["day"] + max(min_days, 1)
+    m = pd.merge_asof(left.sort_values("key"), right.sort_values("day_j"), left_on="key",
+                      right_on="day_j", by="gid", direction="forward")
+    m = m.loc[m["pos_j"].notna()]
+    out[m["pos_i"].to_numpy(dtype=np.int64)] = m["pos_j"].to_numpy(dtype=np.int64)
+    return out
 
 
 def _therapy_start(df_therapies, origin: pd.Series) -> pd.Series:
@@ -346,9 +357,7 @@ def _combinations(tp: pd.DataFrame, settings: dict, keep: np.ndarray):
 
 def _response_ranks(tp: pd.DataFrame, resp_all: np.ndarray, keep: np.ndarray) -> np.ndarray:
     """Same-day rank of each response code; unknown codes of used rows raise."""
-    rank_all = np.full(len(resp_all), -1, dtype=np.int64)
-    for code, r in _SAME_DAY_RANK.items():
-        rank_all[resp_all == code] = r
+    rank_all = core.same_day_ranks(resp_all, _SAME_DAY_RANK)
     bad = keep & (rank_all < 0)
     if bad.any():
         rows = tp.loc[bad].assign(resp=resp_all[bad])
@@ -448,8 +457,8 @@ def _visits(rows: dict, org: dict):
 
 def _truncate(w: pd.DataFrame) -> pd.DataFrame:
     """Visits up to and including the first PD of each group (R1.9)."""
-    is_pd = (w["resp"] == "PD").to_numpy()
-    before = pd.Series(is_pd).groupby(w["gid"].to_numpy()).cumsum().to_numpy() - is_pd
+    is_pd = w["resp"].to_numpy(dtype=object) == "PD"
+    before = core.count_before(is_pd, w["gid"].to_numpy())
     return w.loc[before == 0].reset_index(drop=True)
 
 
@@ -550,22 +559,22 @@ def _bor_frame(groups, w, pos, flag, last_date, opt) -> pd.DataFrame:
 
 def _earlier(mask: np.ndarray, gid: np.ndarray) -> np.ndarray:
     """True where an earlier row of the same group has ``mask`` True (rows sorted by group)."""
-    cm = pd.Series(mask).groupby(gid).cummax().to_numpy(bool)
-    out = np.zeros(len(mask), dtype=bool)
-    if len(mask) > 1:
-        out[1:] = cm[:-1] & (gid[1:] == gid[:-1])
-    return out
+    return core.earlier(mask, gid)
 
 
 def _later(mask: np.ndarray, gid: np.ndarray) -> np.ndarray:
     """True where a later row of the same group has ``mask`` True."""
-    rev = pd.Series(mask[::-1]).groupby(gid[::-1]).cummax().to_numpy(bool)[::-1]
-    # exclude the row itself: shift within group
-    shifted = np.zeros(len(mask), dtype=bool)
-    if len(mask) > 1:
-        same = gid[1:] == gid[:-1]
-        shifted[:-1] = rev[1:] & same
-    return shifted
+    return core.later(mask, gid)
+
+
+def _row_texts(w: pd.DataFrame, rows: np.ndarray):
+    """ISO date, day text, day and response of the rows ``rows`` of ``w``."""
+    days = w["day"].to_numpy()
+    dstr = np.array([str(x) for x in range(int(days.max(initial=0)) + 1)], dtype=object)
+    d = days[rows]
+    iso = np.datetime_as_string(w["assessment_date"].to_numpy()[rows], unit="D").astype(object)
+    day_s = np.where(d >= 0, dstr[np.maximum(d, 0)], d.astype(str)).astype(object)
+    return iso, day_s, d, w["resp"].to_numpy(dtype=object)[rows]
 
 
 def _rules(out, bor_pos, conf_j, f_rsp_any, w, *, confirm, sd_min_days, mode) -> np.ndarray:
@@ -574,30 +583,26 @@ def _rules(out, bor_pos, conf_j, f_rsp_any, w, *, confirm, sd_min_days, mode) ->
     bor = out["bor"].to_numpy(dtype=object)
     has = bor_pos < _BIG
     p = np.where(has, bor_pos, 0)
+    resp_cr = isin(bor, ["CR", "PR"])
     if len(w):
-        iso = np.datetime_as_string(w["assessment_date"].to_numpy(), unit="D").astype(object)
-        days = w["day"].to_numpy()
-        dstr = np.array([str(x) for x in range(int(days.max(initial=0)) + 1)], dtype=object)
-        day_s = np.where(days >= 0, dstr[np.maximum(days, 0)], days.astype(str)).astype(object)
-        resp = w["resp"].to_numpy(dtype=object)
+        j = np.zeros(n, dtype=np.int64)
+        if confirm and len(conf_j):
+            j = np.maximum(np.where(has & resp_cr, conf_j[p], 0), 0)
+        # texts of the rows the BOR rows cite only (decided row, confirming row)
+        iso, day_s, days, resp = _row_texts(w, np.concatenate([p, j]))
+        d_p, day_p, r_p, d_j, r_j = iso[:n], day_s[:n], resp[:n], iso[n:], resp[n:]
+        gap = (days[n:] - days[:n]).astype(str).astype(object)
     else:
-        iso = day_s = resp = np.array([""], dtype=object)
-        days = np.zeros(1, np.int64)
-    d_p, day_p, r_p = iso[p], day_s[p], resp[p]
+        d_p = day_p = r_p = d_j = r_j = np.full(n, "", dtype=object)
+        gap = np.full(n, "0", dtype=object)
     out_t = np.full(n, "", dtype=object)
     sd_txt = str(sd_min_days)
-    resp_cr = isin(bor, ["CR", "PR"])
+    m = resp_cr
     if confirm:
-        cj = conf_j if len(conf_j) else np.zeros(1, dtype=np.int64)
-        j = np.where(has & resp_cr, cj[p], 0)
-        j = np.maximum(j, 0)
-        gap = (days[j] - days[p]).astype(str).astype(object)
-        m = resp_cr
         out_t[m] = (bor[m] + ": " + bor[m] + " on " + d_p[m] + " (d " + day_p[m]
-                    + ") confirmed by " + resp[j][m] + " on " + iso[j][m] + " (" + gap[m]
+                    + ") confirmed by " + r_j[m] + " on " + d_j[m] + " (" + gap[m]
                     + " d later, R1.9.4)")
     else:
-        m = resp_cr
         out_t[m] = (bor[m] + ": first " + bor[m] + " on " + d_p[m] + " (d " + day_p[m]
                     + "; unconfirmed, R1.9.2)")
     m = isin(bor, ["SD", "NON_CR_NON_PD"])
