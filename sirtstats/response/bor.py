@@ -31,6 +31,7 @@ from sirtstats.response._common import (
     require_columns,
     to_dates,
 )
+from sirtstats.response._tpcore import index_codes
 
 __all__ = ["BOR_COLUMNS", "PR_AFTER_CR_MODES", "check_pr_after_cr",
            "derive_best_overall_response"]
@@ -59,39 +60,47 @@ def _first_pos(mask: np.ndarray, pos: np.ndarray, gid: np.ndarray, n_groups: int
     return core.first_pos(mask, gid, n_groups)
 
 
-def _confirm(w: pd.DataFrame, code: str, *, min_days: int, max_ne: int, max_sd: int):
+def _is(rc: np.ndarray, *codes: str) -> np.ndarray:
+    """Rows whose response (as its same-day rank ``rc``, -1 unknown) is one of ``codes``."""
+    table = np.zeros(len(_SAME_DAY_RANK) + 1, dtype=bool)  # last slot: rank -1
+    table[[_SAME_DAY_RANK[c] for c in codes]] = True
+    return table[rc]
+
+
+def _confirm(w: pd.DataFrame, rc: np.ndarray, code: str, *, min_days: int, max_ne: int,
+             max_sd: int):
     """For every row with response ``code`` (CR or PR): position of the confirming row or -1.
 
     The confirming row is the first later row with CR (for a CR) or CR/PR (for a PR) dated at
     least ``min_days`` later; every row in between must be CR/NE (CR) or CR/PR/NE (PR, plus at
     most ``max_sd`` SD), with at most ``max_ne`` NE and, for a PR, no PR after a CR.
+    ``rc``: the rows' responses as same-day ranks.
     """
-    resp = w["resp"].to_numpy(dtype=object)
     pos = np.arange(len(w))
     conf_pos = np.full(len(w), -1, dtype=np.int64)
     gid = w["gid"].to_numpy()
-    i = np.flatnonzero(resp == code)
+    i = np.flatnonzero(_is(rc, code))
     if not len(i):
         return conf_pos
-    cand = np.flatnonzero(isin(resp, ["CR"] if code == "CR" else ["CR", "PR"]))
+    cand = np.flatnonzero(_is(rc, "CR") if code == "CR" else _is(rc, "CR", "PR"))
     j = core.confirming_rows(i, cand, gid, w["day"].to_numpy(np.int64), max(min_days, 1))
     if j is None:  # groups not contiguous: merge_asof
-        j = _confirming_asof(w, resp, i, cand, min_days)
+        j = _confirming_asof(w, i, cand, min_days)
     i, j = i[j >= 0], j[j >= 0]
     if not len(i):
         return conf_pos
     allowed = ["CR", "NE"] if code == "CR" else ["CR", "PR", "NE"] + (["SD"] if max_sd else [])
-    cum_bad = np.cumsum(~isin(resp, allowed))
-    cum_ne = np.cumsum(resp == "NE")
-    cum_sd = np.cumsum(resp == "SD")
+    cum_bad = np.cumsum(~_is(rc, *allowed))
+    cum_ne = np.cumsum(_is(rc, "NE"))
+    cum_sd = np.cumsum(_is(rc, "SD"))
     ok = ((cum_bad[j - 1] - cum_bad[i] == 0) & (cum_ne[j - 1] - cum_ne[i] <= max_ne)
           & (cum_sd[j - 1] - cum_sd[i] <= max_sd))
     if code == "PR":
-        is_cr = resp == "CR"
+        is_cr = _is(rc, "CR")
         nxt = np.where(is_cr, pos, _BIG)[::-1]
         nxt = np.minimum.accumulate(nxt)[::-1]  # first CR at or after each position
         next_cr = np.append(nxt[1:], _BIG)[i]  # first CR strictly after i
-        cum_pr = np.cumsum(resp == "PR")
+        cum_pr = np.cumsum(_is(rc, "PR"))
         inside = next_cr < j
         safe = np.where(inside, next_cr, 0)
         pr_after = inside & (cum_pr[j] - cum_pr[safe] > 0)
@@ -100,7 +109,7 @@ def _confirm(w: pd.DataFrame, code: str, *, min_days: int, max_ne: int, max_sd: 
     return conf_pos
 
 
-def _confirming_asof(w, resp, i, cand, min_days) -> np.ndarray:
+def _confirming_asof(w, i, cand, min_days) -> np.ndarray:
     """:func:`._borcore.confirming_rows` by ``pd.merge_asof`` (any row order)."""
     out = np.full(len(i), -1, dtype=np.int64)
     if not len(cand):
@@ -381,7 +390,7 @@ def _timepoint_rows(tp: pd.DataFrame, org: dict, *, include_nd: bool) -> dict:
     if not include_nd:
         keep &= resp_all != "ND"
     rank_all = _response_ranks(tp, resp_all, keep)
-    p = org["o_index"].get_indexer(tp["patient_id"])
+    p = index_codes(org["o_index"], tp["patient_id"])
     keep &= p >= 0
     day_all = to_dates(tp["assessment_date"], "timepoints", "assessment_date").to_numpy(
         "datetime64[D]").astype(np.int64)
@@ -485,29 +494,29 @@ def _used_assessments(v: pd.DataFrame, mode: str, n_g: int):
 def _bor_positions(w: pd.DataFrame, opt: dict, n_g: int) -> dict:
     """Per group: position (row of ``w``) of the first visit qualifying for each BOR code."""
     gid = w["gid"].to_numpy()
-    resp = w["resp"].to_numpy(dtype=object)
+    rc = core.same_day_ranks(w["resp"].to_numpy(dtype=object), _SAME_DAY_RANK)
     day = w["day"].to_numpy()
     pos = np.arange(len(w))
     if opt["confirm"]:
-        conf_cr = _confirm(w, "CR", min_days=opt["confirm_min_days"],
+        conf_cr = _confirm(w, rc, "CR", min_days=opt["confirm_min_days"],
                            max_ne=opt["max_ne_between"], max_sd=0)
-        conf_pr = _confirm(w, "PR", min_days=opt["confirm_min_days"],
+        conf_pr = _confirm(w, rc, "PR", min_days=opt["confirm_min_days"],
                            max_ne=opt["max_ne_between"], max_sd=opt["max_sd"])
         f_cr = _first_pos(conf_cr >= 0, pos, gid, n_g)
         f_pr = _first_pos(conf_pr >= 0, pos, gid, n_g)
         conf_j = np.maximum(conf_cr, conf_pr)
     else:
-        f_cr = _first_pos(resp == "CR", pos, gid, n_g)
-        f_pr = _first_pos(resp == "PR", pos, gid, n_g)
+        f_cr = _first_pos(_is(rc, "CR"), pos, gid, n_g)
+        f_pr = _first_pos(_is(rc, "PR"), pos, gid, n_g)
         conf_j = np.full(len(w), -1)
     late = day >= opt["sd_min_days"]
-    is_nd = resp == "ND"
+    is_nd = _is(rc, "ND")
     return {"CR": f_cr, "PR": f_pr,
-            "SD": _first_pos(isin(resp, ["CR", "PR", "SD"]) & late, pos, gid, n_g),
-            "NON_CR_NON_PD": _first_pos((resp == "NON_CR_NON_PD") & late, pos, gid, n_g),
-            "PD": _first_pos(resp == "PD", pos, gid, n_g),
+            "SD": _first_pos(_is(rc, "CR", "PR", "SD") & late, pos, gid, n_g),
+            "NON_CR_NON_PD": _first_pos(_is(rc, "NON_CR_NON_PD") & late, pos, gid, n_g),
+            "PD": _first_pos(_is(rc, "PD"), pos, gid, n_g),
             "NE": _first_pos(~is_nd, pos, gid, n_g), "ND": _first_pos(is_nd, pos, gid, n_g),
-            "any_response": _first_pos(isin(resp, ["CR", "PR"]), pos, gid, n_g),
+            "any_response": _first_pos(_is(rc, "CR", "PR"), pos, gid, n_g),
             "conf_j": conf_j,
             "n_ass": (np.bincount(gid[~is_nd], minlength=n_g) if len(w)
                       else np.zeros(n_g, np.int64))}
@@ -567,14 +576,24 @@ def _later(mask: np.ndarray, gid: np.ndarray) -> np.ndarray:
     return core.later(mask, gid)
 
 
+def _int_texts(values: np.ndarray) -> np.ndarray:
+    """``values.astype(str)`` as an object array, each distinct integer converted once."""
+    uniq, inv = np.unique(values, return_inverse=True)
+    return np.array([str(x) for x in uniq.tolist()], dtype=object)[inv.ravel()]
+
+
 def _row_texts(w: pd.DataFrame, rows: np.ndarray):
     """ISO date, day text, day and response of the rows ``rows`` of ``w``."""
-    days = w["day"].to_numpy()
-    dstr = np.array([str(x) for x in range(int(days.max(initial=0)) + 1)], dtype=object)
-    d = days[rows]
-    iso = np.datetime_as_string(w["assessment_date"].to_numpy()[rows], unit="D").astype(object)
-    day_s = np.where(d >= 0, dstr[np.maximum(d, 0)], d.astype(str)).astype(object)
-    return iso, day_s, d, w["resp"].to_numpy(dtype=object)[rows]
+    d = w["day"].to_numpy()[rows]
+    # dates are midnights: each distinct day is written once
+    uniq, inv = np.unique(w["assessment_date"].to_numpy()[rows], return_inverse=True)
+    iso = np.datetime_as_string(uniq, unit="D").astype(object)[inv.ravel()]
+    return iso, _int_texts(d), d, w["resp"].to_numpy(dtype=object)[rows]
+
+
+def _rows(*columns, mask):
+    """Rows of the ``mask`` of equal-length arrays, as tuples (iterated as lists)."""
+    return zip(*(c[mask].tolist() for c in columns), strict=True)
 
 
 def _rules(out, bor_pos, conf_j, f_rsp_any, w, *, confirm, sd_min_days, mode) -> np.ndarray:
@@ -591,7 +610,7 @@ def _rules(out, bor_pos, conf_j, f_rsp_any, w, *, confirm, sd_min_days, mode) ->
         # texts of the rows the BOR rows cite only (decided row, confirming row)
         iso, day_s, days, resp = _row_texts(w, np.concatenate([p, j]))
         d_p, day_p, r_p, d_j, r_j = iso[:n], day_s[:n], resp[:n], iso[n:], resp[n:]
-        gap = (days[n:] - days[:n]).astype(str).astype(object)
+        gap = _int_texts(days[n:] - days[:n])
     else:
         d_p = day_p = r_p = d_j = r_j = np.full(n, "", dtype=object)
         gap = np.full(n, "0", dtype=object)
@@ -599,21 +618,20 @@ def _rules(out, bor_pos, conf_j, f_rsp_any, w, *, confirm, sd_min_days, mode) ->
     sd_txt = str(sd_min_days)
     m = resp_cr
     if confirm:
-        out_t[m] = (bor[m] + ": " + bor[m] + " on " + d_p[m] + " (d " + day_p[m]
-                    + ") confirmed by " + r_j[m] + " on " + d_j[m] + " (" + gap[m]
-                    + " d later, R1.9.4)")
+        out_t[m] = [f"{b}: {b} on {d} (d {x}) confirmed by {r} on {e} ({g} d later, R1.9.4)"
+                    for b, d, x, r, e, g in _rows(bor, d_p, day_p, r_j, d_j, gap, mask=m)]
     else:
-        out_t[m] = (bor[m] + ": first " + bor[m] + " on " + d_p[m] + " (d " + day_p[m]
-                    + "; unconfirmed, R1.9.2)")
+        out_t[m] = [f"{b}: first {b} on {d} (d {x}; unconfirmed, R1.9.2)"
+                    for b, d, x in _rows(bor, d_p, day_p, mask=m)]
     m = isin(bor, ["SD", "NON_CR_NON_PD"])
-    out_t[m] = (bor[m] + ": " + r_p[m] + " on " + d_p[m] + " at d " + day_p[m] + " >= "
-                + sd_txt + " (R1.9.1)")
+    out_t[m] = [f"{b}: {r} on {d} at d {x} >= {sd_txt} (R1.9.1)"
+                for b, r, d, x in _rows(bor, r_p, d_p, day_p, mask=m)]
     if confirm:
         m2 = m & (f_rsp_any < _BIG)
         out_t[m2] = out_t[m2] + "; response not confirmed (R1.9.4)"
     m = bor == "PD"
-    out_t[m] = ("PD: first PD on " + d_p[m] + " (d " + day_p[m] + "); no better response "
-                "qualified before it (SD needs d >= " + sd_txt + ", R1.9.2)")
+    out_t[m] = [f"PD: first PD on {d} (d {x}); no better response qualified before it (SD "
+                f"needs d >= {sd_txt}, R1.9.2)" for d, x in _rows(d_p, day_p, mask=m)]
     out_t[bor == "NE"] = ("NE: no assessment qualifies (only NE, or SD/NON_CR_NON_PD before d "
                           + sd_txt + ") (R1.9.2)")
     out_t[bor == "ND"] = ("ND: only not-done assessments (include_nd=True; admiralonco ND)")
