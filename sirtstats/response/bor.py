@@ -340,6 +340,13 @@ def _origin_table(df_origin: pd.DataFrame) -> dict:
             "o_day": origin["origin_date"].to_numpy("datetime64[D]").astype(np.int64)}
 
 
+def _factorize(values: np.ndarray):
+    """``pd.factorize``, with a fast path for a column holding one string (the usual case)."""
+    if len(values) and isinstance(values[0], str) and bool((values == values[0]).all()):
+        return np.zeros(len(values), dtype=np.int64), np.array([values[0]], dtype=object)
+    return pd.factorize(values)
+
+
 def _combinations(tp: pd.DataFrame, settings: dict, keep: np.ndarray):
     """(criterion, scope) combinations in order of appearance, and each row's combination."""
     n_tp = len(tp)
@@ -347,8 +354,8 @@ def _combinations(tp: pd.DataFrame, settings: dict, keep: np.ndarray):
             else np.full(n_tp, settings.get("criterion", "RECIST_1_1"), dtype=object))
     scope = (tp["scope"].to_numpy(dtype=object) if "scope" in tp.columns
              else np.full(n_tp, settings.get("scope", "overall"), dtype=object))
-    c_code, c_uniq = pd.factorize(crit)
-    s_code, s_uniq = pd.factorize(scope)
+    c_code, c_uniq = _factorize(crit)
+    s_code, s_uniq = _factorize(scope)
     n_s = max(len(s_uniq), 1)
     cs = c_code.astype(np.int64) * n_s + s_code
     cs_used, cs_first = np.unique(cs[keep], return_index=True)
