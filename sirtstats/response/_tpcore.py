@@ -50,12 +50,10 @@ def _fast_bool(values: np.ndarray) -> np.ndarray:
     """``as_bool`` for an object column of True/False/None/NaN (else the pandas path)."""
     if values.dtype == bool:
         return values
-    codes, uniq = pd.factorize(values)  # one hash pass; missing values -> code -1
-    if all(isinstance(u, bool | np.bool_) for u in uniq):
-        miss = codes < 0
-        if not miss.any() or all(u is None or (isinstance(u, float) and u != u)
-                                 for u in pd.unique(values[miss])):
-            return np.array([bool(u) for u in uniq] + [False], dtype=bool)[codes]
+    uniq = pd.unique(values)
+    if all(u is None or isinstance(u, bool | np.bool_) or (isinstance(u, float) and u != u)
+           for u in uniq):
+        return np.asarray(values == True, dtype=bool)  # noqa: E712 (element-wise)
     return as_bool(pd.Series(values))
 
 

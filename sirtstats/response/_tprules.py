@@ -14,6 +14,25 @@ import pandas as pd
 from sirtstats.response._common import fmt_dmm, fmt_mm, fmt_pct
 
 
+def _distinct(u: np.ndarray):
+    """``pd.factorize(u)`` up to the order of the uniques: (codes, uniques).
+
+    Values on a 0.1 grid (sums in mm, percentages rounded to 0.1) over a span not much larger
+    than the number of rows are coded by table lookup (no hashing); others are hashed.
+    """
+    if len(u) > 1000:
+        k = np.rint(u * 10.0)
+        lo, hi = k.min(), k.max()
+        if hi - lo < 4 * len(u) and bool((k / 10.0 == u).all()):
+            ki = (k - lo).astype(np.int64)
+            present = np.zeros(int(hi - lo) + 1, dtype=bool)
+            present[ki] = True
+            grid = np.flatnonzero(present)
+            code_of = np.cumsum(present) - 1
+            return code_of[ki], (grid + lo) / 10.0
+    return pd.factorize(u)
+
+
 def fmt_many(values: np.ndarray, fmt, decimals: int, cache: dict | None = None) -> np.ndarray:
     """Format floats through their unique rounded values (display only; fast for many rows).
 
@@ -25,8 +44,8 @@ def fmt_many(values: np.ndarray, fmt, decimals: int, cache: dict | None = None) 
     every = bool(ok.all())
     out = None if every else np.full(len(v), "?", dtype=object)
     if every or ok.any():
-        # hash factorisation (no sort); + 0.0 folds -0.0 into 0.0 (one text per value)
-        inv, u = pd.factorize(np.round(v if every else v[ok], decimals) + 0.0)
+        # + 0.0 folds -0.0 into 0.0 (one text per value)
+        inv, u = _distinct(np.round(v if every else v[ok], decimals) + 0.0)
         ul = u.tolist()
         if cache is None:
             uniq_texts = [fmt(x) for x in ul]
