@@ -57,7 +57,7 @@ def _fast_bool(values: np.ndarray) -> np.ndarray:
     return as_bool(pd.Series(values))
 
 
-def _codes(values: np.ndarray, options: list) -> np.ndarray:
+def option_codes(values: np.ndarray, options: list) -> np.ndarray:
     """``code_of`` with a fast first pass for the value of the first row (usually the
     commonest: ``measured``, or None in a column that only non-targets fill)."""
     if len(values) < 1000 or not (values[0] is None or isinstance(values[0], str)):
@@ -140,8 +140,8 @@ def measurement_arrays(df_m: pd.DataFrame, lesion_ids: pd.Index, criterion: str)
     if day is None:
         return None
     code = code if every else code[sel]
-    state = _codes(col("state", object), list(STATES))
-    nt = _codes(col("nontarget_status", object), list(NT_ORDER))
+    state = option_codes(col("state", object), list(STATES))
+    nt = option_codes(col("nontarget_status", object), list(NT_ORDER))
     diam = col("diameter_mm", float)
     if (state == -2).any() or (nt == -2).any() or (~np.isnan(diam) & ~(diam >= 0)).any():
         return None
