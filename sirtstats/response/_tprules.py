@@ -14,6 +14,26 @@ import pandas as pd
 from sirtstats.response._common import fmt_dmm, fmt_mm, fmt_pct
 
 
+def _mm_texts(xs: list) -> list:
+    """:func:`fmt_mm` of finite floats, without its per-value checks."""
+    return [f"{round(x, 6):g}" for x in xs]
+
+
+def _pct_texts(xs: list) -> list:
+    """:func:`fmt_pct` of finite floats."""
+    return [("+0.0" if s == "-0.0" else s) + " %" for s in (f"{x:+.1f}" for x in xs)]
+
+
+def _dmm_texts(xs: list) -> list:
+    """:func:`fmt_dmm` of finite floats."""
+    return [("+" if x >= 0 else "") + t + " mm" for x, t in zip(xs, _mm_texts(xs), strict=True)]
+
+
+#: List versions of the formatters for the finite values ``fmt_many`` passes them (the test
+#: ``test_rule_numbers_formatted_alike_on_the_grid_and_hashed`` holds them to the originals).
+_MANY = {fmt_mm: _mm_texts, fmt_pct: _pct_texts, fmt_dmm: _dmm_texts}
+
+
 def _distinct(u: np.ndarray):
     """``pd.factorize(u)`` up to the order of the uniques: (codes, uniques).
 
@@ -47,11 +67,12 @@ def fmt_many(values: np.ndarray, fmt, decimals: int, cache: dict | None = None) 
         # + 0.0 folds -0.0 into 0.0 (one text per value)
         inv, u = _distinct(np.round(v if every else v[ok], decimals) + 0.0)
         ul = u.tolist()
+        many = _MANY.get(fmt, lambda xs: [fmt(x) for x in xs])
         if cache is None:
-            uniq_texts = [fmt(x) for x in ul]
+            uniq_texts = many(ul)
         else:
             miss = [x for x in ul if x not in cache]
-            cache.update(zip(miss, map(fmt, miss), strict=True))
+            cache.update(zip(miss, many(miss), strict=True))
             uniq_texts = list(map(cache.__getitem__, ul))
         texts = np.array(uniq_texts, dtype=object)[inv]
         if every:
