@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -19,6 +20,7 @@ from sirtstats.response import (
     derive_best_overall_response,
     derive_timepoint_response,
 )
+from sirtstats.response import _borcore as core
 
 
 def bor_of(sequence, confirm, **kw):
@@ -283,3 +285,47 @@ def test_check_pr_after_cr_warns_or_raises_with_the_records():
     assert check_pr_after_cr(timepoints([(30, "PR"), (56, "CR"), (84, "CR")])) is None
     with pytest.raises(ValueError, match="'check_type' argument of check_pr_after_cr"):
         check_pr_after_cr(tp, check_type="ERRORS")
+
+
+# --- the array kernels of the BOR (sirtstats/response/_borcore.py) against plain loops -------
+
+
+def _kernel_cases():
+    """Seeded (gid, mask, day) rows: sorted groups, and contiguous groups numbered out of order
+    (the pandas fallback paths)."""
+    rng = np.random.default_rng(7)
+    sizes = rng.integers(1, 7, 60)
+    gid = np.repeat(np.arange(len(sizes)), sizes)
+    day = np.concatenate([np.sort(rng.choice(400, k, replace=False)) for k in sizes])
+    mask = rng.random(len(gid)) < 0.3
+    perm = rng.permutation(len(sizes))  # same runs, group numbers shuffled: not sorted
+    return [(gid, mask, day), (perm[gid], mask, day)]
+
+
+@pytest.mark.parametrize("case_no", [0, 1])
+def test_borcore_group_kernels_match_row_loops(case_no):
+    gid, mask, _ = _kernel_cases()[case_no]
+    n, n_g = len(gid), int(gid.max()) + 1
+    same = [[k for k in range(n) if gid[k] == gid[i]] for i in range(n)]
+    first = [min((k for k in range(n) if gid[k] == g and mask[k]), default=core.BIG)
+             for g in range(n_g)]
+    assert core.first_pos(mask, gid, n_g).tolist() == first
+    assert core.earlier(mask, gid).tolist() == [any(mask[k] for k in s if k < i)
+                                                for i, s in enumerate(same)]
+    assert core.later(mask, gid).tolist() == [any(mask[k] for k in s if k > i)
+                                              for i, s in enumerate(same)]
+    assert core.count_before(mask, gid).tolist() == [sum(bool(mask[k]) for k in s if k < i)
+                                                     for i, s in enumerate(same)]
+    assert core.is_sorted(gid) == (case_no == 0)
+    assert np.array_equal(core.first_pos(np.zeros(n, bool), gid, n_g), np.full(n_g, core.BIG))
+
+
+@pytest.mark.parametrize("min_gap", [1, 28, 60])
+def test_borcore_confirming_rows_match_a_scan(min_gap):
+    gid, mask, day = _kernel_cases()[0]
+    i = np.flatnonzero(mask)
+    cand = np.flatnonzero(~mask | (day % 3 == 0))
+    want = [next((int(j) for j in cand if gid[j] == gid[r] and day[j] >= day[r] + min_gap), -1)
+            for r in i]
+    assert core.confirming_rows(i, cand, gid, day, min_gap).tolist() == want
+    assert core.confirming_rows(i, cand, _kernel_cases()[1][0], day, min_gap) is None

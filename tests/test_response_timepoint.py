@@ -401,3 +401,28 @@ def test_no_imaging_assessment_row_is_noted():
     tp = derive_timepoint_response(les, meas, ass.iloc[:1])
     assert "no imaging_assessments row" in tp["rule"].iloc[0]
     assert np.isclose(tp["target_sum_mm"].iloc[0], 20)
+
+
+@pytest.mark.parametrize("decimals", [1, 6])
+def test_rule_numbers_formatted_alike_on_the_grid_and_hashed(decimals):
+    """fmt_many's table-lookup path (values on a 0.1 grid, > 1000 rows) gives the texts of
+    formatting each value alone, as the hashed path does (the rule texts depend on it)."""
+    from sirtstats.response._common import fmt_dmm, fmt_mm, fmt_pct
+    from sirtstats.response._tprules import _distinct, fmt_many
+
+    rng = np.random.default_rng(3)
+    on_grid = np.round(rng.normal(0, 60, 5000), 1)
+    on_grid[:4] = [0.0, -0.0, 0.1, -0.1]
+    edges = np.where(rng.random(5000) < 0.01, -0.04, np.where(rng.random(5000) < 0.01,
+                                                              0.05, on_grid))
+    edges[:2] = [123456.7, 1234567.8]  # %g: six significant digits, then exponent
+    off_grid = on_grid + np.where(rng.random(5000) < 0.01, 0.005, 0.0)  # forces hashing
+    with_nan = np.where(rng.random(5000) < 0.05, np.nan, on_grid)
+    for fmt in (fmt_mm, fmt_dmm, fmt_pct):
+        for values in (on_grid, off_grid, with_nan, edges, np.abs(on_grid) * 10):
+            alone = ["?" if not np.isfinite(x) else fmt(float(np.round(x, decimals) + 0.0))
+                     for x in values]
+            assert fmt_many(values, fmt, decimals).tolist() == alone
+            assert fmt_many(values, fmt, decimals, cache={}).tolist() == alone
+    uniq = _distinct(np.round(on_grid, decimals) + 0.0)[1]
+    assert (np.diff(uniq) > 0).all()  # the table-lookup path (hashing keeps first-seen order)

@@ -57,7 +57,7 @@ def _fast_bool(values: np.ndarray) -> np.ndarray:
     return as_bool(pd.Series(values))
 
 
-def _codes(values: np.ndarray, options: list) -> np.ndarray:
+def option_codes(values: np.ndarray, options: list) -> np.ndarray:
     """``code_of`` with a fast first pass for the value of the first row (usually the
     commonest: ``measured``, or None in a column that only non-targets fill)."""
     if len(values) < 1000 or not (values[0] is None or isinstance(values[0], str)):
@@ -73,19 +73,20 @@ def _codes(values: np.ndarray, options: list) -> np.ndarray:
     return out
 
 
-def _lesion_codes(lesion_ids: pd.Index, ids: pd.Series) -> np.ndarray:
-    """Position of each row's lesion in ``lesion_ids`` (-1 absent), looking up each run of
-    equal consecutive ids once (measurement rows usually come grouped by lesion)."""
+def index_codes(index: pd.Index, ids: pd.Series) -> np.ndarray:
+    """Position of each row's id in the Index ``index`` (-1 absent), looking up each run
+    of equal consecutive ids once (measurement rows come grouped by lesion, timepoint rows by
+    patient)."""
     arr = ids.to_numpy(dtype=object)
     if len(arr) < 1000:
-        return lesion_ids.get_indexer(arr)
+        return index.get_indexer(arr)
     start = np.empty(len(arr), dtype=bool)
     start[0] = True
     start[1:] = arr[1:] != arr[:-1]
     first = np.flatnonzero(start)
     if len(first) * 2 > len(arr):  # not grouped: one lookup per row
-        return lesion_ids.get_indexer(arr)
-    return np.repeat(lesion_ids.get_indexer(arr[first]), np.diff(np.append(first, len(arr))))
+        return index.get_indexer(arr)
+    return np.repeat(index.get_indexer(arr[first]), np.diff(np.append(first, len(arr))))
 
 
 def patient_codes(les_pid: np.ndarray, ass_pid: np.ndarray):
@@ -129,7 +130,7 @@ def measurement_arrays(df_m: pd.DataFrame, lesion_ids: pd.Index, criterion: str)
     None means "use the validating path" (``timepoint._prepare``): dates that are not
     datetime64[ns] midnights, unknown codes, negative diameters or duplicated keys.
     """
-    code = _lesion_codes(lesion_ids, df_m["lesion_id"])
+    code = index_codes(lesion_ids, df_m["lesion_id"])
     sel = (df_m["criterion"].to_numpy(dtype=object) == criterion) & (code >= 0)
     every = bool(sel.all())
     col = _selected(df_m, sel, every)
@@ -139,8 +140,8 @@ def measurement_arrays(df_m: pd.DataFrame, lesion_ids: pd.Index, criterion: str)
     if day is None:
         return None
     code = code if every else code[sel]
-    state = _codes(col("state", object), list(STATES))
-    nt = _codes(col("nontarget_status", object), list(NT_ORDER))
+    state = option_codes(col("state", object), list(STATES))
+    nt = option_codes(col("nontarget_status", object), list(NT_ORDER))
     diam = col("diameter_mm", float)
     if (state == -2).any() or (nt == -2).any() or (~np.isnan(diam) & ~(diam >= 0)).any():
         return None

@@ -14,16 +14,67 @@ import pandas as pd
 from sirtstats.response._common import fmt_dmm, fmt_mm, fmt_pct
 
 
-def fmt_many(values: np.ndarray, fmt, decimals: int) -> np.ndarray:
-    """Format floats through their unique rounded values (display only; fast for many rows)."""
+def _mm_texts(xs: list) -> list:
+    """:func:`fmt_mm` of finite floats, without its per-value checks."""
+    return [f"{round(x, 6):g}" for x in xs]
+
+
+def _pct_texts(xs: list) -> list:
+    """:func:`fmt_pct` of finite floats."""
+    return [("+0.0" if s == "-0.0" else s) + " %" for s in (f"{x:+.1f}" for x in xs)]
+
+
+def _dmm_texts(xs: list) -> list:
+    """:func:`fmt_dmm` of finite floats."""
+    return [("+" if x >= 0 else "") + t + " mm" for x, t in zip(xs, _mm_texts(xs), strict=True)]
+
+
+#: List versions of the formatters for the finite values ``fmt_many`` passes them (the test
+#: ``test_rule_numbers_formatted_alike_on_the_grid_and_hashed`` holds them to the originals).
+_MANY = {fmt_mm: _mm_texts, fmt_pct: _pct_texts, fmt_dmm: _dmm_texts}
+
+
+def _distinct(u: np.ndarray):
+    """``pd.factorize(u)`` up to the order of the uniques: (codes, uniques).
+
+    Values on a 0.1 grid (sums in mm, percentages rounded to 0.1) over a span not much larger
+    than the number of rows are coded by table lookup (no hashing); others are hashed.
+    """
+    if len(u) > 1000:
+        k = np.rint(u * 10.0)
+        lo, hi = k.min(), k.max()
+        if hi - lo < 4 * len(u) and bool((k / 10.0 == u).all()):
+            ki = (k - lo).astype(np.int64)
+            present = np.zeros(int(hi - lo) + 1, dtype=bool)
+            present[ki] = True
+            grid = np.flatnonzero(present)
+            code_of = np.cumsum(present) - 1
+            return code_of[ki], (grid + lo) / 10.0
+    return pd.factorize(u)
+
+
+def fmt_many(values: np.ndarray, fmt, decimals: int, cache: dict | None = None) -> np.ndarray:
+    """Format floats through their unique rounded values (display only; fast for many rows).
+
+    ``cache`` (rounded value -> text, one dict per ``fmt``) is shared between calls, so that a
+    value is formatted once however many row subsets it appears in.
+    """
     v = np.asarray(values, dtype=float)
     ok = np.isfinite(v)
     every = bool(ok.all())
     out = None if every else np.full(len(v), "?", dtype=object)
     if every or ok.any():
-        # hash factorisation (no sort); + 0.0 folds -0.0 into 0.0 (one text per value)
-        inv, u = pd.factorize(np.round(v if every else v[ok], decimals) + 0.0)
-        texts = np.array([fmt(float(x)) for x in u], dtype=object)[inv]
+        # + 0.0 folds -0.0 into 0.0 (one text per value)
+        inv, u = _distinct(np.round(v if every else v[ok], decimals) + 0.0)
+        ul = u.tolist()
+        many = _MANY.get(fmt, lambda xs: [fmt(x) for x in xs])
+        if cache is None:
+            uniq_texts = many(ul)
+        else:
+            miss = [x for x in ul if x not in cache]
+            cache.update(zip(miss, many(miss), strict=True))
+            uniq_texts = list(map(cache.__getitem__, ul))
+        texts = np.array(uniq_texts, dtype=object)[inv]
         if every:
             return texts
         out[ok] = texts
@@ -56,10 +107,10 @@ def _pd_texts(d, f, w, rule, nadir_zero):
         part, extra = _partial_parts((d["n_a"] < d["n_t"])[m], f["nas", m], f["nts", m])
         if nadir_zero:
             return [f"PD: {p}{w} {x} mm after nadir 0 mm (R1.4.5){e}"
-                    for p, x, e in zip(part, f["cs", m], extra, strict=True)]
+                    for p, x, e in _rows(part, f["cs", m], extra)]
         return [f"PD: {p}{w} {x} mm is {y} and {z} over nadir {t} mm ({rule}){e}"
-                for p, x, y, z, t, e in zip(part, f["cs", m], f["pns", m], f["dns", m],
-                                            f["ns", m], extra, strict=True)]
+                for p, x, y, z, t, e in _rows(part, f["cs", m], f["pns", m], f["dns", m],
+                                              f["ns", m], extra)]
     return fill
 
 
@@ -69,6 +120,7 @@ class _Fields:
 
     def __init__(self, d: dict):
         self.d = d
+        self.cache = {fmt_mm: {}, fmt_dmm: {}, fmt_pct: {}}
 
     def __getitem__(self, key):
         name, m = key
@@ -77,11 +129,16 @@ class _Fields:
             v = {"nts": d["n_t"], "nas": d["n_a"]}.get(name)
             return _ints(v[m] if v is not None else d["n_t"][m] - d["n_a"][m])
         if name == "dns":
-            return fmt_many(d["c_mm"][m] - d["n_mm"][m], fmt_dmm, 6)
+            return fmt_many(d["c_mm"][m] - d["n_mm"][m], fmt_dmm, 6, self.cache[fmt_dmm])
         col, fmt, decimals = {"cs": ("c_mm", fmt_mm, 6), "bs": ("b_mm", fmt_mm, 6),
                               "ns": ("n_mm", fmt_mm, 6), "pbs": ("pct_b", fmt_pct, 1),
                               "pns": ("pct_n", fmt_pct, 1)}[name]
-        return fmt_many(d[col][m], fmt, decimals)
+        return fmt_many(d[col][m], fmt, decimals, self.cache[fmt])
+
+
+def _rows(*columns):
+    """Rows of equal-length arrays, as tuples (iterating lists: faster than object arrays)."""
+    return zip(*(c.tolist() for c in columns), strict=True)
 
 
 def _non_target_names(sev_rows: np.ndarray) -> np.ndarray:
@@ -105,8 +162,7 @@ def _rule_list(d, f, criterion, requires_abs):
     dates = d["confirm_date"]
     return [
         (is_base & has_t, lambda m: [f"baseline: {w} {x} mm over {y} target(s)"
-                                     for x, y in zip(f["cs", m], f["nts", m],
-                                                     strict=True)]),
+                                     for x, y in _rows(f["cs", m], f["nts", m])]),
         (is_base, "baseline: no target lesion in scope"),
         (yes & bd, lambda m: [f"PD: new lesion first seen equivocal here, confirmed on "
                               f"{pd.Timestamp(x).date().isoformat()} (back-dated, R1.7.2)"
@@ -123,22 +179,20 @@ def _rule_list(d, f, criterion, requires_abs):
         (~d["base_ok"], "NE: no valid baseline sum (a target lacks a baseline measurement)"),
         (tr == _NE, lambda m: [f"NE: {x} of {y} targets not assessed; partial {w} {z} mm "
                                f"does not meet PD (R1.5.2)"
-                               for x, y, z in zip(f["lack", m], f["nts", m], f["cs", m],
-                                                  strict=True)]),
+                               for x, y, z in _rows(f["lack", m], f["nts", m], f["cs", m])]),
         ((tr == _CR) & (d["overall"] == "CR"),
          lambda m: [f"CR: {crit}; non-targets {x}; no new lesion (R1.8.1)"
                     for x in _non_target_names(sev[m])]),
         (tr == _CR, lambda m: [f"PR: targets CR ({crit}) but non-targets {x} (R1.8.1)"
                                for x in _non_target_names(sev[m])]),
         (tr == _PR, lambda m: [f"PR: {w} {x} mm is {y} from baseline {z} mm (>= 30 % decrease, "
-                               f"R1.4.3)" for x, y, z in zip(f["cs", m], f["pbs", m], f["bs", m],
-                                                            strict=True)]),
+                               f"R1.4.3)" for x, y, z in _rows(f["cs", m], f["pbs", m],
+                                                              f["bs", m])]),
         (np.ones(len(tr), dtype=bool),
          lambda m: [f"SD: {w} {x} mm is {y} from baseline {z} mm and {u} ({v}) over nadir {t} "
-                    f"mm (R1.4.4)" for x, y, z, u, v, t in zip(
+                    f"mm (R1.4.4)" for x, y, z, u, v, t in _rows(
                         f["cs", m], f["pbs", m], f["bs", m], f["pns", m], f["dns", m],
-                        f["ns", m],
-                        strict=True)]),
+                        f["ns", m])]),
     ]
 
 

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from sirtstats.exceptions import SirtDataError, SirtStatsWarning
+from sirtstats.response import _borcore as core
 from sirtstats.response._common import (
     CONFIRM_MIN_DAYS,
     MAX_NE_BETWEEN,
@@ -30,6 +31,7 @@ from sirtstats.response._common import (
     require_columns,
     to_dates,
 )
+from sirtstats.response._tpcore import index_codes
 
 __all__ = ["BOR_COLUMNS", "PR_AFTER_CR_MODES", "check_pr_after_cr",
            "derive_best_overall_response"]
@@ -54,54 +56,72 @@ _DAY0 = int(np.datetime64("1900-01-01", "D").astype(np.int64))
 
 
 def _first_pos(mask: np.ndarray, pos: np.ndarray, gid: np.ndarray, n_groups: int) -> np.ndarray:
-    out = np.full(n_groups, _BIG, dtype=np.int64)
-    if len(pos):
-        s = pd.Series(np.where(mask, pos, _BIG)).groupby(gid).min()
-        out[s.index.to_numpy()] = s.to_numpy()
-    return out
+    """Per group: first position where ``mask`` holds (``pos`` is ``arange``), _BIG for none."""
+    return core.first_pos(mask, gid, n_groups)
 
 
-def _confirm(w: pd.DataFrame, code: str, *, min_days: int, max_ne: int, max_sd: int):
+def _is(rc: np.ndarray, *codes: str) -> np.ndarray:
+    """Rows whose response (as its same-day rank ``rc``, -1 unknown) is one of ``codes``."""
+    table = np.zeros(len(_SAME_DAY_RANK) + 1, dtype=bool)  # last slot: rank -1
+    table[[_SAME_DAY_RANK[c] for c in codes]] = True
+    return table[rc]
+
+
+def _confirm(w: pd.DataFrame, rc: np.ndarray, code: str, *, min_days: int, max_ne: int,
+             max_sd: int):
     """For every row with response ``code`` (CR or PR): position of the confirming row or -1.
 
     The confirming row is the first later row with CR (for a CR) or CR/PR (for a PR) dated at
     least ``min_days`` later; every row in between must be CR/NE (CR) or CR/PR/NE (PR, plus at
     most ``max_sd`` SD), with at most ``max_ne`` NE and, for a PR, no PR after a CR.
+    ``rc``: the rows' responses as same-day ranks.
     """
-    resp = w["resp"].to_numpy(dtype=object)
     pos = np.arange(len(w))
     conf_pos = np.full(len(w), -1, dtype=np.int64)
-    left = w.loc[resp == code, ["gid", "day"]].assign(pos_i=pos[resp == code])
-    if left.empty:
+    gid = w["gid"].to_numpy()
+    i = np.flatnonzero(_is(rc, code))
+    if not len(i):
         return conf_pos
-    cand = isin(resp, ["CR"] if code == "CR" else ["CR", "PR"])
-    right = w.loc[cand, ["gid", "day"]].assign(pos_j=pos[cand]).rename(columns={"day": "day_j"})
-    left["key"] = left["day"] + max(min_days, 1)
-    m = pd.merge_asof(left.sort_values("key"), right.sort_values("day_j"), left_on="key",
-                      right_on="day_j", by="gid", direction="forward")
-    m = m.loc[m["pos_j"].notna()]
-    if m.empty:
+    cand = np.flatnonzero(_is(rc, "CR") if code == "CR" else _is(rc, "CR", "PR"))
+    j = core.confirming_rows(i, cand, gid, w["day"].to_numpy(np.int64), max(min_days, 1))
+    if j is None:  # groups not contiguous: merge_asof
+        j = _confirming_asof(w, i, cand, min_days)
+    i, j = i[j >= 0], j[j >= 0]
+    if not len(i):
         return conf_pos
-    i = m["pos_i"].to_numpy(dtype=np.int64)
-    j = m["pos_j"].to_numpy(dtype=np.int64)
     allowed = ["CR", "NE"] if code == "CR" else ["CR", "PR", "NE"] + (["SD"] if max_sd else [])
-    cum_bad = np.cumsum(~isin(resp, allowed))
-    cum_ne = np.cumsum(resp == "NE")
-    cum_sd = np.cumsum(resp == "SD")
+    cum_bad = np.cumsum(~_is(rc, *allowed))
+    cum_ne = np.cumsum(_is(rc, "NE"))
+    cum_sd = np.cumsum(_is(rc, "SD"))
     ok = ((cum_bad[j - 1] - cum_bad[i] == 0) & (cum_ne[j - 1] - cum_ne[i] <= max_ne)
           & (cum_sd[j - 1] - cum_sd[i] <= max_sd))
     if code == "PR":
-        is_cr = resp == "CR"
+        is_cr = _is(rc, "CR")
         nxt = np.where(is_cr, pos, _BIG)[::-1]
         nxt = np.minimum.accumulate(nxt)[::-1]  # first CR at or after each position
         next_cr = np.append(nxt[1:], _BIG)[i]  # first CR strictly after i
-        cum_pr = np.cumsum(resp == "PR")
+        cum_pr = np.cumsum(_is(rc, "PR"))
         inside = next_cr < j
         safe = np.where(inside, next_cr, 0)
         pr_after = inside & (cum_pr[j] - cum_pr[safe] > 0)
         ok &= ~pr_after
     conf_pos[i[ok]] = j[ok]
     return conf_pos
+
+
+def _confirming_asof(w, i, cand, min_days) -> np.ndarray:
+    """:func:`._borcore.confirming_rows` by ``pd.merge_asof`` (any row order)."""
+    out = np.full(len(i), -1, dtype=np.int64)
+    if not len(cand):
+        return out
+    left = w.iloc[i][["gid", "day"]].assign(pos_i=np.arange(len(i)))
+    right = w.iloc[cand][["gid", "day"]].assign(pos_j=cand).rename(columns={"day": "day_j"})
+    left["key"] = left["day"] + max(min_days, 1)
+    m = pd.merge_asof(left.sort_values("key"), right.sort_values("day_j"), left_on="key",
+                      right_on="day_j", by="gid", direction="forward")
+    m = m.loc[m["pos_j"].notna()]
+    out[m["pos_i"].to_numpy(dtype=np.int64)] = m["pos_j"].to_numpy(dtype=np.int64)
+    return out
 
 
 def _therapy_start(df_therapies, origin: pd.Series) -> pd.Series:
@@ -320,6 +340,13 @@ def _origin_table(df_origin: pd.DataFrame) -> dict:
             "o_day": origin["origin_date"].to_numpy("datetime64[D]").astype(np.int64)}
 
 
+def _factorize(values: np.ndarray):
+    """``pd.factorize``, with a fast path for a column holding one string (the usual case)."""
+    if len(values) and isinstance(values[0], str) and bool((values == values[0]).all()):
+        return np.zeros(len(values), dtype=np.int64), np.array([values[0]], dtype=object)
+    return pd.factorize(values)
+
+
 def _combinations(tp: pd.DataFrame, settings: dict, keep: np.ndarray):
     """(criterion, scope) combinations in order of appearance, and each row's combination."""
     n_tp = len(tp)
@@ -327,8 +354,8 @@ def _combinations(tp: pd.DataFrame, settings: dict, keep: np.ndarray):
             else np.full(n_tp, settings.get("criterion", "RECIST_1_1"), dtype=object))
     scope = (tp["scope"].to_numpy(dtype=object) if "scope" in tp.columns
              else np.full(n_tp, settings.get("scope", "overall"), dtype=object))
-    c_code, c_uniq = pd.factorize(crit)
-    s_code, s_uniq = pd.factorize(scope)
+    c_code, c_uniq = _factorize(crit)
+    s_code, s_uniq = _factorize(scope)
     n_s = max(len(s_uniq), 1)
     cs = c_code.astype(np.int64) * n_s + s_code
     cs_used, cs_first = np.unique(cs[keep], return_index=True)
@@ -346,9 +373,7 @@ def _combinations(tp: pd.DataFrame, settings: dict, keep: np.ndarray):
 
 def _response_ranks(tp: pd.DataFrame, resp_all: np.ndarray, keep: np.ndarray) -> np.ndarray:
     """Same-day rank of each response code; unknown codes of used rows raise."""
-    rank_all = np.full(len(resp_all), -1, dtype=np.int64)
-    for code, r in _SAME_DAY_RANK.items():
-        rank_all[resp_all == code] = r
+    rank_all = core.same_day_ranks(resp_all, _SAME_DAY_RANK)
     bad = keep & (rank_all < 0)
     if bad.any():
         rows = tp.loc[bad].assign(resp=resp_all[bad])
@@ -372,7 +397,7 @@ def _timepoint_rows(tp: pd.DataFrame, org: dict, *, include_nd: bool) -> dict:
     if not include_nd:
         keep &= resp_all != "ND"
     rank_all = _response_ranks(tp, resp_all, keep)
-    p = org["o_index"].get_indexer(tp["patient_id"])
+    p = index_codes(org["o_index"], tp["patient_id"])
     keep &= p >= 0
     day_all = to_dates(tp["assessment_date"], "timepoints", "assessment_date").to_numpy(
         "datetime64[D]").astype(np.int64)
@@ -448,8 +473,8 @@ def _visits(rows: dict, org: dict):
 
 def _truncate(w: pd.DataFrame) -> pd.DataFrame:
     """Visits up to and including the first PD of each group (R1.9)."""
-    is_pd = (w["resp"] == "PD").to_numpy()
-    before = pd.Series(is_pd).groupby(w["gid"].to_numpy()).cumsum().to_numpy() - is_pd
+    is_pd = w["resp"].to_numpy(dtype=object) == "PD"
+    before = core.count_before(is_pd, w["gid"].to_numpy())
     return w.loc[before == 0].reset_index(drop=True)
 
 
@@ -476,29 +501,29 @@ def _used_assessments(v: pd.DataFrame, mode: str, n_g: int):
 def _bor_positions(w: pd.DataFrame, opt: dict, n_g: int) -> dict:
     """Per group: position (row of ``w``) of the first visit qualifying for each BOR code."""
     gid = w["gid"].to_numpy()
-    resp = w["resp"].to_numpy(dtype=object)
+    rc = core.same_day_ranks(w["resp"].to_numpy(dtype=object), _SAME_DAY_RANK)
     day = w["day"].to_numpy()
     pos = np.arange(len(w))
     if opt["confirm"]:
-        conf_cr = _confirm(w, "CR", min_days=opt["confirm_min_days"],
+        conf_cr = _confirm(w, rc, "CR", min_days=opt["confirm_min_days"],
                            max_ne=opt["max_ne_between"], max_sd=0)
-        conf_pr = _confirm(w, "PR", min_days=opt["confirm_min_days"],
+        conf_pr = _confirm(w, rc, "PR", min_days=opt["confirm_min_days"],
                            max_ne=opt["max_ne_between"], max_sd=opt["max_sd"])
         f_cr = _first_pos(conf_cr >= 0, pos, gid, n_g)
         f_pr = _first_pos(conf_pr >= 0, pos, gid, n_g)
         conf_j = np.maximum(conf_cr, conf_pr)
     else:
-        f_cr = _first_pos(resp == "CR", pos, gid, n_g)
-        f_pr = _first_pos(resp == "PR", pos, gid, n_g)
+        f_cr = _first_pos(_is(rc, "CR"), pos, gid, n_g)
+        f_pr = _first_pos(_is(rc, "PR"), pos, gid, n_g)
         conf_j = np.full(len(w), -1)
     late = day >= opt["sd_min_days"]
-    is_nd = resp == "ND"
+    is_nd = _is(rc, "ND")
     return {"CR": f_cr, "PR": f_pr,
-            "SD": _first_pos(isin(resp, ["CR", "PR", "SD"]) & late, pos, gid, n_g),
-            "NON_CR_NON_PD": _first_pos((resp == "NON_CR_NON_PD") & late, pos, gid, n_g),
-            "PD": _first_pos(resp == "PD", pos, gid, n_g),
+            "SD": _first_pos(_is(rc, "CR", "PR", "SD") & late, pos, gid, n_g),
+            "NON_CR_NON_PD": _first_pos(_is(rc, "NON_CR_NON_PD") & late, pos, gid, n_g),
+            "PD": _first_pos(_is(rc, "PD"), pos, gid, n_g),
             "NE": _first_pos(~is_nd, pos, gid, n_g), "ND": _first_pos(is_nd, pos, gid, n_g),
-            "any_response": _first_pos(isin(resp, ["CR", "PR"]), pos, gid, n_g),
+            "any_response": _first_pos(_is(rc, "CR", "PR"), pos, gid, n_g),
             "conf_j": conf_j,
             "n_ass": (np.bincount(gid[~is_nd], minlength=n_g) if len(w)
                       else np.zeros(n_g, np.int64))}
@@ -550,22 +575,32 @@ def _bor_frame(groups, w, pos, flag, last_date, opt) -> pd.DataFrame:
 
 def _earlier(mask: np.ndarray, gid: np.ndarray) -> np.ndarray:
     """True where an earlier row of the same group has ``mask`` True (rows sorted by group)."""
-    cm = pd.Series(mask).groupby(gid).cummax().to_numpy(bool)
-    out = np.zeros(len(mask), dtype=bool)
-    if len(mask) > 1:
-        out[1:] = cm[:-1] & (gid[1:] == gid[:-1])
-    return out
+    return core.earlier(mask, gid)
 
 
 def _later(mask: np.ndarray, gid: np.ndarray) -> np.ndarray:
     """True where a later row of the same group has ``mask`` True."""
-    rev = pd.Series(mask[::-1]).groupby(gid[::-1]).cummax().to_numpy(bool)[::-1]
-    # exclude the row itself: shift within group
-    shifted = np.zeros(len(mask), dtype=bool)
-    if len(mask) > 1:
-        same = gid[1:] == gid[:-1]
-        shifted[:-1] = rev[1:] & same
-    return shifted
+    return core.later(mask, gid)
+
+
+def _int_texts(values: np.ndarray) -> np.ndarray:
+    """``values.astype(str)`` as an object array, each distinct integer converted once."""
+    uniq, inv = np.unique(values, return_inverse=True)
+    return np.array([str(x) for x in uniq.tolist()], dtype=object)[inv.ravel()]
+
+
+def _row_texts(w: pd.DataFrame, rows: np.ndarray):
+    """ISO date, day text, day and response of the rows ``rows`` of ``w``."""
+    d = w["day"].to_numpy()[rows]
+    # dates are midnights: each distinct day is written once
+    uniq, inv = np.unique(w["assessment_date"].to_numpy()[rows], return_inverse=True)
+    iso = np.datetime_as_string(uniq, unit="D").astype(object)[inv.ravel()]
+    return iso, _int_texts(d), d, w["resp"].to_numpy(dtype=object)[rows]
+
+
+def _rows(*columns, mask):
+    """Rows of the ``mask`` of equal-length arrays, as tuples (iterated as lists)."""
+    return zip(*(c[mask].tolist() for c in columns), strict=True)
 
 
 def _rules(out, bor_pos, conf_j, f_rsp_any, w, *, confirm, sd_min_days, mode) -> np.ndarray:
@@ -574,41 +609,36 @@ def _rules(out, bor_pos, conf_j, f_rsp_any, w, *, confirm, sd_min_days, mode) ->
     bor = out["bor"].to_numpy(dtype=object)
     has = bor_pos < _BIG
     p = np.where(has, bor_pos, 0)
+    resp_cr = isin(bor, ["CR", "PR"])
     if len(w):
-        iso = np.datetime_as_string(w["assessment_date"].to_numpy(), unit="D").astype(object)
-        days = w["day"].to_numpy()
-        dstr = np.array([str(x) for x in range(int(days.max(initial=0)) + 1)], dtype=object)
-        day_s = np.where(days >= 0, dstr[np.maximum(days, 0)], days.astype(str)).astype(object)
-        resp = w["resp"].to_numpy(dtype=object)
+        j = np.zeros(n, dtype=np.int64)
+        if confirm and len(conf_j):
+            j = np.maximum(np.where(has & resp_cr, conf_j[p], 0), 0)
+        # texts of the rows the BOR rows cite only (decided row, confirming row)
+        iso, day_s, days, resp = _row_texts(w, np.concatenate([p, j]))
+        d_p, day_p, r_p, d_j, r_j = iso[:n], day_s[:n], resp[:n], iso[n:], resp[n:]
+        gap = _int_texts(days[n:] - days[:n])
     else:
-        iso = day_s = resp = np.array([""], dtype=object)
-        days = np.zeros(1, np.int64)
-    d_p, day_p, r_p = iso[p], day_s[p], resp[p]
+        d_p = day_p = r_p = d_j = r_j = np.full(n, "", dtype=object)
+        gap = np.full(n, "0", dtype=object)
     out_t = np.full(n, "", dtype=object)
     sd_txt = str(sd_min_days)
-    resp_cr = isin(bor, ["CR", "PR"])
+    m = resp_cr
     if confirm:
-        cj = conf_j if len(conf_j) else np.zeros(1, dtype=np.int64)
-        j = np.where(has & resp_cr, cj[p], 0)
-        j = np.maximum(j, 0)
-        gap = (days[j] - days[p]).astype(str).astype(object)
-        m = resp_cr
-        out_t[m] = (bor[m] + ": " + bor[m] + " on " + d_p[m] + " (d " + day_p[m]
-                    + ") confirmed by " + resp[j][m] + " on " + iso[j][m] + " (" + gap[m]
-                    + " d later, R1.9.4)")
+        out_t[m] = [f"{b}: {b} on {d} (d {x}) confirmed by {r} on {e} ({g} d later, R1.9.4)"
+                    for b, d, x, r, e, g in _rows(bor, d_p, day_p, r_j, d_j, gap, mask=m)]
     else:
-        m = resp_cr
-        out_t[m] = (bor[m] + ": first " + bor[m] + " on " + d_p[m] + " (d " + day_p[m]
-                    + "; unconfirmed, R1.9.2)")
+        out_t[m] = [f"{b}: first {b} on {d} (d {x}; unconfirmed, R1.9.2)"
+                    for b, d, x in _rows(bor, d_p, day_p, mask=m)]
     m = isin(bor, ["SD", "NON_CR_NON_PD"])
-    out_t[m] = (bor[m] + ": " + r_p[m] + " on " + d_p[m] + " at d " + day_p[m] + " >= "
-                + sd_txt + " (R1.9.1)")
+    out_t[m] = [f"{b}: {r} on {d} at d {x} >= {sd_txt} (R1.9.1)"
+                for b, r, d, x in _rows(bor, r_p, d_p, day_p, mask=m)]
     if confirm:
         m2 = m & (f_rsp_any < _BIG)
         out_t[m2] = out_t[m2] + "; response not confirmed (R1.9.4)"
     m = bor == "PD"
-    out_t[m] = ("PD: first PD on " + d_p[m] + " (d " + day_p[m] + "); no better response "
-                "qualified before it (SD needs d >= " + sd_txt + ", R1.9.2)")
+    out_t[m] = [f"PD: first PD on {d} (d {x}); no better response qualified before it (SD "
+                f"needs d >= {sd_txt}, R1.9.2)" for d, x in _rows(d_p, day_p, mask=m)]
     out_t[bor == "NE"] = ("NE: no assessment qualifies (only NE, or SD/NON_CR_NON_PD before d "
                           + sd_txt + ") (R1.9.2)")
     out_t[bor == "ND"] = ("ND: only not-done assessments (include_nd=True; admiralonco ND)")

@@ -158,7 +158,8 @@ def _prepare_assessments(df_assessments, les, criterion):
                       for c in _ASSESS_COLS + extra})
     ass["assessment_date"] = to_dates(ass["assessment_date"], "imaging_assessments",
                                       "assessment_date")
-    ass["nl_code"] = code_of(ass["new_lesion"].to_numpy(dtype=object), list(NEW_LESION_CODES))
+    ass["nl_code"] = core.option_codes(ass["new_lesion"].to_numpy(dtype=object),
+                                       list(NEW_LESION_CODES))
     bad = ass["nl_code"].to_numpy() == -2  # not missing and not a code
     if bad.any():
         rows = ass.loc[bad]
@@ -579,7 +580,8 @@ def derive_timepoint_response(
     with np.errstate(divide="ignore", invalid="ignore"):
         pct_b = np.where(b_mm > 0, 100.0 * (c_mm - b_mm) / b_mm, np.nan)
         pct_n = np.where(n_mm > 0, 100.0 * (c_mm - n_mm) / n_mm, np.nan)
-    keep = np.ones(len(tp), bool) if include_baseline else ~is_base
+    # rows returned: an index array (one nonzero pass for the ~40 columns), or all rows
+    keep = slice(None) if include_baseline else np.flatnonzero(~is_base)
     parts = {"overall": overall, "tr_code": tr_code, "nt_sev": nt_sev, "new": new,
              "is_baseline": is_base,
              "has_t": tb["has_t"], "base_ok": tb["base_ok"], "n_t": tb["n_t"], "n_a": tb["n_a"],
