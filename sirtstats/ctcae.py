@@ -581,7 +581,9 @@ def derive_lab_grades(
     base = base.rename(columns={"sample_date": "b_date", "value": "b_value", "uln": "b_uln"})[
         ["patient_id", "analyte", "b_date", "b_value", "b_uln"]
     ]
-    joined = work.merge(base, on=["patient_id", "analyte"], how="left").sort_values("_pos")
+    # a left merge keeps the left rows' order and base has one row per key: row i of joined
+    # is lab row i (only the key columns go in, not all of work: the join is 2 M rows at 20k)
+    joined = work[["patient_id", "analyte"]].merge(base, on=["patient_id", "analyte"], how="left")
     b_value = joined["b_value"].to_numpy(float)
     b_uln = joined["b_uln"].to_numpy(float)
     b_uln_eff = np.where(np.isnan(b_uln), work["uln"].to_numpy(float), b_uln)
