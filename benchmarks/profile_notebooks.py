@@ -9,18 +9,25 @@ they do in a kernel; no Jupyter kernel, papermill or HTML export is involved.
 
 Usage::
 
-    .venv/bin/python benchmarks/profile_notebooks.py [--data demo] [--cutoff 2026-09-30]
-        [--notebooks 02,04] [--top 15] [--no-snapshot] [--keep DIR]
+    .venv/bin/python benchmarks/profile_notebooks.py [--data demo|FOLDER] [--cutoff 2026-09-30]
+        [--notebooks 02,04] [--top 15] [--no-snapshot] [--snapshot DIR] [--keep DIR]
+        [--no-cprofile]
 
-Prints, per notebook, its wall time and the top entries by cumulative time (functions of
-sirtstats, matplotlib, pandas … — not the interpreter frames), then the top entries over all
-notebooks. :func:`profile_notebooks` returns the same as data (used by ``bench_all.py``).
+``--data`` takes a registry folder as well (e.g. one written by ``sirtstats demo --patients
+20000``); ``--snapshot DIR`` reuses a snapshot written by an earlier run (``--keep``) instead
+of writing one. Prints, per notebook, its wall time, CPU time (user + sys of the script's
+process) and peak RSS (``ru_maxrss`` of that process), and the top entries by cumulative time
+(functions of sirtstats, matplotlib, pandas … — not the interpreter frames), then the top
+entries over all notebooks. ``--no-cprofile`` runs the scripts without the profiler (CPU time
+and RSS as in a kernel, no top entries). :func:`profile_notebooks` returns the same as data
+(used by ``bench_all.py``).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import pstats
 import subprocess
 import sys
@@ -43,6 +50,16 @@ def display(*args, **kwargs):
     return None
 '''
 
+#: Appended to each script: CPU time and peak RSS of the process, to the file named by the
+#: environment variable ``PROFILE_NB_USAGE`` (ru_maxrss is in KiB on Linux).
+_EPILOGUE = '''import json as _json, os as _os, resource as _resource
+_ru = _resource.getrusage(_resource.RUSAGE_SELF)
+if _os.environ.get("PROFILE_NB_USAGE"):
+    with open(_os.environ["PROFILE_NB_USAGE"], "w") as _fh:
+        _json.dump({"cpu_s": round(_ru.ru_utime + _ru.ru_stime, 2),
+                    "peak_rss_mb": round(_ru.ru_maxrss / 1024, 1)}, _fh)
+'''
+
 
 def notebook_script(nb_path: Path, values: dict) -> str:
     """A notebook as a script: code cells, injected ``values`` after the parameters cell."""
@@ -59,6 +76,7 @@ def notebook_script(nb_path: Path, values: dict) -> str:
             parts.append("\n".join(f"{k} = {v!r}" for k, v in values.items()
                                    if f"{k}:" in declared or f"{k} =" in declared))
         parts.append("_plt.close('all')")
+    parts.append(_EPILOGUE)
     return "\n\n".join(parts) + "\n"
 
 
@@ -95,20 +113,24 @@ def _write_snapshot(data: str, cutoff: str, folder: Path) -> Path:
 
 
 def profile_notebooks(data: str = "demo", cutoff: str = "2026-09-30", select=None,
-                      top: int = 15, snapshot: bool = True, workdir: Path | None = None
-                      ) -> dict:
+                      top: int = 15, snapshot: bool = True, workdir: Path | None = None,
+                      snapshot_dir: Path | None = None, cprofile: bool = True) -> dict:
     """Profile each report notebook in its own interpreter; return times and top entries.
 
     Returns
     -------
     dict
-        ``notebooks``: stem -> {wall_s, top}; ``overall_top``: the top entries summed over the
-        notebooks (cumulative times added); ``snapshot_s``: time to write the snapshot.
+        ``notebooks``: stem -> {wall_s, cpu_s, peak_rss_mb, top}; ``overall_top``: the top
+        entries summed over the notebooks (cumulative times added);
+        ``snapshot_s``: time to write the snapshot.
     """
     work = Path(workdir or tempfile.mkdtemp(prefix="profile-nb-"))
     work.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    snap = _write_snapshot(data, cutoff, work / "snapshot") if snapshot else None
+    if snapshot_dir is not None:
+        snap = Path(snapshot_dir)
+    else:
+        snap = _write_snapshot(data, cutoff, work / "snapshot") if snapshot else None
     result = {"data": data, "snapshot_s": round(time.perf_counter() - t0, 3), "notebooks": {}}
     values = {"data_path": data, "cutoff_date": cutoff, "output_dir": str(work / "out"),
               "snapshot_path": str(snap) if snap else ""}
@@ -120,14 +142,19 @@ def profile_notebooks(data: str = "demo", cutoff: str = "2026-09-30", select=Non
         script = work / f"nb_{path.stem}.py"
         script.write_text(notebook_script(path, values), encoding="utf-8")
         prof = work / f"{path.stem}.prof"
+        usage = work / f"{path.stem}.usage.json"
+        cmd = ([sys.executable, "-m", "cProfile", "-o", str(prof), str(script)] if cprofile
+               else [sys.executable, str(script)])
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "cProfile", "-o", str(prof), str(script)],
-                       check=True, cwd=str(path.parent), stdout=subprocess.DEVNULL)
+        subprocess.run(cmd, check=True, cwd=str(path.parent), stdout=subprocess.DEVNULL,
+                       env={**os.environ, "PROFILE_NB_USAGE": str(usage)})
         wall = time.perf_counter() - start
-        stats = pstats.Stats(str(prof))
-        result["notebooks"][path.stem] = {"wall_s": round(wall, 3),
-                                          "top": top_entries(stats, top)}
-        combined = stats if combined is None else combined.add(str(prof))
+        info = {"wall_s": round(wall, 3), **json.loads(usage.read_text()), "top": []}
+        if cprofile:
+            stats = pstats.Stats(str(prof))
+            info["top"] = top_entries(stats, top)
+            combined = stats if combined is None else combined.add(str(prof))
+        result["notebooks"][path.stem] = info
     result["overall_top"] = top_entries(combined, top) if combined else []
     return result
 
@@ -135,7 +162,9 @@ def profile_notebooks(data: str = "demo", cutoff: str = "2026-09-30", select=Non
 def _print(result: dict) -> None:
     print(f"snapshot written in {result['snapshot_s']:.2f} s")
     for stem, info in result["notebooks"].items():
-        print(f"\n{stem}: {info['wall_s']:.2f} s (as a script, under cProfile)")
+        how = "under cProfile" if info["top"] else "without the profiler"
+        print(f"\n{stem}: {info['wall_s']:.2f} s wall, {info['cpu_s']:.2f} s CPU, "
+              f"{info['peak_rss_mb']:.0f} MB peak RSS (as a script, {how})")
         for row in info["top"]:
             print(f"  {row['cumtime_s']:8.2f} s cum {row['tottime_s']:8.2f} s own "
                   f"{row['ncalls']:>9}  {row['function']}")
@@ -153,13 +182,19 @@ def main(argv=None) -> int:
     parser.add_argument("--top", type=int, default=15)
     parser.add_argument("--no-snapshot", action="store_true",
                         help="notebooks load data_path themselves (standalone path)")
+    parser.add_argument("--snapshot", default=None,
+                        help="reuse this snapshot folder (e.g. KEEP/snapshot of an earlier run)")
     parser.add_argument("--keep", default=None, help="work folder to keep (scripts, .prof)")
+    parser.add_argument("--no-cprofile", action="store_true",
+                        help="run the scripts without the profiler (CPU time, RSS only)")
     parser.add_argument("--json", default=None)
     args = parser.parse_args(argv)
     select = [s for s in args.notebooks.split(",") if s]
     result = profile_notebooks(args.data, args.cutoff, select, args.top,
                                snapshot=not args.no_snapshot,
-                               workdir=Path(args.keep) if args.keep else None)
+                               workdir=Path(args.keep) if args.keep else None,
+                               snapshot_dir=Path(args.snapshot) if args.snapshot else None,
+                               cprofile=not args.no_cprofile)
     _print(result)
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)

@@ -201,10 +201,15 @@ def _grade_frame(frame: pd.DataFrame, criteria: pd.DataFrame) -> pd.DataFrame:
     step = _GRADE_CHUNK_ROWS
     if len(frame) <= step:
         return _grade_chunk(frame, criteria)
-    return pd.concat(
-        [_grade_chunk(frame.iloc[i : i + step], criteria) for i in range(0, len(frame), step)],
-        ignore_index=True,
-    )
+    # each slice's grades go into the full-length columns (no list of slices to concatenate:
+    # that held every column twice at the end)
+    first = _grade_chunk(frame.iloc[:step], criteria)
+    columns = {c: np.empty(len(frame), dtype=first[c].to_numpy().dtype) for c in first.columns}
+    for i in range(0, len(frame), step):
+        part = first if i == 0 else _grade_chunk(frame.iloc[i : i + step], criteria)
+        for c, values in columns.items():
+            values[i : i + len(part)] = part[c].to_numpy()
+    return pd.DataFrame(columns, copy=False)
 
 
 def _grade_chunk(frame: pd.DataFrame, criteria: pd.DataFrame) -> pd.DataFrame:
@@ -581,7 +586,9 @@ def derive_lab_grades(
     base = base.rename(columns={"sample_date": "b_date", "value": "b_value", "uln": "b_uln"})[
         ["patient_id", "analyte", "b_date", "b_value", "b_uln"]
     ]
-    joined = work.merge(base, on=["patient_id", "analyte"], how="left").sort_values("_pos")
+    # a left merge keeps the left rows' order and base has one row per key: row i of joined
+    # is lab row i (only the key columns go in, not all of work: the join is 2 M rows at 20k)
+    joined = work[["patient_id", "analyte"]].merge(base, on=["patient_id", "analyte"], how="left")
     b_value = joined["b_value"].to_numpy(float)
     b_uln = joined["b_uln"].to_numpy(float)
     b_uln_eff = np.where(np.isnan(b_uln), work["uln"].to_numpy(float), b_uln)
@@ -590,6 +597,7 @@ def derive_lab_grades(
     abnormal_known = ~np.isnan(b_value) & ~np.isnan(b_uln_eff)
     out["is_baseline_sample"] = is_base
     out["baseline_sample_date"] = joined["b_date"].to_numpy(dtype="datetime64[ns]")
+    del joined, cand, base  # 2 M rows each at 20,000 patients: not held through the grading
     out["baseline_value_si"] = b_value
     out["baseline_uln_si"] = b_uln
     out["is_baseline_abnormal"] = pd.array(
@@ -630,7 +638,9 @@ def derive_lab_grades(
             "anticoagulated": anticoag,
         }
     )
+    del work
     graded = _grade_frame(frame, crit)
+    del frame
     if graded["undetermined"].any() and missing_limits == "error":
         bad_pos = np.flatnonzero(graded["undetermined"].to_numpy())
         rows = df_labs.iloc[bad_pos]

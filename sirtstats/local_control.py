@@ -87,7 +87,10 @@ def _cluster_bootstrap(d, time_col, cluster_col, times, n_boot, seed):
     out = np.empty((n_boot, len(times)))
     for b in range(n_boot):
         pick = rng.integers(0, n_c, n_c)
-        idx = np.concatenate([np.arange(starts[c], starts[c] + sizes[c]) for c in pick])
+        # the rows of the picked clusters, in pick order: one arange, no per-cluster loop
+        size = sizes[pick]
+        shift = np.repeat(starts[pick] - (np.cumsum(size) - size), size)
+        idx = np.arange(int(size.sum())) + shift
         out[b] = _km_at(t[idx], e[idx], times)
     return out
 

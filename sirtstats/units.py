@@ -232,6 +232,27 @@ def _keys_text(rows: pd.DataFrame, columns: list[str], n: int = 3) -> str:
     return ", ".join(parts)
 
 
+def _unit_factors(analyte: pd.Series, unit: pd.Series) -> np.ndarray:
+    """:func:`compute_unit_factor` of each row, computed once per distinct (analyte, unit)
+    pair (a registry of millions of lab rows holds a few dozen pairs); missing values form
+    one pair each, as :func:`compute_unit_factor` treats them alike."""
+    a_codes, a_values = pd.factorize(analyte, use_na_sentinel=False)
+    u_codes, u_values = pd.factorize(unit, use_na_sentinel=False)
+    pair, inverse = np.unique(
+        a_codes.astype(np.int64) * (len(u_values) + 1) + u_codes, return_inverse=True
+    )
+    per_pair = np.array(
+        [
+            compute_unit_factor(
+                a_values[k // (len(u_values) + 1)], u_values[k % (len(u_values) + 1)]
+            )
+            for k in pair
+        ],
+        dtype=float,
+    )
+    return per_pair[inverse.reshape(-1)] if len(pair) else np.zeros(0, dtype=float)
+
+
 def normalise_lab_units(df_labs: pd.DataFrame) -> pd.DataFrame:
     """Add SI values and reference limits to a labs table.
 
@@ -286,10 +307,7 @@ def normalise_lab_units(df_labs: pd.DataFrame) -> pd.DataFrame:
             rule="required column",
         )
     out = df_labs.copy()
-    factors = np.array(
-        [compute_unit_factor(a, u) for a, u in zip(out["analyte"], out["unit"], strict=True)],
-        dtype=float,
-    )
+    factors = _unit_factors(out["analyte"], out["unit"])
     bad = np.isnan(factors)
     if bad.any():
         rows = df_labs[bad]

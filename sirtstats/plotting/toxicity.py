@@ -347,17 +347,7 @@ def plot_albi_change(
         _, ax = plt.subplots(figsize=(5.8, 3.8))  # with its count rows and legend: 2 columns
     if df_timepoints is not None:
         _require(df_timepoints, ["patient_id", "target_day", "albi_score"], "df_timepoints", func)
-        scored = df_timepoints.dropna(subset=["albi_score"])
-        raster = scored["patient_id"].nunique() > _RASTER_ABOVE  # vector output stays small
-        for _, d in scored.groupby("patient_id"):
-            ax.plot(
-                d["target_day"].to_numpy(float) / _DAYS_PER_MONTH,
-                d["albi_score"].to_numpy(float),
-                color="0.8",
-                linewidth=0.6,
-                zorder=1,
-                rasterized=raster,
-            )
+        _albi_patient_lines(ax, df_timepoints.dropna(subset=["albi_score"]))
     s = df_summary.dropna(subset=["albi_median"])
     x = s["target_day"].to_numpy(float) / _DAYS_PER_MONTH
     med = s["albi_median"].to_numpy(float)
@@ -386,6 +376,32 @@ def plot_albi_change(
     if title:
         ax.set_title(title)
     return ax
+
+
+def _albi_patient_lines(ax, scored: pd.DataFrame) -> None:
+    """Each patient's ALBI scores over time as a thin grey line, in one artist.
+
+    One :class:`~matplotlib.collections.LineCollection` instead of a ``Line2D`` per patient
+    (20,000 patients: one artist, not 20,000): same paths, colour, width, caps and joins, and
+    the same data limits (a patient with one score adds his point, drawing nothing).
+    """
+    from matplotlib.collections import LineCollection
+
+    d = scored.sort_values("patient_id", kind="mergesort")  # groupby("patient_id") order
+    pid = d["patient_id"].to_numpy()
+    xy = np.column_stack([d["target_day"].to_numpy(float) / _DAYS_PER_MONTH,
+                          d["albi_score"].to_numpy(float)])
+    starts = np.flatnonzero(np.r_[True, pid[1:] != pid[:-1]]) if len(pid) else np.array([], int)
+    lines = LineCollection(
+        np.split(xy, starts[1:]) if len(pid) else [],
+        colors="0.8",
+        linewidths=0.6,
+        zorder=1,
+        capstyle=plt.rcParams["lines.solid_capstyle"],
+        joinstyle=plt.rcParams["lines.solid_joinstyle"],
+        rasterized=len(starts) > _RASTER_ABOVE,  # vector output stays small
+    )
+    ax.add_collection(lines, autolim=True)
 
 
 #: Gap between the ALBI axes and their legend (points), clear of the cut-off labels.

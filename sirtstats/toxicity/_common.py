@@ -149,10 +149,34 @@ def _group_frames(pop: pd.DataFrame, groupby: str | None, include_total: bool):
 
 
 
+def _in_windows(labs: pd.DataFrame, timepoints: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``labs.merge(timepoints, how="cross")`` whose ``day`` is in the timepoint's
+    window, with the cross join's order and index (lab row i, timepoint j: label i * k + j),
+    built from the in-window pairs only: the cross join of 2 M lab rows with 8 timepoints was
+    16 M rows, the peak memory of notebook 04 at 20,000 patients."""
+    k = len(timepoints)
+    if k == 0 or len(labs) == 0 or set(labs.columns) & set(timepoints.columns):
+        m = labs.merge(timepoints, how="cross")  # (the cross join's suffixes, empty frames)
+        return m[(m["day"] >= m["window_start_day"]) & (m["day"] <= m["window_end_day"])]
+    day = labs["day"]
+    pos = [
+        np.flatnonzero(((day >= lo) & (day <= hi)).to_numpy(dtype=bool))
+        for lo, hi in zip(timepoints["window_start_day"], timepoints["window_end_day"],
+                          strict=True)
+    ]
+    lab_i = np.concatenate(pos)
+    tp_j = np.repeat(np.arange(k), [len(p) for p in pos])
+    order = np.lexsort((tp_j, lab_i))  # lab-major, as the cross join
+    lab_i, tp_j = lab_i[order], tp_j[order]
+    m = pd.concat([labs.iloc[lab_i].reset_index(drop=True),
+                   timepoints.iloc[tp_j].reset_index(drop=True)], axis=1)
+    m.index = pd.Index(lab_i.astype(np.int64) * k + tp_j)
+    return m
+
+
 def _nearest_in_windows(labs: pd.DataFrame, timepoints: pd.DataFrame) -> pd.DataFrame:
     """labs: patient_id, analyte, day, value -> one row per patient/analyte/timepoint."""
-    m = labs.merge(timepoints, how="cross")
-    m = m[(m["day"] >= m["window_start_day"]) & (m["day"] <= m["window_end_day"])]
+    m = _in_windows(labs, timepoints)
     m = m.assign(_dist=(m["day"] - m["target_day"]).abs())
     m = m.sort_values(["patient_id", "analyte", "timepoint", "_dist", "day"], kind="mergesort")
     return m.drop_duplicates(["patient_id", "analyte", "timepoint"])

@@ -91,7 +91,7 @@ def summarise_worst_lab_grades(
         "unit_si",
     ]
     _require(df_grades, need, "labs")
-    g = df_grades[df_grades["ctcae_term"].notna()]
+    g = df_grades.loc[df_grades["ctcae_term"].notna(), need]  # not all 23 columns of the grades
     win = _window(
         g["patient_id"],
         g["sample_date"],
@@ -373,7 +373,8 @@ def summarise_lab_trajectories(
     need = ["patient_id", "analyte", "days_from_first_sirt", "value_si", "unit_si"]
     _require(df_grades, need, "labs")
     tb = (LAB_TRAJECTORY_BINS if bins is None else bins).reset_index(drop=True)
-    g = df_grades[df_grades["analyte"].isin(list(analytes))]
+    limit = {"x_uln": ["uln_si"], "x_lln": ["lln_si"]}.get(scale, [])
+    g = df_grades.loc[df_grades["analyte"].isin(list(analytes)), need + limit]
     value = g["value_si"].astype(float)
     if scale == "x_uln":
         value = value / g["uln_si"].astype(float)
