@@ -14,11 +14,6 @@ def test_theme_settings_equal_seaborns():
     assert theme._seaborn_context(1.5, 1.0) == dict(sns.plotting_context("talk"))
 
 
-def test_changing_the_returned_settings_leaves_the_theme_alone():
-    theme.rc()["font.sans-serif"].append("Comic Sans MS")
-    assert "Comic Sans MS" not in theme.rc()["font.sans-serif"]
-
-
 def test_importing_the_plotting_modules_does_not_import_seaborn_or_scipy_stats():
     code = ("import sys, sirtstats.plotting.cohort, sirtstats.plotting.response, "
             "sirtstats.plotting.toxicity; "

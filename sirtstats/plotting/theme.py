@@ -131,9 +131,7 @@ def rc() -> dict:
     (False, 300)
     """
     settings = {}
-    # fresh lists, as seaborn returns: a caller changing the result cannot change the theme
-    settings.update({k: list(v) if isinstance(v, list) else v
-                     for k, v in _SEABORN_TICKS_STYLE.items()})
+    settings.update(_SEABORN_TICKS_STYLE)
     settings.update(_seaborn_context(0.8, font_scale=1.15))
     settings.update({
         "axes.prop_cycle": mpl.cycler(color=list(PALETTE)),
