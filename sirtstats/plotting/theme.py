@@ -23,6 +23,7 @@ from collections.abc import Iterator, Sequence
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
+import seaborn as sns
 from matplotlib.transforms import offset_copy
 
 __all__ = ["DPI", "FIGSIZE", "GREY", "MIN_PRINT_PT", "PALETTE", "PRINT_WIDTH_IN",
@@ -60,60 +61,6 @@ MIN_PRINT_PT = 6.0
 
 _LINESTYLES = ("-", "--", ":", "-.")
 
-#: seaborn 0.13's ``axes_style("ticks")``, written out: importing seaborn imports scipy.stats,
-#: about 1-2 s of every kernel's start for two dictionaries (``tests/test_plotting_theme.py``
-#: checks that they still equal seaborn's).
-_SEABORN_TICKS_STYLE: dict = {
-    "figure.facecolor": "white",
-    "axes.labelcolor": ".15",
-    "xtick.direction": "out",
-    "ytick.direction": "out",
-    "xtick.color": ".15",
-    "ytick.color": ".15",
-    "axes.axisbelow": True,
-    "grid.linestyle": "-",
-    "text.color": ".15",
-    "font.family": ["sans-serif"],
-    "font.sans-serif": ["Arial", "DejaVu Sans", "Liberation Sans", "Bitstream Vera Sans",
-                        "sans-serif"],
-    "lines.solid_capstyle": "round",
-    "patch.edgecolor": "w",
-    "patch.force_edgecolor": True,
-    "image.cmap": "rocket",
-    "xtick.top": False,
-    "ytick.right": False,
-    "axes.grid": False,
-    "axes.facecolor": "white",
-    "axes.edgecolor": ".15",
-    "grid.color": ".8",
-    "axes.spines.left": True,
-    "axes.spines.bottom": True,
-    "axes.spines.right": True,
-    "axes.spines.top": True,
-    "xtick.bottom": True,
-    "ytick.left": True,
-}
-#: seaborn 0.13's "notebook" context sizes (points), text sizes apart.
-_SEABORN_BASE_CONTEXT = {
-    "axes.linewidth": 1.25, "grid.linewidth": 1, "lines.linewidth": 1.5, "lines.markersize": 6,
-    "patch.linewidth": 1, "xtick.major.width": 1.25, "ytick.major.width": 1.25,
-    "xtick.minor.width": 1, "ytick.minor.width": 1, "xtick.major.size": 6,
-    "ytick.major.size": 6, "xtick.minor.size": 4, "ytick.minor.size": 4,
-}
-#: seaborn 0.13's "notebook" context text sizes (points).
-_SEABORN_BASE_TEXT = {
-    "font.size": 12, "axes.labelsize": 12, "axes.titlesize": 12, "xtick.labelsize": 11,
-    "ytick.labelsize": 11, "legend.fontsize": 11, "legend.title_fontsize": 12,
-}
-
-
-def _seaborn_context(scaling: float = 0.8, font_scale: float = 1.15) -> dict:
-    """seaborn 0.13's ``plotting_context("paper", font_scale)``, same arithmetic (paper =
-    every size x 0.8, then the text sizes x ``font_scale``)."""
-    out = {k: v * scaling for k, v in {**_SEABORN_BASE_CONTEXT, **_SEABORN_BASE_TEXT}.items()}
-    out.update({k: out[k] * font_scale for k in _SEABORN_BASE_TEXT})
-    return out
-
 
 def rc() -> dict:
     """Return the matplotlib rc settings of the theme.
@@ -131,8 +78,8 @@ def rc() -> dict:
     (False, 300)
     """
     settings = {}
-    settings.update(_SEABORN_TICKS_STYLE)
-    settings.update(_seaborn_context(0.8, font_scale=1.15))
+    settings.update(sns.axes_style("ticks"))
+    settings.update(sns.plotting_context("paper", font_scale=1.15))
     settings.update({
         "axes.prop_cycle": mpl.cycler(color=list(PALETTE)),
         "axes.spines.top": False,
