@@ -123,13 +123,39 @@ def derive_first_sirt(
             "n_sessions": g["session_id"].nunique().astype("Int64"),
             "n_injections": g["injection_id"].size().astype("Int64"),
             "first_device": g["device"].first(),
-            "devices": g["device"].agg(lambda s: ";".join(sorted(set(s.dropna())))),
-            "first_workup_id": g["workup_id"].agg(
-                lambda s: s.iloc[0] if pd.notna(s.iloc[0]) else None
-            ),
+            "devices": _joined_devices(tx),
+            "first_workup_id": _first_workup(tx),
         }
     )
     out = out.reset_index()
     out["first_sirt_date"] = out["first_sirt_date"].astype("datetime64[ns]")
     out["last_sirt_date"] = out["last_sirt_date"].astype("datetime64[ns]")
     return out[FIRST_SIRT_COLUMNS]
+
+
+def _joined_devices(tx: pd.DataFrame) -> pd.Series:
+    """Patient -> distinct non-missing devices, sorted, joined by ";" ("" when none).
+
+    Each distinct set of devices is joined once and mapped to its patients (a join per
+    patient cost about a second per call at 20,000 patients).
+    """
+    pairs = tx.loc[tx["device"].notna(), ["patient_id", "device"]].drop_duplicates()
+    patients = pd.Index(tx["patient_id"].unique(), name="patient_id").sort_values()
+    if pairs.empty:
+        return pd.Series("", index=patients, dtype=object)
+    levels = sorted(set(pairs["device"]))
+    bits = pairs["device"].map({level: 1 << i for i, level in enumerate(levels)})
+    if len(levels) > 62:  # beyond an int64 bit set: one join per patient
+        joined = pairs.groupby("patient_id")["device"].agg(lambda s: ";".join(sorted(set(s))))
+    else:
+        masks = bits.astype("int64").groupby(pairs["patient_id"]).sum()
+        text = {m: ";".join(lv for i, lv in enumerate(levels) if m >> i & 1)
+                for m in masks.unique()}
+        joined = masks.map(text).astype(object)
+    return joined.reindex(patients, fill_value="")
+
+
+def _first_workup(tx: pd.DataFrame) -> pd.Series:
+    """Patient -> ``workup_id`` of the patient's first injection (None when missing)."""
+    first = tx.drop_duplicates("patient_id", keep="first").set_index("patient_id")["workup_id"]
+    return first.astype(object).where(first.notna(), None)
