@@ -1,4 +1,4 @@
-"""Input checks shared by the plotting modules."""
+"""Input checks and patient sampling shared by the plotting modules."""
 
 from __future__ import annotations
 
@@ -8,3 +8,20 @@ def _check(frame, required, name):
     if missing:
         raise ValueError(f"{name} lacks column(s) {missing}; pass the frame returned by the "
                          "matching sirtstats.survival function.")
+
+
+def sample_patients(d, max_patients, seed):
+    """``(rows of a seeded random sample of max_patients patients, number of patients)``.
+
+    All rows when there are no more than ``max_patients`` patients (or it is None). The
+    sample is drawn from the patients in order of first appearance with
+    ``numpy.random.default_rng(seed)``, so a figure is the same on every run.
+    """
+    import numpy as np
+    import pandas as pd
+
+    ids = pd.unique(d["patient_id"])
+    if max_patients is None or len(ids) <= max_patients:
+        return d, len(ids)
+    keep = np.random.default_rng(seed).choice(ids, size=max_patients, replace=False)
+    return d.loc[d["patient_id"].isin(keep)], len(ids)

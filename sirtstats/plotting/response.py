@@ -26,6 +26,7 @@ from sirtstats._checks import check_frame_argument as _require
 from sirtstats.disclosure import get_disclosure
 from sirtstats.labels import value_label
 from sirtstats.plotting import theme
+from sirtstats.plotting._frames import sample_patients
 from sirtstats.response._common import PD_REL_DEN, PD_REL_NUM, PR_REL_DEN, PR_REL_NUM
 
 __all__ = ["RESPONSE_COLORS", "SPIDER_MAX_PATIENTS", "plot_spider", "plot_swimmer",
@@ -348,16 +349,14 @@ def plot_spider(
 
 def _spider_sample(ax, d, max_patients, seed):
     """A random sample of ``max_patients`` patients (seeded), noted above the axes."""
-    ids = pd.unique(d["patient_id"])
-    n_all = len(ids)
+    d, n_all = sample_patients(d, max_patients, seed)
     if max_patients is None or n_all <= max_patients:
         return d
-    keep = np.random.default_rng(seed).choice(ids, size=max_patients, replace=False)
     ax.annotate(f"Random sample of {max_patients:,} of {n_all:,} patients (seed {seed})",
                 xy=(0, 1), xycoords="axes fraction", xytext=(0, 2),
                 textcoords="offset points", va="bottom", color="0.3",
                 fontsize=plt.rcParams["xtick.labelsize"], gid="sample_note")
-    return d.loc[d["patient_id"].isin(keep)]
+    return d
 
 
 def _spider_x(ax, d, df_origin, time_unit, unit_days, fn) -> np.ndarray:
