@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from sirtstats import territory as _terr
@@ -240,17 +241,30 @@ def _pet_lesion_scan_unknown(t):
     return pd.Series(~rows.isin(scans), index=pl.index) & known
 
 
+def _parse_segments(value):
+    """Couinaud segments of one cell (None where empty or unparseable)."""
+    try:
+        return _terr.compute_segments(pd.Series([value])).iloc[0]
+    except ValueError:  # the schema pattern reports it
+        return None
+
+
 def _segments_or_none(df, col) -> pd.Series:
-    """Parsed Couinaud segments of ``df[col]`` (None where empty or unparseable)."""
+    """Parsed Couinaud segments of ``df[col]`` (None where empty or unparseable).
+
+    Each distinct text is parsed once (a registry holds a few hundred segment lists in
+    hundreds of thousands of rows); a missing cell parses to None.
+    """
     if col not in df.columns:
         return pd.Series([None] * len(df.index), index=df.index, dtype=object)
-
-    def parse(v):
-        try:
-            return _terr.compute_segments(pd.Series([v])).iloc[0]
-        except ValueError:  # the schema pattern reports it
-            return None
-    return df[col].map(parse)
+    values = df[col]
+    codes, uniques = pd.factorize(values)
+    if not all(type(u) is str for u in uniques):  # in-memory cells of other types: one by one
+        return values.map(_parse_segments)
+    parsed = np.empty(len(uniques) + 1, dtype=object)  # the last one for missing (code -1)
+    for i, u in enumerate(uniques):
+        parsed[i] = _parse_segments(u)
+    return pd.Series(parsed[codes], index=df.index, name=col, dtype=object)
 
 
 def _segments_on_extrahepatic_lesion(t):

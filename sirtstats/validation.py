@@ -243,11 +243,21 @@ def _mask_refused_cells(df: pd.DataFrame) -> pd.DataFrame:
     refused = df["rule"].astype(str).str.startswith(VALUE_RULES["identifier_in_text"][1])
     if not refused.any():
         return df
-    keys = df[["table", "file", "row", "column"]].astype(str).agg("\x1f".join, axis=1)
+    keys = _joined(df[["table", "file", "row", "column"]], "\x1f")
     masked = dict(zip(keys[refused], df.loc[refused, "value"], strict=True))
     other = ~refused & keys.isin(set(masked))
     df.loc[other, "value"] = keys[other].map(masked)
     return df
+
+
+def _joined(df: pd.DataFrame, sep: str) -> pd.Series:
+    """Each row's cells as text joined by ``sep`` (``df.astype(str).agg(sep.join, axis=1)``,
+    column by column instead of row by row)."""
+    text = df.astype(str)
+    out = text.iloc[:, 0]
+    for col in text.columns[1:]:
+        out = out + sep + text[col]
+    return out
 
 
 def empty_problems() -> pd.DataFrame:
@@ -544,12 +554,14 @@ def _check_field_values(df, f, t, file, log, failed, reference_date) -> None:
         bad = ok & ~col.isin(f.enum)
         if bad.any():
             allowed = ", ".join(f.enum)
-            rules = [_enum_rule(v, f.enum, allowed) for v in col[bad]]
+            hints = {}  # one close-match search per distinct value
+            rules = [hints[v] if v in hints else hints.setdefault(v, _enum_rule(v, f.enum, allowed))
+                     for v in col[bad]]
             log.add_rows(t, file, df.index[bad], f.name, col[bad], rules)
     if f.type == "string":
         ok = _check_string_values(df, col, ok, f, t, file, log)
     if f.pattern is not None:
-        bad = ok & ~col.astype(str).str.fullmatch(f.pattern)
+        bad = _matches(col, ok, lambda s: ~s.str.fullmatch(f.pattern))
         log.add_rows(t, file, df.index[bad], f.name, col[bad],
                      f"does not match the pattern {f.pattern}")
     if f.type in ("integer", "number"):
@@ -564,11 +576,11 @@ def _check_string_values(df, col, ok, f, t, file, log) -> pd.Series:
     Returns ``ok`` without the placeholder ids (not checked against the pattern again).
     """
     if f.name.endswith("_id"):
-        bad = ok & col.astype(str).str.casefold().str.fullmatch(PLACEHOLDER_ID)
+        bad = _matches(col, ok, lambda s: s.str.casefold().str.fullmatch(PLACEHOLDER_ID))
         log.add_rows(t, file, df.index[bad], f.name, col[bad],
                      VALUE_RULES["placeholder_id"][1])
         ok = ok & ~bad
-        bad = ok & col.astype(str).str.contains(ID_IDENTIFIER_PATTERN, regex=True)
+        bad = _matches(col, ok, lambda s: s.str.contains(ID_IDENTIFIER_PATTERN, regex=True))
         log.add_rows(t, file, df.index[bad], f.name, None, VALUE_RULES["identifier_in_id"][1])
     elif f.enum is None and f.pattern is None:  # free text (a pattern or enum makes a code)
         text = col[ok].astype(str)
@@ -576,6 +588,36 @@ def _check_string_values(df, col, ok, f, t, file, log) -> pd.Series:
         if f.vocabulary is not None:  # a refused cell is not shown again
             _check_vocabulary(text[~refused], f.vocabulary, t, file, f.name, log)
     return ok
+
+
+def _on_distinct(text: pd.Series, func) -> pd.Series:
+    """``func`` run once per distinct value of ``text`` (str cells) and mapped back to its rows.
+
+    ``func`` takes a Series of distinct str and returns a Series aligned with it; regular
+    expressions over a column then cost one match per distinct value instead of one per row.
+    """
+    codes, uniques = pd.factorize(text.to_numpy(dtype=object))
+    values = func(pd.Series(uniques, dtype=object)).to_numpy()
+    return pd.Series(values[codes], index=text.index)
+
+
+def _matches(col: pd.Series, ok: pd.Series, test) -> pd.Series:
+    """``ok & test(col.astype(str))``, with ``test`` (boolean, on text) run on distinct values."""
+    hit = np.zeros(len(col), dtype=bool)
+    mask = ok.to_numpy(dtype=bool)
+    if mask.any():
+        hit[mask] = _on_distinct(col[mask].astype(str), test).to_numpy(dtype=bool)
+    return ok & pd.Series(hit, index=col.index)
+
+
+def _identifier_kinds(text: pd.Series) -> pd.Series:
+    """What direct identifier each text looks like (first of :data:`TEXT_IDENTIFIER_PATTERNS`
+    that matches), ``""`` for none."""
+    found = pd.Series("", index=text.index)
+    for what, pattern in TEXT_IDENTIFIER_PATTERNS.items():
+        hit = (found == "") & text.str.contains(pattern, regex=True)
+        found[hit] = what
+    return found
 
 
 def _check_date_values(df, col, ok, f, t, file, log, reference_date) -> None:
@@ -593,10 +635,7 @@ def _check_date_values(df, col, ok, f, t, file, log, reference_date) -> None:
 def _check_free_text(text: pd.Series, table: str, file: str, column: str,
                      log: ProblemLog) -> pd.Series:
     """Refuse free-text cells that hold a direct identifier (value masked); return them."""
-    found = pd.Series("", index=text.index)
-    for what, pattern in TEXT_IDENTIFIER_PATTERNS.items():
-        hit = (found == "") & text.str.contains(pattern, regex=True)
-        found[hit] = what
+    found = _on_distinct(text, _identifier_kinds)
     bad = found != ""
     if bad.any():
         rules = [f"{VALUE_RULES['identifier_in_text'][1]} (looks like {w})" for w in found[bad]]
@@ -713,7 +752,7 @@ def check_keys(tables: dict[str, pd.DataFrame], files: dict[str, str], *, log: P
             keyed = df.loc[complete, pk]
             dup = keyed.duplicated(keep=False)
             if dup.any():
-                key_text = keyed[dup].astype(str).agg(" / ".join, axis=1)
+                key_text = _joined(keyed[dup], " / ")
                 rows_by_key = pd.Series(keyed.index[dup], index=keyed.index[dup]).groupby(
                     key_text.to_numpy()).agg(lambda r: ", ".join(map(str, r)))
                 rules = [f"duplicate primary key ({', '.join(pk)}): rows {rows_by_key[k]}"
