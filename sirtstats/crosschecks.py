@@ -320,12 +320,14 @@ def _territory_flag_disagrees(t):
     les, tx = t["lesions"], t["treatments"]
     if les.empty or tx.empty or "couinaud_segments" not in les.columns:
         return pd.Series(False, index=les.index)
+    # Rows without a patient are reported by the required rule; a set holding None would
+    # match them to each other here.
     ok = (_segments_or_none(les, "couinaud_segments").notna() & (les["organ"] == "liver")
-          & les["in_treated_territory"].notna())
+          & les["in_treated_territory"].notna() & les["patient_id"].notna())
     if not ok.any():
         return pd.Series(False, index=les.index)
     sub = les.loc[ok]
-    tx_ok = tx.loc[tx["patient_id"].isin(set(sub["patient_id"]))
+    tx_ok = tx.loc[tx["patient_id"].notna() & tx["patient_id"].isin(set(sub["patient_id"]))
                    & tx["session_id"].notna() & tx["treatment_date"].notna()]
     tx_ok = tx_ok.assign(couinaud_segments=tx_ok["couinaud_segments"].where(
         _segments_or_none(tx_ok, "couinaud_segments").notna()))

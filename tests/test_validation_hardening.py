@@ -62,6 +62,16 @@ def _random_bytes(n=4000, seed=13):
 
 _LONG = "x" * (5 * 1024 * 1024)
 
+
+def _add_column(table: str, column: str, values: dict):
+    """A mutation adding a column to ``table``: row id (first cell) -> value, else empty."""
+    def add(tables):
+        rows = tables[table]
+        rows[0].append(column)
+        for row in rows[1:]:
+            row.append(values.get(row[0], ""))
+    return add
+
 # (id, mutation of the text tables, post-write file operation, expected table, row, column,
 #  rule substring)
 CASES = [
@@ -108,6 +118,12 @@ CASES = [
      "other_therapies", 3, "therapy_id", "placeholder, not an identifier"),
     ("placeholder_question_id", _cell("adverse_events", 3, "ae_id", "?"), None,
      "adverse_events", 3, "ae_id", "placeholder, not an identifier"),
+    # missing patient ids on a treatment and on a liver lesion with segments: the territory
+    # cross-check matched the two missing ids to each other and crashed (IntCastingNaNError)
+    ("no_patient_on_session_and_segmented_lesion",
+     _several(_add_column("lesions", "couinaud_segments", {"L01": "5;6"}),
+              _cell("lesions", 2, "patient_id", ""), _cell("treatments", 2, "patient_id", "")),
+     None, "lesions", 2, "patient_id", "required value missing"),
 ]
 IDS = [c[0] for c in CASES]
 assert len(set(IDS)) == len(IDS)
