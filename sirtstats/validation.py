@@ -408,9 +408,13 @@ def _to_float(text: pd.Series, decimal_comma: bool) -> pd.Series:
     """Floats from number texts (missing = ``""``); unparsable cells become NaN."""
     arr = text.to_numpy(dtype=object)
     try:  # fast path: every cell is a plain number or empty
-        return pd.Series(np.where(arr == "", "nan", arr).astype("float64"), index=text.index)
+        values = np.where(arr == "", "nan", arr).astype("float64")
     except (ValueError, TypeError):
-        pass
+        values = None
+    # float() also reads "1_000" and non-ASCII digits, which pd.to_numeric refuses (below)
+    if values is not None and all(type(u) is str and u.isascii() and "_" not in u
+                                  for u in pd.unique(arr)):
+        return pd.Series(values, index=text.index)
     clean = text.str.replace("[\u00a0\u202f ]", "", regex=True)
     if decimal_comma:
         clean = clean.str.replace(",", ".", regex=False)

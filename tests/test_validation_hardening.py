@@ -118,6 +118,12 @@ CASES = [
      "other_therapies", 3, "therapy_id", "placeholder, not an identifier"),
     ("placeholder_question_id", _cell("adverse_events", 3, "ae_id", "?"), None,
      "adverse_events", 3, "ae_id", "placeholder, not an identifier"),
+    # float() reads "5_5" as 55 and Arabic-Indic digits as numbers; pandas does not: the cell
+    # is refused whatever the other cells of its column hold
+    ("underscore_in_number_column_of_numbers", _cell("baseline", 2, "largest_lesion_mm", "5_5"),
+     None, "baseline", 2, "largest_lesion_mm", "wrong type: expected a number"),
+    ("arabic_indic_digits", _cell("baseline", 3, "largest_lesion_mm", "\u0664\u0660"),
+     None, "baseline", 3, "largest_lesion_mm", "wrong type: expected a number"),
     # missing patient ids on a treatment and on a liver lesion with segments: the territory
     # cross-check matched the two missing ids to each other and crashed (IntCastingNaNError)
     ("no_patient_on_session_and_segmented_lesion",
