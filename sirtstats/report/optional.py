@@ -76,19 +76,6 @@ def skipped_notebooks(tables, nb_paths: Iterable[Path], patient_ids=None) -> dic
     return out
 
 
-def _title(nb_path: Path) -> str:
-    """First markdown heading of a notebook (as the runner titles its pages)."""
-    import nbformat
-
-    nb = nbformat.read(str(nb_path), as_version=4)
-    for cell in nb.cells:
-        if cell.cell_type == "markdown":
-            for line in cell.source.splitlines():
-                if line.startswith("#"):
-                    return line.lstrip("#").strip()
-    return Path(nb_path).stem
-
-
 def exposure_counts(tables, patient_ids, exposure: str, levels) -> dict | None:
     """Patients of the cohort at each exposure level, or None when the runner cannot tell.
 
@@ -195,4 +182,7 @@ def split_skipped(tables, nb_paths, patient_ids=None, *, cohorts=None, values=No
         notes.update({k: v for k, v in skipped_comparisons(tables, cohorts, values).items()
                       if k not in notes})
     kept = [p for p in nb_paths if p.stem not in notes]
-    return kept, [(p.stem, _title(p), notes[p.stem]) for p in nb_paths if p.stem in notes]
+    from sirtstats.report._runner_notebooks import _notebook_title
+
+    return kept, [(p.stem, _notebook_title(Path(p)), notes[p.stem]) for p in nb_paths
+                  if p.stem in notes]
