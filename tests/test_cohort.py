@@ -763,16 +763,20 @@ def test_centres_filter_keeps_only_the_selected_centres():
 
 @pytest.mark.parametrize("dtype", [object, "category"])
 def test_derive_first_sirt_devices_and_first_workup_per_patient(dtype):
-    tx = pd.DataFrame({
-        "injection_id": ["I1", "I2", "I3", "I4", "I5", "I6"],
-        "session_id": ["S1", "S1", "S2", "S3", "S4", "S4"],
-        "patient_id": ["P1", "P1", "P1", "P2", "P3", "P3"],
-        "treatment_date": pd.to_datetime(["2024-01-10", "2024-01-10", "2024-03-01",
-                                          "2024-02-01", "2024-05-01", "2024-05-01"]),
-        "device": pd.Series(["Y90_resin", None, "Y90_glass", None, "Ho166_PLLA", "Ho166_PLLA"],
-                            dtype=dtype),
-        "workup_id": [None, "W1", "W2", "W3", "W4", None],
-    })
+    tx = pd.DataFrame(
+        {
+            "injection_id": ["I1", "I2", "I3", "I4", "I5", "I6"],
+            "session_id": ["S1", "S1", "S2", "S3", "S4", "S4"],
+            "patient_id": ["P1", "P1", "P1", "P2", "P3", "P3"],
+            "treatment_date": pd.to_datetime(
+                ["2024-01-10", "2024-01-10", "2024-03-01", "2024-02-01", "2024-05-01", "2024-05-01"]
+            ),
+            "device": pd.Series(
+                ["Y90_resin", None, "Y90_glass", None, "Ho166_PLLA", "Ho166_PLLA"], dtype=dtype
+            ),
+            "workup_id": [None, "W1", "W2", "W3", "W4", None],
+        }
+    )
     out = derive_first_sirt(tx).set_index("patient_id")
     assert out["devices"].tolist() == ["Y90_glass;Y90_resin", "", "Ho166_PLLA"]
     assert out["first_workup_id"].tolist() == [None, "W3", "W4"]  # the first injection's

@@ -430,12 +430,25 @@ def test_plot_albi_change_samples_patient_lines_above_max_patients(plt_agg):
     from sirtstats.plotting.toxicity import plot_albi_change
 
     ids = np.repeat([f"P{i:02d}" for i in range(30)], 2)
-    tp = pd.DataFrame({"patient_id": ids, "target_day": np.tile([0.0, 30.0], 30),
-                       "albi_score": np.linspace(-3.0, -2.0, 60)})
-    summary = pd.DataFrame({"timepoint": ["baseline", "month_1"], "target_day": [0, 30],
-                            "albi_median": [-2.8, -2.4], "albi_q1": [-2.9, -2.6],
-                            "albi_q3": [-2.6, -2.2], "n_albi": [30, 30],
-                            "n_albi_grade_worse": [np.nan, 4.0], "n_albi_paired": [np.nan, 30.0]})
+    tp = pd.DataFrame(
+        {
+            "patient_id": ids,
+            "target_day": np.tile([0.0, 30.0], 30),
+            "albi_score": np.linspace(-3.0, -2.0, 60),
+        }
+    )
+    summary = pd.DataFrame(
+        {
+            "timepoint": ["baseline", "month_1"],
+            "target_day": [0, 30],
+            "albi_median": [-2.8, -2.4],
+            "albi_q1": [-2.9, -2.6],
+            "albi_q3": [-2.6, -2.2],
+            "n_albi": [30, 30],
+            "n_albi_grade_worse": [np.nan, 4.0],
+            "n_albi_paired": [np.nan, 30.0],
+        }
+    )
 
     def drawn(**kw):
         ax = plot_albi_change(summary, df_timepoints=tp, **kw)
@@ -449,7 +462,7 @@ def test_plot_albi_change_samples_patient_lines_above_max_patients(plt_agg):
     ten, legend = drawn(max_patients=10, seed=3)
     assert len(ten) == 10
     assert legend[-1] == "Individual patients\n(random 10 of 30, seed 3)"
-    assert drawn(max_patients=10, seed=3)[0] == ten        # seeded: the same figure every run
+    assert drawn(max_patients=10, seed=3)[0] == ten  # seeded: the same figure every run
     assert drawn(max_patients=10, seed=4)[0] != ten
 
 
