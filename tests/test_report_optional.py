@@ -152,9 +152,12 @@ def test_comparison_runs_only_with_ten_patients_at_each_level(tmp_path, monkeypa
 def test_comparison_skipped_when_a_device_filter_leaves_one_level(tmp_path, monkeypatch):
     nb_dir = _compare_notebooks(tmp_path / "notebooks")
     install_fake_registry(monkeypatch, tables=_two_devices(12, 12))
+    said = []
     result = run_report(validate_parameters({"period": "2026Q3", "devices": ["Y90_glass"]}),
-                        output_root=tmp_path / "reports", notebooks_dir=nb_dir, echo=None)
+                        output_root=tmp_path / "reports", notebooks_dir=nb_dir, echo=said.append)
     assert not (tmp_path / "reports" / "COMPARE_RAN").exists()
+    assert "07_comparative not run: a comparison needs at least 10 patients at each exposure " \
+           "level and the cohort has Y-90 resin 0, Y-90 glass 12" in said
     manifest = json.loads((result.path / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["report"]["skipped_notebooks"]["07_comparative"].endswith(
         "Y-90 resin 0, Y-90 glass 12")

@@ -275,6 +275,8 @@ def run_report(
             say(f"sirtstats report {label}: cut-off {params.cutoff_date.isoformat()}, data "
                 f"{params.data_path}, {len(nb_paths)} notebook(s), {min(jobs, len(nb_paths))} "
                 f"at a time")
+            for stem, _title, note in skipped:
+                say(f"{stem} not run: {note}")
             loaded = [registry]
             del registry  # not held here while the notebooks run: see _run_on_snapshot
             registry, snapshot, nb_params = _run_on_snapshot(
