@@ -748,6 +748,17 @@ def test_index_population_names_a_notebook_whose_own_default_restricts_it():
     assert _population(content)["diagnoses"] == "iCCA"
 
 
+def test_index_analysis_parameters_leave_out_the_runner_plumbing():
+    from sirtstats.report._index_sections import IndexContent, _settings
+
+    content = IndexContent(
+        period="2026Q3", cutoff_date="2026-09-30", data_source="demo", diagnoses=[], devices=[],
+        criterion=None, metrics={}, activity={}, notebooks=[("03_survival", "03 · Survival")],
+        notebook_parameters={"03_survival": {"strata": '"albi_grade"', "data_path": '"demo"',
+                                             "snapshot_path": '"reports/2026Q3/_snapshot"'}})
+    assert _settings(content)["notebooks"] == [("03_survival", [("strata", '"albi_grade"')])]
+
+
 def test_statistical_warnings_read_as_notes_on_a_notebook_page(tmp_path):
     from sirtstats.report.index_html import add_back_link
 

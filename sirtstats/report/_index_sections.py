@@ -38,6 +38,9 @@ N_FALLBACK_THUMBNAILS = 4
 
 #: Notebook parameters every report notebook declares (shown once, as the report's filters).
 COMMON_PARAMETERS = ("data_path", "cutoff_date", "output_dir", "diagnoses", "devices")
+#: Left out of the page's analysis parameters too: the runner's plumbing (where a notebook read
+#: the registry; that folder is removed on publication), not a choice of analysis.
+_RUNNER_PLUMBING = ("snapshot_path",)
 
 
 @dataclass
@@ -169,7 +172,8 @@ def _settings(c: IndexContent) -> dict:
             recorded.append((metric_label(key), _format_generic(value)))
     notebooks = []
     for stem, params in sorted(c.notebook_parameters.items()):
-        items = [(k, v) for k, v in params.items() if k not in COMMON_PARAMETERS]
+        items = [(k, v) for k, v in params.items()
+                 if k not in COMMON_PARAMETERS + _RUNNER_PLUMBING]
         if items:
             notebooks.append((stem, items))
     return {"recorded": recorded, "notebooks": notebooks,
