@@ -140,6 +140,33 @@ def _period_lock(root: Path, label: str):
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+def _stop_kernels_and_remove(attempt: Path) -> None:
+    """On Ctrl-C / SIGTERM: stop this process's Jupyter kernels, then remove the attempt.
+
+    A running kernel writes into the attempt folder (tables, figures) and papermill saves its
+    notebook there when the kernel dies, so removing the folder while they run can leave it
+    behind (a file created between the listing and the ``rmdir``). The kernels are the child
+    processes running ``ipykernel``; removal is retried for up to 2 s.
+    """
+    try:
+        import psutil  # installed with ipykernel
+    except ImportError:
+        psutil = None
+    if psutil is not None:
+        kernels = []
+        for proc in psutil.Process().children():
+            with contextlib.suppress(psutil.Error, OSError):  # gone, or not ours to read
+                if "ipykernel" in " ".join(proc.cmdline()):
+                    proc.kill()
+                    kernels.append(proc)
+        psutil.wait_procs(kernels, timeout=5)
+    for _ in range(20):
+        shutil.rmtree(attempt, ignore_errors=True)
+        if not attempt.exists():
+            return
+        time.sleep(0.1)
+
+
 def _as_overrides(parameters) -> list[ParameterOverride]:
     if parameters is None:
         return []
@@ -315,7 +342,7 @@ def run_report(
             raise ReportError(f"{message}\nAttempt kept at {kept}\nThe published report "
                               f"{target} was not changed.", failed_dir=kept) from exc
         except BaseException:  # Ctrl-C, SIGTERM
-            shutil.rmtree(attempt, ignore_errors=True)
+            _stop_kernels_and_remove(attempt)
             raise
     if partial and target != root / label:
         say(f"Partial report ({', '.join(p.stem for p in nb_paths)}) published: "
