@@ -123,6 +123,7 @@ def _two_devices(n_glass: int, n_resin: int) -> dict:
                                   "death_date": pd.to_datetime([None] * n)})
     t["treatments"] = pd.DataFrame({
         "patient_id": ids, "session_id": [f"S{i}" for i in range(n)],
+        "injection_id": [f"I{i}" for i in range(n)],
         "treatment_date": pd.to_datetime(["2026-03-01"] * n),
         "device": ["Y90_glass"] * n_glass + ["Y90_resin"] * n_resin})
     return t
@@ -172,3 +173,9 @@ def test_exposure_counts_reads_patients_columns_and_declines_derived_ones():
     assert exposure_counts(t, {"P01"}, "device", ["Y90_resin", "Y90_glass"]) == {
         "Y90_resin": 0, "Y90_glass": 1}
     assert exposure_counts(t, ids, "tumour_burden", ["low", "high"]) is None
+    # the first session's device as the notebooks derive it: same day, first injection id
+    same_day = pd.DataFrame({"patient_id": ["P01", "P01"], "session_id": ["S1", "S1"],
+                             "injection_id": ["I2", "I1"], "device": ["Y90_glass", "Y90_resin"],
+                             "treatment_date": pd.to_datetime(["2026-03-01"] * 2)})
+    assert exposure_counts({**t, "treatments": same_day}, {"P01"}, "device",
+                           ["Y90_resin", "Y90_glass"]) == {"Y90_resin": 1, "Y90_glass": 0}

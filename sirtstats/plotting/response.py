@@ -26,7 +26,7 @@ from sirtstats._checks import check_frame_argument as _require
 from sirtstats.disclosure import get_disclosure
 from sirtstats.labels import value_label
 from sirtstats.plotting import theme
-from sirtstats.plotting._frames import sample_patients
+from sirtstats.plotting._frames import MAX_PATIENT_LINES, sample_patients
 from sirtstats.response._common import PD_REL_DEN, PD_REL_NUM, PR_REL_DEN, PR_REL_NUM
 
 __all__ = ["RESPONSE_COLORS", "SPIDER_MAX_PATIENTS", "plot_spider", "plot_swimmer",
@@ -40,7 +40,7 @@ _LABELS = {"NON_CR_NON_PD": "Non-CR/non-PD", "MISSING": "No assessment", "death"
 
 #: Patients above which the spider plot draws a random sample of lines (seeded, stated in
 #: the figure) and rasterises them, so that a 20,000-patient cohort stays a few MB as SVG/PDF.
-SPIDER_MAX_PATIENTS = 500
+SPIDER_MAX_PATIENTS = MAX_PATIENT_LINES
 #: Lines above which the spider lines are rasterised in vector output.
 _RASTER_ABOVE = 200
 _MARKERS = {"CR": "D", "PR": "o", "SD": "s", "NON_CR_NON_PD": "s", "PD": "X", "NE": ".",
@@ -349,8 +349,8 @@ def plot_spider(
 
 def _spider_sample(ax, d, max_patients, seed):
     """A random sample of ``max_patients`` patients (seeded), noted above the axes."""
-    d, n_all = sample_patients(d, max_patients, seed)
-    if max_patients is None or n_all <= max_patients:
+    d, n_all, sampled = sample_patients(d, max_patients, seed)
+    if not sampled:
         return d
     ax.annotate(f"Random sample of {max_patients:,} of {n_all:,} patients (seed {seed})",
                 xy=(0, 1), xycoords="axes fraction", xytext=(0, 2),

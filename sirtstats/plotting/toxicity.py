@@ -23,14 +23,14 @@ from matplotlib.ticker import MultipleLocator
 from sirtstats._checks import check_frame_argument as _require
 from sirtstats.labels import value_label
 from sirtstats.plotting import theme
-from sirtstats.plotting._frames import sample_patients
+from sirtstats.plotting._frames import MAX_PATIENT_LINES, sample_patients
 from sirtstats.scores import ALBI_GRADE_CUTOFFS
 
 __all__ = ["ALBI_MAX_PATIENTS", "plot_ae_grades", "plot_albi_change", "plot_lab_trajectories"]
 
-#: Patients above which the ALBI figure draws the lines of a seeded random sample (as
-#: :data:`sirtstats.plotting.response.SPIDER_MAX_PATIENTS`).
-ALBI_MAX_PATIENTS = 500
+#: Patients above which the ALBI figure draws the lines of a seeded random sample (the same
+#: limit as the spider plot).
+ALBI_MAX_PATIENTS = MAX_PATIENT_LINES
 #: CTCAE grade colours (1 light -> 5 black): magma at 0.97, 0.78, 0.58, 0.36, 0.
 GRADE_COLOURS = {1: "#fcf0b2", 2: "#fd9668", 3: "#d6456c", 4: "#7c2382", 5: "#000004"}
 #: Grades whose colour is dark enough for white text.
@@ -359,8 +359,8 @@ def plot_albi_change(
         _, ax = plt.subplots(figsize=(5.8, 3.8))  # with its count rows and legend: 2 columns
     if df_timepoints is not None:
         _require(df_timepoints, ["patient_id", "target_day", "albi_score"], "df_timepoints", func)
-        lines, n_lines = sample_patients(df_timepoints.dropna(subset=["albi_score"]),
-                                         max_patients, seed)
+        lines, n_lines, sampled = sample_patients(df_timepoints.dropna(subset=["albi_score"]),
+                                                  max_patients, seed)
         _albi_patient_lines(ax, lines)
     s = df_summary.dropna(subset=["albi_median"])
     x = s["target_day"].to_numpy(float) / _DAYS_PER_MONTH
@@ -383,7 +383,6 @@ def plot_albi_change(
 
         handles, labels = ax.get_legend_handles_labels()
         handles.append(Line2D([], [], color="0.8", linewidth=0.6))
-        sampled = max_patients is not None and n_lines > max_patients
         labels.append(f"Individual patients\n(random {max_patients:,} of {n_lines:,}, seed "
                       f"{seed})" if sampled else "Individual patients")
         theme.legend_outside(ax, handles=handles, labels=labels, pad_pt=_ALBI_LEGEND_PAD_PT)

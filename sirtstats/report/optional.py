@@ -86,7 +86,8 @@ def exposure_counts(tables, patient_ids, exposure: str, levels) -> dict | None:
     patient_ids : set of str
         The notebook's cohort (treated by the cut-off, its filters applied).
     exposure : str
-        ``device`` (the first SIRT session's device, as ``sirtstats.cohort.derive_first_sirt``)
+        ``device`` (``first_device`` of ``sirtstats.cohort.derive_first_sirt``, the column
+        the notebooks compare)
         or a column of ``patients``; any other name (a column the notebook derives): None.
     levels : sequence
         The levels compared.
@@ -101,6 +102,8 @@ def exposure_counts(tables, patient_ids, exposure: str, levels) -> dict | None:
     >>> import pandas as pd
     >>> t = {"patients": pd.DataFrame({"patient_id": ["P1", "P2"]}),
     ...      "treatments": pd.DataFrame({"patient_id": ["P1", "P1", "P2"],
+    ...                                  "session_id": ["S1", "S2", "S3"],
+    ...                                  "injection_id": ["I1", "I2", "I3"],
     ...                                  "treatment_date": pd.to_datetime(
     ...                                      ["2025-01-02", "2025-03-01", "2025-02-01"]),
     ...                                  "device": ["Y90_glass", "Y90_resin", "Y90_glass"]})}
@@ -109,10 +112,11 @@ def exposure_counts(tables, patient_ids, exposure: str, levels) -> dict | None:
     """
     pts = tables["patients"]
     if exposure == "device":
+        from sirtstats.cohort import derive_first_sirt  # the notebooks' device column
+
         tr = tables["treatments"]
         tr = tr[tr["treatment_date"].notna() & tr["patient_id"].isin(patient_ids)]
-        values = tr.sort_values(["patient_id", "treatment_date"]).drop_duplicates(
-            "patient_id")["device"]
+        values = derive_first_sirt(tr)["first_device"]
     elif exposure in pts.columns:
         values = pts.loc[pts["patient_id"].isin(patient_ids), exposure]
     else:
