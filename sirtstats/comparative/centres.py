@@ -166,11 +166,11 @@ def _clustered_se(d, covariates, time_col, event_col, centre_col, beta) -> np.nd
     lifelines' ``cluster_col`` sandwich uses other score residuals with tied times, so the
     estimate is lifelines' and the variance is computed here as R ``coxph(+ cluster())``.
     """
-    from ..survival.finegray import _information_and_residuals
+    from ..survival._agcox import ag_information_and_residuals
 
     X = d[covariates].to_numpy(dtype=float)
     t = d[time_col].to_numpy(dtype=float)
-    info, resid = _information_and_residuals(X, beta, np.full(len(t), -np.inf), t,
+    info, resid = ag_information_and_residuals(X, beta, np.full(len(t), -np.inf), t,
                                              d[event_col].to_numpy(dtype=float),
                                              np.ones(len(t)))
     dfbeta = resid @ np.linalg.inv(info)

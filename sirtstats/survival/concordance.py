@@ -23,9 +23,6 @@ from sirtstats.survival._common import _timefix
 
 __all__ = ["ConcordanceResult", "compute_concordance"]
 
-#: Death rows compared with every row at once (memory: this many × n booleans per mask).
-_CHUNK = 512
-
 _COUNTS = ("concordant", "discordant", "tied_risk", "tied_time", "tied_both")
 
 
@@ -68,27 +65,70 @@ class ConcordanceResult:
         return self.to_frame().to_html(index=False)
 
 
+def _count_later(q_key, q_rank, p_key, p_rank):
+    """Per query, the points with a larger key and a lower, equal, higher rank (n_q × 3).
+
+    Offline 2-D dominance counting by bottom-up merge levels: the queries and points are laid
+    out by key (points first within a key, so that an equal key never counts); at each level
+    a query in the left half of a block counts the points in the right half by rank with two
+    binary searches. Every pair (query, later point) is split at exactly one level, so the
+    counts are exact integers in O(n log² n).
+    """
+    n_q = len(q_key)
+    key = np.concatenate([q_key, p_key])
+    is_point = np.r_[np.zeros(n_q, bool), np.ones(len(p_key), bool)]
+    rank = np.concatenate([q_rank, p_rank]).astype(np.int64)
+    order = np.lexsort((~is_point, key))  # by key, points before queries at a tie
+    pos = np.empty(len(key), dtype=np.int64)
+    pos[order] = np.arange(len(key))
+    width = int(rank.max(initial=0)) + 2
+    out = np.zeros((n_q, 3), dtype=np.int64)
+    qpos, qrank = pos[:n_q], rank[:n_q]
+    ppos, prank = pos[n_q:], rank[n_q:]
+    size = 1
+    while size < len(key):
+        q_left = (qpos // size) % 2 == 0
+        p_right = (ppos // size) % 2 == 1
+        block_q = qpos[q_left] // (2 * size)
+        right = np.sort(ppos[p_right] // (2 * size) * width + prank[p_right])
+        base = block_q * width
+        lo = np.searchsorted(right, base + qrank[q_left], side="left")
+        hi = np.searchsorted(right, base + qrank[q_left], side="right")
+        first = np.searchsorted(right, base, side="left")
+        last = np.searchsorted(right, base + width, side="left")
+        out[q_left] += np.column_stack([lo - first, hi - lo, last - hi])
+        size *= 2
+    return out
+
+
 def _pairs_stratum(t, e, r):
-    """Pair counts (5) and per-row counts of pairs each row is part of (n × 5)."""
+    """Pair counts (5) and per-row counts of pairs each row is part of (n × 5).
+
+    A death (time t) is compared with every row of key (time, censored) greater than (t, 0):
+    a longer time, or the same time censored. Ranks and keys are integers, so every count is
+    exact.
+    """
     n = len(t)
     imat = np.zeros((n, 5))
-    counts = np.zeros(5)
     deaths = np.flatnonzero(e == 1)
-    idx = np.arange(n)
-    for lo in range(0, len(deaths), _CHUNK):
-        d = deaths[lo:lo + _CHUNK]
-        ti, ri = t[d][:, None], r[d][:, None]
-        same_t = t[None, :] == ti
-        longer = (t[None, :] > ti) | (same_t & (e[None, :] == 0))
-        tied_d = same_t & (e[None, :] == 1) & (idx[None, :] != d[:, None])
-        higher, lower, equal = ri > r[None, :], ri < r[None, :], ri == r[None, :]
-        for k, mask in enumerate((longer & higher, longer & lower, longer & equal)):
-            imat[d, k] += mask.sum(axis=1)  # the event's side of each pair
-            imat[:, k] += mask.sum(axis=0)  # the longer time's side
-            counts[k] += mask.sum()
-        for k, mask in ((3, tied_d & ~equal), (4, tied_d & equal)):
-            imat[d, k] += mask.sum(axis=1)  # each tied pair is seen from both events
-            counts[k] += mask.sum() / 2
+    t_rank = np.unique(t, return_inverse=True)[1].reshape(-1)
+    key = 2 * t_rank + (e != 1)
+    r_rank = np.unique(r, return_inverse=True)[1].reshape(-1)
+    # the death's side: partners with a lower (concordant), higher, equal risk
+    mine = _count_later(key[deaths], r_rank[deaths], key, r_rank)
+    imat[deaths, 0], imat[deaths, 1], imat[deaths, 2] = mine[:, 0], mine[:, 2], mine[:, 1]
+    # the longer time's side: deaths of smaller key with a higher (concordant), lower, equal risk
+    theirs = _count_later(-key, r_rank, -key[deaths], r_rank[deaths])
+    imat[:, 0] += theirs[:, 2]
+    imat[:, 1] += theirs[:, 0]
+    imat[:, 2] += theirs[:, 1]
+    # events at the same time: tied on time only, or on time and risk
+    same_t = np.bincount(t_rank[deaths], minlength=n)[t_rank[deaths]]
+    both = pd.Series(np.ones(len(deaths))).groupby(
+        [t_rank[deaths], r_rank[deaths]]).transform("size").to_numpy()
+    imat[deaths, 3] = same_t - both
+    imat[deaths, 4] = both - 1
+    counts = np.r_[mine.sum(axis=0)[[0, 2, 1]], imat[deaths, 3:].sum(axis=0) / 2]
     return counts, imat
 
 

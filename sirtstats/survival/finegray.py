@@ -32,9 +32,9 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from sirtstats.exceptions import SirtDataError
+from sirtstats.exceptions import SirtDataError, SirtStatsWarning
+from sirtstats.survival._agcox import ag_information_and_residuals, fit_ag_cox
 from sirtstats.survival._common import _timefix
-from sirtstats.survival.cox import LIFELINES_FIT_OPTIONS
 
 __all__ = ["compare_finegray_cause_specific", "finegray_data", "fit_finegray"]
 
@@ -43,14 +43,13 @@ FG_COLUMNS = ("fgstart", "fgstop", "fgstatus", "fgwt")
 
 def _censoring_km(t: np.ndarray, cens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Censoring times and G at them; an event at a censoring time has left the risk set."""
-    ctime = np.unique(t[cens])
-    at_risk = np.array([np.sum(t > c) + np.sum((t == c) & cens) for c in ctime])
-    d = np.array([np.sum((t == c) & cens) for c in ctime])
-    return ctime, np.cumprod(1 - d / at_risk)
+    ctime, d = np.unique(t[cens], return_counts=True)
+    beyond = len(t) - np.searchsorted(np.sort(t), ctime, side="right")  # sum(t > c)
+    return ctime, np.cumprod(1 - d / (beyond + d))
 
 
 def _split_stratum(t, status_event, competing, cens, zero):
-    """Rows (original position, start, stop, status, weight) of one stratum."""
+    """Columns (original position, start, stop, status, weight) of one stratum's rows."""
     times = np.unique(t[status_event])
     if len(times) == 0:
         return None
@@ -61,16 +60,24 @@ def _split_stratum(t, status_event, competing, cens, zero):
     keep[0] = True
     idx = np.searchsorted(ct2, times, side="left")  # R findInterval(left.open = TRUE)
     keep[idx[idx >= 1]] = True
-    rows = []
-    for i in range(len(t)):
-        if not competing[i]:
-            rows.append((i, zero, t[i], float(status_event[i]), 1.0))
-            continue
-        j0 = int(np.searchsorted(ct2, t[i], side="left"))  # first ct2 >= T
-        rows.append((i, zero, ct2[j0], 0.0, 1.0))
-        rows.extend((i, ct2[j - 1], ct2[j], 0.0, cp2[j] / cp2[j0])
-                    for j in range(j0 + 1, len(ct2)) if keep[j])
-    return rows
+    kept = np.flatnonzero(keep)
+    j0 = np.where(competing, np.searchsorted(ct2, t, side="left"), 0)  # first ct2 >= T
+    # a competing subject: its own row to the end of its interval, then one row per later
+    # kept interval j, weight G(start of j) / G(start of its own interval)
+    n_later = np.where(competing, len(kept) - np.searchsorted(kept, j0, side="right"), 0)
+    counts = 1 + n_later
+    pos = np.repeat(np.arange(len(t)), counts)
+    first = np.r_[0, np.cumsum(counts)[:-1]]
+    k = np.arange(len(pos)) - first[pos]  # 0: the subject's own row
+    later = k > 0
+    j = np.zeros(len(pos), dtype=int)
+    j[later] = kept[np.searchsorted(kept, j0[pos[later]], side="right") + k[later] - 1]
+    own_stop = np.where(competing, ct2[j0], t)
+    start = np.where(later, ct2[j - 1], zero)
+    stop = np.where(later, ct2[j], own_stop[pos])
+    status = np.where(later | competing[pos], 0.0, status_event[pos].astype(float))
+    weight = np.where(later, cp2[j] / cp2[j0[pos]], 1.0)
+    return np.column_stack([pos, start, stop, status, weight])
 
 
 def finegray_data(df: pd.DataFrame, time_col: str, cause_col: str, event, *,
@@ -125,11 +132,10 @@ def finegray_data(df: pd.DataFrame, time_col: str, cause_col: str, event, *,
     for s in np.unique(strat):
         pos = np.flatnonzero(strat == s)
         cs = cause[pos]
-        rows = _split_stratum(t[pos], cs == event, (cs != event) & (cs != censored),
-                              cs == censored, zero)
-        if rows is None:
+        r = _split_stratum(t[pos], cs == event, (cs != event) & (cs != censored),
+                           cs == censored, zero)
+        if r is None:
             continue
-        r = np.array(rows, dtype=float)
         out = data.iloc[pos[r[:, 0].astype(int)]].reset_index(drop=True)
         for k, name in enumerate(FG_COLUMNS, start=1):
             out[name] = r[:, k]
@@ -139,45 +145,6 @@ def finegray_data(df: pd.DataFrame, time_col: str, cause_col: str, event, *,
         raise SirtDataError(f"finegray_data: no subject has the event {event!r}.",
                             column=cause_col, rule="event of interest observed")
     return pd.concat(pieces, ignore_index=True)
-
-
-def _risk_sums(X, r, sel):
-    return r[sel].sum(), r[sel] @ X[sel], (X[sel] * r[sel, None]).T @ X[sel]
-
-
-def _information_and_residuals(X, beta, start, stop, status, w):
-    """Observed information and score residuals of the weighted (start, stop] Cox model.
-
-    Efron ties, as R ``agfit4`` / ``agscore3``: at an event time with d tied events the k-th
-    (k = 0..d−1) denominator removes k/d of the events' weighted risk, each term weighted
-    by the mean case weight of the tied events; a tied event is at risk for a fraction
-    (1 − k/d) of the k-th term. Returns (information, residuals); the residuals are per row,
-    not multiplied by the case weight.
-    """
-    e = np.exp(X @ beta)
-    r = w * e
-    info = np.zeros((X.shape[1], X.shape[1]))
-    resid = np.where(status[:, None] == 1, X, 0.0)
-    for t in np.unique(stop[status == 1]):
-        risk = (start < t) & (stop >= t)
-        dead = (stop == t) & (status == 1)
-        nd = int(dead.sum())
-        s0, s1, s2 = _risk_sums(X, r, risk)
-        d0, d1, d2 = _risk_sums(X, r, dead)
-        meanwt = w[dead].mean()
-        frac = np.arange(nd) / nd
-        a0 = s0 - frac * d0
-        means = (s1[None, :] - frac[:, None] * d1[None, :]) / a0[:, None]
-        for k in range(nd):
-            a2 = s2 - frac[k] * d2
-            info += meanwt * (a2 / a0[k] - np.outer(means[k], means[k]))
-        h = meanwt / a0
-        alive = risk & ~dead
-        resid[alive] -= e[alive, None] * (X[alive] * h.sum() - h @ means)
-        hd = (1 - frac) * h
-        resid[dead] -= means.mean(axis=0)
-        resid[dead] -= e[dead, None] * (X[dead] * hd.sum() - hd @ means)
-    return info, resid
 
 
 def _cox_frame(coef, se, terms, conf_level) -> pd.DataFrame:
@@ -205,25 +172,21 @@ def fit_finegray(df: pd.DataFrame, covariates: Sequence[str], time_col: str, cau
         ``hr`` (subdistribution HR), ``hr_lower``, ``hr_upper``, ``p`` (Wald);
         ``attrs`` hold ``n``, ``n_events`` and ``n_rows`` (of the expanded data).
     """
-    from lifelines import CoxTimeVaryingFitter
-
     covariates = list(covariates)
     d = df.dropna(subset=covariates).reset_index(drop=True)
     d = d.assign(__fgid=np.arange(len(d)))
     keep = [time_col, cause_col, "__fgid", *covariates] + ([strata_col] if strata_col else [])
     fg = finegray_data(d[keep], time_col, cause_col, event, censored=censored,
                        strata_col=strata_col)
-    fit_df = fg[["__fgid", "fgstart", "fgstop", "fgstatus", "fgwt", *covariates]]
-    with warnings.catch_warnings():  # lifelines warns that non-integer weights need a robust SE
-        warnings.simplefilter("ignore")
-        f = CoxTimeVaryingFitter(alpha=1 - conf_level).fit(
-            fit_df, event_col="fgstatus", start_col="fgstart", stop_col="fgstop",
-            weights_col="fgwt", id_col="__fgid", fit_options=dict(LIFELINES_FIT_OPTIONS))
-    coef = f.params_.reindex(covariates).to_numpy()
-    wt = fg["fgwt"].to_numpy()
-    info, resid = _information_and_residuals(
-        fg[covariates].to_numpy(dtype=float), coef, fg["fgstart"].to_numpy(),
-        fg["fgstop"].to_numpy(), fg["fgstatus"].to_numpy(), wt)
+    X = fg[covariates].to_numpy(dtype=float)
+    start, stop = fg["fgstart"].to_numpy(), fg["fgstop"].to_numpy()
+    status, wt = fg["fgstatus"].to_numpy(), fg["fgwt"].to_numpy()
+    coef, converged = fit_ag_cox(X, start, stop, status, wt)
+    if not converged:
+        warnings.warn(f"fit_finegray: Newton-Raphson did not converge for {covariates} "
+                      "(monotone likelihood?); the estimates are not reliable.",
+                      SirtStatsWarning, stacklevel=2)
+    info, resid = ag_information_and_residuals(X, coef, start, stop, status, wt)
     naive = np.linalg.inv(info)
     dfbeta = (wt[:, None] * resid) @ naive
     by_subject = pd.DataFrame(dfbeta).groupby(fg["__fgid"].to_numpy()).sum().to_numpy()
