@@ -21,7 +21,7 @@ import statsmodels.api as sm
 from scipy.stats import chi2, norm
 
 from .._checks import require_columns
-from ..survival.cox import LIFELINES_FIT_OPTIONS
+from ..survival._agcox import AgCoxFit, fit_ag_cox_summary
 from ..survival.km import _findq
 
 __all__ = ["subgroup_response", "subgroup_survival"]
@@ -141,12 +141,14 @@ def subgroup_response(df: pd.DataFrame, response_col: str, exposure: str, levels
     return pd.DataFrame(rows)
 
 
-def _cox(d, time_col, event_col, cols):
-    from lifelines import CoxPHFitter
-
-    data = d[[time_col, event_col, *cols]].astype(float)
-    return CoxPHFitter().fit(data, time_col, event_col,
-                             fit_options=dict(LIFELINES_FIT_OPTIONS))
+def _cox(d, time_col, event_col, cols) -> AgCoxFit:
+    """Efron Cox fit of ``cols`` (R ``coxph``); ``ValueError`` when it does not converge."""
+    fit = fit_ag_cox_summary(d[cols].to_numpy(dtype=float), np.full(len(d), -np.inf),
+                             d[time_col].to_numpy(dtype=float),
+                             d[event_col].to_numpy(dtype=float))
+    if not fit.converged:  # a monotone likelihood: an estimate runs to +-infinity
+        raise ValueError("Cox model did not converge")
+    return fit
 
 
 def _median(t, e) -> float:
@@ -162,12 +164,10 @@ def _hazard_ratio(d, time_col, event_col, z) -> dict:
     if (ev == 0).any():  # a zero-event arm: the HR runs to 0 or infinity
         return {"hr": np.nan, "hr_lower": np.nan, "hr_upper": np.nan}
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            f = _cox(d, time_col, event_col, ["__arm"])
+        f = _cox(d, time_col, event_col, ["__arm"])
     except _fit_errors():
         return {"hr": np.nan, "hr_lower": np.nan, "hr_upper": np.nan}
-    b, se = float(f.params_["__arm"]), float(f.standard_errors_["__arm"])
+    b, se = float(f.coef[0]), float(f.se[0])
     return {"hr": np.exp(b), "hr_lower": np.exp(b - z * se), "hr_upper": np.exp(b + z * se)}
 
 
@@ -192,11 +192,8 @@ def _lrt_cox(d, time_col, event_col, col) -> float:
     inter = s.mul(d["__arm"], axis=0).add_prefix("arm_x_")
     base = pd.concat([d[[time_col, event_col, "__arm"]], s, inter], axis=1)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            ll0 = _cox(base, time_col, event_col, ["__arm", *s.columns]).log_likelihood_
-            ll1 = _cox(base, time_col, event_col,
-                       ["__arm", *s.columns, *inter.columns]).log_likelihood_
+        ll0 = _cox(base, time_col, event_col, ["__arm", *s.columns]).loglik
+        ll1 = _cox(base, time_col, event_col, ["__arm", *s.columns, *inter.columns]).loglik
     except _fit_errors():  # not estimable (e.g. no events in an arm of a level)
         return np.nan
     return float(chi2.sf(2 * (ll1 - ll0), s.shape[1]))
