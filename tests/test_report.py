@@ -712,7 +712,7 @@ def test_parallel_start_order_is_longest_first_from_latest_report(tmp_path):
     assert order_longest_first(paths, tmp_path) == paths  # no previous report, unknown names
     bundled = [Path(f"{n}.ipynb") for n in ("01_cohort", "03_survival", "07_comparative", "x")]
     assert [p.stem for p in order_longest_first(bundled, tmp_path)] == [  # typical times
-        "x", "07_comparative", "03_survival", "01_cohort"]
+        "x", "03_survival", "07_comparative", "01_cohort"]
     for period, timings in (("2026Q1", {"01_a": 99.0, "02_b": 1.0, "03_c": 1.0}),
                             ("2026Q2", {"01_a": 2.0, "02_b": 9.0, "03_c": 5.0})):
         (tmp_path / period).mkdir()

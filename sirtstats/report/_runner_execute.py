@@ -160,8 +160,8 @@ def _write_snapshot(registry, attempt: Path, declared: dict) -> dict | None:
 
 #: Typical execution times (s) of the bundled notebooks, the start order of a first report
 #: (no previous manifest): the 20,000-patient demo report on 2 cores, 2026-12-06.
-TYPICAL_EXECUTE_S = {"07_comparative": 60.0, "03_survival": 50.0, "05_dosimetry": 45.0,
-                     "04_toxicity": 35.0, "02_response": 30.0, "06_pet_response": 20.0,
+TYPICAL_EXECUTE_S = {"05_dosimetry": 60.0, "03_survival": 45.0, "04_toxicity": 40.0,
+                     "02_response": 35.0, "06_pet_response": 30.0, "07_comparative": 27.0,
                      "01_cohort": 10.0}
 
 
