@@ -199,11 +199,13 @@ def ag_information_and_residuals(X, beta, start, stop, status, w):
 
 @dataclass(frozen=True)
 class AgCoxFit:
-    """Coefficients, model-based SEs (R ``sqrt(diag(fit$var))``), log partial likelihood at
-    the estimate (R ``fit$loglik[2]``) and whether Newton-Raphson converged."""
+    """Coefficients, model-based SEs (R ``sqrt(diag(fit$var))``), the observed information
+    (the inverse of R ``fit$var``), log partial likelihood at the estimate (R
+    ``fit$loglik[2]``) and whether Newton-Raphson converged."""
 
     coef: np.ndarray
     se: np.ndarray
+    information: np.ndarray
     loglik: float
     converged: bool
 
@@ -219,4 +221,4 @@ def fit_ag_cox_summary(X, start, stop, status, w=None) -> AgCoxFit:
     coef, converged = fit_ag_cox(X, start, stop, status, w)
     loglik, _, info = _loglik_score_information(X, coef, _Layout(start, stop, status, w), w)
     se = np.sqrt(np.diag(np.linalg.inv(info)))
-    return AgCoxFit(coef=coef, se=se, loglik=loglik, converged=converged)
+    return AgCoxFit(coef=coef, se=se, information=info, loglik=loglik, converged=converged)

@@ -88,9 +88,10 @@ class CoxResult:
         ``"efron"`` or ``"breslow"``.
     conf_level : float
         Confidence level of the HR intervals.
-    fitter : object
-        The lifelines ``CoxPHFitter`` / ``CoxTimeVaryingFitter`` (Efron) or statsmodels
-        ``PHRegResults`` (Breslow), for ``print_summary`` and diagnostics.
+    fitter : object or None
+        The lifelines ``CoxPHFitter`` (Efron) or statsmodels ``PHRegResults`` (Breslow), for
+        ``print_summary`` and diagnostics; None for :func:`fit_time_dependent_cox` and a model
+        that was not fitted.
     """
 
     hr_table: pd.DataFrame
