@@ -59,10 +59,9 @@ def _bootstrap_roc(data: _Data, n_bootstrap: int, seed: int):
     """Yield (fpr, tpr, thresholds) per chunk of cluster-bootstrap replicates (NaN if 1 class)."""
     order = np.argsort(-data.dose, kind="stable")
     score, y, codes = data.dose[order], data.y[order], data.codes[order]
-    rng = np.random.default_rng(seed)
     for start in range(0, n_bootstrap, _BOOTSTRAP_CHUNK):
         size = min(_BOOTSTRAP_CHUNK, n_bootstrap - start)
-        w = _cluster_weights(rng, codes, data.n_clusters, size)
+        w = _cluster_weights(seed, codes, data.n_clusters, start, size)
         yield _weighted_roc(score, y, w)
 
 
