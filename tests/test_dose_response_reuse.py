@@ -13,6 +13,9 @@ import pytest
 from sirtstats.dose_response import (
     _common,
     _logistic,
+    _roc,
+    compute_roc,
+    compute_youden_threshold,
     fit_dose_response,
     summarise_response_by_threshold,
 )
@@ -137,3 +140,18 @@ def test_single_device_is_the_device_of_all_sessions():
         }
         assert list(got.index) == sorted(expected)
         assert {k: (None if pd.isna(v) else v) for k, v in got.items()} == expected
+
+
+def test_auc_and_youden_bootstraps_share_one_pass():
+    df = _lesions(seed=4)
+    data = _prepare(df, "absorbed_dose_gy", "is_responder", "patient_id", "test")
+    aucs = np.concatenate([_roc._trapezoid(f, t) for f, t, _ in _roc._bootstrap_roc(data, 90, 8)])
+    _roc._ROC_STATS.clear()
+    alone = compute_youden_threshold(df, n_bootstrap=90, seed=8)
+    _roc._ROC_STATS.clear()
+    roc = compute_roc(df, n_bootstrap=90, seed=8)
+    after_roc = compute_youden_threshold(df, n_bootstrap=90, seed=8)
+    assert alone == after_roc
+    assert roc.auc_ci == _percentile_ci(aucs, 0.05)
+    other_seed = compute_youden_threshold(df, n_bootstrap=90, seed=9)
+    assert other_seed.threshold_ci != alone.threshold_ci
