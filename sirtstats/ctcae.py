@@ -312,7 +312,8 @@ def _grade_chunk(frame: pd.DataFrame, criteria: pd.DataFrame) -> pd.DataFrame:
         undetermined[rows] = und
         missing[rows] = np.where(und, miss, "")
     return pd.DataFrame({"term": term, "grade": grade, "basis": basis_out,
-                         "undetermined": undetermined, "missing_reference": missing})
+                         "undetermined": undetermined, "missing_reference": missing},
+                        copy=False)
 
 
 def compute_ctcae_grade(
@@ -418,6 +419,16 @@ def compute_ctcae_grade(
         v = out.iloc[0]
         return v if v is pd.NA else int(v)
     return out
+
+
+def _whole_numbers(values: np.ndarray) -> pd.arrays.IntegerArray:
+    """Int64 array of whole-number floats, NA where NaN (``pd.array(values, dtype="Int64")``
+    without its per-element checks; ``values`` are day counts or grades)."""
+    missing = np.isnan(values)
+    whole = np.where(missing, 0.0, values)
+    if not (whole == np.trunc(whole)).all():
+        raise ValueError("expected whole numbers")  # never for day counts and grades
+    return pd.arrays.IntegerArray(whole.astype(np.int64), missing)
 
 
 def _first_sirt_dates(df_treatments: pd.DataFrame | None) -> pd.Series:
@@ -578,7 +589,7 @@ def derive_lab_grades(
     first_date = out["patient_id"].map(first).astype("datetime64[ns]")
     days = (sample - first_date).dt.days
     out["first_sirt_date"] = first_date.to_numpy()
-    out["days_from_first_sirt"] = pd.array(days.to_numpy(), dtype="Int64")
+    out["days_from_first_sirt"] = _whole_numbers(days.to_numpy(dtype=float))
 
     work = pd.DataFrame(
         {
@@ -596,21 +607,29 @@ def derive_lab_grades(
     base = cand.drop_duplicates(["patient_id", "analyte"], keep="last")
     is_base = np.zeros(n, dtype=bool)
     is_base[base["_pos"].to_numpy()] = True
-    base = base.rename(columns={"sample_date": "b_date", "value": "b_value", "uln": "b_uln"})[
-        ["patient_id", "analyte", "b_date", "b_value", "b_uln"]
-    ]
-    # a left merge keeps the left rows' order and base has one row per key: row i of joined
-    # is lab row i (only the key columns go in, not all of work: the join is 2 M rows at 20k)
-    joined = work[["patient_id", "analyte"]].merge(base, on=["patient_id", "analyte"], how="left")
-    b_value = joined["b_value"].to_numpy(float)
-    b_uln = joined["b_uln"].to_numpy(float)
+    # each row's (patient_id, analyte) as one integer; missing values form a key of their
+    # own, as they match each other in a join. The baseline row of each key, if any, is
+    # looked up by that integer (what a left join on the two columns gives, row for row)
+    p_codes, p_values = pd.factorize(work["patient_id"], use_na_sentinel=False)
+    a_codes, a_values = pd.factorize(work["analyte"], use_na_sentinel=False)
+    key = p_codes.astype(np.int64) * (len(a_values) + 1) + a_codes
+    base_pos = base["_pos"].to_numpy()
+    row_of_key = np.full((len(p_values) + 1) * (len(a_values) + 1), -1, dtype=np.int64)
+    row_of_key[key[base_pos]] = base_pos
+    src = row_of_key[key]
+    has_base = src >= 0
+    src = np.where(has_base, src, 0)
+    b_value = np.where(has_base, work["value"].to_numpy(float)[src], np.nan)
+    b_uln = np.where(has_base, work["uln"].to_numpy(float)[src], np.nan)
+    b_date = np.where(has_base, work["sample_date"].to_numpy(dtype="datetime64[ns]")[src],
+                      np.datetime64("NaT", "ns"))
     b_uln_eff = np.where(np.isnan(b_uln), work["uln"].to_numpy(float), b_uln)
     with np.errstate(invalid="ignore"):
         abnormal = b_value > b_uln_eff
     abnormal_known = ~np.isnan(b_value) & ~np.isnan(b_uln_eff)
     out["is_baseline_sample"] = is_base
-    out["baseline_sample_date"] = joined["b_date"].to_numpy(dtype="datetime64[ns]")
-    del joined, cand, base  # 2 M rows each at 20,000 patients: not held through the grading
+    out["baseline_sample_date"] = b_date
+    del cand, base, key, src, row_of_key  # 2 M rows at 20,000 patients: not held further
     out["baseline_value_si"] = b_value
     out["baseline_uln_si"] = b_uln
     out["is_baseline_abnormal"] = pd.array(
@@ -675,6 +694,6 @@ def derive_lab_grades(
             rows=rows,
         )
     out["ctcae_term"] = graded["term"].to_numpy()
-    out["ctcae_grade"] = pd.array(graded["grade"].to_numpy(), dtype="Float64").astype("Int64")
+    out["ctcae_grade"] = _whole_numbers(graded["grade"].to_numpy(dtype=float))
     out["grade_basis"] = graded["basis"].to_numpy()
     return out
