@@ -74,7 +74,7 @@ def _irls(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
 
 #: GEE fits last made: digest of the inputs -> (results, non-finite fits); a few entries.
 _GEE_FITS: OrderedDict = OrderedDict()
-_GEE_FITS_MAX = 16
+_GEE_FITS_MAX = 8
 _GEE_LOCK = threading.Lock()
 
 
