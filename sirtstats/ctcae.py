@@ -215,91 +215,105 @@ def _grade_frame(frame: pd.DataFrame, criteria: pd.DataFrame) -> pd.DataFrame:
 def _grade_chunk(frame: pd.DataFrame, criteria: pd.DataFrame) -> pd.DataFrame:
     """Grade positional rows. ``frame`` has ``analyte, value, uln, lln, baseline, abnormal,
     anticoagulated``; returns ``grade`` (float, NaN = not graded), ``basis``, ``term``,
-    ``undetermined`` (bool) and ``missing_reference`` (str) per row, same positions."""
+    ``undetermined`` (bool) and ``missing_reference`` (str) per row, same positions.
+
+    Each row is compared with the criteria of its analyte, one criterion (table row) at a time
+    over all the rows of that analyte: the grade is the highest grade met (the first such
+    criterion in table order gives the basis), grade 0 takes the basis of the lowest applicable
+    criterion (first in table order among equal grades), and a criterion that cannot be decided
+    without its reference and would raise the grade makes the row undetermined
+    (``missing_reference``: the bases of such criteria, in table order, without repeats).
+    """
     n = len(frame)
-    result = pd.DataFrame(
-        {
-            "term": pd.Series([None] * n, dtype=object),
-            "grade": np.full(n, np.nan),
-            "basis": pd.Series([None] * n, dtype=object),
-            "undetermined": np.zeros(n, dtype=bool),
-            "missing_reference": pd.Series([""] * n, dtype=object),
-        }
-    )
-    if n == 0:
-        return result
-    crit = criteria.reset_index(drop=True).assign(_order=lambda d: np.arange(len(d)))
-    f = frame.reset_index(drop=True).assign(_pos=np.arange(n))
-    m = f.merge(crit, on="analyte", how="inner")
-    term_by_analyte = crit.drop_duplicates("analyte").set_index("analyte")["term"]
-    result["term"] = (
-        f["analyte"]
-        .map(term_by_analyte)
-        .astype(object)
-        .where(f["analyte"].isin(term_by_analyte.index), None)
-    )
-    if m.empty:
-        return result
-    abnormal = m["abnormal"].to_numpy(dtype=bool)
-    anticoag = m["anticoagulated"].to_numpy(dtype=bool)
-    cond = m["condition"].to_numpy()
-    applies = (
-        (cond == "any")
-        | ((cond == "baseline_normal") & ~abnormal)
-        | ((cond == "baseline_abnormal") & abnormal)
-        | ((cond == "anticoagulated") & anticoag)
-        | ((cond == "not_anticoagulated") & ~anticoag)
-    )
-    m = m[applies].reset_index(drop=True)
-    basis = m["basis"].to_numpy()
-    ref = np.select(
-        [basis == "ULN", basis == "LLN", basis == "baseline"],
-        [m["uln"].to_numpy(float), m["lln"].to_numpy(float), m["baseline"].to_numpy(float)],
-        1.0,
-    )
-    limit = _signif(m["threshold"].to_numpy(float) * ref)
-    value = _signif(m["value"].to_numpy(float))
-    op = m["comparator"].to_numpy()
-    with np.errstate(invalid="ignore"):
-        met = np.select(
-            [op == ">", op == ">=", op == "<", op == "<="],
-            [value > limit, value >= limit, value < limit, value <= limit],
-            False,
-        )
-    has_ref = ~np.isnan(ref)
-    met = met & has_ref
-    known = has_ref | (m["if_reference_missing"].to_numpy() == "not_met")
-    m = m.assign(_met=met, _known=known)
-
-    graded_value = ~np.isnan(f["value"].to_numpy(float)) & result["term"].notna().to_numpy()
-    met_rows = m[m["_met"]]
-    best = (
-        met_rows.sort_values(["_pos", "grade", "_order"], ascending=[True, False, True])
-        .drop_duplicates("_pos")
-        .set_index("_pos")
-    )
-    grade = np.zeros(n)
-    grade[best.index.to_numpy()] = best["grade"].to_numpy(float)
-    basis_out = pd.Series([None] * n, dtype=object)
-    basis_out.iloc[best.index.to_numpy()] = best["basis"].to_numpy()
-    # grade 0: the basis of the lowest applicable criterion (the branch used)
-    lowest = m.sort_values(["_pos", "grade", "_order"]).drop_duplicates("_pos").set_index("_pos")
-    zero = np.setdiff1d(lowest.index.to_numpy(), best.index.to_numpy())
-    basis_out.iloc[zero] = lowest.loc[zero, "basis"].to_numpy()
-
-    unknown = m[~m["_known"]]
-    unknown = unknown[unknown["grade"].to_numpy(float) > grade[unknown["_pos"].to_numpy()]]
+    term = np.full(n, None, dtype=object)
+    grade = np.full(n, np.nan)
+    basis_out = np.full(n, None, dtype=object)
     undetermined = np.zeros(n, dtype=bool)
-    undetermined[unknown["_pos"].unique()] = True
-    missing_ref = unknown.groupby("_pos")["basis"].agg(lambda s: ";".join(dict.fromkeys(s)))
-
-    result["grade"] = np.where(graded_value & ~undetermined, grade, np.nan)
-    result["basis"] = basis_out.where(graded_value, None)
-    result["undetermined"] = undetermined & graded_value
-    mr = pd.Series([""] * n, dtype=object)
-    mr.iloc[missing_ref.index.to_numpy()] = missing_ref.to_numpy()
-    result["missing_reference"] = mr.where(result["undetermined"], "")
-    return result
+    missing = np.full(n, "", dtype=object)
+    analytes = frame["analyte"].to_numpy(dtype=object)
+    crit = criteria.reset_index(drop=True)
+    c_analyte = crit["analyte"].to_numpy(dtype=object)
+    c_grade = crit["grade"].to_numpy(dtype=float)
+    c_basis = crit["basis"].to_numpy(dtype=object)
+    c_op = crit["comparator"].to_numpy(dtype=object)
+    c_threshold = crit["threshold"].to_numpy(dtype=float)
+    c_condition = crit["condition"].to_numpy(dtype=object)
+    c_not_met = crit["if_reference_missing"].to_numpy(dtype=object) == "not_met"
+    c_term = crit["term"].to_numpy(dtype=object)
+    codes, uniques = pd.factorize(analytes, use_na_sentinel=True)
+    rows_of = {}
+    if n:
+        order = np.argsort(codes, kind="stable")
+        bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
+        rows_of = {a: order[bounds[i] : bounds[i + 1]] for i, a in enumerate(uniques)}
+    value_all = frame["value"].to_numpy(dtype=float)
+    refs_all = {"ULN": frame["uln"].to_numpy(dtype=float),
+                "LLN": frame["lln"].to_numpy(dtype=float),
+                "baseline": frame["baseline"].to_numpy(dtype=float)}
+    abnormal_all = frame["abnormal"].to_numpy(dtype=bool)
+    anticoag_all = frame["anticoagulated"].to_numpy(dtype=bool)
+    for analyte in dict.fromkeys(c_analyte):
+        rows = rows_of.get(analyte)
+        if rows is None or len(rows) == 0:
+            continue
+        js = np.flatnonzero(c_analyte == analyte)
+        term[rows] = c_term[js[0]]
+        k = len(rows)
+        value = _signif(value_all[rows])
+        abnormal, anticoag = abnormal_all[rows], anticoag_all[rows]
+        refs = {b: r[rows] for b, r in refs_all.items()}
+        best = np.zeros(k)  # highest grade met (0: none)
+        best_basis = np.full(k, None, dtype=object)
+        low = np.full(k, np.inf)  # lowest applicable grade
+        low_basis = np.full(k, None, dtype=object)
+        open_ = []  # (criterion, rows it applies to whose reference is missing)
+        for j in js:
+            cond = c_condition[j]
+            applies = {
+                "any": np.ones(k, dtype=bool),
+                "baseline_normal": ~abnormal,
+                "baseline_abnormal": abnormal,
+                "anticoagulated": anticoag,
+                "not_anticoagulated": ~anticoag,
+            }[cond]
+            ref = refs.get(c_basis[j], np.ones(k))
+            has_ref = ~np.isnan(ref)
+            limit = _signif(c_threshold[j] * ref)
+            with np.errstate(invalid="ignore"):
+                met = {">": value > limit, ">=": value >= limit, "<": value < limit,
+                       "<=": value <= limit}[c_op[j]]
+            met &= has_ref & applies
+            g = c_grade[j]
+            up = met & (g > best)
+            best[up] = g
+            best_basis[up] = c_basis[j]
+            down = applies & (g < low)
+            low[down] = g
+            low_basis[down] = c_basis[j]
+            if not c_not_met[j]:
+                open_.append((j, applies & ~has_ref))
+        graded = ~np.isnan(value_all[rows]) & pd.notna(c_term[js[0]])
+        basis = np.where(best > 0, best_basis, low_basis)
+        und = np.zeros(k, dtype=bool)
+        miss = np.full(k, "", dtype=object)
+        seen: dict = {}
+        for j, unknown in open_:
+            unknown = unknown & (c_grade[j] > best)
+            if not unknown.any():
+                continue
+            b = c_basis[j]
+            new = unknown & ~seen.get(b, np.zeros(k, dtype=bool))
+            seen[b] = seen.get(b, np.zeros(k, dtype=bool)) | unknown
+            miss[new] = np.where(miss[new] == "", b, miss[new] + ";" + b)
+            und |= unknown
+        und &= graded
+        grade[rows] = np.where(graded & ~und, best, np.nan)
+        basis_out[rows] = np.where(graded, basis, None)
+        undetermined[rows] = und
+        missing[rows] = np.where(und, miss, "")
+    return pd.DataFrame({"term": term, "grade": grade, "basis": basis_out,
+                         "undetermined": undetermined, "missing_reference": missing},
+                        copy=False)
 
 
 def compute_ctcae_grade(
@@ -405,6 +419,16 @@ def compute_ctcae_grade(
         v = out.iloc[0]
         return v if v is pd.NA else int(v)
     return out
+
+
+def _whole_numbers(values: np.ndarray) -> pd.arrays.IntegerArray:
+    """Int64 array of whole-number floats, NA where NaN (``pd.array(values, dtype="Int64")``
+    without its per-element checks; ``values`` are day counts or grades)."""
+    missing = np.isnan(values)
+    whole = np.where(missing, 0.0, values)
+    if not (whole == np.trunc(whole)).all():
+        raise ValueError("expected whole numbers")  # never for day counts and grades
+    return pd.arrays.IntegerArray(whole.astype(np.int64), missing)
 
 
 def _first_sirt_dates(df_treatments: pd.DataFrame | None) -> pd.Series:
@@ -565,7 +589,7 @@ def derive_lab_grades(
     first_date = out["patient_id"].map(first).astype("datetime64[ns]")
     days = (sample - first_date).dt.days
     out["first_sirt_date"] = first_date.to_numpy()
-    out["days_from_first_sirt"] = pd.array(days.to_numpy(), dtype="Int64")
+    out["days_from_first_sirt"] = _whole_numbers(days.to_numpy(dtype=float))
 
     work = pd.DataFrame(
         {
@@ -583,21 +607,29 @@ def derive_lab_grades(
     base = cand.drop_duplicates(["patient_id", "analyte"], keep="last")
     is_base = np.zeros(n, dtype=bool)
     is_base[base["_pos"].to_numpy()] = True
-    base = base.rename(columns={"sample_date": "b_date", "value": "b_value", "uln": "b_uln"})[
-        ["patient_id", "analyte", "b_date", "b_value", "b_uln"]
-    ]
-    # a left merge keeps the left rows' order and base has one row per key: row i of joined
-    # is lab row i (only the key columns go in, not all of work: the join is 2 M rows at 20k)
-    joined = work[["patient_id", "analyte"]].merge(base, on=["patient_id", "analyte"], how="left")
-    b_value = joined["b_value"].to_numpy(float)
-    b_uln = joined["b_uln"].to_numpy(float)
+    # each row's (patient_id, analyte) as one integer; missing values form a key of their
+    # own, as they match each other in a join. The baseline row of each key, if any, is
+    # looked up by that integer (what a left join on the two columns gives, row for row)
+    p_codes, p_values = pd.factorize(work["patient_id"], use_na_sentinel=False)
+    a_codes, a_values = pd.factorize(work["analyte"], use_na_sentinel=False)
+    key = p_codes.astype(np.int64) * (len(a_values) + 1) + a_codes
+    base_pos = base["_pos"].to_numpy()
+    row_of_key = np.full((len(p_values) + 1) * (len(a_values) + 1), -1, dtype=np.int64)
+    row_of_key[key[base_pos]] = base_pos
+    src = row_of_key[key]
+    has_base = src >= 0
+    src = np.where(has_base, src, 0)
+    b_value = np.where(has_base, work["value"].to_numpy(float)[src], np.nan)
+    b_uln = np.where(has_base, work["uln"].to_numpy(float)[src], np.nan)
+    b_date = np.where(has_base, work["sample_date"].to_numpy(dtype="datetime64[ns]")[src],
+                      np.datetime64("NaT", "ns"))
     b_uln_eff = np.where(np.isnan(b_uln), work["uln"].to_numpy(float), b_uln)
     with np.errstate(invalid="ignore"):
         abnormal = b_value > b_uln_eff
     abnormal_known = ~np.isnan(b_value) & ~np.isnan(b_uln_eff)
     out["is_baseline_sample"] = is_base
-    out["baseline_sample_date"] = joined["b_date"].to_numpy(dtype="datetime64[ns]")
-    del joined, cand, base  # 2 M rows each at 20,000 patients: not held through the grading
+    out["baseline_sample_date"] = b_date
+    del cand, base, key, src, row_of_key  # 2 M rows at 20,000 patients: not held further
     out["baseline_value_si"] = b_value
     out["baseline_uln_si"] = b_uln
     out["is_baseline_abnormal"] = pd.array(
@@ -662,6 +694,6 @@ def derive_lab_grades(
             rows=rows,
         )
     out["ctcae_term"] = graded["term"].to_numpy()
-    out["ctcae_grade"] = pd.array(graded["grade"].to_numpy(), dtype="Float64").astype("Int64")
+    out["ctcae_grade"] = _whole_numbers(graded["grade"].to_numpy(dtype=float))
     out["grade_basis"] = graded["basis"].to_numpy()
     return out

@@ -162,7 +162,7 @@ def derive_lesion_dose_response_by_device(
 def _single_device(df_treatments: pd.DataFrame) -> pd.Series:
     """patient_id -> the device of all the patient's sessions (NA when several devices)."""
     used = df_treatments.dropna(subset=["device"]).groupby("patient_id")["device"]
-    return used.agg(lambda s: s.iloc[0] if s.nunique() == 1 else pd.NA)
+    return used.first().where(used.nunique() == 1, pd.NA)
 
 
 def derive_toxicity_dose_outcomes(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import warnings
 from dataclasses import dataclass
 
@@ -158,10 +159,48 @@ def _range(values: np.ndarray) -> tuple[float, float]:
     return (float(values.min()), float(values.max())) if len(values) else _NAN2
 
 
-def _cluster_weights(rng: np.random.Generator, codes: np.ndarray, n_clusters: int, size: int):
-    """Observation weights of ``size`` cluster-bootstrap replicates (times each row is drawn)."""
-    counts = rng.multinomial(n_clusters, np.full(n_clusters, 1.0 / n_clusters), size=size)
-    return counts[:, codes].astype(float)
+#: The cluster counts last drawn: (seed, n_clusters) -> [generator, counts drawn so far].
+#: One entry only (bounded memory); the AUC, Youden and rate CIs of one group share it.
+_COUNTS: dict = {}
+_COUNTS_LOCK = threading.Lock()
+
+
+def _bootstrap_counts(seed: int, n_clusters: int, stop: int) -> np.ndarray:
+    """The first ``stop`` cluster-bootstrap draws of ``default_rng(seed)`` (``stop`` x clusters).
+
+    Row ``i`` is the ``i``-th multinomial draw (``n_clusters`` clusters drawn with equal
+    probability; entry = times the cluster is drawn) of the generator's stream, whatever the
+    chunks they are drawn in (numpy draws a ``size=m`` multinomial as ``m`` consecutive
+    draws). The draws are kept for the last (seed, n_clusters), so that the bootstraps of one
+    group (AUC, Youden threshold, rates: same seed, same clusters) draw them once; the
+    multinomial is most of a bootstrap's cost (one binomial draw per cluster and replicate).
+    """
+    key = (int(seed), int(n_clusters))
+    with _COUNTS_LOCK:
+        entry = _COUNTS.get(key)
+        if entry is None:
+            _COUNTS.clear()
+            entry = _COUNTS[key] = [np.random.default_rng(seed),
+                                    np.empty((0, n_clusters), dtype=np.min_scalar_type(n_clusters))]
+        rng, counts = entry
+        if len(counts) < stop:
+            p = np.full(n_clusters, 1.0 / n_clusters)
+            more = [counts]
+            for start in range(len(counts), stop, _BOOTSTRAP_CHUNK):
+                size = min(_BOOTSTRAP_CHUNK, stop - start)
+                more.append(rng.multinomial(n_clusters, p, size=size).astype(counts.dtype))
+            counts = entry[1] = np.vstack(more)
+        return counts[:stop]
+
+
+def _cluster_weights(seed: int, codes: np.ndarray, n_clusters: int, start: int, size: int):
+    """Observation weights of cluster-bootstrap replicates ``start`` to ``start + size - 1``.
+
+    Weight = times the row's cluster is drawn (float, ``size`` x rows); replicate ``i`` is the
+    ``i``-th draw of ``default_rng(seed)`` (:func:`_bootstrap_counts`).
+    """
+    counts = _bootstrap_counts(seed, n_clusters, start + size)[start:]
+    return counts.astype(float)[:, codes]
 
 
 def _percentile_ci(values: np.ndarray, alpha: float) -> tuple[float, float]:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import html
+import threading
 import warnings
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -68,6 +70,55 @@ def _irls(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
             break
     b[~converged] = np.nan
     return b
+
+
+#: GEE fits last made: digest of the inputs -> (results, non-finite fits); a few entries.
+_GEE_FITS: OrderedDict = OrderedDict()
+_GEE_FITS_MAX = 8
+_GEE_LOCK = threading.Lock()
+
+
+def _fit_gee(y: np.ndarray, xs: np.ndarray, codes: np.ndarray, clustered: bool,
+             jac: np.ndarray):
+    """statsmodels GEE (binomial, logit) of ``y`` on ``xs`` in clusters ``codes``.
+
+    Exchangeable working correlation when ``clustered`` (independence if that does not give
+    finite estimates ``jac @ params``), independence otherwise. Returns (results, number of
+    fits whose estimates were not finite: each is warned about by the caller).
+
+    The fit is a deterministic function of its inputs: the last :data:`_GEE_FITS_MAX` fits
+    are kept under a digest of the inputs and returned again (the same results object) for
+    the same data, e.g. when the per-device curves refit the per-device summary's groups.
+    """
+    import hashlib
+
+    import statsmodels.api as sm
+
+    digest = hashlib.blake2b(digest_size=20)
+    for array in (y, xs, codes, jac):
+        array = np.ascontiguousarray(array)
+        digest.update(f"{array.dtype.str}{array.shape}".encode())
+        digest.update(array.tobytes())
+    key = (digest.hexdigest(), bool(clustered))
+    with _GEE_LOCK:
+        if key in _GEE_FITS:
+            _GEE_FITS.move_to_end(key)
+            return _GEE_FITS[key]
+    structures = [sm.cov_struct.Exchangeable] if clustered else []
+    n_failed = 0
+    for structure in [*structures, sm.cov_struct.Independence]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # statsmodels chatter; the result is checked
+            model = sm.GEE(y, xs, groups=codes, family=sm.families.Binomial(),
+                           cov_struct=structure()).fit()
+        if np.isfinite(jac @ np.asarray(model.params, dtype=float)).all():
+            break
+        n_failed += 1
+    with _GEE_LOCK:
+        _GEE_FITS[key] = (model, n_failed)
+        while len(_GEE_FITS) > _GEE_FITS_MAX:
+            _GEE_FITS.popitem(last=False)
+    return model, n_failed
 
 
 @dataclass(frozen=True)
@@ -271,16 +322,9 @@ def fit_dose_response(
         mean, sd = data.dose.mean(), data.dose.std() or 1.0
         xs = np.column_stack([np.ones(len(data.dose)), (data.dose - mean) / sd])
         jac = np.array([[1.0, -mean / sd], [0.0, 1.0 / sd]])
-        structures = ([sm.cov_struct.Exchangeable] if cluster_col is not None else [])
-        params = np.full(2, np.nan)
-        for structure in [*structures, sm.cov_struct.Independence]:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # statsmodels chatter; the result is checked
-                model = sm.GEE(data.y, xs, groups=data.codes, family=sm.families.Binomial(),
-                               cov_struct=structure()).fit()
-            params = jac @ np.asarray(model.params, dtype=float)
-            if np.isfinite(params).all():
-                break
+        model, n_nonfinite = _fit_gee(data.y, xs, data.codes, cluster_col is not None, jac)
+        params = jac @ np.asarray(model.params, dtype=float)
+        for _ in range(n_nonfinite):
             warnings.warn(
                 f"{fn}: GEE with an exchangeable working correlation did not converge (too few "
                 f"clusters with several rows); refitted with an independence working "
@@ -305,11 +349,10 @@ def fit_dose_response(
         d50 = -b0 / b1
         mean, sd = data.dose.mean(), data.dose.std() or 1.0
         xs = (data.dose - mean) / sd
-        rng = np.random.default_rng(seed)
         coefs = []
         for start in range(0, n_bootstrap, _BOOTSTRAP_CHUNK):
             size = min(_BOOTSTRAP_CHUNK, n_bootstrap - start)
-            w = _cluster_weights(rng, data.codes, data.n_clusters, size)
+            w = _cluster_weights(seed, data.codes, data.n_clusters, start, size)
             bs = _irls(xs, data.y, w)
             coefs.append(np.column_stack([bs[:, 0] - bs[:, 1] * mean / sd, bs[:, 1] / sd]))
         coefs = np.vstack(coefs)

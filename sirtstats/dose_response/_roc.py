@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import threading
 import warnings
 from dataclasses import dataclass
 from typing import Literal
@@ -59,11 +61,50 @@ def _bootstrap_roc(data: _Data, n_bootstrap: int, seed: int):
     """Yield (fpr, tpr, thresholds) per chunk of cluster-bootstrap replicates (NaN if 1 class)."""
     order = np.argsort(-data.dose, kind="stable")
     score, y, codes = data.dose[order], data.y[order], data.codes[order]
-    rng = np.random.default_rng(seed)
     for start in range(0, n_bootstrap, _BOOTSTRAP_CHUNK):
         size = min(_BOOTSTRAP_CHUNK, n_bootstrap - start)
-        w = _cluster_weights(rng, codes, data.n_clusters, size)
+        w = _cluster_weights(seed, codes, data.n_clusters, start, size)
         yield _weighted_roc(score, y, w)
+
+
+#: The last group's bootstrap statistics: digest of (data, replicates, seed) -> (AUCs,
+#: Youden thresholds); :func:`compute_roc` and :func:`compute_youden_threshold` of one group
+#: (same data, seed and replicates) compute the bootstrap ROC curves once.
+_ROC_STATS: dict = {}
+_ROC_STATS_LOCK = threading.Lock()
+
+
+def _bootstrap_roc_stats(data: _Data, n_bootstrap: int, seed: int):
+    """AUC and Youden-optimal threshold (Gy) of each cluster-bootstrap replicate.
+
+    Returns two float arrays of ``n_bootstrap``: the trapezoidal AUC (NaN for a replicate with
+    one outcome class) and the dose maximising ``TPR - FPR`` (NaN for such a replicate; +inf
+    when the (0, 0) corner is the optimum).
+    """
+    digest = hashlib.blake2b(digest_size=20)
+    for array in (data.dose, data.y, data.codes):
+        array = np.ascontiguousarray(array)
+        digest.update(f"{array.dtype.str}{array.shape}".encode())
+        digest.update(array.tobytes())
+    key = (digest.hexdigest(), data.n_clusters, int(n_bootstrap), int(seed))
+    with _ROC_STATS_LOCK:
+        if key in _ROC_STATS:
+            aucs, youden = _ROC_STATS[key]
+            return aucs.copy(), youden.copy()
+    aucs, youden = [], []
+    for f, t, distinct in _bootstrap_roc(data, n_bootstrap, seed):
+        aucs.append(_trapezoid(f, t))
+        j = t - f
+        valid = np.isfinite(j).all(1)
+        idx = np.argmax(np.where(np.isfinite(j), j, -np.inf), axis=1)
+        # column 0 is the (0, 0) corner (threshold +inf); column i is distinct[i - 1]
+        values = np.where(idx > 0, distinct[np.maximum(idx - 1, 0)], np.inf)
+        youden.append(np.where(valid, values, np.nan))
+    aucs, youden = np.concatenate(aucs), np.concatenate(youden)
+    with _ROC_STATS_LOCK:
+        _ROC_STATS.clear()
+        _ROC_STATS[key] = (aucs, youden)
+    return aucs.copy(), youden.copy()
 
 
 @dataclass(frozen=True)
@@ -201,8 +242,7 @@ def compute_roc(
 
     fpr, tpr, thr = roc_curve(data.y, data.dose)
     auc = float(roc_auc_score(data.y, data.dose))
-    aucs = np.concatenate([_trapezoid(f, t) for f, t, _ in _bootstrap_roc(data, n_bootstrap,
-                                                                          seed)])
+    aucs = _bootstrap_roc_stats(data, n_bootstrap, seed)[0]
     n_failed = int((~np.isfinite(aucs)).sum())
     if n_failed:
         warnings.warn(f"{fn}: {n_failed} of {n_bootstrap} bootstrap replicates had a single "
@@ -363,15 +403,7 @@ def compute_youden_threshold(
 
     fpr, tpr, thr = roc_curve(data.y, data.dose, drop_intermediate=False)
     best = int(np.argmax(tpr - fpr))
-    boot = []
-    for f, t, distinct in _bootstrap_roc(data, n_bootstrap, seed):
-        j = t - f
-        valid = np.isfinite(j).all(1)
-        idx = np.argmax(np.where(np.isfinite(j), j, -np.inf), axis=1)
-        # column 0 is the (0, 0) corner (threshold +inf); column i is distinct[i - 1]
-        values = np.where(idx > 0, distinct[np.maximum(idx - 1, 0)], np.inf)
-        boot.append(np.where(valid, values, np.nan))
-    boot = np.concatenate(boot)
+    boot = _bootstrap_roc_stats(data, n_bootstrap, seed)[1]
     n_failed = int(np.isnan(boot).sum())
     if n_failed:
         warnings.warn(f"{fn}: {n_failed} of {n_bootstrap} bootstrap replicates had a single "

@@ -129,11 +129,12 @@ def summarise_response_by_threshold(
     data = _prepare(df, dose_col, response_col, cluster_col, fn)
     from statsmodels.stats.proportion import proportion_confint
 
-    rng = np.random.default_rng(seed)
     rows = []
-    for cut in cuts:
+    for i, cut in enumerate(cuts):
         above = data.dose >= cut
-        boot_w = (_cluster_weights(rng, data.codes, data.n_clusters, n_bootstrap)
+        # cut i: draws i * n_bootstrap ... of the seed's stream, as one generator drew them
+        boot_w = (_cluster_weights(seed, data.codes, data.n_clusters, i * n_bootstrap,
+                                   n_bootstrap)
                   if ci_method == "cluster_bootstrap" and data.n_clusters else None)
         for label, member in zip(_group_labels(cut), (~above, above), strict=True):
             n = int(member.sum())

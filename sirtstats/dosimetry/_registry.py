@@ -428,6 +428,34 @@ LUNG_DOSE_COLUMNS = [
 ]
 
 
+def _sum_all_or_nan(values: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
+    """Sum of ``values`` per group 0 .. n_groups - 1 (rows in their order); NaN if one is NaN.
+
+    The same floats as ``Series.sum(min_count=len(s))`` of each group, which is
+    ``np.add.reduce`` of the group's values in row order: that adds left to right below 8
+    values (done here position by position for all such groups at once) and pairwise from 8
+    (``np.add.reduce`` called on each such group).
+    """
+    out = np.full(n_groups, np.nan)
+    if len(group) == 0:
+        return out
+    order = np.argsort(group, kind="stable")
+    g = group[order]
+    v = values[order]
+    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
+    sizes = np.diff(np.r_[starts, len(g)])
+    sums = v[starts].copy()
+    small = sizes < 8
+    for j in range(1, int(sizes[small].max(initial=1))):
+        more = small & (sizes > j)
+        sums[more] += v[starts[more] + j]
+    for i in np.flatnonzero(~small):
+        sums[i] = np.add.reduce(v[starts[i] : starts[i] + sizes[i]])
+    sums[np.add.reduceat(np.isnan(v).astype(np.int64), starts) > 0] = np.nan
+    out[g[starts]] = sums
+    return out
+
+
 def derive_lung_dose(
     df_treatments: pd.DataFrame,
     df_workups: pd.DataFrame | None = None,
@@ -504,11 +532,11 @@ def derive_lung_dose(
         y90_dose_factor=y90_dose_factor, ho166_dose_factor=ho166_dose_factor,
     )
     grouped = doses.groupby(["patient_id", "session_id"], sort=False, dropna=False)
-    sessions = grouped.agg(
-        treatment_date=("treatment_date", "min"),
-        activity_gbq=("activity_gbq", lambda s: s.sum(min_count=len(s))),
-        lung_dose_gy=("lung_dose_gy", lambda s: s.sum(min_count=len(s))),
-    ).reset_index()
+    sessions = grouped.agg(treatment_date=("treatment_date", "min"))
+    group = grouped.ngroup().to_numpy()  # numbered in the order of the rows of `sessions`
+    for col in ("activity_gbq", "lung_dose_gy"):
+        sessions[col] = _sum_all_or_nan(doses[col].to_numpy(dtype=float), group, len(sessions))
+    sessions = sessions.reset_index()
     sessions = sessions.sort_values(["patient_id", "treatment_date", "session_id"],
                                     kind="stable").reset_index(drop=True)
     # cumulative sum that stays NaN once an earlier session's lung dose is unknown
