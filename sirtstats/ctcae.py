@@ -576,28 +576,36 @@ def derive_lab_grades(
             "days": days.to_numpy(dtype=float),
             "value": out["value_si"].to_numpy(float),
             "uln": out["uln_si"].to_numpy(float),
-        }
+        },
+        copy=False,  # views of out's columns, not a third copy of them (2 M rows at 20k)
     )
     cand = work[work["days"].between(lo, hi) & work["value"].notna()]
     cand = cand.sort_values(["patient_id", "analyte", "sample_date", "_pos"], kind="mergesort")
     base = cand.drop_duplicates(["patient_id", "analyte"], keep="last")
+    base_pos = base["_pos"].to_numpy()
     is_base = np.zeros(n, dtype=bool)
-    is_base[base["_pos"].to_numpy()] = True
-    base = base.rename(columns={"sample_date": "b_date", "value": "b_value", "uln": "b_uln"})[
-        ["patient_id", "analyte", "b_date", "b_value", "b_uln"]
-    ]
-    # a left merge keeps the left rows' order and base has one row per key: row i of joined
-    # is lab row i (only the key columns go in, not all of work: the join is 2 M rows at 20k)
-    joined = work[["patient_id", "analyte"]].merge(base, on=["patient_id", "analyte"], how="left")
-    b_value = joined["b_value"].to_numpy(float)
-    b_uln = joined["b_uln"].to_numpy(float)
+    is_base[base_pos] = True
+    # each lab row's baseline row, by position (as a left merge on the keys gave, without its
+    # 2 M-row frame at 20k): the (patient_id, analyte) pair of every row (missing values a
+    # pair of their own, as the merge matched them), and the baseline row of each pair
+    pair = work.groupby(["patient_id", "analyte"], sort=False, dropna=False).ngroup()
+    pair = pair.to_numpy(dtype=np.int64)
+    row_of_pair = np.full(int(pair.max()) + 1 if n else 0, -1, dtype=np.int64)
+    row_of_pair[pair[base_pos]] = base_pos
+    b_row = row_of_pair[pair]
+    has_base = b_row >= 0
+    b_value = np.where(has_base, work["value"].to_numpy(float)[b_row], np.nan)
+    b_uln = np.where(has_base, work["uln"].to_numpy(float)[b_row], np.nan)
+    b_date = np.where(has_base, work["sample_date"].to_numpy()[b_row],
+                      np.datetime64("NaT", "ns"))
+    del pair, row_of_pair, b_row, has_base, cand, base
     b_uln_eff = np.where(np.isnan(b_uln), work["uln"].to_numpy(float), b_uln)
     with np.errstate(invalid="ignore"):
         abnormal = b_value > b_uln_eff
     abnormal_known = ~np.isnan(b_value) & ~np.isnan(b_uln_eff)
     out["is_baseline_sample"] = is_base
-    out["baseline_sample_date"] = joined["b_date"].to_numpy(dtype="datetime64[ns]")
-    del joined, cand, base  # 2 M rows each at 20,000 patients: not held through the grading
+    out["baseline_sample_date"] = b_date.astype("datetime64[ns]")
+    del b_date
     out["baseline_value_si"] = b_value
     out["baseline_uln_si"] = b_uln
     out["is_baseline_abnormal"] = pd.array(
@@ -636,7 +644,8 @@ def derive_lab_grades(
             "baseline": np.where(use_baseline, b_value, np.nan),
             "abnormal": post & abnormal_known & abnormal,
             "anticoagulated": anticoag,
-        }
+        },
+        copy=False,
     )
     del work
     graded = _grade_frame(frame, crit)
