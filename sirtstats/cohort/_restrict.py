@@ -8,9 +8,18 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
+import pandas as pd
+
 from sirtstats.registry import Registry
 
 __all__ = ["_restrict", "_restricted_registry"]
+
+
+def _kept_rows(df: pd.DataFrame, keep: pd.Series) -> pd.DataFrame:
+    # take() of the kept positions: one new copy of the rows (what ``df[keep].copy()`` gave,
+    # without the intermediate boolean-indexed frame, a second copy of the table)
+    return df.take(np.flatnonzero(keep.to_numpy(dtype=bool)))
 
 
 def _restrict(registry: Registry, ids: set[str]) -> Registry:
@@ -21,9 +30,9 @@ def _restrict(registry: Registry, ids: set[str]) -> Registry:
         lesion_ids = set(lesions.loc[lesions["patient_id"].isin(ids), "lesion_id"])
     for name, df in registry.tables.items():
         if "patient_id" in df.columns:
-            tables[name] = df[df["patient_id"].isin(ids)].copy()
+            tables[name] = _kept_rows(df, df["patient_id"].isin(ids))
         elif "lesion_id" in df.columns and lesion_ids is not None:
-            tables[name] = df[df["lesion_id"].isin(lesion_ids)].copy()
+            tables[name] = _kept_rows(df, df["lesion_id"].isin(lesion_ids))
         else:
             tables[name] = df.copy()
     return dataclasses.replace(registry, tables=tables)

@@ -19,10 +19,10 @@ from sirtstats._checks import require_columns as _require
 from sirtstats.ctcae import _check_option
 from sirtstats.toxicity._common import (
     _format_n_pct,
+    _in_window,
     _nearest_in_windows,
     _population,
     _sessions,
-    _window,
 )
 from sirtstats.toxicity.emergent import DEFAULT_TE_WINDOW_DAYS
 
@@ -92,7 +92,7 @@ def summarise_worst_lab_grades(
     ]
     _require(df_grades, need, "labs")
     g = df_grades.loc[df_grades["ctcae_term"].notna(), need]  # not all 23 columns of the grades
-    win = _window(
+    post = _in_window(
         g["patient_id"],
         g["sample_date"],
         _sessions(df_treatments),
@@ -110,9 +110,11 @@ def summarise_worst_lab_grades(
             "value_si": g["value_si"].to_numpy(float),
             "unit_si": g["unit_si"].to_numpy(),
             "is_base": g["is_baseline_sample"].to_numpy(bool),
-            "post": win["in_window"].to_numpy(bool),
-        }
+            "post": post,
+        },
+        copy=False,  # views of g's columns (2 M rows at 20k), not another copy of them
     )
+    del g, post
     keys = ["patient_id", "analyte"]
     base = work[work["is_base"]].drop_duplicates(keys).set_index(keys)["grade"]
     post = work[work["post"] & ~np.isnan(work["grade"])]
