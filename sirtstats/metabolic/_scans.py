@@ -13,7 +13,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sirtstats.metabolic._common import choose_reference
+from sirtstats.metabolic._rules import REFERENCES
+from sirtstats.response._common import check_choice
 
 SCAN_COLUMNS = ("scan_date", "liver_sul_mean", "liver_sul_sd", "blood_pool_sul_mean",
                 "blood_pool_sul_sd", "new_fdg_avid_lesion")
@@ -105,7 +106,14 @@ def patient_scans(pet: pd.DataFrame):
 
 
 def patient_reference(reference: str, index: LesionIndex, pid, fn: str) -> str:
-    """P1.2 reference of patient ``pid`` from the organs of all its lesions (any scan)."""
+    """P1.2 reference of patient ``pid`` from the organs of all its lesions (any scan).
+
+    As :func:`~sirtstats.metabolic._common.choose_reference` on those lesions' ``organ``
+    values, without building a Series per patient (a missing organ, NaN or NA, is not liver).
+    """
+    ref = check_choice(reference, REFERENCES, "reference", fn)
+    if ref != "auto":
+        return ref
     organs = index.col["organ"]
-    return choose_reference(reference, pd.Series([organs[i] for i in index.patient(pid)],
-                                                 dtype=object), fn)
+    hepatic = any(isinstance(organs[i], str) and organs[i] == "liver" for i in index.patient(pid))
+    return "blood_pool" if hepatic else "liver"
