@@ -18,6 +18,7 @@ from sirtstats.metabolic._rules import (
     SD_FACTOR,
     exact,
 )
+from sirtstats.metabolic._scans import LesionIndex, patient_scans
 from sirtstats.response._common import check_bool, require_columns
 
 __all__ = ["derive_eortc_response"]
@@ -79,12 +80,12 @@ def derive_eortc_response(
     pmr_rel = EORTC_PMR_ONE_CYCLE if after_one_cycle else EORTC_PMR_LATER
     pet, les = prepare(df_pet, df_pet_lesions, df_lesions, fn)
     has_extent = "fdg_extent_mm" in les.columns
+    index = LesionIndex(les, ("lesion_id", "suv_max", "sul_peak", "fdg_extent_mm"))
     rows = []
-    for pid, scans in pet.groupby("patient_id", sort=False):
-        plesions = les.loc[les["patient_id"] == pid]
-        ids, b_sum, b_ext = _baseline(plesions, scans.iloc[0], has_extent)
-        for _, scan in scans.iloc[1:].iterrows():
-            rows.append(_scan_row(pid, scan, plesions, ids, b_sum, b_ext, pmr_rel))
+    for pid, scans in patient_scans(pet):
+        ids, b_sum, b_ext = _baseline(index, pid, scans[0], has_extent)
+        for scan in scans[1:]:
+            rows.append(_scan_row(pid, scan, index, ids, b_sum, b_ext, pmr_rel))
     res = pd.DataFrame(rows, columns=["patient_id", "scan_date", "baseline_suv_sum", "suv_sum",
                                       "suv_change_pct", "extent_change_pct", "response",
                                       "reason"])
@@ -92,47 +93,69 @@ def derive_eortc_response(
     return res
 
 
-def _baseline(plesions, base, has_extent):
-    """P2.1: baseline lesions with an SUVmax, their summed SUVmax and summed FDG extent (mm)."""
-    b_rows = plesions.loc[(plesions["scan_date"] == base["scan_date"])
-                          & plesions["suv_max"].notna()]
-    ids = b_rows["lesion_id"].tolist()
-    b_sum = sum(exact(v) for v in b_rows["suv_max"]) if ids else None
-    b_ext = (sum(exact(v) for v in b_rows["fdg_extent_mm"])
-             if has_extent and ids and b_rows["fdg_extent_mm"].notna().all() else None)
+def _baseline(index, pid, base, has_extent):
+    """P2.1: baseline lesions with an SUVmax, their summed SUVmax and summed FDG extent (mm).
+
+    Returns ``(ids, b_sum, b_ext)``: the baseline lesion ids (table order) and the exact sums,
+    None where not available.
+    """
+    suv_na = index.na["suv_max"]
+    b_rows = [i for i in index.scan(pid, base["scan_date"]) if not suv_na[i]]
+    lid, suv = index.col["lesion_id"], index.col["suv_max"]
+    ids = [lid[i] for i in b_rows]
+    b_sum = sum(exact(suv[i]) for i in b_rows) if ids else None
+    b_ext = None
+    if has_extent and ids and not index.na["fdg_extent_mm"][b_rows].any():
+        b_ext = sum(exact(index.col["fdg_extent_mm"][i]) for i in b_rows)
     return ids, b_sum, b_ext
 
 
-def _scan_row(pid, scan, plesions, ids, b_sum, b_ext, pmr_rel):
+def _is_nan(x) -> bool:
+    return isinstance(x, float) and x != x
+
+
+def _followed(index, pos, ids):
+    """Rows of ``pos`` whose lesion_id is in ``ids``, as ``Series.isin`` (NaN matches NaN)."""
+    lid = index.col["lesion_id"]
+    wanted = set(ids)
+    nan_wanted = any(_is_nan(x) for x in ids)
+    return [i for i in pos if lid[i] in wanted or (nan_wanted and _is_nan(lid[i]))]
+
+
+def _scan_row(pid, scan, index, ids, b_sum, b_ext, pmr_rel):
     """One follow-up scan's output row: sums, changes and the EORTC response (P2.1-P2.5)."""
-    f_rows = plesions.loc[(plesions["scan_date"] == scan["scan_date"])
-                          & plesions["lesion_id"].isin(ids)]
+    f_rows = _followed(index, index.scan(pid, scan["scan_date"]), ids) if ids else []
     out = {"patient_id": pid, "scan_date": scan["scan_date"],
            "baseline_suv_sum": float(b_sum) if b_sum is not None else float("nan"),
            "suv_sum": float("nan"), "suv_change_pct": float("nan"),
            "extent_change_pct": float("nan")}
-    new = scan.get("new_fdg_avid_lesion")
+    new = scan["new_fdg_avid_lesion"]
+    suv = index.col["suv_max"]
     complete = (b_sum is not None and len(f_rows) == len(ids)
-                and f_rows["suv_max"].notna().all())
+                and not index.na["suv_max"][f_rows].any())
     f_sum = None
     if complete:
-        f_sum = sum(exact(v) for v in f_rows["suv_max"])
+        f_sum = sum(exact(suv[i]) for i in f_rows)
         out.update(suv_sum=float(f_sum),
                    suv_change_pct=float(100 * (f_sum - b_sum) / b_sum) if b_sum
                    else float("nan"))
-    f_ext = (sum(exact(v) for v in f_rows["fdg_extent_mm"])
-             if b_ext is not None and complete and f_rows["fdg_extent_mm"].notna().all()
+    f_ext = (sum(exact(index.col["fdg_extent_mm"][i]) for i in f_rows)
+             if b_ext is not None and complete and not index.na["fdg_extent_mm"][f_rows].any()
              else None)
     if f_ext is not None and b_ext:
         out["extent_change_pct"] = float(100 * (f_ext - b_ext) / b_ext)
-    response, reason = _verdict(new, complete, b_sum, f_sum, b_ext, f_ext, f_rows, scan,
-                                pmr_rel)
+    sul = index.col["sul_peak"]
+    response, reason = _verdict(new, complete, b_sum, f_sum, b_ext, f_ext,
+                                [sul[i] for i in f_rows], scan, pmr_rel)
     out.update(response=response, reason=reason)
     return out
 
 
-def _verdict(new, complete, b_sum, f_sum, b_ext, f_ext, f_rows, scan, pmr_rel):
-    """EORTC response and reason of one follow-up scan, first matching rule wins (P2.3-P2.5)."""
+def _verdict(new, complete, b_sum, f_sum, b_ext, f_ext, f_suls, scan, pmr_rel):
+    """EORTC response and reason of one follow-up scan, first matching rule wins (P2.3-P2.5).
+
+    ``f_suls`` are the SULpeaks of the followed lesions at the scan, in table order.
+    """
     if new == "YES":
         return "PMD", "new FDG-avid lesion"
     if not complete or not b_sum:
@@ -141,17 +164,19 @@ def _verdict(new, complete, b_sum, f_sum, b_ext, f_ext, f_rows, scan, pmr_rel):
         return "PMD", "SUV up > 25 %"
     if f_ext is not None and b_ext and f_ext - b_ext > EORTC_EXTENT_REL * b_ext:
         return "PMD", "FDG extent up > 20 %"
-    if new != "EQUIVOCAL" and _background(f_rows, scan):
+    if new != "EQUIVOCAL" and _background(f_suls, scan):
         return "CMR", "uptake indistinguishable from background"
     if b_sum - f_sum >= pmr_rel * b_sum:
         return "PMR", f"SUV down >= {int(pmr_rel * 100)} %"
     return "SMD", "neither PMR nor PMD"
 
 
-def _background(rows, scan):
-    """P2.2: every followed lesion's SULpeak at or below blood pool mean + 2 SD."""
-    require_columns(rows, ["sul_peak"], "pet_lesions", "derive_eortc_response")
+def _background(sul_peaks, scan):
+    """P2.2: every followed lesion's SULpeak (``sul_peaks``) at or below blood pool mean + 2 SD.
+
+    ``sul_peak`` is a required column of :func:`~sirtstats.metabolic._common.prepare`.
+    """
     if pd.isna(scan["blood_pool_sul_mean"]) or pd.isna(scan["blood_pool_sul_sd"]):
         return False
     limit = exact(scan["blood_pool_sul_mean"]) + SD_FACTOR * exact(scan["blood_pool_sul_sd"])
-    return all(exact(s) <= limit for s in rows["sul_peak"])
+    return all(exact(s) <= limit for s in sul_peaks)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from sirtstats.metabolic._common import choose_reference, prepare
+from sirtstats.metabolic._common import prepare
 from sirtstats.metabolic._rules import (
     BLOOD_POOL_FACTOR,
     LIVER_FACTOR,
@@ -23,9 +23,13 @@ from sirtstats.metabolic._rules import (
     TO_RECIST_CODE,
     exact,
 )
+from sirtstats.metabolic._scans import LesionIndex, patient_reference, patient_scans
 from sirtstats.response._common import check_bool
 
 __all__ = ["derive_best_metabolic_response", "derive_percist_response", "is_measurable"]
+
+#: Lesion columns the PERCIST engine reads (``tlg_g`` when recorded).
+LESION_VALUES = ("lesion_id", "sul_peak", "organ", "tlg_g")
 
 
 def _threshold(scan, reference: str):
@@ -71,38 +75,37 @@ def is_measurable(sul_peak, *, reference_mean, reference_sd, reference: str = "b
     return exact(sul_peak) >= factor * exact(reference_mean) + SD_FACTOR * exact(reference_sd)
 
 
-def _sul_sum(rows: pd.DataFrame):
-    """P1.4: sum of the SULpeaks of up to 5 hottest lesions, at most 2 per organ."""
+def _sul_sum(index, pos: list):
+    """P1.4: sum of the SULpeaks of up to 5 hottest lesions (rows ``pos``), at most 2 per organ."""
+    sul, organ = index.col["sul_peak"], index.col["organ"]
     picked, per_organ = [], {}
-    for _, r in rows.sort_values(["sul_peak", "lesion_id"], ascending=[False, True],
-                                 kind="mergesort").iterrows():
-        if per_organ.get(r["organ"], 0) >= SUM_MAX_PER_ORGAN:
+    for i in index.ranked(pos):
+        if per_organ.get(organ[i], 0) >= SUM_MAX_PER_ORGAN:
             continue
-        per_organ[r["organ"]] = per_organ.get(r["organ"], 0) + 1
-        picked.append(exact(r["sul_peak"]))
+        per_organ[organ[i]] = per_organ.get(organ[i], 0) + 1
+        picked.append(exact(sul[i]))
         if len(picked) == SUM_MAX_LESIONS:
             break
     return sum(picked) if picked else None
 
 
-def _hottest(rows: pd.DataFrame):
-    """P1.3: the lesion with the highest SULpeak (ties: first lesion_id)."""
-    r = rows.sort_values(["sul_peak", "lesion_id"], ascending=[False, True],
-                         kind="mergesort").iloc[0]
-    return r["lesion_id"], exact(r["sul_peak"])
+def _hottest(index, pos: list):
+    """P1.3: the lesion (of rows ``pos``) with the highest SULpeak (ties: first lesion_id)."""
+    i = index.ranked(pos)[0]
+    return index.col["lesion_id"][i], exact(index.col["sul_peak"][i])
 
 
 def _pct(new, old):
     return float(100 * (new - old) / old) if old else float("nan")
 
 
-def _is_background(rows, scan, reference):
-    """P1.5: every lesion at or below background (CMR)."""
+def _is_background(sul_peaks, scan, reference):
+    """P1.5: every lesion (SULpeaks ``sul_peaks``, table order) at or below background (CMR)."""
     bp_mean, bp_sd = scan["blood_pool_sul_mean"], scan["blood_pool_sul_sd"]
     if pd.isna(bp_mean) or pd.isna(bp_sd):
         return False
     bp_limit = exact(bp_mean) + SD_FACTOR * exact(bp_sd)
-    for s in rows["sul_peak"]:
+    for s in sul_peaks:
         if exact(s) > bp_limit:
             return False
         if reference == "liver" and (pd.isna(scan["liver_sul_mean"])
@@ -169,13 +172,13 @@ def derive_percist_response(
     fn = "derive_percist_response"
     include_tlg = check_bool(include_tlg, "include_tlg", fn)
     pet, les = prepare(df_pet, df_pet_lesions, df_lesions, fn)
+    index = LesionIndex(les, LESION_VALUES)
     rows = []
-    for pid, scans in pet.groupby("patient_id", sort=False):
-        plesions = les.loc[les["patient_id"] == pid]
-        ref = choose_reference(reference, plesions["organ"], fn)
-        base = _baseline(plesions, scans.iloc[0], ref)
-        for _, scan in scans.iloc[1:].iterrows():
-            rows.append(_scan_row(pid, scan, plesions, ref, base, include_tlg))
+    for pid, scans in patient_scans(pet):
+        ref = patient_reference(reference, index, pid, fn)
+        base = _baseline(index, pid, scans[0], ref)
+        for scan in scans[1:]:
+            rows.append(_scan_row(pid, scan, index, ref, base, include_tlg))
     cols = ["patient_id", "scan_date", "reference", "threshold_sul", "baseline_lesion_id",
             "baseline_sul_peak", "hottest_lesion_id", "sul_peak", "sul_peak_change_pct",
             "sul_sum_change_pct", "tlg_change_pct", "response", "reason"]
@@ -185,25 +188,28 @@ def derive_percist_response(
     return res
 
 
-def _baseline(plesions, base, ref):
+def _baseline(index, pid, base, ref, *, sums: bool = True):
     """Baseline of one patient: threshold (P1.1), measurable lesions' hottest and sum, TLG.
 
-    Returns ``(thr, b_id, b_sul, b_sum, b_tlg)``; None where not available.
+    Returns ``(thr, b_id, b_sul, b_sum, b_tlg)``; None where not available (the sums always
+    None when ``sums`` is False).
     """
-    b_rows = plesions.loc[plesions["scan_date"] == base["scan_date"]]
+    b_rows = index.scan(pid, base["scan_date"])
     thr = _threshold(base, ref)
-    measurable = (b_rows.loc[[exact(s) >= thr for s in b_rows["sul_peak"]]]
-                  if thr is not None and len(b_rows) else b_rows.iloc[0:0])
-    b_id, b_sul = _hottest(measurable) if len(measurable) else (None, None)
-    b_sum = _sul_sum(measurable) if len(measurable) else None
-    return thr, b_id, b_sul, b_sum, _tlg(b_rows)
+    sul = index.col["sul_peak"]
+    measurable = [i for i in b_rows if exact(sul[i]) >= thr] if thr is not None else []
+    b_id, b_sul = _hottest(index, measurable) if measurable else (None, None)
+    if not sums:
+        return thr, b_id, b_sul, None, None
+    b_sum = _sul_sum(index, measurable) if measurable else None
+    return thr, b_id, b_sul, b_sum, _tlg(index, b_rows)
 
 
-def _scan_row(pid, scan, plesions, ref, base, include_tlg):
+def _scan_row(pid, scan, index, ref, base, include_tlg):
     """One follow-up scan's output row: hottest lesion, changes and the PERCIST response."""
     thr, b_id, b_sul, b_sum, b_tlg = base
-    f_rows = plesions.loc[plesions["scan_date"] == scan["scan_date"]]
-    new = scan.get("new_fdg_avid_lesion")
+    f_rows = index.scan(pid, scan["scan_date"])
+    new = scan["new_fdg_avid_lesion"]
     out = {"patient_id": pid, "scan_date": scan["scan_date"], "reference": ref,
            "threshold_sul": float(thr) if thr is not None else float("nan"),
            "baseline_lesion_id": b_id,
@@ -213,14 +219,14 @@ def _scan_row(pid, scan, plesions, ref, base, include_tlg):
            "tlg_change_pct": float("nan")}
     if new == "YES":
         out.update(response="PMD", reason="new FDG-avid lesion")
-    if b_sul is None or not len(f_rows):
+    if b_sul is None or not f_rows:
         out.setdefault("response", "NE")
         out.setdefault("reason", "no measurable lesion at baseline" if b_sul is None
                        else "no lesion measured at this scan")
         return out
-    f_id, f_sul = _hottest(f_rows)
-    f_sum = _sul_sum(f_rows)
-    f_tlg = _tlg(f_rows)
+    f_id, f_sul = _hottest(index, f_rows)
+    f_sum = _sul_sum(index, f_rows)
+    f_tlg = _tlg(index, f_rows)
     out.update(hottest_lesion_id=f_id, sul_peak=float(f_sul),
                sul_peak_change_pct=_pct(f_sul, b_sul))
     if b_sum is not None and f_sum is not None:
@@ -229,14 +235,16 @@ def _scan_row(pid, scan, plesions, ref, base, include_tlg):
         out["tlg_change_pct"] = _pct(f_tlg, b_tlg)
     if "response" not in out:
         tlg = (b_tlg, f_tlg) if include_tlg else None
-        response, reason = _verdict(new, b_sul, f_sul, tlg, f_rows, scan, ref)
+        sul = index.col["sul_peak"]
+        response, reason = _verdict(new, b_sul, f_sul, tlg, [sul[i] for i in f_rows], scan, ref)
         out.update(response=response, reason=reason)
     return out
 
 
-def _verdict(new, b_sul, f_sul, tlg, f_rows, scan, ref):
+def _verdict(new, b_sul, f_sul, tlg, f_suls, scan, ref):
     """PERCIST response and reason of a measured follow-up scan, first rule wins (P1.5-P1.8).
 
+    ``f_suls`` are the SULpeaks of the scan's lesions in table order.
     ``tlg`` is ``(baseline TLG, follow-up TLG)`` (g, None when unknown), or None when TLG is
     not counted (``include_tlg=False``).
     """
@@ -245,7 +253,7 @@ def _verdict(new, b_sul, f_sul, tlg, f_rows, scan, ref):
         return "PMD", "SULpeak up >= 30 % and >= 0.8"
     if tlg is not None and _tlg_pmd(*tlg, b_sul, f_sul):
         return "PMD", "TLG up >= 75 % without SULpeak decline"
-    if new != "EQUIVOCAL" and _is_background(f_rows, scan, ref):
+    if new != "EQUIVOCAL" and _is_background(f_suls, scan, ref):
         return "CMR", "all lesions at background"
     if down >= PERCIST_REL * b_sul and down >= PERCIST_ABS_SUL:
         return "PMR", "SULpeak down >= 30 % and >= 0.8"
@@ -258,10 +266,13 @@ def _tlg_pmd(b_tlg, f_tlg, b_sul, f_sul):
             and f_tlg - b_tlg >= TLG_REL * b_tlg and f_sul >= b_sul)
 
 
-def _tlg(rows):
-    if "tlg_g" not in rows.columns or not len(rows) or rows["tlg_g"].isna().all():
+def _tlg(index, pos: list):
+    """Summed TLG (g, exact) of rows ``pos``; None without a recorded value."""
+    if "tlg_g" not in index.col or not pos:
         return None
-    return sum(exact(v) for v in rows["tlg_g"].dropna())
+    tlg, na = index.col["tlg_g"], index.na["tlg_g"]
+    values = [tlg[i] for i in pos if not na[i]]
+    return sum(exact(v) for v in values) if values else None
 
 
 _RANK = {c: i for i, c in enumerate(METABOLIC_CODES)}

@@ -16,9 +16,10 @@ import numpy as np
 import pandas as pd
 
 from sirtstats.exceptions import SirtStatsWarning
-from sirtstats.metabolic._common import choose_reference, prepare
-from sirtstats.metabolic._rules import METABOLIC_CODES, TO_RECIST_CODE, exact
-from sirtstats.metabolic.percist import _hottest, _threshold
+from sirtstats.metabolic._common import prepare
+from sirtstats.metabolic._rules import METABOLIC_CODES, TO_RECIST_CODE
+from sirtstats.metabolic._scans import LesionIndex, patient_reference, patient_scans
+from sirtstats.metabolic.percist import LESION_VALUES, _baseline
 from sirtstats.response._common import check_choice, require_columns
 from sirtstats.response.rates import (
     CriteriaAgreement,
@@ -86,16 +87,12 @@ def derive_percist_baseline(
     """
     fn = "derive_percist_baseline"
     pet, les = prepare(df_pet, df_pet_lesions, df_lesions, fn)
+    index = LesionIndex(les, LESION_VALUES)
     rows = []
-    for pid, scans in pet.groupby("patient_id", sort=False):
-        plesions = les.loc[les["patient_id"] == pid]
-        ref = choose_reference(reference, plesions["organ"], fn)
-        base = scans.iloc[0]
-        b_rows = plesions.loc[plesions["scan_date"] == base["scan_date"]]
-        thr = _threshold(base, ref)
-        meas = (b_rows.loc[[exact(s) >= thr for s in b_rows["sul_peak"]]]
-                if thr is not None and len(b_rows) else b_rows.iloc[0:0])
-        b_id, b_sul = _hottest(meas) if len(meas) else (None, None)
+    for pid, scans in patient_scans(pet):
+        ref = patient_reference(reference, index, pid, fn)
+        base = scans[0]
+        thr, b_id, b_sul, _, _ = _baseline(index, pid, base, ref, sums=False)
         rows.append({"patient_id": pid, "baseline_date": base["scan_date"], "reference": ref,
                      "threshold_sul": float(thr) if thr is not None else np.nan,
                      "baseline_lesion_id": b_id,
