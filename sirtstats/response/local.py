@@ -242,7 +242,9 @@ def derive_time_to_local_progression(
     has_base = best["baseline_diameter_mm"].notna().to_numpy()
     last_d = last.reindex(ids).to_numpy()
     has_fu = ~pd.isna(last_d)
-    is_pd = np.isin(ids, pd_rows.index.to_numpy(dtype=object))
+    # hashed membership (np.isin on object arrays compares every pair); ``ids == ids`` keeps
+    # np.isin's rule that a value unequal to itself (NaN) matches nothing
+    is_pd = pd.Series(ids, dtype=object).isin(pd_rows.index).to_numpy() & (ids == ids)
     pd_date = pd_rows["assessment_date"].reindex(ids).to_numpy()
     end = np.where(is_pd, pd_date, last_d)
     event = np.where(is_pd, 1, 0)
