@@ -17,7 +17,11 @@ import numpy as np
 import pandas as pd
 
 from sirtstats.response._common import CRITERIA, check_bool, check_choice, to_dates
-from sirtstats.response.lesion import LESION_RESPONSE_COLUMNS, derive_lesion_response
+from sirtstats.response.lesion import (
+    LESION_RESPONSE_COLUMNS,
+    _lesion_best_and_visits,
+    derive_lesion_response,
+)
 from sirtstats.response.territory import derive_territory_lesions
 
 __all__ = [
@@ -227,10 +231,8 @@ def derive_time_to_local_progression(
     criterion = check_choice(criterion, CRITERIA, "criterion", fn)
     les = _territory_targets(df_lesions, df_measurements, df_treatments, df_assessments,
                              criterion, coverage)
-    best = derive_lesion_response(les, df_measurements, criterion=criterion,
-                                  pd_requires_5mm=pd_requires_5mm)
-    visits = derive_lesion_response(les, df_measurements, criterion=criterion,
-                                    pd_requires_5mm=pd_requires_5mm, per_visit=True)
+    best, visits = _lesion_best_and_visits(les, df_measurements, criterion=criterion,
+                                          pd_requires_5mm=pd_requires_5mm)
     assessed = visits.loc[visits["diameter_mm"].notna()]
     last = assessed.groupby("lesion_id")["assessment_date"].max()
     pd_rows = visits.loc[visits["lesion_response"] == "PD"].sort_values(
