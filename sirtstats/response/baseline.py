@@ -64,11 +64,30 @@ def _baseline_values(df_lesions, df_measurements, criterion, function):
     m["val"] = np.where(measured, m["diameter_mm"].astype(float), np.nan)
     g = m.groupby("lesion_id")
     vals = g["val"].sum(min_count=1).where(~m["val"].isna().groupby(m["lesion_id"]).any())
-    states = g["state"].agg(lambda s: ";".join(sorted({str(x) for x in s if pd.notna(x)}))
-                            or "measured")
+    states = (_baseline_states(m, vals.index) if len(m) else g["state"].agg(
+        lambda s: ";".join(sorted({str(x) for x in s if pd.notna(x)})) or "measured"))
     les["baseline_diameter_mm"] = les["lesion_id"].map(vals).astype(float)
     les["baseline_state"] = les["lesion_id"].map(states)
     return les
+
+
+def _baseline_states(m: pd.DataFrame, keys: pd.Index) -> pd.Series:
+    """Per lesion of ``keys``: its distinct recorded baseline states, sorted and joined by ";"
+    ("measured" when none is recorded), without a Python function per group."""
+    lid = m["lesion_id"].to_numpy(dtype=object)
+    state = m["state"].to_numpy(dtype=object)
+    ok = pd.notna(lid) & pd.notna(state)
+    pairs = pd.DataFrame({"k": lid[ok], "s": [str(x) for x in state[ok]]}).drop_duplicates()
+    k, txt = pairs["k"].to_numpy(dtype=object), pairs["s"].to_numpy(dtype=object)
+    several = pairs["k"].duplicated(keep=False).to_numpy()
+    joined: dict = {}
+    for key, t in zip(k[several], txt[several], strict=True):
+        joined.setdefault(key, set()).add(t)
+    by_key = pd.Series([*txt[~several], *(";".join(sorted(v)) for v in joined.values())],
+                       index=pd.Index([*k[~several], *joined], dtype=object), dtype=object)
+    out = by_key.reindex(keys).to_numpy(dtype=object)
+    none = pd.isna(out) | (out == "")  # no state, or only "" (falsy): "measured"
+    return pd.Series(np.where(none, "measured", out), index=keys, dtype=object)
 
 
 def _min_measurable(les, slice_thickness_mm):

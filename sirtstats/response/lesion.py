@@ -114,8 +114,22 @@ def derive_lesion_response(
     1        L2        -9.090909              SD
     """
     criterion = check_choice(criterion, CRITERIA, "criterion", _FN)
-    req = check_bool(pd_requires_5mm, "pd_requires_5mm", _FN)
+    check_bool(pd_requires_5mm, "pd_requires_5mm", _FN)
     per_visit = check_bool(per_visit, "per_visit", _FN)
+    best, visits = _lesion_best_and_visits(df_lesions, df_measurements, criterion=criterion,
+                                          pd_requires_5mm=pd_requires_5mm, best=not per_visit)
+    return visits if per_visit else best
+
+
+def _lesion_best_and_visits(df_lesions, df_measurements, *, criterion, pd_requires_5mm,
+                           best: bool = True):
+    """(best response frame or None, per-visit frame) of :func:`derive_lesion_response`.
+
+    One derivation for both frames (``derive_time_to_local_progression`` needs both); the
+    arguments are checked as :func:`derive_lesion_response` checks them (its name in errors).
+    """
+    criterion = check_choice(criterion, CRITERIA, "criterion", _FN)
+    req = check_bool(pd_requires_5mm, "pd_requires_5mm", _FN)
     empty_ass = pd.DataFrame({"patient_id": pd.Series(dtype=object),
                               "assessment_date": pd.Series(dtype="datetime64[ns]"),
                               "criterion": pd.Series(dtype=object),
@@ -163,8 +177,9 @@ def derive_lesion_response(
         "baseline_diameter_mm": b_mm, "nadir_diameter_mm": n_mm,
         "pct_change_from_baseline": pct_b, "pct_change_from_nadir": pct_n,
         "lesion_response": resp})
-    if per_visit:
-        return visits.loc[~is_base].reset_index(drop=True)[LESION_VISIT_COLUMNS]
+    per_visit_rows = visits.loc[~is_base].reset_index(drop=True)[LESION_VISIT_COLUMNS]
+    if not best:
+        return None, per_visit_rows
 
     # best response up to and including the lesion's first PD
     v = visits.assign(code=codes, rank=pd.Series(resp).map(_RANK).to_numpy())
@@ -203,4 +218,4 @@ def derive_lesion_response(
                            out["baseline_diameter_mm"], strict=True)]
     out = out.reset_index(drop=True)[LESION_RESPONSE_COLUMNS]
     out.attrs["settings"] = {"criterion": criterion, "pd_requires_5mm": req}
-    return out
+    return out, per_visit_rows

@@ -17,7 +17,11 @@ import numpy as np
 import pandas as pd
 
 from sirtstats.response._common import CRITERIA, check_bool, check_choice, to_dates
-from sirtstats.response.lesion import LESION_RESPONSE_COLUMNS, derive_lesion_response
+from sirtstats.response.lesion import (
+    LESION_RESPONSE_COLUMNS,
+    _lesion_best_and_visits,
+    derive_lesion_response,
+)
 from sirtstats.response.territory import derive_territory_lesions
 
 __all__ = [
@@ -227,10 +231,8 @@ def derive_time_to_local_progression(
     criterion = check_choice(criterion, CRITERIA, "criterion", fn)
     les = _territory_targets(df_lesions, df_measurements, df_treatments, df_assessments,
                              criterion, coverage)
-    best = derive_lesion_response(les, df_measurements, criterion=criterion,
-                                  pd_requires_5mm=pd_requires_5mm)
-    visits = derive_lesion_response(les, df_measurements, criterion=criterion,
-                                    pd_requires_5mm=pd_requires_5mm, per_visit=True)
+    best, visits = _lesion_best_and_visits(les, df_measurements, criterion=criterion,
+                                          pd_requires_5mm=pd_requires_5mm)
     assessed = visits.loc[visits["diameter_mm"].notna()]
     last = assessed.groupby("lesion_id")["assessment_date"].max()
     pd_rows = visits.loc[visits["lesion_response"] == "PD"].sort_values(
@@ -242,7 +244,9 @@ def derive_time_to_local_progression(
     has_base = best["baseline_diameter_mm"].notna().to_numpy()
     last_d = last.reindex(ids).to_numpy()
     has_fu = ~pd.isna(last_d)
-    is_pd = np.isin(ids, pd_rows.index.to_numpy(dtype=object))
+    # hashed membership (np.isin on object arrays compares every pair); ``ids == ids`` keeps
+    # np.isin's rule that a value unequal to itself (NaN) matches nothing
+    is_pd = pd.Series(ids, dtype=object).isin(pd_rows.index).to_numpy() & (ids == ids)
     pd_date = pd_rows["assessment_date"].reindex(ids).to_numpy()
     end = np.where(is_pd, pd_date, last_d)
     event = np.where(is_pd, 1, 0)

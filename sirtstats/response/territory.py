@@ -89,18 +89,36 @@ def _imaging_dates(df_measurements, df_assessments, df_lesions) -> pd.DataFrame:
 
 
 def _territory_baselines(les: pd.DataFrame, dates: pd.DataFrame) -> np.ndarray:
-    """Last imaging date in [lesion baseline, treating session] per lesion (R4.3.5)."""
+    """Last imaging date in [lesion baseline, treating session] per lesion (R4.3.5).
+
+    One sorted search over (patient, date) keys: the patient's last imaging on or before the
+    session is the answer when it is on or after the lesion's baseline.
+    """
     base = to_dates(les["baseline_date"], "lesions", "baseline_date").to_numpy()
     sess = les["treating_session_date"].to_numpy(dtype="datetime64[ns]")
     out = base.copy()
-    by_patient = {p: g["date"].to_numpy() for p, g in dates.groupby("patient_id")}
-    for i, (pid, b, s) in enumerate(zip(les["patient_id"], base, sess, strict=True)):
-        d = by_patient.get(pid)
-        if d is None or np.isnat(s) or np.isnat(b):
-            continue
-        ok = d[(d >= b) & (d <= s)]
-        if len(ok):
-            out[i] = ok.max()
+    if not len(dates) or not len(les):
+        return out
+    dcode, patients = pd.factorize(dates["patient_id"].to_numpy(dtype=object))
+    lcode = pd.Index(patients, dtype=object).get_indexer(les["patient_id"].to_numpy(
+        dtype=object))
+    d = dates["date"].to_numpy(dtype="datetime64[ns]").view(np.int64)
+    s = sess.view(np.int64)
+    b = base.astype("datetime64[ns]").view(np.int64)
+    ok = (lcode >= 0) & ~np.isnat(sess) & ~np.isnat(base)
+    # dense day ranks of every date involved, so that (patient, rank) is one int64 key
+    days = np.unique(np.concatenate([d, s[ok]]))
+    width = np.int64(len(days) + 1)
+    key = dcode.astype(np.int64) * width + np.searchsorted(days, d)
+    order = np.argsort(key, kind="stable")
+    key, d, dcode = key[order], d[order], dcode[order]
+    q = lcode[ok].astype(np.int64) * width + np.searchsorted(days, s[ok])
+    pos = np.searchsorted(key, q, side="right") - 1
+    found = pos >= 0
+    pos = np.maximum(pos, 0)
+    found &= (dcode[pos] == lcode[ok]) & (d[pos] >= b[ok])
+    rows = np.flatnonzero(ok)[found]
+    out[rows] = d[pos[found]].astype("datetime64[ns]").astype(out.dtype)
     return out
 
 
