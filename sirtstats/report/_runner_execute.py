@@ -160,9 +160,9 @@ def _write_snapshot(registry, attempt: Path, declared: dict) -> dict | None:
 
 #: Typical execution times (s) of the bundled notebooks, the start order of a first report
 #: (no previous manifest): the 20,000-patient demo report on 2 cores, 2026-12-06.
-TYPICAL_EXECUTE_S = {"05_dosimetry": 60.0, "03_survival": 45.0, "04_toxicity": 40.0,
-                     "02_response": 35.0, "06_pet_response": 30.0, "07_comparative": 27.0,
-                     "01_cohort": 10.0}
+TYPICAL_EXECUTE_S = {"05_dosimetry": 41.0, "04_toxicity": 27.0, "03_survival": 26.0,
+                     "02_response": 24.0, "07_comparative": 23.0, "06_pet_response": 14.0,
+                     "01_cohort": 9.0}
 
 
 def order_longest_first(nb_paths: list[Path], root: Path) -> list[Path]:
