@@ -50,6 +50,16 @@ def test_analysis_sets_bor_and_agreement(registry):
     assert a.to_frame()["PR"].tolist() == [1, 1]
 
 
+def test_derived_analysis_without_a_reported_response_column(registry):
+    # hand-built imaging tables may lack the column: no discordance table, no KeyError
+    registry["imaging_assessments"] = registry["imaging_assessments"].drop(
+        columns="reported_overall_response")
+    a = derive_response_analysis(registry, origin_frame("ABC"))
+    assert a.bor.set_index(["criterion", "patient_id"])["bor"].to_dict() == {
+        ("RECIST_1_1", "A"): "SD", ("RECIST_1_1", "B"): "PR", ("mRECIST", "A"): "PR"}
+    assert a.key_numbers()["n_discordant_visits"] == 0
+
+
 def test_reported_source_and_single_criterion(registry):
     a = derive_response_analysis(registry, origin_frame("ABC"), criteria=["recist_1_1"],
                                  source="reported", confirm=False)

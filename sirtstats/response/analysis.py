@@ -270,8 +270,10 @@ def _derive_criterion(crit, les, meas, ass, df_origin, *, scope, confirm, source
         out["lesion"] = derive_lesion_response(in_scope, meas, criterion=crit)
         el = derive_target_eligibility(les, meas, criterion=crit)
         out["elig"] = el.loc[el["finding"].notna()]
-        has_rep = ass.loc[ass["criterion"] == crit, "reported_overall_response"].notna()
-        if "reported_overall_response" in ass and has_rep.any() and scope == "overall":
+        has_rep = ("reported_overall_response" in ass
+                   and ass.loc[ass["criterion"] == crit, "reported_overall_response"]
+                   .notna().any())
+        if has_rep and scope == "overall":
             rep = derive_reported_timepoints(ass, criterion=crit)
             out["disc"] = summarise_discordance(tp, rep)
     else:

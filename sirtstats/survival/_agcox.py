@@ -1,7 +1,8 @@
 """Weighted counting-process Cox model, Efron ties, by risk-set cumulative sums.
 
-Private module of :mod:`sirtstats.survival` (used by :mod:`~sirtstats.survival.finegray` and
-the clustered SE of :mod:`sirtstats.comparative.centres`). The sums over the risk set
+Private module of :mod:`sirtstats.survival` (used by :mod:`~sirtstats.survival.finegray`,
+the time-dependent Cox model of :mod:`~sirtstats.survival.landmark`, the subgroup forest and
+the clustered SE of :mod:`sirtstats.comparative`). The sums over the risk set
 {start < t <= stop} at each event time t are the sums over {stop >= t} minus the sums over
 {start >= t}, each a suffix cumulative sum of the rows sorted by stop or by start: one pass
 over the rows instead of one full-length mask per event time (decision D78).
@@ -140,7 +141,12 @@ def fit_ag_cox(X, start, stop, status, w) -> tuple[np.ndarray, bool]:
         steps (a monotone likelihood, e.g. a covariate that separates events from the rest,
         does not).
     """
-    layout = _Layout(start, stop, status, w)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        # a diverging fit (monotone likelihood) overflows exp(X beta): halved, then reported
+        return _newton_raphson(X, _Layout(start, stop, status, w), w)
+
+
+def _newton_raphson(X, layout: _Layout, w) -> tuple[np.ndarray, bool]:
     beta = np.zeros(X.shape[1])
     loglik, score, info = _loglik_score_information(X, beta, layout, w)
     for _ in range(_MAX_ITER):
