@@ -248,9 +248,11 @@ def _grade_chunk(frame: pd.DataFrame, criteria: pd.DataFrame) -> pd.DataFrame:
         bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
         rows_of = {a: order[bounds[i] : bounds[i + 1]] for i, a in enumerate(uniques)}
     value_all = frame["value"].to_numpy(dtype=float)
-    refs_all = {"ULN": frame["uln"].to_numpy(dtype=float),
-                "LLN": frame["lln"].to_numpy(dtype=float),
-                "baseline": frame["baseline"].to_numpy(dtype=float)}
+    refs_all = {
+        "ULN": frame["uln"].to_numpy(dtype=float),
+        "LLN": frame["lln"].to_numpy(dtype=float),
+        "baseline": frame["baseline"].to_numpy(dtype=float),
+    }
     abnormal_all = frame["abnormal"].to_numpy(dtype=bool)
     anticoag_all = frame["anticoagulated"].to_numpy(dtype=bool)
     for analyte in dict.fromkeys(c_analyte):
@@ -281,8 +283,12 @@ def _grade_chunk(frame: pd.DataFrame, criteria: pd.DataFrame) -> pd.DataFrame:
             has_ref = ~np.isnan(ref)
             limit = _signif(c_threshold[j] * ref)
             with np.errstate(invalid="ignore"):
-                met = {">": value > limit, ">=": value >= limit, "<": value < limit,
-                       "<=": value <= limit}[c_op[j]]
+                met = {
+                    ">": value > limit,
+                    ">=": value >= limit,
+                    "<": value < limit,
+                    "<=": value <= limit,
+                }[c_op[j]]
             met &= has_ref & applies
             g = c_grade[j]
             up = met & (g > best)
@@ -312,9 +318,16 @@ def _grade_chunk(frame: pd.DataFrame, criteria: pd.DataFrame) -> pd.DataFrame:
         basis_out[rows] = np.where(graded, basis, None)
         undetermined[rows] = und
         missing[rows] = np.where(und, miss, "")
-    return pd.DataFrame({"term": term, "grade": grade, "basis": basis_out,
-                         "undetermined": undetermined, "missing_reference": missing},
-                        copy=False)
+    return pd.DataFrame(
+        {
+            "term": term,
+            "grade": grade,
+            "basis": basis_out,
+            "undetermined": undetermined,
+            "missing_reference": missing,
+        },
+        copy=False,
+    )
 
 
 def compute_ctcae_grade(
@@ -623,8 +636,11 @@ def derive_lab_grades(
     src = np.where(has_base, src, 0)
     b_value = np.where(has_base, work["value"].to_numpy(float)[src], np.nan)
     b_uln = np.where(has_base, work["uln"].to_numpy(float)[src], np.nan)
-    b_date = np.where(has_base, work["sample_date"].to_numpy(dtype="datetime64[ns]")[src],
-                      np.datetime64("NaT", "ns"))
+    b_date = np.where(
+        has_base,
+        work["sample_date"].to_numpy(dtype="datetime64[ns]")[src],
+        np.datetime64("NaT", "ns"),
+    )
     b_uln_eff = np.where(np.isnan(b_uln), work["uln"].to_numpy(float), b_uln)
     with np.errstate(invalid="ignore"):
         abnormal = b_value > b_uln_eff
