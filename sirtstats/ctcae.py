@@ -191,9 +191,8 @@ def _signif(x: np.ndarray, digits: int = SIGNIFICANT_DIGITS) -> np.ndarray:
         return np.where(np.isfinite(x), np.round(x * scale) / scale, x)
 
 
-#: Lab rows graded at a time: the join with the criteria holds several rows per lab row, so a
-#: registry of millions of lab rows is graded in slices (same result, bounded memory; 20,000:
-#: about 40 MB per slice, 2.16 M lab rows at 20,000 patients peak 80 MB lower than at 50,000).
+#: Lab rows graded at a time: each slice's per-criterion comparison arrays are bounded
+#: (same result; 2.16 M lab rows at 20,000 patients peak 80 MB lower than at 50,000).
 _GRADE_CHUNK_ROWS = 20_000
 
 

@@ -159,6 +159,18 @@ def _range(values: np.ndarray) -> tuple[float, float]:
     return (float(values.min()), float(values.max())) if len(values) else _NAN2
 
 
+def _arrays_digest(*arrays: np.ndarray) -> str:
+    """Hex digest of the dtypes, shapes and bytes of ``arrays`` (the key of a kept result)."""
+    import hashlib
+
+    digest = hashlib.blake2b(digest_size=20)
+    for array in arrays:
+        array = np.ascontiguousarray(array)
+        digest.update(f"{array.dtype.str}{array.shape}".encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
 #: The cluster counts last drawn: (seed, n_clusters) -> [generator, counts drawn so far].
 #: One entry only (bounded memory); the AUC, Youden and rate CIs of one group share it.
 _COUNTS: dict = {}

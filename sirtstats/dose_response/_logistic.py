@@ -22,6 +22,7 @@ from sirtstats.dose_response._common import (
     _NAN2,
     _SEPARATION_BOUND,
     DEFAULT_SEED,
+    _arrays_digest,
     _check_alpha,
     _check_choice,
     _check_enough,
@@ -90,16 +91,9 @@ def _fit_gee(y: np.ndarray, xs: np.ndarray, codes: np.ndarray, clustered: bool,
     are kept under a digest of the inputs and returned again (the same results object) for
     the same data, e.g. when the per-device curves refit the per-device summary's groups.
     """
-    import hashlib
-
     import statsmodels.api as sm
 
-    digest = hashlib.blake2b(digest_size=20)
-    for array in (y, xs, codes, jac):
-        array = np.ascontiguousarray(array)
-        digest.update(f"{array.dtype.str}{array.shape}".encode())
-        digest.update(array.tobytes())
-    key = (digest.hexdigest(), bool(clustered))
+    key = (_arrays_digest(y, xs, codes, jac), bool(clustered))
     with _GEE_LOCK:
         if key in _GEE_FITS:
             _GEE_FITS.move_to_end(key)

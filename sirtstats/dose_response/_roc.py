@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import warnings
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from sirtstats.dose_response._common import (
     _BOOTSTRAP_CHUNK,
     _NAN2,
     DEFAULT_SEED,
+    _arrays_digest,
     _check_alpha,
     _check_choice,
     _check_enough,
@@ -81,12 +81,8 @@ def _bootstrap_roc_stats(data: _Data, n_bootstrap: int, seed: int):
     one outcome class) and the dose maximising ``TPR - FPR`` (NaN for such a replicate; +inf
     when the (0, 0) corner is the optimum).
     """
-    digest = hashlib.blake2b(digest_size=20)
-    for array in (data.dose, data.y, data.codes):
-        array = np.ascontiguousarray(array)
-        digest.update(f"{array.dtype.str}{array.shape}".encode())
-        digest.update(array.tobytes())
-    key = (digest.hexdigest(), data.n_clusters, int(n_bootstrap), int(seed))
+    key = (_arrays_digest(data.dose, data.y, data.codes), data.n_clusters, int(n_bootstrap),
+           int(seed))
     with _ROC_STATS_LOCK:
         if key in _ROC_STATS:
             aucs, youden = _ROC_STATS[key]

@@ -141,9 +141,13 @@ def fit_ag_cox(X, start, stop, status, w) -> tuple[np.ndarray, bool]:
         steps (a monotone likelihood, e.g. a covariate that separates events from the rest,
         does not).
     """
+    return _fit(X, _Layout(start, stop, status, w), w)
+
+
+def _fit(X, layout: _Layout, w) -> tuple[np.ndarray, bool]:
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         # a diverging fit (monotone likelihood) overflows exp(X beta): halved, then reported
-        return _newton_raphson(X, _Layout(start, stop, status, w), w)
+        return _newton_raphson(X, layout, w)
 
 
 def _newton_raphson(X, layout: _Layout, w) -> tuple[np.ndarray, bool]:
@@ -224,7 +228,8 @@ def fit_ag_cox_summary(X, start, stop, status, w=None) -> AgCoxFit:
     matrix (collinear covariates, no event).
     """
     w = np.ones(len(stop)) if w is None else w
-    coef, converged = fit_ag_cox(X, start, stop, status, w)
-    loglik, _, info = _loglik_score_information(X, coef, _Layout(start, stop, status, w), w)
+    layout = _Layout(start, stop, status, w)
+    coef, converged = _fit(X, layout, w)
+    loglik, _, info = _loglik_score_information(X, coef, layout, w)
     se = np.sqrt(np.diag(np.linalg.inv(info)))
     return AgCoxFit(coef=coef, se=se, information=info, loglik=loglik, converged=converged)

@@ -94,16 +94,13 @@ def _window(
     out["reference_session_date"] = merged["session_date"].reindex(out.index)
     date = left["date"]
     ref = out["reference_session_date"]
-    window = pd.Timedelta(days=window_days)
     if end == "each_session":
-        inside = ref.notna() & (date <= ref + window)
+        inside = ref.notna() & (date <= ref + pd.Timedelta(days=window_days))
+        inside = inside.fillna(False).to_numpy(dtype=bool)
     else:
-        inside = (
-            out["first_sirt_date"].notna()
-            & (date >= out["first_sirt_date"] + pd.Timedelta(days=start_offset_days))
-            & (date <= out["last_sirt_date"] + window)
-        )
-    out["in_window"] = inside.fillna(False).to_numpy(dtype=bool)
+        inside = _first_to_last_window(date, out["first_sirt_date"], out["last_sirt_date"],
+                                       start_offset_days, window_days)
+    out["in_window"] = inside
     out["days_from_session"] = pd.array((date - ref).dt.days.to_numpy(), dtype="Int64")
     out["days_from_first_sirt"] = pd.array(
         (date - out["first_sirt_date"]).dt.days.to_numpy(), dtype="Int64"
@@ -133,6 +130,12 @@ def _in_window(
     date = pd.Series(pd.to_datetime(dates).to_numpy())
     first = ids.map(sessions.groupby("patient_id")["session_date"].min()).astype("datetime64[ns]")
     last = ids.map(sessions.groupby("patient_id")["session_date"].max()).astype("datetime64[ns]")
+    return _first_to_last_window(date, first, last, start_offset_days, window_days)
+
+
+def _first_to_last_window(date, first, last, start_offset_days: int, window_days: int):
+    """Whether each date lies in [first SIRT + offset, last SIRT + window] (bool array; a
+    patient without a session, or a missing date, is outside)."""
     inside = (
         first.notna()
         & (date >= first + pd.Timedelta(days=start_offset_days))
