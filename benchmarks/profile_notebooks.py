@@ -105,10 +105,18 @@ def top_entries(stats: pstats.Stats, n: int) -> list[dict]:
 
 
 def _write_snapshot(data: str, cutoff: str, folder: Path) -> Path:
+    """The registry snapshot and the notebooks' cohorts (their default filters), as the
+    report runner writes them."""
     from sirtstats.demo import load_registry
+    from sirtstats.report._runner_cohort import write_report_cohorts
+    from sirtstats.report._runner_notebooks import _inspect
     from sirtstats.snapshot import write_snapshot
 
-    write_snapshot(load_registry(data, cutoff_date=cutoff), folder)
+    registry = load_registry(data, cutoff_date=cutoff)
+    write_snapshot(registry, folder)
+    declared = {p.stem: _inspect(p) for p in sorted(default_notebooks_dir().glob(NOTEBOOK_GLOB))}
+    write_report_cohorts(registry, folder, declared, {stem: {"cutoff_date": cutoff}
+                                                      for stem in declared})
     return folder
 
 

@@ -616,6 +616,7 @@ def derive_lab_grades(
         },
         copy=False,  # views of out's columns, not a third copy of them (2 M rows at 20k)
     )
+    del sample, days, first_date
     cand = work[work["days"].between(lo, hi) & work["value"].notna()]
     cand = cand.sort_values(["patient_id", "analyte", "sample_date", "_pos"], kind="mergesort")
     base = cand.drop_duplicates(["patient_id", "analyte"], keep="last")
@@ -628,6 +629,7 @@ def derive_lab_grades(
     p_codes, p_values = pd.factorize(work["patient_id"], use_na_sentinel=False)
     a_codes, a_values = pd.factorize(work["analyte"], use_na_sentinel=False)
     key = p_codes.astype(np.int64) * (len(a_values) + 1) + a_codes
+    del p_codes, a_codes
     row_of_key = np.full((len(p_values) + 1) * (len(a_values) + 1), -1, dtype=np.int64)
     row_of_key[key[base_pos]] = base_pos
     src = row_of_key[key]
@@ -644,11 +646,13 @@ def derive_lab_grades(
     with np.errstate(invalid="ignore"):
         abnormal = b_value > b_uln_eff
     abnormal_known = ~np.isnan(b_value) & ~np.isnan(b_uln_eff)
+    del b_uln_eff, has_base
     out["is_baseline_sample"] = is_base
     out["baseline_sample_date"] = b_date
     del cand, base, key, src, row_of_key  # 2 M rows at 20,000 patients: not held further
     out["baseline_value_si"] = b_value
     out["baseline_uln_si"] = b_uln
+    del b_date, b_uln
     out["is_baseline_abnormal"] = pd.array(
         np.where(abnormal_known, abnormal, False), dtype="boolean"
     )
@@ -688,7 +692,9 @@ def derive_lab_grades(
         },
         copy=False,
     )
-    del work
+    # the full-length working arrays are in ``out`` or ``frame`` now: held no further while
+    # the rows are graded (each is 2 M rows at 20,000 patients)
+    del work, b_value, abnormal, abnormal_known, post, use_baseline, anticoag
     graded = _grade_frame(frame, crit)
     del frame
     if graded["undetermined"].any() and missing_limits == "error":

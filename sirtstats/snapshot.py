@@ -108,7 +108,7 @@ def _write_table(df: pd.DataFrame, name: str, folder: Path) -> dict:
     path = folder / f"{name}.parquet"
     table = pa.Table.from_pandas(encoded)
     # no creation metadata beyond pandas' own: the same tables give the same bytes
-    pq.write_table(table, path, compression="zstd", write_statistics=False)
+    pq.write_table(table, path, compression="snappy", write_statistics=False)
     return {"file": path.name, "sha256": _sha256(path), "rows": int(len(df)), **spec}
 
 

@@ -21,7 +21,7 @@ from sirtstats.cohort._first_sirt import derive_first_sirt
 from sirtstats.exceptions import SirtDataError
 from sirtstats.registry import Registry
 from sirtstats.scores import compute_bsa_dubois, compute_meld, derive_liver_scores
-from sirtstats.units import compute_unit_factor
+from sirtstats.units import _unit_factors
 
 __all__ = ["BASELINE_LAB_WINDOW_DAYS", "LAB_FALLBACKS", "derive_baseline"]
 
@@ -59,11 +59,8 @@ def _lab_fallback(
     labs = labs[labs["_offset"].between(window[0], window[1]) & labs["value"].notna()]
     if labs.empty:
         return base, filled.map(lambda v: ";".join(v))
-    factors = [
-        compute_unit_factor(analyte, unit)
-        for analyte, unit in zip(labs["analyte"], labs["unit"], strict=True)
-    ]
-    labs = labs.assign(_factor=np.asarray(factors, dtype=float))
+    # compute_unit_factor once per distinct (analyte, unit) pair, not once per row
+    labs = labs.assign(_factor=_unit_factors(labs["analyte"], labs["unit"]))
     bad = labs[labs["_factor"].isna()]
     if not bad.empty:
         pairs = sorted({(a, str(u)) for a, u in zip(bad["analyte"], bad["unit"], strict=True)})

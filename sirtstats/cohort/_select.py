@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
 import pandas as pd
 
-from sirtstats.cohort._arguments import _enum, _fmt, _validate_choices, _validate_date
+from sirtstats.cohort._arguments import _criteria_record, _resolve_selection
 from sirtstats.cohort._baseline import derive_baseline
 from sirtstats.cohort._restrict import _restricted_registry
 from sirtstats.cohort._result import CohortSelection
@@ -125,42 +124,15 @@ def select_cohort(
     0     0     2           0            2
     1     1     2           1            1
     """
-    diagnoses = _validate_choices(diagnoses, "diagnoses", _enum("patients", "primary_tumour"))
-    devices = _validate_choices(devices, "devices", _enum("treatments", "device"))
-    intents = _validate_choices(intents, "intents", _enum("baseline", "treatment_intent"))
-    first_from = _validate_date(first_sirt_from, "first_sirt_from")
-    first_to = _validate_date(first_sirt_to, "first_sirt_to")
-    cutoff = _validate_date(cutoff_date, "cutoff_date")
-    registry_cut = _validate_date(registry.cutoff_date, "cutoff_date")
-    if registry_cut is not None and (cutoff is None or registry_cut < cutoff):
-        cutoff = registry_cut  # data after the registry's own cut-off are already gone
-    # a registry cut at load time no longer holds the sessions after the cut-off, so patients
-    # treated only after it cannot be told apart from patients never treated
-    pre_cut = registry_cut is not None and registry_cut <= cutoff
-    if min_followup_days is not None and (
-        isinstance(min_followup_days, bool) or not isinstance(min_followup_days, int | np.integer)
-        or min_followup_days < 0
-    ):
-        raise ValueError(
-            "The 'min_followup_days' argument of select_cohort must be a non-negative int or "
-            f"None. Got {min_followup_days!r} instead."
-        )
-    if baseline_imaging_max_days is not None and (
-        not isinstance(baseline_imaging_max_days, int | np.integer)
-        or baseline_imaging_max_days < 0
-    ):
-        raise ValueError(
-            "The 'baseline_imaging_max_days' argument of select_cohort must be a non-negative "
-            f"int or None. Got {baseline_imaging_max_days!r} instead."
-        )
-    if first_from is not None and first_to is not None and first_from > first_to:
-        raise ValueError(
-            "The 'first_sirt_from' argument of select_cohort must be on or before "
-            f"'first_sirt_to'. Got {_fmt(first_from)} > {_fmt(first_to)} instead."
-        )
+    args = _resolve_selection(
+        registry.cutoff_date, diagnoses=diagnoses, devices=devices,
+        first_sirt_from=first_sirt_from, first_sirt_to=first_sirt_to, intents=intents,
+        min_followup_days=min_followup_days, require_baseline_imaging=require_baseline_imaging,
+        baseline_imaging_max_days=baseline_imaging_max_days, cutoff_date=cutoff_date,
+        centres=centres)
+    cutoff, pre_cut, centres = args["cutoff"], args["pre_cut"], args["centres"]
 
     base = derive_baseline(registry, cutoff_date=cutoff)
-    centres = [str(c) for c in centres] if centres else None
     pts = registry.tables["patients"]
     centre = base["patient_id"].map(pts.set_index("patient_id")["centre_id"]) if (
         "centre_id" in pts.columns) else pd.Series(pd.NA, index=base.index)
@@ -173,11 +145,11 @@ def select_cohort(
         has_sirt,
         cutoff=cutoff,
         pre_cut=pre_cut,
-        diagnoses=diagnoses,
-        devices=devices,
-        first_from=first_from,
-        first_to=first_to,
-        intents=intents,
+        diagnoses=args["diagnoses"],
+        devices=args["devices"],
+        first_from=args["first_from"],
+        first_to=args["first_to"],
+        intents=args["intents"],
         min_followup_days=min_followup_days,
         require_baseline_imaging=require_baseline_imaging,
         baseline_imaging_max_days=baseline_imaging_max_days,
@@ -213,23 +185,10 @@ def select_cohort(
     included = (
         base[remaining].sort_values("patient_id", kind="mergesort").reset_index(drop=True)
     )
-    criteria = {
-        "diagnoses": diagnoses,
-        "devices": devices,
-        "first_sirt_from": None if first_from is None else _fmt(first_from),
-        "first_sirt_to": None if first_to is None else _fmt(first_to),
-        "intents": intents,
-        "min_followup_days": min_followup_days,
-        "require_baseline_imaging": require_baseline_imaging,
-        "baseline_imaging_max_days": baseline_imaging_max_days if require_baseline_imaging
-        else None,
-        "cutoff_date": None if cutoff is None else _fmt(cutoff),
-        "centres": centres,
-    }
     return CohortSelection(
         patients=included,
         flow=flow,
         exclusions=exclusions,
         registry=_restricted_registry(registry, set(included["patient_id"]), cutoff, pre_cut),
-        criteria=criteria,
+        criteria=_criteria_record(args),
     )

@@ -204,3 +204,42 @@ def _comparison_cohorts(registry, params, declared: dict, injected: dict) -> dic
         values[stem] = {name: injected[stem].get(name, _default_value(declared[stem][name]))
                         for name in NOTEBOOK_COMPARES[stem] if name in declared[stem]}
     return {"cohorts": cohorts, "values": values}
+
+
+def write_report_cohorts(registry, snapshot_folder, declared: dict, injected: dict) -> list:
+    """Select each notebook's cohort once and write it beside the registry snapshot (D79).
+
+    For every notebook that reads the snapshot (declares ``snapshot_path``), the cohort of its
+    effective ``diagnoses``, ``devices`` and ``centres`` at its ``cutoff_date`` is selected
+    with :func:`sirtstats.cohort.select_cohort`, once per distinct set of resolved criteria,
+    and written with :func:`sirtstats.cohort_snapshot.write_cohort_snapshot`; the notebook's
+    :func:`sirtstats.cohort_snapshot.load_cohort` then reads it instead of selecting it.
+
+    A cohort that cannot be selected or stored here is left out: the notebook then selects
+    it itself, and reports any error in its own cell as before.
+
+    Returns
+    -------
+    list of dict
+        For the manifest, one entry per cohort written: ``key``, ``criteria``, ``sha256`` of
+        its ``cohort.json``, in the order of the notebooks first using it.
+    """
+    from sirtstats.cohort import select_cohort
+    from sirtstats.cohort._arguments import _criteria_record, _resolve_selection
+    from sirtstats.cohort_snapshot import _SELECT_DEFAULTS, write_cohort_snapshot
+
+    readers = {stem: names for stem, names in declared.items() if "snapshot_path" in names}
+    written, seen = [], set()
+    for stem, filters in _effective_filters(readers, injected).items():
+        args = {**filters, "cutoff_date": injected[stem].get("cutoff_date")}
+        try:
+            criteria = _criteria_record(_resolve_selection(
+                registry.cutoff_date, **{**_SELECT_DEFAULTS, **args}))
+            if repr(criteria) in seen:
+                continue
+            seen.add(repr(criteria))
+            written.append(write_cohort_snapshot(select_cohort(registry, **args),
+                                                 snapshot_folder))
+        except (ValueError, TypeError, SirtDataError, KeyError):
+            continue  # the notebook selects (and reports) it itself
+    return written
