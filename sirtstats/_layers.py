@@ -19,8 +19,8 @@ __all__ = ["ALLOWED_LAZY_IMPORTS", "LAYERS", "SHIMS"]
 #: Layers from the bottom up: (layer name, modules and packages of the layer).
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     # Helpers without registry knowledge: errors, argument checks, units, labels, table layout.
-    ("foundation", ("__init__", "exceptions", "_checks", "_layers", "_memory", "_resources", "units",
-                    "labels", "formatting", "disclosure")),
+    ("foundation", ("__init__", "exceptions", "_checks", "_layers", "_memory", "_resources",
+                    "units", "labels", "formatting", "disclosure")),
     ("schema", ("schema", "ctcae_terms")),
     # Reading, validating and cross-checking the registry tables; anatomy of the territories.
     ("registry", ("readers", "validation", "crosschecks", "registry", "problems", "datadict",

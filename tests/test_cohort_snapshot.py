@@ -124,7 +124,8 @@ def test_tables_are_read_when_first_used_and_checked_then(tmp_path):
     (folder / "lesions.parquet").write_bytes(b"not the table")
     back = read_cohort_snapshot(tmp_path / "snap", selection.criteria)  # nothing read yet
     tables = back.registry.tables
-    assert "labs" in tables and len(tables) == len(selection.registry.tables)
+    assert "labs" in tables
+    assert len(tables) == len(selection.registry.tables)
     assert tables.get("no_such_table") is None
     pd.testing.assert_frame_equal(tables["treatments"], selection.registry["treatments"])
     with pytest.raises(SnapshotError, match="labs.parquet is missing"):
@@ -159,7 +160,8 @@ def test_the_same_cohort_gives_the_same_bytes(tmp_path):
                 select_cohort(registry, cutoff_date=CUTOFF, diagnoses=["HCC"]), tmp_path / name
             )
         )
-    assert entries[0] == entries[1] and len(entries[0]["sha256"]) == 64
+    assert entries[0] == entries[1]
+    assert len(entries[0]["sha256"]) == 64
 
 
 def test_release_freed_memory_changes_no_value():
