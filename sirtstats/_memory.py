@@ -14,7 +14,7 @@ import functools
 import gc
 import sys
 
-__all__ = ["release_freed_memory"]
+__all__ = ["release_after_each_cell", "release_freed_memory"]
 
 
 @functools.cache
@@ -42,3 +42,38 @@ def release_freed_memory() -> None:
     trim = _malloc_trim()
     if trim is not None:
         trim(0)
+
+
+def release_after_each_cell(shell=None) -> bool:
+    """Call :func:`release_freed_memory` after every cell an IPython kernel runs.
+
+    The report runner has its kernels call this at start-up (D79): a notebook's cells drop
+    large intermediate frames all along, and two kernels run side by side. Registering twice
+    registers once.
+
+    Parameters
+    ----------
+    shell : IPython InteractiveShell, optional
+        Default: the running shell.
+
+    Returns
+    -------
+    bool
+        Whether a shell was found (False outside IPython: nothing registered).
+    """
+    if shell is None:
+        try:
+            from IPython import get_ipython
+        except ImportError:
+            return False
+        shell = get_ipython()
+    if shell is None:
+        return False
+    callbacks = shell.events.callbacks["post_run_cell"]
+    if _after_cell not in callbacks:
+        shell.events.register("post_run_cell", _after_cell)
+    return True
+
+
+def _after_cell(result=None) -> None:
+    release_freed_memory()

@@ -65,6 +65,10 @@ def _json_scalar(value):
 
 
 def _check_object_column(df: pd.DataFrame, column, name: str) -> None:
+    # "string" / "empty": every value a str or missing, checked in C (a Python set of the
+    # types of 2 M values took 1 s a column at 20,000 patients)
+    if pd.api.types.infer_dtype(df[column], skipna=True) in ("string", "empty"):
+        return
     values = df[column].dropna() if len(df) else df[column]
     kinds = {type(v) for v in values}
     if kinds - {str}:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sirtstats._memory import release_freed_memory
+from sirtstats._memory import release_after_each_cell, release_freed_memory
 from sirtstats.cohort import select_cohort
 from sirtstats.cohort_snapshot import (
     COHORTS_DIRNAME,
@@ -171,17 +171,35 @@ def test_release_freed_memory_changes_no_value():
     pd.testing.assert_frame_equal(frame, before)
 
 
+class _Events:
+    def __init__(self):
+        self.callbacks = {"post_run_cell": []}
+
+    def register(self, event, function):
+        self.callbacks[event].append(function)
+
+
+def test_a_kernel_releases_memory_after_each_cell_registered_once():
+    shell = type("Shell", (), {"events": _Events()})()
+    assert release_after_each_cell(shell)
+    assert release_after_each_cell(shell)
+    assert [f.__name__ for f in shell.events.callbacks["post_run_cell"]] == ["_after_cell"]
+    assert not release_after_each_cell()  # no IPython shell running here: nothing to do
+
+
 COHORT_CELL = """from sirtstats.cohort_snapshot import SnapshotTables, load_cohort
 from sirtstats.outputs import save_metrics
 selection = load_cohort(data_path, snapshot_path=snapshot_path, cutoff_date=cutoff_date,
                         diagnoses=diagnoses)
+hooks = [f.__name__ for f in get_ipython().events.callbacks["post_run_cell"]]
 save_metrics({"ids": sorted(selection.patients["patient_id"]),
-              "stored": isinstance(selection.registry.tables, SnapshotTables)},
+              "stored": isinstance(selection.registry.tables, SnapshotTables),
+              "release_after_cell": "_after_cell" in hooks},
              notebook=NAME, output_dir=output_dir)"""
 
 
 @pytest.mark.notebooks
-def test_runner_stores_each_distinct_cohort_once(tmp_path):
+def test_runner_stores_each_distinct_cohort_once_and_kernels_release_memory(tmp_path):
     from sirtstats.report import run_report, validate_parameters
 
     params = PARAMS_CELL + '\nsnapshot_path: str = ""  # set by the runner'
@@ -204,6 +222,7 @@ def test_runner_stores_each_distinct_cohort_once(tmp_path):
         assert result.metrics[stem] == {
             "ids": sorted(expected.patients["patient_id"]),
             "stored": True,
+            "release_after_cell": True,  # the run's kernel profile registered it
         }
     cohorts = result.manifest["snapshot"]["cohorts"]
     assert [c["criteria"]["diagnoses"] for c in cohorts] == [None, ["HCC"]]

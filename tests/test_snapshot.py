@@ -130,6 +130,9 @@ def test_values_the_snapshot_cannot_keep_exactly_are_refused(tmp_path):
     mixed = Registry(tables={"t": pd.DataFrame({"x": ["a", 1]})})
     with pytest.raises(TypeError, match="'x' of table 't' holds"):
         write_snapshot(mixed, tmp_path / "a")
+    raw = Registry(tables={"t": pd.DataFrame({"ok": ["a", None], "y": [None, b"a"]})})
+    with pytest.raises(TypeError, match=r"'y' of table 't' holds \['bytes'\]"):
+        write_snapshot(raw, tmp_path / "r")
     odd = Registry(tables={"t": pd.DataFrame({"c": pd.Categorical([pd.Timestamp(0)])})})
     with pytest.raises(TypeError, match="cannot be stored in a snapshot"):
         write_snapshot(odd, tmp_path / "b")
