@@ -91,7 +91,7 @@ class SnapshotTables(Mapping):
         if name not in self._frames:
             spec = self._specs[name]  # KeyError for an unknown table, as a dict
             self._frames[name] = _read_table(self._folder, spec, name)
-            release_freed_memory()  # the Arrow buffers of the conversion
+            release_freed_memory(collect=False)  # the Arrow buffers of the conversion
         return self._frames[name]
 
     def __contains__(self, name: object) -> bool:
@@ -190,7 +190,7 @@ def read_cohort_snapshot(snapshot_folder: str | Path, criteria: Mapping) -> Coho
         file_hashes=dict(index["file_hashes"]),
         cutoff_counts=dict(index["cutoff_counts"]),
     )
-    release_freed_memory()
+    release_freed_memory(collect=False)
     return CohortSelection(registry=registry, criteria=dict(index["criteria"]), **frames)
 
 
