@@ -36,13 +36,14 @@ import pandas as pd
 from sirtstats._memory import release_freed_memory
 from sirtstats.cohort import CohortSelection, select_cohort
 from sirtstats.cohort._arguments import _criteria_record, _resolve_selection
-from sirtstats.registry import Registry
 from sirtstats.snapshot import (
     SnapshotError,
     _check_cutoff,
     _load_index,
+    _read_registry,
     _read_table,
     _sha256,
+    _write_registry,
     _write_table,
     read_snapshot,
 )
@@ -136,23 +137,14 @@ def write_cohort_snapshot(selection: CohortSelection, snapshot_folder: str | Pat
     key = cohort_key(selection.criteria)
     folder = Path(snapshot_folder) / COHORTS_DIRNAME / key
     folder.mkdir(parents=True)
-    registry = selection.registry
-    problems = registry.problems if isinstance(registry.problems, pd.DataFrame) else pd.DataFrame()
     index = {
         "format": COHORT_FORMAT,
         "criteria": selection.criteria,
-        "source": str(registry.source),
-        "cutoff_date": None
-        if registry.cutoff_date is None
-        else pd.Timestamp(registry.cutoff_date).isoformat(),
-        "file_hashes": dict(sorted(registry.file_hashes.items())),
-        "cutoff_counts": {k: int(v) for k, v in registry.cutoff_counts.items()},
         "frames": {
             name: _write_table(getattr(selection, name), _FRAME_PREFIX + name, folder)
             for name in _FRAMES
         },
-        "tables": {name: _write_table(df, name, folder) for name, df in registry.tables.items()},
-        "problems": _write_table(problems, _PROBLEMS, folder),
+        **_write_registry(selection.registry, folder),
     }
     path = folder / _INDEX_FILE
     path.write_text(json.dumps(index, indent=1) + "\n", encoding="utf-8")
@@ -182,14 +174,7 @@ def read_cohort_snapshot(snapshot_folder: str | Path, criteria: Mapping) -> Coho
             f"of {dict(criteria)} in format {COHORT_FORMAT!r}."
         )
     frames = {name: _read_table(folder, index["frames"][name], name) for name in _FRAMES}
-    registry = Registry(
-        tables=SnapshotTables(folder, index["tables"]),
-        problems=_read_table(folder, index["problems"], _PROBLEMS),
-        source=index["source"],
-        cutoff_date=None if index["cutoff_date"] is None else pd.Timestamp(index["cutoff_date"]),
-        file_hashes=dict(index["file_hashes"]),
-        cutoff_counts=dict(index["cutoff_counts"]),
-    )
+    registry = _read_registry(folder, index, SnapshotTables(folder, index["tables"]))
     release_freed_memory(collect=False)
     return CohortSelection(registry=registry, criteria=dict(index["criteria"]), **frames)
 

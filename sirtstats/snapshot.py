@@ -145,10 +145,18 @@ def write_snapshot(registry: Registry, folder: str | Path) -> Path:
     if folder.exists() and any(folder.iterdir()):
         raise FileExistsError(f"snapshot folder {folder} is not empty.")
     folder.mkdir(parents=True, exist_ok=True)
+    index = {"format": SNAPSHOT_FORMAT, **_write_registry(registry, folder)}
+    path = folder / _INDEX_FILE
+    path.write_text(json.dumps(index, indent=1) + "\n", encoding="utf-8")
+    return path
+
+
+def _write_registry(registry: Registry, folder: Path) -> dict:
+    """Write ``registry``'s tables and problems into ``folder``; return their index entries
+    with its source, cut-off, file hashes and cut-off counts (read by :func:`_read_registry`)."""
     problems = registry.problems if isinstance(registry.problems, pd.DataFrame) \
         else pd.DataFrame()
-    index = {
-        "format": SNAPSHOT_FORMAT,
+    return {
         "source": str(registry.source),
         "cutoff_date": None if registry.cutoff_date is None
         else pd.Timestamp(registry.cutoff_date).isoformat(),
@@ -157,9 +165,17 @@ def write_snapshot(registry: Registry, folder: str | Path) -> Path:
         "tables": {name: _write_table(df, name, folder) for name, df in registry.tables.items()},
         "problems": _write_table(problems, _PROBLEMS, folder),
     }
-    path = folder / _INDEX_FILE
-    path.write_text(json.dumps(index, indent=1) + "\n", encoding="utf-8")
-    return path
+
+
+def _read_registry(folder: Path, index: dict, tables) -> Registry:
+    """The registry of an index written by :func:`_write_registry`, with ``tables`` (read
+    by the caller: at once, or table by table) and the problems read from ``folder``."""
+    return Registry(tables=tables, problems=_read_table(folder, index["problems"], _PROBLEMS),
+                    source=index["source"],
+                    cutoff_date=None if index["cutoff_date"] is None
+                    else pd.Timestamp(index["cutoff_date"]),
+                    file_hashes=dict(index["file_hashes"]),
+                    cutoff_counts=dict(index["cutoff_counts"]))
 
 
 def snapshot_sha256(folder: str | Path) -> str:
@@ -242,13 +258,10 @@ def read_snapshot(folder: str | Path, *, cutoff_date=None) -> Registry:
     """
     folder = Path(folder)
     index = _load_index(folder)
-    cutoff = _check_cutoff(folder, index, cutoff_date)
+    _check_cutoff(folder, index, cutoff_date)
     tables = {name: _read_table(folder, spec, name) for name, spec in index["tables"].items()}
-    problems = _read_table(folder, index["problems"], _PROBLEMS)
+    registry = _read_registry(folder, index, tables)
     # pyarrow's pool keeps what the Arrow tables held after their conversion to pandas
     # (about 150 MB for the 20,000-patient demo registry): given back here
     release_freed_memory(collect=False)
-    return Registry(tables=tables, problems=problems,
-                    source=index["source"], cutoff_date=cutoff,
-                    file_hashes=dict(index["file_hashes"]),
-                    cutoff_counts=dict(index["cutoff_counts"]))
+    return registry

@@ -226,7 +226,7 @@ def write_report_cohorts(registry, snapshot_folder, declared: dict, injected: di
     """
     from sirtstats.cohort import select_cohort
     from sirtstats.cohort._arguments import _criteria_record, _resolve_selection
-    from sirtstats.cohort_snapshot import _SELECT_DEFAULTS, write_cohort_snapshot
+    from sirtstats.cohort_snapshot import _SELECT_DEFAULTS, cohort_key, write_cohort_snapshot
 
     readers = {stem: names for stem, names in declared.items() if "snapshot_path" in names}
     written, seen = [], set()
@@ -235,9 +235,9 @@ def write_report_cohorts(registry, snapshot_folder, declared: dict, injected: di
         try:
             criteria = _criteria_record(_resolve_selection(
                 registry.cutoff_date, **{**_SELECT_DEFAULTS, **args}))
-            if repr(criteria) in seen:
+            if cohort_key(criteria) in seen:
                 continue
-            seen.add(repr(criteria))
+            seen.add(cohort_key(criteria))
             written.append(write_cohort_snapshot(select_cohort(registry, **args),
                                                  snapshot_folder))
         except (ValueError, TypeError, SirtDataError, KeyError):

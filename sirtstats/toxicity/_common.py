@@ -73,8 +73,7 @@ def _window(
             "date": pd.to_datetime(dates).to_numpy(),
         }
     )
-    first = sessions.groupby("patient_id")["session_date"].min()
-    last = sessions.groupby("patient_id")["session_date"].max()
+    first_date, last_date = _first_last_sirt(patient_id, sessions)
     right = sessions.assign(
         start=sessions["session_date"] + pd.Timedelta(days=start_offset_days)
     ).sort_values("start")
@@ -88,8 +87,8 @@ def _window(
         direction="backward",
     ).set_index("_pos")
     out = pd.DataFrame(index=np.arange(n))
-    out["first_sirt_date"] = left["patient_id"].map(first).astype("datetime64[ns]").to_numpy()
-    out["last_sirt_date"] = left["patient_id"].map(last).astype("datetime64[ns]").to_numpy()
+    out["first_sirt_date"] = first_date.to_numpy()
+    out["last_sirt_date"] = last_date.to_numpy()
     out["reference_session_id"] = merged["session_id"].reindex(out.index)
     out["reference_session_date"] = merged["session_date"].reindex(out.index)
     date = left["date"]
@@ -126,11 +125,18 @@ def _in_window(
     if end == "each_session":
         return _window(patient_id, dates, sessions, start_offset_days=start_offset_days,
                        window_days=window_days, end=end)["in_window"].to_numpy(dtype=bool)
-    ids = pd.Series(patient_id.to_numpy())
     date = pd.Series(pd.to_datetime(dates).to_numpy())
-    first = ids.map(sessions.groupby("patient_id")["session_date"].min()).astype("datetime64[ns]")
-    last = ids.map(sessions.groupby("patient_id")["session_date"].max()).astype("datetime64[ns]")
+    first, last = _first_last_sirt(patient_id, sessions)
     return _first_to_last_window(date, first, last, start_offset_days, window_days)
+
+
+def _first_last_sirt(patient_id: pd.Series, sessions: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Each row's first and last SIRT session date (datetime64 Series, positional; NaT for a
+    patient without a session)."""
+    ids = pd.Series(patient_id.to_numpy())
+    dates = sessions.groupby("patient_id")["session_date"]
+    return (ids.map(dates.min()).astype("datetime64[ns]"),
+            ids.map(dates.max()).astype("datetime64[ns]"))
 
 
 def _first_to_last_window(date, first, last, start_offset_days: int, window_days: int):
